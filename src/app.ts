@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { AdminTokenVerifier } from './auth/admin-tokens.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { App } from './http/app-type.js';
+import { requireAdminToken } from './http/auth.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { registerOpenApi } from './http/openapi.js';
+import { healthRoutes } from './http/routes/health.js';
+import { meRoutes } from './http/routes/me.js';
+import type { Logger } from './logger.js';
+import { VERSION } from './version.js';
+
+/** Everything the HTTP app needs, built by the caller (server, tests) who also closes it. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: RegisteredRoute[];
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the Fastify app. It never listens: `server.ts` does, and tests use `inject()`. */
+export async function buildApp(ctx: AppContext): Promise<App> {
+  let shuttingDown = false;
+  const logger: FastifyBaseLogger = ctx.logger;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    // Keep a caller's request id when it is sane, so logs can be followed across systems.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Every route, recorded as registered: tests enumerate them so that no route escapes auth.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('preClose', (done) => {
+    shuttingDown = true;
+    done();
+  });
+
+  installErrorHandling(app);
+  await registerOpenApi(app, VERSION);
+
+  healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
+
+  const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);
+  await app.register(
+    (scope, _options, done) => {
+      const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+      api.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
+      });
+      requireAdminToken(api, verifier);
+      meRoutes(api);
+      done();
+    },
+    { prefix: '/api' },
+  );
+
+  return app;
+}

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { readFileSync } from 'node:fs';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+/** Validated, frozen configuration: read once at start, passed everywhere else. */
+export interface Config {
+  port: number;
+  host: string;
+  /** `postgres://…` selects PostgreSQL; anything else is a SQLite file path (or `:memory:`). */
+  databaseUrl: string;
+  publicUrl: string;
+  /** 32-byte key for AES-256-GCM, or undefined to use (or create) a key file beside the database. */
+  secretKey: Buffer | undefined;
+  adminToken: string | undefined;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+}
+
+/** Thrown with every problem found, so an operator fixes them all in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads `.env` (if present) under the real environment: real variables win. */
+export function loadEnv(env: Env = process.env, dotenvPath = '.env'): Env {
+  if (!existsSync(dotenvPath)) return env;
+  return { ...parseDotenv(readFileSync(dotenvPath)), ...env };
+}
+
+/** Parses and validates the environment; throws ConfigError listing every problem. */
+export function parseConfig(env: Env): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const port = int('TERN_PORT', 8080, 0, 65535);
+  const host = str('TERN_HOST') ?? '127.0.0.1';
+  const databaseUrl = str('DATABASE_URL') ?? './data/tern.db';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !isPostgresUrl(databaseUrl)) {
+    problems.push(
+      `DATABASE_URL must be a postgres:// URL or a SQLite file path (got a "${databaseUrl.split(':')[0]}" URL)`,
+    );
+  }
+
+  const publicUrl = (str('TERN_PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!isHttpUrl(publicUrl)) {
+    problems.push(`TERN_PUBLIC_URL must be an http(s) URL (got "${publicUrl}")`);
+  }
+
+  let secretKey: Buffer | undefined;
+  const rawKey = str('TERN_SECRET_KEY');
+  if (rawKey !== undefined) {
+    secretKey = decodeSecretKey(rawKey);
+    if (!secretKey) {
+      problems.push(
+        'TERN_SECRET_KEY must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)',
+      );
+    }
+  }
+
+  const adminToken = str('TERN_ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    problems.push('TERN_ADMIN_TOKEN must be at least 16 characters');
+  }
+
+  const rawLevel = str('LOG_LEVEL') ?? 'info';
+  const logLevel = LOG_LEVELS.find((level) => level === rawLevel.toLowerCase());
+  if (!logLevel)
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${rawLevel}")`);
+
+  const bodyLimitBytes = int('TERN_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    port,
+    host,
+    databaseUrl,
+    publicUrl,
+    secretKey,
+    adminToken,
+    logLevel: logLevel ?? 'info',
+    bodyLimitBytes,
+  });
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function decodeSecretKey(raw: string): Buffer | undefined {
+  if (/^[0-9a-f]{64}$/i.test(raw)) return Buffer.from(raw, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(raw)) {
+    const key = Buffer.from(raw, 'base64');
+    if (key.length === 32) return key;
+  }
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { isPostgresUrl } from '../config.js';
+import { capabilities, type DialectCapabilities } from './dialect.js';
+import type { Database } from './schema.js';
+
+/** An open database: the Kysely handle plus what its dialect can do. */
+export interface Db {
+  kysely: Kysely<Database>;
+  capabilities: DialectCapabilities;
+  /** Human-readable location for logs, without any password. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL only: the schema to use (tests give each test its own). */
+  schema?: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+/** Opens SQLite (a file path or `:memory:`) or PostgreSQL (a `postgres://` URL). */
+export function openDatabase(url: string, options: OpenOptions = {}): Db {
+  return isPostgresUrl(url) ? openPostgres(url, options) : openSqlite(url);
+}
+
+function openSqlite(path: string): Db {
+  const file = path.replace(/^(sqlite|file):(\/\/)?/, '');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  // WAL lets readers run while the writer commits; NORMAL sync is durable across process
+  // crashes (only an OS crash can lose the last commits), and measured ~3x the insert rate of FULL.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    kysely,
+    capabilities: capabilities.sqlite,
+    describe: `sqlite:${file}`,
+    close: () => kysely.destroy(),
+  };
+}
+
+function openPostgres(url: string, options: OpenOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client that loses its server must not crash the process: the pool replaces it.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const parsed = new URL(url);
+  parsed.password = '';
+  return {
+    kysely,
+    capabilities: capabilities.postgres,
+    describe: `${parsed.toString()}${options.schema ? ` (schema ${options.schema})` : ''}`,
+    close: () => kysely.destroy(),
+  };
+}
+
+/** True when the database answers a trivial query. */
+export async function pingDatabase(db: Db): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db.kysely);
+    return true;
+  } catch {
+    return false;
+  }
+}

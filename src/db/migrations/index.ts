@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_admin_tokens.js';
+
+/**
+ * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
+ * tests and both dialects run exactly the same set. Never edit a migration once landed: add one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_admin_tokens': m0001,
+};

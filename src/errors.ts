@@ -1,0 +1,41 @@
+/** The closed list of error codes Tern answers with; the HTTP layer maps each to a status. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'invalid_json'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'precondition_failed'
+  | 'precondition_required'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal_error';
+
+/** One problem with one input field: `path` is a JSON pointer-ish location such as `/body/name`. */
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+/** A failure the caller can act on; domain code throws these, never HTTP errors. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+/** Shorthand for the common "input is wrong" case. */
+export function validationError(message: string, details: ErrorDetail[] = []): AppError {
+  return new AppError('validation_failed', message, details);
+}

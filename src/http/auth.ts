@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AdminPrincipal, AdminTokenVerifier } from '../auth/admin-tokens.js';
+import { AppError } from '../errors.js';
+import { sandboxFromHeader } from './sandbox.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set on every authenticated `/api` request. */
+    principal: AdminPrincipal;
+    /** The sandbox this request works in; every query is scoped to it. */
+    sandbox: string;
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` on every route registered in `scope` (the `/api`
+ * plugin), and resolves the sandbox. Runs before body parsing, so an unauthenticated caller
+ * cannot make Tern parse a large body.
+ */
+export function requireAdminToken(scope: FastifyInstance, verifier: AdminTokenVerifier): void {
+  scope.decorateRequest('principal', null as unknown as AdminPrincipal);
+  scope.decorateRequest('sandbox', '');
+  scope.addHook('onRequest', async (request) => {
+    const token = bearerToken(request);
+    if (!token) {
+      throw new AppError('unauthorized', 'Send an admin token as "Authorization: Bearer <token>".');
+    }
+    const principal = await verifier.verify(token);
+    if (!principal) throw new AppError('unauthorized', 'The admin token is not valid.');
+    const sandbox = sandboxFromHeader(request.headers['x-sandbox-name']);
+    if (principal.sandbox !== null && principal.sandbox !== sandbox) {
+      throw new AppError('unauthorized', `This token is not valid for sandbox "${sandbox}".`);
+    }
+    request.principal = principal;
+    request.sandbox = sandbox;
+  });
+}

@@ -1,0 +1,151 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createAdminToken } from './auth/admin-tokens.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadEnv, parseConfig, type Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { serveUntilSignalled } from './server.js';
+import { VERSION } from './version.js';
+
+/** A mistake in how the CLI was called: printed with a hint, exit code 2. */
+export class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options?: ParseArgsConfig['options'];
+  run(values: Record<string, unknown>, rest: string[]): Promise<void>;
+}
+
+function config(): Config {
+  return parseConfig(loadEnv());
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'Run the HTTP API (migrates the database first)',
+    usage: 'tern serve',
+    run: () => serveUntilSignalled(config()),
+  },
+  migrate: {
+    summary: 'Apply pending database migrations and exit',
+    usage: 'tern migrate',
+    run: async () => {
+      const db = openDatabase(config().databaseUrl);
+      try {
+        const applied = await migrateToLatest(db);
+        console.log(
+          applied.length > 0
+            ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+            : 'Database is up to date.',
+        );
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  'token:create': {
+    summary: 'Create an admin API token and print it once',
+    usage: 'tern token:create --name NAME [--sandbox SANDBOX]',
+    options: { name: { type: 'string' }, sandbox: { type: 'string' } },
+    run: async (values) => {
+      if (typeof values.name !== 'string' || values.name.trim() === '') {
+        throw new UsageError('--name is required');
+      }
+      const db = openDatabase(config().databaseUrl);
+      try {
+        await migrateToLatest(db);
+        const sandbox = typeof values.sandbox === 'string' ? values.sandbox : null;
+        const { id, token } = await createAdminToken(db, systemClock, {
+          name: values.name,
+          sandbox,
+        });
+        console.log(
+          `Created token ${id} (${sandbox ? `sandbox ${sandbox}` : 'all sandboxes'}):\n\n  ${token}\n`,
+        );
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  simulator: {
+    summary: 'Run the Infobip-compatible simulator (see simulator/README.md)',
+    usage: 'tern simulator [--port 9090] [--api-key KEY] … (tern simulator --help)',
+    run: async (_values, rest) => {
+      const { simulatorCommand } = await import('../simulator/src/cli.js');
+      await simulatorCommand(rest);
+    },
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    `tern ${VERSION} — self-hostable SMS/MMS channel service`,
+    '',
+    'Usage: tern <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     Show help (also: tern <command> --help)',
+    '  -v, --version  Show the version',
+    '',
+    'Configuration comes from environment variables (and .env): see .env.example.',
+  ].join('\n');
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    console.log(help());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-v' || first === '--version') {
+    console.log(VERSION);
+    return 0;
+  }
+  const command = commands[first];
+  try {
+    if (!command)
+      throw new UsageError(`Unknown command "${first}". Run "tern --help" for the list.`);
+    if (first === 'simulator') {
+      // The simulator parses its own flags.
+      await command.run({}, rest);
+      return 0;
+    }
+    const { values } = parseArgs({
+      args: rest,
+      options: { help: { type: 'boolean', short: 'h' }, ...command.options },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      console.log(`Usage: ${command.usage}\n\n${command.summary}`);
+      return 0;
+    }
+    await command.run(values, []);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      console.error(`tern: ${(error as Error).message}`);
+      if (command) console.error(`Usage: ${command.usage}`);
+      return 2;
+    }
+    console.error(
+      `tern ${first} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 1;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { bootstrapAdminToken } from './auth/admin-tokens.js';
+import { buildApp } from './app.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Db;
+  url: string;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens and migrates the database, then listens. The only place that calls `listen`. */
+export async function startServer(
+  config: Config,
+  options: { clock?: Clock; logger?: Logger; out?: NodeJS.WritableStream } = {},
+): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const out = options.out ?? process.stdout;
+  const db = openDatabase(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const app = await buildApp({ config, db, clock, logger });
+    const address = await app.listen({ port: config.port, host: config.host });
+    const url = address.replace('[::1]', 'localhost');
+    logger.info({ url, database: db.describe }, 'tern listening');
+
+    const token = await bootstrapAdminToken(db, clock, config.adminToken);
+    out.write(banner(url, config.publicUrl, token));
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await app.close();
+        await db.close();
+        logger.info('tern stopped');
+      })());
+    return { app, db, url, close };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+function banner(url: string, publicUrl: string, token: string | undefined): string {
+  const lines = [
+    '',
+    `  Tern is running at ${url}`,
+    `  API docs:  ${url}/docs`,
+    `  Providers call back at ${publicUrl} (TERN_PUBLIC_URL)`,
+  ];
+  if (token) {
+    lines.push(
+      '',
+      '  An admin token was created for you. It is shown only this once; keep it safe:',
+      '',
+      `    ${token}`,
+      '',
+      `  Try:  curl -H "Authorization: Bearer ${token}" ${url}/api/v1/me`,
+    );
+  }
+  return `${lines.join('\n')}\n\n`;
+}
+
+/**
+ * Runs until SIGTERM/SIGINT, then shuts down gracefully (a second signal forces exit). The
+ * handlers are installed before start-up, so a signal during start-up also stops cleanly.
+ */
+export async function serveUntilSignalled(config: Config): Promise<void> {
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.once(signal, () => process.exit(130));
+      resolve(signal);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  const server = await startServer(config);
+  const signal = await signalled;
+  server.app.log.info({ signal }, 'shutting down');
+  await server.close();
+}

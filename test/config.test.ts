@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
+
+describe('parseConfig', () => {
+  it('gives defaults for an empty environment', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: './data/tern.db',
+      publicUrl: 'http://localhost:8080',
+      secretKey: undefined,
+      adminToken: undefined,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = parseConfig({
+      TERN_PORT: '9000',
+      TERN_HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u@db/tern',
+      TERN_PUBLIC_URL: 'https://sms.example.com/',
+      TERN_SECRET_KEY: 'ab'.repeat(32),
+      TERN_ADMIN_TOKEN: 'a-long-enough-token',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(config.port).toBe(9000);
+    expect(config.databaseUrl).toBe('postgres://u@db/tern');
+    expect(config.publicUrl).toBe('https://sms.example.com');
+    expect(config.secretKey?.length).toBe(32);
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('accepts a base64 secret key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(parseConfig({ TERN_SECRET_KEY: key }).secretKey).toEqual(Buffer.alloc(32, 7));
+  });
+
+  it('lists every problem in one error', () => {
+    let caught: unknown;
+    try {
+      parseConfig({
+        TERN_PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        TERN_PUBLIC_URL: 'ftp://x',
+        TERN_SECRET_KEY: 'short',
+        TERN_ADMIN_TOKEN: 'tiny',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems;
+    expect(problems).toHaveLength(6);
+    for (const name of [
+      'TERN_PORT',
+      'DATABASE_URL',
+      'TERN_PUBLIC_URL',
+      'TERN_SECRET_KEY',
+      'TERN_ADMIN_TOKEN',
+      'LOG_LEVEL',
+    ]) {
+      expect((caught as ConfigError).message).toContain(name);
+    }
+  });
+
+  it('refuses an out-of-range port', () => {
+    expect(() => parseConfig({ TERN_PORT: '70000' })).toThrow(
+      /TERN_PORT must be a whole number from 0 to 65535/,
+    );
+  });
+});
