@@ -1,0 +1,120 @@
+/** Simulator options with their defaults; every guess beyond infobip.md is a knob here. */
+import { DEFAULT_OUTCOME_RULES, type OutcomeName, type OutcomeRule } from './outcomes.js';
+import { systemClock, type Clock } from './time.js';
+
+export interface BasicCredential {
+  username: string;
+  password: string;
+}
+
+export interface SimulatorOptions {
+  /** Keys accepted in `Authorization: App <key>`. Default: [`DEFAULT_API_KEY`]. */
+  apiKeys?: string[];
+  /** Accounts accepted in `Authorization: Basic …`. Default: none. */
+  basicCredentials?: BasicCredential[];
+  /** Delay between accepting a message and its final report. Default 1000 ms. */
+  reportDelayMs?: number;
+  /**
+   * Scales Infobip's minute-scale timings: the webhook retry schedule (`1 min + n² min`) and
+   * validity periods. 1 = real time; tests use e.g. 0.0001 so retries happen in milliseconds.
+   */
+  timeFactor?: number;
+  /** Retries after the first failed webhook POST before giving up. Guess: 10 (not documented). */
+  webhookMaxRetries?: number;
+  /** Timeout of one webhook POST. Guess: 10 s. */
+  webhookTimeoutMs?: number;
+  /** Reports per webhook POST (Infobip default 100, `maxBucketSize` 1..2000). */
+  reportBatchSize?: number;
+  /** Outcome rules, first match wins. Default: `DEFAULT_OUTCOME_RULES` (suffix convention). */
+  outcomeRules?: OutcomeRule[];
+  /** Outcome when no rule matches. Default DELIVERED. */
+  defaultOutcome?: OutcomeName;
+  /** Inbound numbers: number → forwarding URL (MO_JSON_2). A number mapped to null uses pull. */
+  inboundNumbers?: Record<string, string | null>;
+  /**
+   * Where reports go when a message names no webhook and did not set `notify: false` (Infobip's
+   * Subscriptions fallback). Default: none, the report waits for pull (`GET /sms/1/reports`).
+   */
+  subscriptionReportUrl?: string;
+  /** Account balance for `GET /account/1/balance`; sends beyond it are REJECTED_NOT_ENOUGH_CREDITS. */
+  balance?: number;
+  currency?: string;
+  /** Guess: price per SMS part (Infobip prices depend on country and contract). Default 0.01. */
+  pricePerPart?: number;
+  /** Guess: price per MMS. Default 0.05. */
+  pricePerMms?: number;
+  /** Guess: the `mccMnc` put in reports (Infobip derives it from the number). Default "22801". */
+  mccMnc?: string;
+  /** Error shape of a 401 on `/sms/3/*` and `/mms/2/*` (unconfirmed in infobip.md). Default v3. */
+  v3AuthErrorShape?: 'v3' | 'legacy';
+  /** v2 answers to one destination omit `bulkId` unless the caller gave one. Default true. */
+  omitBulkIdForSingleDestination?: boolean;
+  /**
+   * What a caller-supplied messageId already seen does. Guess: `accept` (counted as duplicate,
+   * sent again); `reject` answers REJECTED_DUPLICATE_MESSAGE_ID (23). Counted either way.
+   */
+  duplicateMessageIds?: 'accept' | 'reject';
+  /** Send a final report for destinations rejected inside the 200. Guess: true. */
+  reportRejected?: boolean;
+  /** Add `Deprecation`/`Sunset` headers to v2 send answers, as Infobip does on deprecated paths. */
+  deprecationHeaders?: boolean;
+  /** Requests kept for observation (oldest dropped). Default 10 000. */
+  maxRecordedRequests?: number;
+  /** Webhook POSTs kept for observation (oldest dropped). Default 10 000. */
+  maxRecordedPosts?: number;
+  /** Request body limit in bytes. Default 32 MiB (large batches). */
+  bodyLimit?: number;
+  /** Fastify logger: false (default; keeps the hot path quiet) or true. */
+  logger?: boolean;
+  clock?: Clock;
+  /** Random source for probabilistic faults (tests pass a deterministic one). */
+  random?: () => number;
+}
+
+export const DEFAULT_API_KEY = 'tern-simulator-key';
+
+export type ResolvedOptions = Required<
+  Omit<SimulatorOptions, 'subscriptionReportUrl' | 'inboundNumbers' | 'outcomeRules'>
+> & {
+  subscriptionReportUrl: string | undefined;
+  inboundNumbers: Record<string, string | null>;
+  outcomeRules: readonly OutcomeRule[];
+};
+
+export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
+  const timeFactor = options.timeFactor ?? 1;
+  if (!(timeFactor > 0)) throw new Error('timeFactor must be > 0');
+  const batch = options.reportBatchSize ?? 100;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 2000) {
+    throw new Error('reportBatchSize must be an integer in 1..2000');
+  }
+  return {
+    apiKeys: options.apiKeys ?? [DEFAULT_API_KEY],
+    basicCredentials: options.basicCredentials ?? [],
+    reportDelayMs: options.reportDelayMs ?? 1000,
+    timeFactor,
+    webhookMaxRetries: options.webhookMaxRetries ?? 10,
+    webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
+    reportBatchSize: batch,
+    outcomeRules: options.outcomeRules ?? DEFAULT_OUTCOME_RULES,
+    defaultOutcome: options.defaultOutcome ?? 'DELIVERED',
+    inboundNumbers: options.inboundNumbers ?? {},
+    subscriptionReportUrl: options.subscriptionReportUrl,
+    balance: options.balance ?? 100_000,
+    currency: options.currency ?? 'EUR',
+    pricePerPart: options.pricePerPart ?? 0.01,
+    pricePerMms: options.pricePerMms ?? 0.05,
+    mccMnc: options.mccMnc ?? '22801',
+    v3AuthErrorShape: options.v3AuthErrorShape ?? 'v3',
+    omitBulkIdForSingleDestination: options.omitBulkIdForSingleDestination ?? true,
+    duplicateMessageIds: options.duplicateMessageIds ?? 'accept',
+    reportRejected: options.reportRejected ?? true,
+    deprecationHeaders: options.deprecationHeaders ?? false,
+    maxRecordedRequests: options.maxRecordedRequests ?? 10_000,
+    maxRecordedPosts: options.maxRecordedPosts ?? 10_000,
+    bodyLimit: options.bodyLimit ?? 32 * 1024 * 1024,
+    logger: options.logger ?? false,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+  };
+}

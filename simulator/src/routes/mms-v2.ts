@@ -1,0 +1,153 @@
+/** `POST /mms/2/messages` — MMS with media referenced by URL or uploaded id (never inline). */
+import type { FastifyInstance } from 'fastify';
+import type { Engine, MessageDraft } from '../engine.js';
+import { Checker, isInvalidJson, isObject, type Json } from '../validation.js';
+import { answerAccepted, badRequest, forcedRejection, v3Validity } from './send-common.js';
+import { parsePlatform, parseRequestOptions, parseWebhooks } from './v3-common.js';
+
+const SEGMENT_TYPES = ['TEXT', 'LINK', 'SMIL', 'UPLOADED_REFERENCE'] as const;
+
+interface Parsed {
+  draft: MessageDraft;
+  destinations: { to: string; messageId: string | undefined }[];
+}
+
+function checkDestination(c: Checker, dest: Json, at: string, out: Parsed['destinations']): void {
+  const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
+  const messageId = c.string(dest, 'messageId', at, { max: 200 });
+  if (to !== undefined) out.push({ to, messageId });
+}
+
+/** Checks the segments and returns the text a phone would show (title + TEXT segments). */
+function checkContent(c: Checker, content: Json, at: string): string {
+  const title = c.string(content, 'title', at, { max: 66 });
+  const texts: string[] = title ? [title] : [];
+  const segments = c.array(content, 'messageSegments', at, true) ?? [];
+  segments.forEach((raw, k) => {
+    const sp = `${at}.messageSegments[${k}]`;
+    if (!isObject(raw)) {
+      c.add(sp, 'must be an object');
+      return;
+    }
+    if (raw.type === undefined) c.add(`${sp}.type`, 'must not be null');
+    const type = c.oneOf(raw, 'type', sp, SEGMENT_TYPES);
+    c.string(raw, 'contentId', sp, { max: 100 });
+    switch (type) {
+      case 'TEXT': {
+        const text = c.string(raw, 'text', sp, { required: true, max: 4096 });
+        if (text !== undefined) texts.push(text);
+        break;
+      }
+      case 'LINK':
+        c.string(raw, 'contentUrl', sp, { required: true, notBlank: true, max: 2048 });
+        c.string(raw, 'contentType', sp);
+        break;
+      case 'UPLOADED_REFERENCE':
+        c.string(raw, 'uploadedContentId', sp, { required: true, notBlank: true });
+        break;
+      case 'SMIL':
+        c.string(raw, 'smil', sp, { required: true, notBlank: true });
+        break;
+      case undefined:
+        break;
+    }
+  });
+  return texts.join('\n');
+}
+
+export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
+  app.post('/mms/2/messages', { config: { shape: 'v3' } }, (request, reply) => {
+    const body = request.body;
+    const c = new Checker();
+    if (isInvalidJson(body) || !isObject(body)) {
+      c.add('request', 'must be a valid JSON object');
+      return badRequest(reply, 'v3', c.violations);
+    }
+    const now = engine.now();
+    const requestOptions = parseRequestOptions(c, body, now);
+    const messages = c.array(body, 'messages', '', true) ?? [];
+    const parsed: Parsed[] = [];
+    messages.forEach((raw, i) => {
+      const path = `messages[${i}]`;
+      if (!isObject(raw)) {
+        c.add(path, 'must be an object');
+        return;
+      }
+      const sender = c.string(raw, 'sender', path, { required: true, notBlank: true });
+      const content = c.object(raw, 'content', path, true);
+      const text = content ? checkContent(c, content, `${path}.content`) : '';
+      const options = c.object(raw, 'options', path);
+      const optionsPath = `${path}.options`;
+      const validityMs = v3Validity(c, options, optionsPath);
+      const platform = parsePlatform(c, options, optionsPath);
+      let campaignReferenceId: string | undefined;
+      if (options) {
+        campaignReferenceId = c.string(options, 'campaignReferenceId', optionsPath, { max: 255 });
+        c.deliveryTimeWindow(options, 'deliveryTimeWindow', optionsPath);
+        c.regional(options, 'regional', optionsPath);
+        const failover = c.object(options, 'smsFailover', optionsPath);
+        if (failover) {
+          const at = `${optionsPath}.smsFailover`;
+          c.string(failover, 'sender', at);
+          c.string(failover, 'text', at, { required: true });
+          v3Validity(c, failover, at);
+        }
+      }
+      const webhooks = parseWebhooks(c, engine, raw, path);
+      const destinations: Parsed['destinations'] = [];
+      const list = c.array(raw, 'destinations', path, true) ?? [];
+      list.forEach((dest, j) => {
+        const at = `${path}.destinations[${j}]`;
+        if (!isObject(dest)) {
+          c.add(at, 'must be an object');
+          return;
+        }
+        if (dest.group === undefined) {
+          checkDestination(c, dest, at, destinations);
+          return;
+        }
+        // Guess: a group MMS is reported per member (one messageId each).
+        const group = c.array(dest, 'group', at, true) ?? [];
+        group.forEach((member, k) => {
+          if (isObject(member)) checkDestination(c, member, `${at}.group[${k}]`, destinations);
+          else c.add(`${at}.group[${k}]`, 'must be an object');
+        });
+      });
+      const sendAt = requestOptions.sendAt ?? now;
+      parsed.push({
+        destinations,
+        draft: {
+          api: 'mms-v2',
+          bulkId: undefined,
+          from: sender,
+          text,
+          parts: 1,
+          price: engine.options.pricePerMms,
+          acceptedAt: now,
+          sentAt: Math.max(now, sendAt),
+          validityMs,
+          reportUrl: webhooks.reportUrl,
+          notify: webhooks.notify,
+          callbackData: webhooks.callbackData,
+          entityId: platform.entityId,
+          applicationId: platform.applicationId,
+          campaignReferenceId,
+          intermediateReport: webhooks.intermediateReport,
+        },
+      });
+    });
+    if (!c.ok) return badRequest(reply, 'v3', c.violations);
+
+    const bulkId = requestOptions.bulkId ?? engine.ids.next();
+    const forced = forcedRejection(engine, request);
+    const out: object[] = [];
+    for (const { draft, destinations } of parsed) {
+      draft.bulkId = bulkId;
+      for (const d of destinations) {
+        const m = engine.accept(draft, d.to, d.messageId, forced);
+        out.push({ messageId: m.messageId, status: m.status, destination: m.to });
+      }
+    }
+    return answerAccepted(engine, request, reply, 'v3', { bulkId, messages: out });
+  });
+}

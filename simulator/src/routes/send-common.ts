@@ -1,0 +1,92 @@
+/** Pieces shared by the three send routes: validity, answers, after-accept faults. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Engine } from '../engine.js';
+import { errorBody, validationErrorBody, type ErrorShape, type Violation } from '../errors.js';
+import type { StatusName } from '../statuses.js';
+import { MINUTE_MS } from '../time.js';
+import type { Checker, Json } from '../validation.js';
+
+/** Infobip keeps messages at most 48 h; longer validity periods are set back to 48 h. */
+export const MAX_VALIDITY_MS = 2880 * MINUTE_MS;
+
+const UNIT_MS = { SECONDS: 1000, MINUTES: MINUTE_MS, HOURS: 60 * MINUTE_MS } as const;
+
+/** v2 `validityPeriod` in minutes, clamped to 2880. */
+export function v2Validity(minutes: number | undefined): number {
+  if (minutes === undefined) return MAX_VALIDITY_MS;
+  return Math.min(minutes, 2880) * MINUTE_MS;
+}
+
+/** v3 / MMS v2 `{amount, timeUnit}` (unit default MINUTES), clamped to 48 h. */
+export function v3Validity(c: Checker, options: Json | undefined, path: string): number {
+  if (!options) return MAX_VALIDITY_MS;
+  const validity = c.object(options, 'validityPeriod', path);
+  if (!validity) return MAX_VALIDITY_MS;
+  const at = `${path}.validityPeriod`;
+  // Guess: a minimum is not documented; zero or less is refused, as the community SDK does.
+  const amount = c.integer(validity, 'amount', at, { required: true, min: 1 });
+  const unit = c.oneOf(validity, 'timeUnit', at, ['SECONDS', 'MINUTES', 'HOURS'] as const);
+  if (amount === undefined) return MAX_VALIDITY_MS;
+  return Math.min(amount * UNIT_MS[unit ?? 'MINUTES'], MAX_VALIDITY_MS);
+}
+
+/** Validates `sendingSpeedLimit` (accepted, not enforced). */
+export function checkSpeedLimit(c: Checker, obj: Json, path: string): void {
+  const limit = c.object(obj, 'sendingSpeedLimit', path);
+  if (!limit) return;
+  const at = path === '' ? 'sendingSpeedLimit' : `${path}.sendingSpeedLimit`;
+  c.integer(limit, 'amount', at, { required: true, min: 1 });
+  c.oneOf(limit, 'timeUnit', at, ['MINUTE', 'HOUR', 'DAY'] as const);
+}
+
+export function badRequest(reply: FastifyReply, shape: ErrorShape, violations: Violation[]) {
+  return reply.code(400).send(validationErrorBody(shape, violations));
+}
+
+/** Rejection status forced by a `reject` fault for this request, if any. */
+export function forcedRejection(engine: Engine, request: FastifyRequest): StatusName | undefined {
+  if (!engine.faults.active) return undefined;
+  const fault = engine.faults.take('reject', request.method, pathOf(request.url));
+  if (!fault) return undefined;
+  return fault.rejectStatus ?? 'REJECTED_NOT_ENOUGH_CREDITS';
+}
+
+/**
+ * Sends the 200 answer, unless an after-accept fault says to drop the connection or answer 5xx
+ * although the messages were accepted.
+ */
+export function answerAccepted(
+  engine: Engine,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  shape: ErrorShape,
+  body: object,
+) {
+  const fault = engine.faults.active
+    ? engine.faults.take('after-accept', request.method, pathOf(request.url))
+    : undefined;
+  if (fault?.kind === 'accept-then-reset') return dropConnection(request, reply);
+  if (fault?.kind === 'accept-then-error') {
+    const status = fault.status ?? 500;
+    return reply.code(status).send(errorBody(fault.shape ?? shape, status));
+  }
+  return reply.code(200).send(body);
+}
+
+/** Destroys the socket without answering (the client sees a connection reset). */
+export function dropConnection(request: FastifyRequest, reply: FastifyReply) {
+  if (request.simRecord) request.simRecord.outcome = 'reset';
+  reply.hijack();
+  request.raw.socket.destroy();
+  return reply;
+}
+
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** Infobip clips bulkIds longer than 100 characters. */
+export function clipBulkId(bulkId: string | undefined): string | undefined {
+  return bulkId === undefined ? undefined : bulkId.slice(0, 100);
+}

@@ -1,0 +1,146 @@
+/** `POST /sms/3/messages` — the current SMS send (text or binary). */
+import type { FastifyInstance } from 'fastify';
+import type { Engine, MessageDraft } from '../engine.js';
+import { countSegments } from '../segments.js';
+import { Checker, isInvalidJson, isObject } from '../validation.js';
+import { answerAccepted, badRequest, forcedRejection, v3Validity } from './send-common.js';
+import { parsePlatform, parseRequestOptions, parseWebhooks } from './v3-common.js';
+
+const TRANSLITERATIONS = [
+  'TURKISH',
+  'GREEK',
+  'CYRILLIC',
+  'SERBIAN_CYRILLIC',
+  'BULGARIAN_CYRILLIC',
+  'CENTRAL_EUROPEAN',
+  'BALTIC',
+  'PORTUGUESE',
+  'COLOMBIAN',
+  'NON_UNICODE',
+  'NONE',
+  'ALL',
+] as const;
+
+interface Parsed {
+  draft: MessageDraft;
+  destinations: { to: string; messageId: string | undefined }[];
+}
+
+export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
+  app.post('/sms/3/messages', { config: { shape: 'v3' } }, (request, reply) => {
+    const body = request.body;
+    const c = new Checker();
+    if (isInvalidJson(body) || !isObject(body)) {
+      c.add('request', 'must be a valid JSON object');
+      return badRequest(reply, 'v3', c.violations);
+    }
+    const now = engine.now();
+    const requestOptions = parseRequestOptions(c, body, now);
+    const messages = c.array(body, 'messages', '', true) ?? [];
+    const parsed: Parsed[] = [];
+    messages.forEach((raw, i) => {
+      const path = `messages[${i}]`;
+      if (!isObject(raw)) {
+        c.add(path, 'must be an object');
+        return;
+      }
+      const sender = c.string(raw, 'sender', path);
+      const content = c.object(raw, 'content', path, true);
+      let text = '';
+      let parts = 1;
+      if (content) {
+        const at = `${path}.content`;
+        if (content.hex !== undefined) {
+          // Binary content: one part per 140 octets (2 hex digits each).
+          const hex = c.string(content, 'hex', at, { notBlank: true }) ?? '';
+          c.integer(content, 'dataCoding', at);
+          c.integer(content, 'esmClass', at);
+          text = hex;
+          parts = Math.max(1, Math.ceil(hex.length / 2 / 140));
+        } else {
+          text = c.string(content, 'text', at, { required: true, notBlank: true }) ?? '';
+          c.oneOf(content, 'transliteration', at, TRANSLITERATIONS);
+          const language = c.object(content, 'language', at);
+          if (language) {
+            c.string(language, 'languageCode', `${at}.language`);
+            c.boolean(language, 'singleShift', `${at}.language`);
+            c.boolean(language, 'lockingShift', `${at}.language`);
+          }
+          parts = countSegments(text).parts;
+        }
+      }
+      const options = c.object(raw, 'options', path);
+      const optionsPath = `${path}.options`;
+      const validityMs = v3Validity(c, options, optionsPath);
+      const platform = parsePlatform(c, options, optionsPath);
+      let campaignReferenceId: string | undefined;
+      if (options) {
+        c.deliveryTimeWindow(options, 'deliveryTimeWindow', optionsPath);
+        campaignReferenceId = c.string(options, 'campaignReferenceId', optionsPath, { max: 255 });
+        c.regional(options, 'regional', optionsPath);
+        c.boolean(options, 'flash', optionsPath);
+      }
+      const webhooks = parseWebhooks(c, engine, raw, path);
+      const destinations: Parsed['destinations'] = [];
+      const list = c.array(raw, 'destinations', path, true) ?? [];
+      for (let j = 0; j < list.length; j++) {
+        const dest = list[j];
+        const at = `${path}.destinations[${j}]`;
+        if (!isObject(dest)) {
+          c.add(at, 'must be an object');
+          continue;
+        }
+        const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
+        // Guess: the SMS v3 messageId limit is not stated; 200 as in the MMS / Messages APIs.
+        const messageId = c.string(dest, 'messageId', at, { max: 200 });
+        c.integer(dest, 'networkId', at);
+        if (to !== undefined) destinations.push({ to, messageId });
+      }
+      const sendAt = requestOptions.sendAt ?? now;
+      parsed.push({
+        destinations,
+        draft: {
+          api: 'sms-v3',
+          bulkId: undefined,
+          from: sender,
+          text,
+          parts,
+          price: parts * engine.options.pricePerPart,
+          acceptedAt: now,
+          sentAt: Math.max(now, sendAt),
+          validityMs,
+          reportUrl: webhooks.reportUrl,
+          notify: webhooks.notify,
+          callbackData: webhooks.callbackData,
+          entityId: platform.entityId,
+          applicationId: platform.applicationId,
+          campaignReferenceId,
+          intermediateReport: webhooks.intermediateReport,
+        },
+      });
+    });
+    if (!c.ok) return badRequest(reply, 'v3', c.violations);
+
+    // Guess: v3 always answers a bulkId (generated when the caller gave none).
+    const bulkId = requestOptions.bulkId ?? engine.ids.next();
+    const forced = forcedRejection(engine, request);
+    const out: object[] = [];
+    for (const { draft, destinations } of parsed) {
+      draft.bulkId = bulkId;
+      for (const d of destinations) {
+        const m = engine.accept(draft, d.to, d.messageId, forced);
+        out.push(
+          requestOptions.includeCount
+            ? {
+                messageId: m.messageId,
+                status: m.status,
+                destination: m.to,
+                details: { messageCount: m.parts },
+              }
+            : { messageId: m.messageId, status: m.status, destination: m.to },
+        );
+      }
+    }
+    return answerAccepted(engine, request, reply, 'v3', { bulkId, messages: out });
+  });
+}
