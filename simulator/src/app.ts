@@ -21,6 +21,8 @@ export function buildApp(engine: Engine): FastifyInstance {
   const app = Fastify({
     logger: engine.options.logger,
     bodyLimit: engine.options.bodyLimit,
+    // close() must not wait for keep-alive sockets of clients (Node keeps them 5 s).
+    forceCloseConnections: true,
     // Control and phone routes are under a prefix no Infobip path uses.
     routerOptions: { ignoreTrailingSlash: true },
   });

@@ -179,9 +179,14 @@ export class Engine {
     this.balance = this.options.balance;
   }
 
-  async close(): Promise<void> {
+  /** Stops scheduling: cancels timers and wakes latency sleeps so open requests can finish. */
+  stop(): void {
     this.reports.close();
     this.timers.close();
+  }
+
+  async close(): Promise<void> {
+    this.stop();
     await this.webhooks.close();
   }
 }

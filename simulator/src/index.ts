@@ -59,6 +59,11 @@ export interface Simulator {
 export async function createSimulator(options?: SimulatorOptions): Promise<Simulator> {
   const engine = new Engine(resolveOptions(options));
   const app = buildApp(engine);
+  // preClose: before Fastify waits for open requests, which may be sleeping on injected latency.
+  app.addHook('preClose', (done) => {
+    engine.stop();
+    done();
+  });
   app.addHook('onClose', async () => {
     await engine.close();
   });

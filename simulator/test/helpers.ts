@@ -100,7 +100,12 @@ export async function post<T = unknown>(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, text, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+  return {
+    status: res.status,
+    text,
+    body: (text ? JSON.parse(text) : undefined) as T,
+    headers: res.headers,
+  };
 }
 
 export async function get<T = unknown>(
@@ -109,7 +114,12 @@ export async function get<T = unknown>(
 ): Promise<HttpAnswer<T>> {
   const res = await fetch(url, { headers });
   const text = await res.text();
-  return { status: res.status, text, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+  return {
+    status: res.status,
+    text,
+    body: (text ? JSON.parse(text) : undefined) as T,
+    headers: res.headers,
+  };
 }
 
 export interface Status {

@@ -51,7 +51,9 @@ describe('delivery reports', () => {
     expect(res.body.messages).toHaveLength(250);
     const r = receiver;
     await waitFor(() => reports(r).length === 250);
-    expect(r.received.map((x) => (x.body as Results<Report>).results.length).sort()).toEqual([100, 100, 50]);
+    expect(r.received.map((x) => (x.body as Results<Report>).results.length).sort()).toEqual([
+      100, 100, 50,
+    ]);
     expect(r.received[0]!.path).toBe('/dlr?token=t1');
     expect(r.received[0]!.headers['content-type']).toBe('application/json');
     const report = reports(r).find((x) => x.to === '41791000')!;
@@ -126,11 +128,15 @@ describe('delivery reports', () => {
 
   it('sends nothing when notify is false', async () => {
     receiver = await startReceiver();
-    const started = await startSimulator({ subscriptionReportUrl: `${(receiver).url}/sub` });
+    const started = await startSimulator({ subscriptionReportUrl: `${receiver.url}/sub` });
     sim = started.sim;
     await post(`${started.url}/sms/3/messages`, {
       messages: [
-        { destinations: [{ to: '1' }], content: { text: 'a' }, webhooks: { delivery: { notify: false } } },
+        {
+          destinations: [{ to: '1' }],
+          content: { text: 'a' },
+          webhooks: { delivery: { notify: false } },
+        },
         { destinations: [{ to: '2' }], content: { text: 'b' } },
       ],
     });
@@ -176,7 +182,11 @@ describe('delivery reports', () => {
     const byTo = new Map(reports(receiver).map((x) => [x.to, x]));
     expect(byTo.size).toBe(3);
     expect(byTo.get('4100')!.status.name).toBe('DELIVERED_TO_HANDSET');
-    expect(byTo.get('4199')!.status).toMatchObject({ groupId: 2, id: 9, name: 'UNDELIVERABLE_NOT_DELIVERED' });
+    expect(byTo.get('4199')!.status).toMatchObject({
+      groupId: 2,
+      id: 9,
+      name: 'UNDELIVERABLE_NOT_DELIVERED',
+    });
     expect(byTo.get('4199')!.error).toEqual({
       groupId: 1,
       groupName: 'HANDSET_ERRORS',
@@ -198,8 +208,18 @@ describe('delivery reports', () => {
     const sent = Date.now();
     await post(`${started.url}/sms/2/text/advanced`, {
       messages: [
-        { destinations: [{ to: '1', messageId: 'short' }], text: 'x', validityPeriod: 1, notifyUrl: `${receiver.url}/d` },
-        { destinations: [{ to: '2', messageId: 'long' }], text: 'x', validityPeriod: 100_000, notifyUrl: `${receiver.url}/d` },
+        {
+          destinations: [{ to: '1', messageId: 'short' }],
+          text: 'x',
+          validityPeriod: 1,
+          notifyUrl: `${receiver.url}/d`,
+        },
+        {
+          destinations: [{ to: '2', messageId: 'long' }],
+          text: 'x',
+          validityPeriod: 100_000,
+          notifyUrl: `${receiver.url}/d`,
+        },
       ],
     });
     const r = receiver;
@@ -250,7 +270,9 @@ describe('delivery reports', () => {
     const started = await startSimulator({ webhookMaxRetries: 0 });
     sim = started.sim;
     await post(`${started.url}/sms/2/text/advanced`, {
-      messages: [{ destinations: [{ to: '1' }], text: 'x', notifyUrl: 'http://127.0.0.1:1/closed' }],
+      messages: [
+        { destinations: [{ to: '1' }], text: 'x', notifyUrl: 'http://127.0.0.1:1/closed' },
+      ],
     });
     await sim.flushReports();
     expect(sim.reportPosts()).toMatchObject([{ ok: false, status: undefined, attempt: 0 }]);
@@ -262,11 +284,17 @@ describe('delivery reports', () => {
     sim = started.sim;
     const url = started.url;
     await post(`${url}/sms/2/text/advanced`, {
-      messages: [{ destinations: [{ to: '1' }, { to: '2' }, { to: '3' }], text: 'x', callbackData: 'cb' }],
+      messages: [
+        { destinations: [{ to: '1' }, { to: '2' }, { to: '3' }], text: 'x', callbackData: 'cb' },
+      ],
     });
     await post(`${url}/mms/2/messages`, {
       messages: [
-        { sender: 's', destinations: [{ to: '9' }], content: { messageSegments: [{ type: 'TEXT', text: 't' }] } },
+        {
+          sender: 's',
+          destinations: [{ to: '9' }],
+          content: { messageSegments: [{ type: 'TEXT', text: 't' }] },
+        },
       ],
     });
     await sim.flushReports();

@@ -53,7 +53,11 @@ const V3_EXAMPLE = {
         flash: false,
       },
       webhooks: {
-        delivery: { url: 'https://example.com/infobip/dlr', intermediateReport: true, notify: true },
+        delivery: {
+          url: 'https://example.com/infobip/dlr',
+          intermediateReport: true,
+          notify: true,
+        },
         contentType: 'application/json',
         callbackData: 'transactionId=100',
       },
@@ -186,7 +190,9 @@ describe('POST /sms/2/text/advanced', () => {
   it('answers 400 for a body that is not JSON, and for a missing messages array', async () => {
     const bad = await post(`${url}/sms/2/text/advanced`, '{"messages": [');
     expect(bad.status).toBe(400);
-    expect(bad.body).toMatchObject({ requestError: { serviceException: { messageId: 'BAD_REQUEST' } } });
+    expect(bad.body).toMatchObject({
+      requestError: { serviceException: { messageId: 'BAD_REQUEST' } },
+    });
     const empty = await post(`${url}/sms/2/text/advanced`, {});
     expect(empty.body).toMatchObject({
       requestError: { serviceException: { validationErrors: { messages: ['must not be empty'] } } },
@@ -229,9 +235,14 @@ describe('POST /sms/3/messages', () => {
 
   it('clamps {amount, timeUnit} validity to 48 h and defaults the unit to minutes', async () => {
     const body = (validityPeriod: object) => ({
-      messages: [{ destinations: [{ to: '1' }], content: { text: 'x' }, options: { validityPeriod } }],
+      messages: [
+        { destinations: [{ to: '1' }], content: { text: 'x' }, options: { validityPeriod } },
+      ],
     });
-    const hours = await post<SendAnswer>(`${url}/sms/3/messages`, body({ amount: 72, timeUnit: 'HOURS' }));
+    const hours = await post<SendAnswer>(
+      `${url}/sms/3/messages`,
+      body({ amount: 72, timeUnit: 'HOURS' }),
+    );
     expect(sim.message(hours.body.messages[0]!.messageId)?.validityMs).toBe(48 * 3_600_000);
     const minutes = await post<SendAnswer>(`${url}/sms/3/messages`, body({ amount: 5 }));
     expect(sim.message(minutes.body.messages[0]!.messageId)?.validityMs).toBe(5 * 60_000);
@@ -301,7 +312,10 @@ describe('POST /mms/2/messages', () => {
       errorCode: 'E400',
       violations: [
         { property: 'messages[0].sender', violation: 'must not be blank' },
-        { property: 'messages[0].content.messageSegments[0].contentUrl', violation: 'must not be blank' },
+        {
+          property: 'messages[0].content.messageSegments[0].contentUrl',
+          violation: 'must not be blank',
+        },
         {
           property: 'messages[0].content.messageSegments[1].type',
           violation: 'must be one of [TEXT, LINK, SMIL, UPLOADED_REFERENCE]',
@@ -345,7 +359,9 @@ describe('auth', () => {
       const ok = await get(`${basicUrl}/account/1/balance`, { authorization: `Basic ${encoded}` });
       expect(ok.body).toEqual({ balance: 100_000, currency: 'EUR' });
       const wrong = Buffer.from('user:nope').toString('base64');
-      expect((await get(`${basicUrl}/account/1/balance`, { authorization: `Basic ${wrong}` })).status).toBe(401);
+      expect(
+        (await get(`${basicUrl}/account/1/balance`, { authorization: `Basic ${wrong}` })).status,
+      ).toBe(401);
     } finally {
       await basic.close();
     }
@@ -366,7 +382,10 @@ describe('account and logs', () => {
       });
       expect(res.status).toBe(200);
       expect(res.body.messages.map((m) => m.status.id)).toEqual([26, 26, 12]);
-      expect(res.body.messages[2]!.status).toMatchObject({ groupId: 5, name: 'REJECTED_NOT_ENOUGH_CREDITS' });
+      expect(res.body.messages[2]!.status).toMatchObject({
+        groupId: 5,
+        name: 'REJECTED_NOT_ENOUGH_CREDITS',
+      });
     } finally {
       await s.close();
     }
@@ -374,7 +393,9 @@ describe('account and logs', () => {
 
   it('finds a message in /sms/3/logs and /sms/1/logs by messageId', async () => {
     await post(`${url}/sms/2/text/advanced`, {
-      messages: [{ from: 'Tern', destinations: [{ to: '4479', messageId: 'log-me' }], text: 'hello' }],
+      messages: [
+        { from: 'Tern', destinations: [{ to: '4479', messageId: 'log-me' }], text: 'hello' },
+      ],
     });
     const v3 = await get(`${url}/sms/3/logs?messageId=log-me,other`);
     expect(v3.status).toBe(200);
@@ -392,7 +413,15 @@ describe('account and logs', () => {
     });
     const v1 = await get(`${url}/sms/1/logs?messageId=log-me`);
     expect(v1.body).toEqual({
-      results: [expect.objectContaining({ messageId: 'log-me', to: '4479', from: 'Tern', text: 'hello', smsCount: 1 }) as unknown],
+      results: [
+        expect.objectContaining({
+          messageId: 'log-me',
+          to: '4479',
+          from: 'Tern',
+          text: 'hello',
+          smsCount: 1,
+        }) as unknown,
+      ],
     });
     expect((await get(`${url}/sms/3/logs?messageId=nope`)).body).toEqual({ results: [] });
     expect((await get(`${url}/sms/3/logs?limit=5000`)).status).toBe(400);
@@ -401,6 +430,8 @@ describe('account and logs', () => {
   it('answers unknown paths with a legacy 404', async () => {
     const res = await get(`${url}/sms/9/nothing`, AUTH);
     expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ requestError: { serviceException: { messageId: 'NOT_FOUND' } } });
+    expect(res.body).toMatchObject({
+      requestError: { serviceException: { messageId: 'NOT_FOUND' } },
+    });
   });
 });
