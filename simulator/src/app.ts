@@ -119,7 +119,9 @@ function record(engine: Engine, request: FastifyRequest): void {
   if (typeof headers.authorization === 'string') {
     headers.authorization = redactAuthorization(headers.authorization);
   }
-  const body = request.body;
+  const bytes = Number(request.headers['content-length'] ?? 0);
+  const body =
+    bytes > engine.options.maxRecordedBodyBytes ? { omitted: true, bytes } : request.body;
   const rec = {
     id: engine.store.nextRequestId(),
     at: engine.now(),

@@ -49,7 +49,11 @@ export class Engine {
 
   constructor(readonly options: ResolvedOptions) {
     const clock = options.clock;
-    this.store = new Store(options.maxRecordedRequests, options.maxRecordedPosts);
+    this.store = new Store(
+      options.maxRecordedRequests,
+      options.maxRecordedPosts,
+      options.maxStoredMessages,
+    );
     this.ids = new IdGenerator(clock());
     this.outcomes = new OutcomeRules(options.outcomeRules, options.defaultOutcome);
     this.faults = new FaultInjector(options.random);

@@ -58,8 +58,15 @@ export interface SimulatorOptions {
   reportRejected?: boolean;
   /** Add `Deprecation`/`Sunset` headers to v2 send answers, as Infobip does on deprecated paths. */
   deprecationHeaders?: boolean;
-  /** Requests kept for observation (oldest dropped). Default 10 000. */
+  /** Requests kept for observation (oldest dropped). Default 2 000. */
   maxRecordedRequests?: number;
+  /**
+   * Request bodies larger than this (by Content-Length) are recorded as
+   * `{ omitted: true, bytes }` so a long benchmark does not hold every batch. Default 1 MiB.
+   */
+  maxRecordedBodyBytes?: number;
+  /** Messages kept (the oldest half is forgotten beyond it). Default 2 000 000. */
+  maxStoredMessages?: number;
   /** Webhook POSTs kept for observation (oldest dropped). Default 10 000. */
   maxRecordedPosts?: number;
   /** Request body limit in bytes. Default 32 MiB (large batches). */
@@ -110,7 +117,9 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     duplicateMessageIds: options.duplicateMessageIds ?? 'accept',
     reportRejected: options.reportRejected ?? true,
     deprecationHeaders: options.deprecationHeaders ?? false,
-    maxRecordedRequests: options.maxRecordedRequests ?? 10_000,
+    maxRecordedRequests: options.maxRecordedRequests ?? 2_000,
+    maxRecordedBodyBytes: options.maxRecordedBodyBytes ?? 1024 * 1024,
+    maxStoredMessages: options.maxStoredMessages ?? 2_000_000,
     maxRecordedPosts: options.maxRecordedPosts ?? 10_000,
     bodyLimit: options.bodyLimit ?? 32 * 1024 * 1024,
     logger: options.logger ?? false,

@@ -76,7 +76,7 @@ export interface WebhookPost {
 }
 
 export class Store {
-  readonly messages: SimMessage[] = [];
+  messages: SimMessage[] = [];
   readonly byId = new Map<string, SimMessage>();
   readonly requests: BoundedLog<RecordedRequest>;
   readonly posts: BoundedLog<WebhookPost>;
@@ -85,7 +85,11 @@ export class Store {
   private requestSeq = 0;
   private postSeq = 0;
 
-  constructor(maxRequests: number, maxPosts: number) {
+  constructor(
+    maxRequests: number,
+    maxPosts: number,
+    private readonly maxMessages: number,
+  ) {
     this.requests = new BoundedLog(maxRequests);
     this.posts = new BoundedLog(maxPosts);
   }
@@ -101,6 +105,15 @@ export class Store {
   addMessage(message: SimMessage): void {
     this.messages.push(message);
     this.byId.set(message.messageId, message);
+    // Long benchmarks: forget the oldest half at once rather than one by one.
+    if (this.messages.length > this.maxMessages) {
+      const drop = this.messages.length - Math.floor(this.maxMessages / 2);
+      for (let i = 0; i < drop; i++) {
+        const old = this.messages[i]!;
+        if (this.byId.get(old.messageId) === old) this.byId.delete(old.messageId);
+      }
+      this.messages = this.messages.slice(drop);
+    }
   }
 
   /** Counts a caller-supplied id seen before; returns true when it is a duplicate. */
@@ -112,7 +125,7 @@ export class Store {
   }
 
   clear(): void {
-    this.messages.length = 0;
+    this.messages = [];
     this.byId.clear();
     this.requests.clear();
     this.posts.clear();

@@ -170,3 +170,25 @@ describe('cli flags', () => {
     );
   });
 });
+
+describe('retention', () => {
+  it('forgets the oldest messages beyond maxStoredMessages and large bodies', async () => {
+    const { sim: small, url: u } = await startSimulator({
+      maxStoredMessages: 10,
+      maxRecordedBodyBytes: 100,
+    });
+    try {
+      const destinations = Array.from({ length: 12 }, (_, i) => ({
+        to: String(i),
+        messageId: `r${i}`,
+      }));
+      await post(`${u}/sms/2/text/advanced`, { messages: [{ destinations, text: 'x' }] });
+      expect(small.messages().length).toBeLessThanOrEqual(10);
+      expect(small.message('r0')).toBeUndefined();
+      expect(small.message('r11')).toBeDefined();
+      expect(small.requests()[0]!.body).toMatchObject({ omitted: true });
+    } finally {
+      await small.close();
+    }
+  });
+});

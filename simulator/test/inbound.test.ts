@@ -68,6 +68,8 @@ describe('inbound texts', () => {
       messageCount: 1,
       pendingMessageCount: 0,
     });
+    const s = sim;
+    await waitFor(() => s.inboundPosts().length === 2);
     expect(sim.inboundPosts().map((p) => [p.attempt, p.status])).toEqual([
       [0, 500],
       [1, 200],

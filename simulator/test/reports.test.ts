@@ -202,8 +202,8 @@ describe('delivery reports', () => {
 
   it('expires a message whose validity is shorter than the delivery delay', async () => {
     receiver = await startReceiver();
-    // Validity is scaled by the time factor: 1 minute × 0.0001 = 6 ms < 200 ms delay.
-    const started = await startSimulator({ reportDelayMs: 200 });
+    // Validity is scaled by the time factor: 1 minute × 0.0001 = 6 ms < 400 ms delay.
+    const started = await startSimulator({ reportDelayMs: 400 });
     sim = started.sim;
     const sent = Date.now();
     await post(`${started.url}/sms/2/text/advanced`, {
@@ -224,7 +224,7 @@ describe('delivery reports', () => {
     });
     const r = receiver;
     const expired = await waitFor(() => reports(r).find((x) => x.messageId === 'short'));
-    expect(Date.now() - sent).toBeLessThan(150);
+    expect(Date.now() - sent).toBeLessThan(300);
     expect(expired.status).toEqual({
       groupId: 4,
       groupName: 'EXPIRED',
