@@ -1,0 +1,337 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_PROBLEMS, parseDeliveryReports, parseInboundTexts } from './webhooks.js';
+
+// infobip.md §4.1
+const v2Report = {
+  results: [
+    {
+      bulkId: 'BULK-ID-123-xyz',
+      messageId: 'MESSAGE-ID-123-xyz',
+      to: '41793026727',
+      from: 'InfoSMS',
+      sentAt: '2019-11-09T16:00:00.000+0000',
+      doneAt: '2019-11-09T16:00:00.000+0000',
+      smsCount: 1,
+      mccMnc: '22801',
+      callbackData: 'callbackData',
+      price: { pricePerMessage: 0.01, currency: 'EUR' },
+      status: {
+        groupId: 3,
+        groupName: 'DELIVERED',
+        id: 5,
+        name: 'DELIVERED_TO_HANDSET',
+        description: 'Message delivered to handset',
+      },
+      error: {
+        groupId: 0,
+        groupName: 'OK',
+        id: 0,
+        name: 'NO_ERROR',
+        description: 'No Error',
+        permanent: false,
+      },
+      entityId: 'promotional-traffic-entity',
+      applicationId: 'marketing-automation-application',
+    },
+  ],
+};
+
+// infobip.md §4.2
+const v3Report = {
+  results: [
+    {
+      bulkId: 'BULK-ID-123-xyz',
+      messageId: 'MESSAGE-ID-123-xyz',
+      to: '41793026727',
+      sender: 'InfoSMS',
+      sentAt: '2019-11-09T16:00:00.000+0000',
+      doneAt: '2019-11-09T16:00:00.000+0000',
+      messageCount: 1,
+      mccMnc: '22801',
+      callbackData: 'transactionId=100',
+      price: { pricePerMessage: 0.01, currency: 'EUR' },
+      status: {
+        groupId: 3,
+        groupName: 'DELIVERED',
+        id: 5,
+        name: 'DELIVERED_TO_HANDSET',
+        description: 'Message delivered to handset',
+      },
+      error: {
+        groupId: 0,
+        groupName: 'OK',
+        id: 0,
+        name: 'NO_ERROR',
+        description: 'No Error',
+        permanent: false,
+      },
+      platform: {
+        entityId: 'promotional-traffic-entity',
+        applicationId: 'marketing-automation-application',
+      },
+      campaignReferenceId: 'summersale',
+    },
+  ],
+};
+
+// infobip.md §6.1
+const mo = {
+  results: [
+    {
+      messageId: '817790313235066447',
+      from: '385916242493',
+      to: '385921004026',
+      text: 'QUIZ Correct answer is Paris',
+      cleanText: 'Correct answer is Paris',
+      keyword: 'QUIZ',
+      receivedAt: '2016-10-06T09:28:39.220+0000',
+      smsCount: 1,
+      price: { pricePerMessage: 0, currency: 'EUR' },
+      callbackData: 'callbackData',
+      applicationId: 'applicationId',
+      entityId: 'entityId',
+      campaignReferenceId: 'c1',
+    },
+  ],
+  messageCount: 1,
+  pendingMessageCount: 0,
+};
+
+const delivered = {
+  messageId: 'MESSAGE-ID-123-xyz',
+  bulkId: 'BULK-ID-123-xyz',
+  to: '41793026727',
+  sender: 'InfoSMS',
+  sentAt: '2019-11-09T16:00:00.000Z',
+  doneAt: '2019-11-09T16:00:00.000Z',
+  messageCount: 1,
+  mccMnc: '22801',
+  price: { perMessage: 0.01, currency: 'EUR' },
+  status: {
+    groupId: 3,
+    groupName: 'DELIVERED',
+    id: 5,
+    name: 'DELIVERED_TO_HANDSET',
+    description: 'Message delivered to handset',
+  },
+  error: null,
+  ternStatus: 'delivered',
+  entityId: 'promotional-traffic-entity',
+  applicationId: 'marketing-automation-application',
+};
+
+describe('parseDeliveryReports', () => {
+  it('normalises the v2 shape', () => {
+    expect(parseDeliveryReports(v2Report)).toEqual({
+      ok: true,
+      value: [
+        { ...delivered, shape: 'v2', callbackData: 'callbackData', campaignReferenceId: null },
+      ],
+    });
+  });
+
+  it('normalises the v3 shape to the same type', () => {
+    expect(parseDeliveryReports(v3Report)).toEqual({
+      ok: true,
+      value: [
+        {
+          ...delivered,
+          shape: 'v3',
+          callbackData: 'transactionId=100',
+          campaignReferenceId: 'summersale',
+        },
+      ],
+    });
+  });
+
+  it('keeps a real error and maps UNDELIVERABLE', () => {
+    const body = {
+      results: [
+        {
+          messageId: 'm1',
+          status: {
+            groupId: 2,
+            groupName: 'UNDELIVERABLE',
+            id: 9,
+            name: 'UNDELIVERABLE_NOT_DELIVERED',
+            description: 'Message sent not delivered',
+          },
+          error: {
+            groupId: 1,
+            groupName: 'HANDSET_ERRORS',
+            id: 27,
+            name: 'EC_ABSENT_SUBSCRIBER',
+            description: 'Absent Subscriber',
+            permanent: false,
+          },
+          doneAt: '2023-08-01T16:10:00.000+0530',
+        },
+      ],
+    };
+    const r = parseDeliveryReports(body);
+    expect(r.ok && r.value[0]).toMatchObject({
+      ternStatus: 'undeliverable',
+      doneAt: '2023-08-01T10:40:00.000Z',
+      error: { groupId: 1, id: 27, name: 'EC_ABSENT_SUBSCRIBER', permanent: false },
+      to: null,
+      sentAt: null,
+      price: null,
+    });
+  });
+
+  it('accepts nulls, extra fields, an empty batch and an unknown group', () => {
+    const body = {
+      extra: 1,
+      results: [
+        {
+          messageId: 'm1',
+          bulkId: null,
+          error: null,
+          price: null,
+          status: { groupId: 7, groupName: 'NEW_GROUP', whatever: true },
+          unknownField: [1, 2],
+        },
+      ],
+    };
+    const r = parseDeliveryReports(body);
+    expect(r.ok && r.value[0]).toMatchObject({ messageId: 'm1', ternStatus: null, bulkId: null });
+    expect(parseDeliveryReports({ results: [] })).toEqual({ ok: true, value: [] });
+  });
+
+  it('lists problems with paths', () => {
+    const r = parseDeliveryReports({
+      results: [{ status: { groupId: 3 } }, { messageId: 'x', status: { groupId: 'three' } }],
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.problems.map((p) => p.path)).toEqual(
+        expect.arrayContaining(['/results/0/messageId', '/results/1/status/groupId']),
+      );
+    }
+    expect(parseDeliveryReports(null)).toMatchObject({ ok: false, problems: [{ path: '/' }] });
+    expect(parseDeliveryReports([])).toMatchObject({ ok: false });
+  });
+
+  it('refuses timestamps that are not Infobip timestamps', () => {
+    const r = parseDeliveryReports({
+      results: [{ messageId: 'm', status: { groupId: 3 }, doneAt: 'yesterday' }],
+    });
+    expect(r).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: '/results/0/doneAt',
+          message: 'Not an Infobip timestamp (e.g. 2019-11-09T16:00:00.000+0000): yesterday',
+        },
+      ],
+    });
+  });
+
+  it('caps the number of problems', () => {
+    const results = Array.from({ length: 500 }, () => ({ status: 'bad' }));
+    const r = parseDeliveryReports({ results });
+    expect(r.ok === false && r.problems.length).toBe(MAX_PROBLEMS);
+  });
+});
+
+describe('parseInboundTexts', () => {
+  it('normalises MO_JSON_2', () => {
+    expect(parseInboundTexts(mo)).toEqual({
+      ok: true,
+      value: {
+        messageCount: 1,
+        pendingMessageCount: 0,
+        texts: [
+          {
+            messageId: '817790313235066447',
+            from: '385916242493',
+            to: '385921004026',
+            text: 'QUIZ Correct answer is Paris',
+            cleanText: 'Correct answer is Paris',
+            keyword: 'QUIZ',
+            receivedAt: '2016-10-06T09:28:39.220Z',
+            messageCount: 1,
+            price: { perMessage: 0, currency: 'EUR' },
+            callbackData: 'callbackData',
+            entityId: 'entityId',
+            applicationId: 'applicationId',
+            campaignReferenceId: 'c1',
+          },
+        ],
+      },
+    });
+  });
+
+  it('fills what a minimal inbound leaves out', () => {
+    const r = parseInboundTexts({
+      results: [
+        { messageId: 'i1', from: '385916242493', to: '385921004026', text: 'STOP', keyword: '' },
+      ],
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      value: {
+        messageCount: null,
+        texts: [{ text: 'STOP', cleanText: 'STOP', keyword: null, receivedAt: null }],
+      },
+    });
+  });
+
+  it('lists problems', () => {
+    const r = parseInboundTexts({ results: [{ messageId: 'i1', to: '1', receivedAt: 5 }] });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.problems.map((p) => p.path)).toEqual(
+        expect.arrayContaining(['/results/0/from', '/results/0/receivedAt']),
+      );
+    }
+  });
+});
+
+describe('webhook parsers never throw', () => {
+  it('on arbitrary JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(typeof parseDeliveryReports(value).ok).toBe('boolean');
+        expect(typeof parseInboundTexts(value).ok).toBe('boolean');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('on JSON shaped almost like a report', () => {
+    const loose = fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constant(null));
+    const status = fc.record(
+      { groupId: fc.oneof(fc.integer({ min: -1, max: 9 }), loose), groupName: loose, id: loose },
+      { requiredKeys: [] },
+    );
+    const result = fc.record(
+      {
+        messageId: fc.oneof(fc.string(), loose),
+        from: loose,
+        to: loose,
+        text: loose,
+        sentAt: fc.oneof(fc.string(), fc.constant('2019-11-09T16:00:00.000+0000'), loose),
+        receivedAt: fc.oneof(fc.string(), loose),
+        status,
+        error: fc.oneof(status, loose),
+        price: fc.oneof(fc.record({ pricePerMessage: loose, currency: loose }), loose),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.record({ results: fc.array(result, { maxLength: 5 }) }), (body) => {
+        const d = parseDeliveryReports(body);
+        const i = parseInboundTexts(body);
+        for (const r of [d, i]) {
+          if (!r.ok) {
+            expect(r.problems.length).toBeGreaterThan(0);
+            expect(r.problems.length).toBeLessThanOrEqual(MAX_PROBLEMS);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
