@@ -10,8 +10,12 @@ import { requireAdminToken } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
 import { healthRoutes } from './http/routes/health.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { channelRoutes } from './http/routes/channels.js';
+import { credentialRoutes } from './http/routes/credentials.js';
 import { meRoutes } from './http/routes/me.js';
 import type { Logger } from './logger.js';
+import type { Services } from './services.js';
 import { VERSION } from './version.js';
 
 /** Everything the HTTP app needs, built by the caller (server, tests) who also closes it. */
@@ -20,6 +24,7 @@ export interface AppContext {
   db: Db;
   clock: Clock;
   logger: Logger;
+  services: Services;
 }
 
 export interface RegisteredRoute {
@@ -78,8 +83,11 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       api.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
       });
-      requireAdminToken(api, verifier);
+      requireAdminToken(api, verifier, ctx.services.sandboxes);
       meRoutes(api);
+      adminRoutes(api, { db: ctx.db, clock: ctx.clock, sandboxes: ctx.services.sandboxes });
+      credentialRoutes(api, ctx.services.credentials);
+      channelRoutes(api, ctx.services.channels);
       done();
     },
     { prefix: '/api' },

@@ -25,6 +25,10 @@ export interface Config {
   adminToken: string | undefined;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** Extra provider hosts (besides Infobip's) that a credential's base URL may name. */
+  providerHostAllowlist: string[];
+  /** Allow http base URLs on loopback addresses: for the simulator and the demo only. */
+  allowLoopbackProvider: boolean;
 }
 
 /** Thrown with every problem found, so an operator fixes them all in one go. */
@@ -59,6 +63,15 @@ export function parseConfig(env: Env): Config {
       return fallback;
     }
     return value;
+  };
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = str(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
   };
 
   const port = int('TERN_PORT', 8080, 0, 65535);
@@ -98,6 +111,19 @@ export function parseConfig(env: Env): Config {
 
   const bodyLimitBytes = int('TERN_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024);
 
+  const providerHostAllowlist = (str('TERN_PROVIDER_HOST_ALLOWLIST') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of providerHostAllowlist) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
+      problems.push(
+        `TERN_PROVIDER_HOST_ALLOWLIST entries must be host names like sms.example.com or *.example.com (got "${host}")`,
+      );
+    }
+  }
+  const allowLoopbackProvider = bool('TERN_ALLOW_LOOPBACK_PROVIDER', false);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -108,6 +134,8 @@ export function parseConfig(env: Env): Config {
     adminToken,
     logLevel: logLevel ?? 'info',
     bodyLimitBytes,
+    providerHostAllowlist,
+    allowLoopbackProvider,
   });
 }
 

@@ -39,3 +39,14 @@ export class AppError extends Error {
 export function validationError(message: string, details: ErrorDetail[] = []): AppError {
   return new AppError('validation_failed', message, details);
 }
+
+/** A write based on an old read (If-Match naming a version that is no longer current). */
+export function staleVersionError(resource: string, currentVersion?: number): AppError {
+  return new AppError(
+    'precondition_failed',
+    `The ${resource} was changed by someone else since you read it. Reload it and apply your change again.`,
+    currentVersion !== undefined
+      ? [{ path: '/headers/if-match', message: `current version is ${currentVersion}` }]
+      : [],
+  );
+}

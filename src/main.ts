@@ -1,20 +1,42 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createAdminToken } from './auth/admin-tokens.js';
-import { systemClock } from './clock.js';
 import { ConfigError, loadEnv, parseConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import {
+  channelsCommand,
+  credentialsCommand,
+  RESOURCE_OPTIONS,
+  secretsCommand,
+  tokensCommand,
+  UsageError,
+  type ResourceFlags,
+} from './cli/resource-commands.js';
+import { AppError } from './errors.js';
 import { serveUntilSignalled } from './server.js';
 import { VERSION } from './version.js';
-
-/** A mistake in how the CLI was called: printed with a hint, exit code 2. */
-export class UsageError extends Error {}
 
 interface Command {
   summary: string;
   usage: string;
   options?: ParseArgsConfig['options'];
+  /** Takes positional arguments (an action and an id). */
+  positionals?: boolean;
   run(values: Record<string, unknown>, rest: string[]): Promise<void>;
+}
+
+/** `tern <resource> <action> [id] [--flags]`: the configuration plane from the command line. */
+function resourceCommand(
+  summary: string,
+  usage: string,
+  handler: (config: Config, positionals: string[], flags: ResourceFlags) => Promise<void>,
+): Command {
+  return {
+    summary,
+    usage,
+    options: RESOURCE_OPTIONS,
+    positionals: true,
+    run: (values, positionals) => handler(config(), positionals, values),
+  };
 }
 
 function config(): Config {
@@ -44,30 +66,26 @@ const commands: Record<string, Command> = {
       }
     },
   },
-  'token:create': {
-    summary: 'Create an admin API token and print it once',
-    usage: 'tern token:create --name NAME [--sandbox SANDBOX]',
-    options: { name: { type: 'string' }, sandbox: { type: 'string' } },
-    run: async (values) => {
-      if (typeof values.name !== 'string' || values.name.trim() === '') {
-        throw new UsageError('--name is required');
-      }
-      const db = openDatabase(config().databaseUrl);
-      try {
-        await migrateToLatest(db);
-        const sandbox = typeof values.sandbox === 'string' ? values.sandbox : null;
-        const { id, token } = await createAdminToken(db, systemClock, {
-          name: values.name,
-          sandbox,
-        });
-        console.log(
-          `Created token ${id} (${sandbox ? `sandbox ${sandbox}` : 'all sandboxes'}):\n\n  ${token}\n`,
-        );
-      } finally {
-        await db.close();
-      }
-    },
-  },
+  credentials: resourceCommand(
+    'Manage API credentials: list, show, create, update, delete, verify',
+    'tern credentials list|show ID|create|update ID|delete ID|verify ID [--sandbox S] [--json] [--data JSON | --file F] [--if-match VERSION] [--force] [--name FILTER]',
+    credentialsCommand,
+  ),
+  channels: resourceCommand(
+    'Manage channel configurations: list, show, create, update, delete',
+    'tern channels list|show ID|create|update ID|delete ID [--sandbox S] [--json] [--data JSON | --file F] [--if-match VERSION]',
+    channelsCommand,
+  ),
+  tokens: resourceCommand(
+    'Manage admin tokens: list, create, revoke',
+    'tern tokens list | create --name NAME [--sandbox S] | revoke ID [--json]',
+    tokensCommand,
+  ),
+  secrets: resourceCommand(
+    'Re-encrypt stored secrets under a new key',
+    'tern secrets rotate [--new-key HEX] [--json]',
+    secretsCommand,
+  ),
   simulator: {
     summary: 'Run the Infobip-compatible simulator (see simulator/README.md)',
     usage: 'tern simulator [--port 9090] [--api-key KEY] … (tern simulator --help)',
@@ -116,21 +134,27 @@ export async function main(argv: string[]): Promise<number> {
       await command.run({}, rest);
       return 0;
     }
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: rest,
       options: { help: { type: 'boolean', short: 'h' }, ...command.options },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positionals === true,
     });
     if (values.help) {
       console.log(`Usage: ${command.usage}\n\n${command.summary}`);
       return 0;
     }
-    await command.run(values, []);
+    await command.run(values, positionals);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
+      return 1;
+    }
+    if (error instanceof AppError) {
+      console.error(`tern ${first}: ${error.message}`);
+      for (const detail of error.details)
+        console.error(`  ${detail.path ?? ''} ${detail.message}`.trimEnd());
       return 1;
     }
     if (error instanceof UsageError || isParseArgsError(error)) {

@@ -3,9 +3,9 @@ import { bootstrapAdminToken } from './auth/admin-tokens.js';
 import { buildApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase, type Db } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import type { Db } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
+import { openRuntime } from './runtime.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -23,11 +23,12 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const out = options.out ?? process.stdout;
-  const db = openDatabase(config.databaseUrl);
+  const runtime = await openRuntime(config, clock);
+  const { db, services } = runtime;
   try {
-    const applied = await migrateToLatest(db);
-    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    const app = await buildApp({ config, db, clock, logger });
+    if (runtime.applied.length > 0) logger.info({ applied: runtime.applied }, 'migrations applied');
+    logger.info({ keySource: runtime.keySource }, 'encryption key loaded');
+    const app = await buildApp({ config, db, clock, logger, services });
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
     logger.info({ url, database: db.describe }, 'tern listening');

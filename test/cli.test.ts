@@ -50,12 +50,18 @@ describe('tern CLI', () => {
   });
 
   it('creates a token that the API accepts', async () => {
-    const created = await runCli(['token:create', '--name', 'ci', '--sandbox', 'dev'], env);
+    const created = await runCli(['tokens', 'create', '--name', 'ci', '--sandbox', 'prod'], env);
     expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/sandbox dev/);
+    expect(created.stdout).toMatch(/sandbox prod/);
     expect(created.stdout).toMatch(/tern_[A-Za-z0-9_-]{43}/);
-    const missingName = await runCli(['token:create'], env);
+    const missingName = await runCli(['tokens', 'create'], env);
     expect(missingName.code).toBe(2);
+    const unknownSandbox = await runCli(
+      ['tokens', 'create', '--name', 'x', '--sandbox', 'nope'],
+      env,
+    );
+    expect(unknownSandbox.code).toBe(1);
+    expect(unknownSandbox.stderr).toContain('Sandbox "nope" not found');
   });
 
   it('serves, prints a first token once, and shuts down gracefully on SIGTERM', async () => {

@@ -61,7 +61,8 @@ describeEachDialect('http', ({ db }) => {
   });
 
   it('accepts a valid token and resolves the sandbox', async () => {
-    const { app, auth } = await buildTestApp(db());
+    const { app, auth, services } = await buildTestApp(db());
+    await services.sandboxes.create('dev', 'test');
     const me = await app.inject({ url: '/api/v1/me', headers: auth });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ token: { name: 'test', sandbox: null }, sandbox: 'prod' });
@@ -85,16 +86,18 @@ describeEachDialect('http', ({ db }) => {
   });
 
   it('holds a sandbox-limited token to its sandbox', async () => {
-    const { app, clock } = await buildTestApp(db());
+    const { app, clock, services } = await buildTestApp(db());
+    await services.sandboxes.create('dev', 'test');
     const { token } = await createAdminToken(db(), clock, { name: 'dev only', sandbox: 'dev' });
     const headers = { authorization: `Bearer ${token}` };
     expect(
       (await app.inject({ url: '/api/v1/me', headers: { ...headers, 'x-sandbox-name': 'dev' } }))
         .statusCode,
     ).toBe(200);
+    // Another sandbox is "not found" for it, never "forbidden": nothing leaks about what exists.
     const other = await app.inject({ url: '/api/v1/me', headers });
-    expect(other.statusCode).toBe(401);
-    expect(other.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(other.statusCode).toBe(404);
+    expect(other.json()).toMatchObject({ error: { code: 'not_found' } });
     await app.close();
   });
 

@@ -94,3 +94,38 @@ export async function bootstrapAdminToken(
   const { token } = await createAdminToken(db, clock, { name: 'bootstrap' });
   return token;
 }
+
+/** A token as listed: never the token itself, which is shown once at creation. */
+export interface AdminTokenInfo {
+  id: string;
+  name: string;
+  sandbox: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export async function listAdminTokens(db: Db, sandbox: string | null): Promise<AdminTokenInfo[]> {
+  let select = db.kysely
+    .selectFrom('admin_tokens')
+    .select(['id', 'name', 'sandbox', 'created_at', 'revoked_at']);
+  if (sandbox !== null) select = select.where('sandbox', '=', sandbox);
+  const rows = await select.orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    sandbox: r.sandbox,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  }));
+}
+
+/** Revokes a token; false when there is no such active token. */
+export async function revokeAdminToken(db: Db, clock: Clock, id: string): Promise<boolean> {
+  const result = await db.kysely
+    .updateTable('admin_tokens')
+    .set({ revoked_at: clock.now().toISOString() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -13,6 +13,8 @@ export interface Db {
   capabilities: DialectCapabilities;
   /** Human-readable location for logs, without any password. */
   describe: string;
+  /** PostgreSQL: the schema Tern's tables live in (so that migrations look only there). */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ function openPostgres(url: string, options: OpenOptions): Db {
   return {
     kysely,
     capabilities: capabilities.postgres,
+    schema: options.schema ?? 'public',
     describe: `${parsed.toString()}${options.schema ? ` (schema ${options.schema})` : ''}`,
     close: () => kysely.destroy(),
   };

@@ -16,3 +16,13 @@ export const capabilities: Record<DialectName, DialectCapabilities> = {
   sqlite: { name: 'sqlite', skipLocked: false, multiProcess: false },
   postgres: { name: 'postgres', skipLocked: true, multiProcess: true },
 };
+
+/** True when `error` is a unique-constraint violation, on either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

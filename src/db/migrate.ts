@@ -6,6 +6,8 @@ function migrator(db: Db): Migrator {
   return new Migrator({
     db: db.kysely,
     provider: { getMigrations: () => Promise.resolve(migrations) },
+    // Without it, Kysely on PostgreSQL finds its bookkeeping tables in *any* schema.
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
 }
 

@@ -24,7 +24,11 @@ function bearerToken(request: FastifyRequest): string | undefined {
  * plugin), and resolves the sandbox. Runs before body parsing, so an unauthenticated caller
  * cannot make Tern parse a large body.
  */
-export function requireAdminToken(scope: FastifyInstance, verifier: AdminTokenVerifier): void {
+export function requireAdminToken(
+  scope: FastifyInstance,
+  verifier: AdminTokenVerifier,
+  sandboxes: { exists(name: string): Promise<boolean> },
+): void {
   scope.decorateRequest('principal', null as unknown as AdminPrincipal);
   scope.decorateRequest('sandbox', '');
   scope.addHook('onRequest', async (request) => {
@@ -35,8 +39,15 @@ export function requireAdminToken(scope: FastifyInstance, verifier: AdminTokenVe
     const principal = await verifier.verify(token);
     if (!principal) throw new AppError('unauthorized', 'The admin token is not valid.');
     const sandbox = sandboxFromHeader(request.headers['x-sandbox-name']);
-    if (principal.sandbox !== null && principal.sandbox !== sandbox) {
-      throw new AppError('unauthorized', `This token is not valid for sandbox "${sandbox}".`);
+    // Another sandbox's data is "not found", never "forbidden": a token learns nothing of what
+    // exists outside its sandbox.
+    if (
+      (principal.sandbox !== null && principal.sandbox !== sandbox) ||
+      !(await sandboxes.exists(sandbox))
+    ) {
+      throw new AppError('not_found', `Sandbox "${sandbox}" not found.`, [
+        { path: '/headers/x-sandbox-name', message: 'is not a sandbox this token can use' },
+      ]);
     }
     request.principal = principal;
     request.sandbox = sandbox;

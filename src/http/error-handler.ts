@@ -28,10 +28,20 @@ export function errorBody(code: ErrorCode, message: string, details: ErrorDetail
 /** Maps Fastify's own 4xx errors (parsing, validation, limits) onto Tern's codes. */
 function fromFastifyError(error: FastifyError): AppError | undefined {
   if (error.validation) {
+    // Body fields are named by their JSON pointer alone (`/name`), as domain validation names
+    // them; other parts carry their location (`/querystring/limit`, `/headers/if-match`).
+    const context = error.validationContext ?? 'body';
+    const prefix = context === 'body' ? '' : `/${context}`;
     const details = error.validation.map((v) => {
-      const extra = (v.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-      const path = `/${error.validationContext ?? 'body'}${v.instancePath}${extra ? `/${extra}` : ''}`;
-      const message = extra ? 'is not a known property' : (v.message ?? 'is invalid');
+      const params = v.params as
+        { additionalProperty?: string; missingProperty?: string } | undefined;
+      const child = params?.additionalProperty ?? params?.missingProperty;
+      const path = `${prefix}${v.instancePath}${child ? `/${child}` : ''}` || '/';
+      const message = params?.additionalProperty
+        ? 'is not a known property'
+        : params?.missingProperty
+          ? 'is required'
+          : (v.message ?? 'is invalid');
       return { path, message };
     });
     return new AppError('validation_failed', 'The request is not valid.', details);

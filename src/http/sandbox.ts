@@ -1,7 +1,5 @@
 import { AppError } from '../errors.js';
-
-export const DEFAULT_SANDBOX = 'prod';
-const SANDBOX_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+import { DEFAULT_SANDBOX, SANDBOX_NAME, SANDBOX_NAME_RULE } from '../sandboxes/sandboxes.js';
 
 /** Reads the `x-sandbox-name` header (default `prod`) and checks its form. */
 export function sandboxFromHeader(value: string | string[] | undefined): string {
@@ -14,8 +12,7 @@ export function sandboxFromHeader(value: string | string[] | undefined): string 
       [
         {
           path: '/headers/x-sandbox-name',
-          message:
-            'must be 1-63 lower-case letters, digits, "-" or "_", starting with a letter or digit',
+          message: `must be ${SANDBOX_NAME_RULE}`,
         },
       ],
     );

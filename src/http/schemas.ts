@@ -21,3 +21,41 @@ export const ErrorResponse = Type.Object(
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref(ErrorResponse)]));
 }
+
+/** Query string of list endpoints: cursor pagination and a name filter. */
+export const ListQuery = Type.Object(
+  {
+    cursor: Type.Optional(
+      Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
+    ),
+    // Query values are strings (body types are never coerced), so the number is parsed here.
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
+        description: 'Page size, 1-200 (default 50)',
+      }),
+    ),
+    name: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description: 'Only items whose name contains this (case-insensitive)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** A page of items and the cursor to the next one. */
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    nextCursor: Type.Union([Type.String(), Type.Null()]),
+  });
+}
+
+/** The page size a list query asks for. */
+export function pageLimit(limit: string | undefined): number {
+  return limit === undefined ? 50 : Number(limit);
+}

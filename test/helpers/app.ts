@@ -5,7 +5,11 @@ import { createAdminToken } from '../../src/auth/admin-tokens.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
+import type { CredentialServiceDeps } from '../../src/credentials/credential.service.js';
+import { Keyring, secretKey } from '../../src/crypto/secret-box.js';
 import { createLogger } from '../../src/logger.js';
+import { checkInfobipConnection } from '../../src/providers/infobip/connection-check.js';
+import { createServices, type Services } from '../../src/services.js';
 
 /** Collects every log line the app writes, so tests can assert on (and scan) them. */
 export class LogCapture extends Writable {
@@ -19,7 +23,15 @@ export class LogCapture extends Writable {
   }
 }
 
+/** One fixed key for every test, so stored ciphertexts can be checked against it. */
+export const TEST_KEYRING = new Keyring(secretKey(Buffer.alloc(32, 0x42)));
+
+/** The real provider check, through the SSRF guard; tests point credentials at the simulator. */
+const checkConnection: CredentialServiceDeps['checkConnection'] = (baseUrl, apiKey) =>
+  checkInfobipConnection({ baseUrl, apiKey, allowLoopback: true });
+
 export interface TestApp {
+  services: Services;
   app: FastifyInstance;
   config: Config;
   clock: ManualClock;
@@ -37,6 +49,8 @@ export async function buildTestApp(db: Db, env: Record<string, string> = {}): Pr
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
   const { token } = await createAdminToken(db, clock, { name: 'test' });
-  const app = await buildApp({ config, db, clock, logger });
-  return { app, config, clock, logs, token, auth: { authorization: `Bearer ${token}` } };
+  const services = createServices({ config, db, clock, keyring: TEST_KEYRING, checkConnection });
+  await services.sandboxes.ensure('prod');
+  const app = await buildApp({ config, db, clock, logger, services });
+  return { app, config, clock, logs, services, token, auth: { authorization: `Bearer ${token}` } };
 }

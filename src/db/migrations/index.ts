@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_admin_tokens.js';
+import * as m0002 from './0002_configuration_plane.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -7,4 +8,5 @@ import * as m0001 from './0001_admin_tokens.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_admin_tokens': m0001,
+  '0002_configuration_plane': m0002,
 };

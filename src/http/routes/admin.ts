@@ -1,0 +1,184 @@
+import { Type } from '@sinclair/typebox';
+import { listAudit } from '../../audit/audit.js';
+import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../auth/admin-tokens.js';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import { AppError } from '../../errors.js';
+import type { SandboxService } from '../../sandboxes/sandboxes.js';
+import type { App } from '../app-type.js';
+import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
+import type { FastifyRequest } from 'fastify';
+
+const Sandbox = Type.Object({ name: Type.String(), createdAt: Type.String() });
+const Token = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  sandbox: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
+const AuditEntry = Type.Object({
+  id: Type.String(),
+  sandbox: Type.String(),
+  at: Type.String(),
+  actor: Type.String({ description: 'The admin token id that made the change (or "cli")' }),
+  action: Type.String(),
+  resourceType: Type.String(),
+  resourceId: Type.String(),
+  fields: Type.Array(Type.String(), {
+    description: 'Names of the fields that changed; never values of secrets',
+  }),
+  details: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+});
+
+/** Sandbox-wide administration is for tokens valid in every sandbox. */
+function requireGlobalToken(request: FastifyRequest): void {
+  if (request.principal.sandbox !== null) {
+    throw new AppError(
+      'forbidden',
+      'This token is limited to one sandbox; use a token valid for all sandboxes.',
+    );
+  }
+}
+
+/** Sandboxes, admin tokens and the audit log. */
+export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: SandboxService }) {
+  api.get(
+    '/v1/sandboxes',
+    {
+      schema: {
+        tags: ['sandboxes'],
+        summary: 'List sandboxes',
+        response: { 200: Type.Object({ items: Type.Array(Sandbox) }), ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const all = await deps.sandboxes.list();
+      const limit = request.principal.sandbox;
+      return { items: limit === null ? all : all.filter((s) => s.name === limit) };
+    },
+  );
+
+  api.post(
+    '/v1/sandboxes',
+    {
+      schema: {
+        tags: ['sandboxes'],
+        summary: 'Create a sandbox',
+        body: Type.Object(
+          {
+            name: Type.String({
+              maxLength: 100,
+              description: 'Lower-case letters, digits and dashes',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Sandbox, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      requireGlobalToken(request);
+      return reply
+        .status(201)
+        .send(await deps.sandboxes.create(request.body.name, request.principal.tokenId));
+    },
+  );
+
+  api.get(
+    '/v1/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'List admin tokens (never the tokens themselves)',
+        response: { 200: Type.Object({ items: Type.Array(Token) }), ...errorResponses(401) },
+      },
+    },
+    async (request) => ({ items: await listAdminTokens(deps.db, request.principal.sandbox) }),
+  );
+
+  api.post(
+    '/v1/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create an admin token',
+        description: 'The token is in this answer only; Tern stores its hash.',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            sandbox: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            id: Type.String(),
+            token: Type.String(),
+            name: Type.String(),
+            sandbox: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      requireGlobalToken(request);
+      const sandbox = request.body.sandbox ?? null;
+      if (sandbox !== null && !(await deps.sandboxes.exists(sandbox))) {
+        throw new AppError('validation_failed', 'The token names a sandbox that does not exist.', [
+          { path: '/sandbox', message: 'is not a sandbox' },
+        ]);
+      }
+      const { id, token } = await createAdminToken(deps.db, deps.clock, {
+        name: request.body.name,
+        sandbox,
+      });
+      return reply.status(201).send({ id, token, name: request.body.name, sandbox });
+    },
+  );
+
+  api.delete(
+    '/v1/tokens/:id',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke an admin token',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      requireGlobalToken(request);
+      if (!(await revokeAdminToken(deps.db, deps.clock, request.params.id))) {
+        throw new AppError('not_found', `No active admin token ${request.params.id}.`);
+      }
+      return reply.status(204).send(null);
+    },
+  );
+
+  api.get(
+    '/v1/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'The audit log of the sandbox, newest first',
+        querystring: Type.Object(
+          {
+            resourceId: Type.Optional(Type.String({ maxLength: 100 })),
+            cursor: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: PageOf(AuditEntry), ...errorResponses(400, 401, 404) },
+      },
+    },
+    (request) =>
+      listAudit(deps.db.kysely, request.sandbox, {
+        resourceId: request.query.resourceId,
+        cursor: request.query.cursor,
+        limit: pageLimit(request.query.limit),
+      }),
+  );
+}

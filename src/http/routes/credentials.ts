@@ -1,0 +1,251 @@
+import { Type } from '@sinclair/typebox';
+import type { CredentialService, CredentialView } from '../../credentials/credential.service.js';
+import type { App } from '../app-type.js';
+import { ifMatchVersion, setEtag } from '../etag.js';
+import { errorResponses, IdParams, ListQuery, PageOf, pageLimit } from '../schemas.js';
+
+const KeywordList = Type.Union(
+  [
+    Type.Array(Type.String({ maxLength: 100 }), { maxItems: 100 }),
+    Type.String({ maxLength: 4000, description: 'Comma-separated, as typed in a form' }),
+  ],
+  {
+    description:
+      'Keywords, as a list or comma-separated; stored trimmed, upper-case, de-duplicated',
+  },
+);
+const Text = (maxLength: number, description?: string) =>
+  Type.String({ maxLength, ...(description ? { description } : {}) });
+const NullableText = (maxLength: number, description?: string) =>
+  Type.Union([Text(maxLength, description), Type.Null()]);
+
+const credentialFields = {
+  name: Text(1000, 'Unique in the sandbox'),
+  provider: Type.Literal('infobip'),
+  baseUrl: Text(2000, 'Your Infobip API base URL, e.g. https://xxxxx.api.infobip.com'),
+  apiKey: Text(1000, 'Write-only: stored encrypted, shown afterwards only as apiKeyHint'),
+  optInKeywords: KeywordList,
+  optInMessage: Text(2000),
+  optOutKeywords: KeywordList,
+  optOutMessage: Text(2000),
+  helpKeywords: KeywordList,
+  helpMessage: Text(2000),
+  doubleOptInKeywords: KeywordList,
+  doubleOptInMessage: Text(2000),
+  dltPrincipalEntityId: NullableText(100, 'India DLT principal entity id'),
+  dltContentTemplateId: NullableText(100, 'India DLT content template id'),
+  validityPeriodHours: Type.Integer({ description: '1-48, default 48' }),
+  callbackData: NullableText(10_000, 'Returned with delivery reports; at most 4000 characters'),
+  inboundNumber: NullableText(100, 'E.164; routes inbound texts to this credential'),
+  customInboundKeywords: KeywordList,
+  defaultInboundReply: NullableText(2000),
+  fuzzyOptOut: Type.Union([Type.Literal('off'), Type.Literal('reply'), Type.Literal('opt-out')]),
+  fuzzyOptOutReply: Text(2000),
+};
+
+const CredentialCreate = Type.Partial(
+  Type.Object(credentialFields, { additionalProperties: false }),
+  {
+    additionalProperties: false,
+  },
+);
+
+const Webhook = Type.Object({ url: Type.String(), secret: Type.String() });
+export const CredentialResponse = Type.Object(
+  {
+    id: Type.String(),
+    sandbox: Type.String(),
+    name: Type.String(),
+    provider: Type.Literal('infobip'),
+    baseUrl: Type.String(),
+    apiKeyHint: Type.String({ description: 'The API key, masked: only its last 4 characters' }),
+    optInKeywords: Type.Array(Type.String()),
+    optInMessage: Type.String(),
+    optOutKeywords: Type.Array(Type.String()),
+    optOutMessage: Type.String(),
+    helpKeywords: Type.Array(Type.String()),
+    helpMessage: Type.String(),
+    doubleOptInKeywords: Type.Array(Type.String()),
+    doubleOptInMessage: Type.String(),
+    dltPrincipalEntityId: Type.Union([Type.String(), Type.Null()]),
+    dltContentTemplateId: Type.Union([Type.String(), Type.Null()]),
+    validityPeriodHours: Type.Integer(),
+    callbackData: Type.Union([Type.String(), Type.Null()]),
+    inboundNumber: Type.Union([Type.String(), Type.Null()]),
+    customInboundKeywords: Type.Array(Type.String()),
+    defaultInboundReply: Type.Union([Type.String(), Type.Null()]),
+    fuzzyOptOut: Type.String(),
+    fuzzyOptOutReply: Type.String(),
+    webhooks: Type.Object(
+      { inbound: Webhook, deliveryReports: Webhook },
+      {
+        description:
+          'Paste these URLs into Infobip: the number forwarding URL and the delivery report URL',
+      },
+    ),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    version: Type.Integer(),
+  },
+  { $id: 'Credential', title: 'API credential' },
+);
+
+const CredentialSummary = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  provider: Type.String(),
+  baseUrl: Type.String(),
+  apiKeyHint: Type.String(),
+  inboundNumber: Type.Union([Type.String(), Type.Null()]),
+  validityPeriodHours: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  version: Type.Integer(),
+});
+
+const VerifyResult = Type.Object({
+  status: Type.Union([
+    Type.Literal('ok'),
+    Type.Literal('unauthorized'),
+    Type.Literal('unreachable'),
+    Type.Literal('error'),
+  ]),
+  message: Type.String(),
+  latencyMs: Type.Number(),
+  httpStatus: Type.Optional(Type.Integer()),
+  balance: Type.Optional(Type.Object({ amount: Type.Number(), currency: Type.String() })),
+});
+
+const tags = ['credentials'];
+
+/** `/api/v1/credentials`: API credentials of the request's sandbox. */
+export function credentialRoutes(api: App, credentials: CredentialService) {
+  api.addSchema(CredentialResponse);
+  const send = (view: CredentialView) => view;
+
+  api.get(
+    '/v1/credentials',
+    {
+      schema: {
+        tags,
+        summary: 'List API credentials',
+        querystring: ListQuery,
+        response: { 200: PageOf(CredentialSummary), ...errorResponses(400, 401, 404) },
+      },
+    },
+    (request) =>
+      credentials.list(request.sandbox, {
+        name: request.query.name,
+        cursor: request.query.cursor,
+        limit: pageLimit(request.query.limit),
+      }),
+  );
+
+  api.post(
+    '/v1/credentials',
+    {
+      schema: {
+        tags,
+        summary: 'Create API credentials',
+        description: 'name, baseUrl and apiKey are required; every other field has a default.',
+        body: CredentialCreate,
+        response: { 201: Type.Ref(CredentialResponse), ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const stored = await credentials.create(
+        request.sandbox,
+        request.principal.tokenId,
+        request.body,
+      );
+      setEtag(reply, stored.credential.version);
+      reply.header('location', `/api/v1/credentials/${stored.credential.id}`);
+      return reply.status(201).send(send(credentials.view(stored)));
+    },
+  );
+
+  api.get(
+    '/v1/credentials/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get API credentials',
+        params: IdParams,
+        response: { 200: Type.Ref(CredentialResponse), ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const stored = await credentials.get(request.sandbox, request.params.id);
+      setEtag(reply, stored.credential.version);
+      return send(credentials.view(stored));
+    },
+  );
+
+  api.patch(
+    '/v1/credentials/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update API credentials',
+        description:
+          'Send only the fields to change; omit apiKey to keep the stored key. Send If-Match with the ETag you read: a stale one gets 412.',
+        params: IdParams,
+        body: CredentialCreate,
+        response: { 200: Type.Ref(CredentialResponse), ...errorResponses(400, 401, 404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      const stored = await credentials.update(
+        request.sandbox,
+        request.principal.tokenId,
+        request.params.id,
+        request.body,
+        ifMatchVersion(request),
+      );
+      setEtag(reply, stored.credential.version);
+      return send(credentials.view(stored));
+    },
+  );
+
+  api.delete(
+    '/v1/credentials/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete API credentials',
+        description:
+          'Refused with 409 (naming them) while channel configurations use the credential, unless force=true, which deletes them too. Message history is kept.',
+        params: IdParams,
+        querystring: Type.Object(
+          { force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), ...errorResponses(401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await credentials.delete(
+        request.sandbox,
+        request.principal.tokenId,
+        request.params.id,
+        request.query.force === 'true',
+      );
+      return reply.status(204).send(null);
+    },
+  );
+
+  api.post(
+    '/v1/credentials/:id/verify',
+    {
+      schema: {
+        tags,
+        summary: 'Verify the connection to Infobip',
+        description:
+          "Calls Infobip's GET /account/1/balance with the stored key and reports the outcome with its timing.",
+        params: IdParams,
+        response: { 200: VerifyResult, ...errorResponses(401, 404) },
+      },
+    },
+    (request) => credentials.verify(request.sandbox, request.principal.tokenId, request.params.id),
+  );
+}

@@ -1,0 +1,56 @@
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { loadKeyring } from './crypto/key-file.js';
+import type { Keyring } from './crypto/secret-box.js';
+import { openDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { checkInfobipConnection } from './providers/infobip/connection-check.js';
+import { DEFAULT_SANDBOX } from './sandboxes/sandboxes.js';
+import { createServices, type Services } from './services.js';
+
+/** An opened Tern: migrated database, encryption keys and services. What serve and the CLI share. */
+export interface Runtime {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  keyring: Keyring;
+  keySource: string;
+  services: Services;
+  /** Migrations applied while opening. */
+  applied: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies pending migrations, loads the keyring and makes the default sandbox. */
+export async function openRuntime(
+  config: Config,
+  clock: Clock,
+  db: Db = openDatabase(config.databaseUrl),
+): Promise<Runtime> {
+  try {
+    const applied = await migrateToLatest(db);
+    const { keyring, source } = loadKeyring(config);
+    const services = createServices({
+      config,
+      db,
+      clock,
+      keyring,
+      checkConnection: (baseUrl, apiKey) =>
+        checkInfobipConnection({ baseUrl, apiKey, allowLoopback: config.allowLoopbackProvider }),
+    });
+    await services.sandboxes.ensure(DEFAULT_SANDBOX);
+    return {
+      config,
+      db,
+      clock,
+      keyring,
+      keySource: source,
+      services,
+      applied,
+      close: () => db.close(),
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+import { ChannelService } from './channels/channel.service.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { CredentialService, type CredentialServiceDeps } from './credentials/credential.service.js';
+import type { Keyring } from './crypto/secret-box.js';
+import type { Db } from './db/database.js';
+import { SandboxService } from './sandboxes/sandboxes.js';
+
+/** The domain services, built once and shared by the three doors: HTTP, the worker and the CLI. */
+export interface Services {
+  sandboxes: SandboxService;
+  credentials: CredentialService;
+  channels: ChannelService;
+}
+
+export interface ServiceContext {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  keyring: Keyring;
+  checkConnection: CredentialServiceDeps['checkConnection'];
+}
+
+export function createServices(ctx: ServiceContext): Services {
+  const { config, db, clock, keyring } = ctx;
+  return {
+    sandboxes: new SandboxService(db, clock),
+    credentials: new CredentialService({
+      db,
+      clock,
+      keyring,
+      publicUrl: config.publicUrl,
+      urlPolicy: {
+        allowLoopback: config.allowLoopbackProvider,
+        hostAllowlist: config.providerHostAllowlist,
+      },
+      checkConnection: ctx.checkConnection,
+    }),
+    channels: new ChannelService({ db, clock }),
+  };
+}
