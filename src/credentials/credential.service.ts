@@ -9,6 +9,7 @@ import type { Page } from '../db/pagination.js';
 import { AppError, staleVersionError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ProviderUrlPolicy } from '../net/provider-url.js';
+import type { VerifyOutcome } from '../providers/infobip/connection-check.js';
 import {
   maskApiKey,
   type Credential,
@@ -39,15 +40,6 @@ export interface CredentialView extends Credential {
     inbound: { url: string; secret: string };
     deliveryReports: { url: string; secret: string };
   };
-}
-
-/** The outcome of calling the provider with a credential's key ("Verify connection"). */
-export interface VerifyOutcome {
-  status: 'ok' | 'unauthorized' | 'unreachable' | 'error';
-  message: string;
-  latencyMs: number;
-  httpStatus?: number;
-  balance?: { amount: number; currency: string };
 }
 
 export interface CredentialServiceDeps {

@@ -1,6 +1,14 @@
-import type { VerifyOutcome } from '../../credentials/credential.service.js';
 import { createGuardedDispatcher } from '../../net/guarded-dispatcher.js';
 import { createInfobipClient } from './client.js';
+
+/** The outcome of calling the provider with a credential's key ("Verify connection"). */
+export interface VerifyOutcome {
+  status: 'ok' | 'unauthorized' | 'unreachable' | 'error';
+  message: string;
+  latencyMs: number;
+  httpStatus?: number;
+  balance?: { amount: number; currency: string };
+}
 
 /**
  * "Verify connection": Infobip's `GET /account/1/balance` with the credential's key, the
