@@ -1,6 +1,6 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { ErrorDetail } from '../errors.js';
 import { countSegments } from '../messages/segments.js';
+import { normalizeE164 } from '../phone.js';
 
 export type Channel = 'sms' | 'mms';
 export type MessageType = 'marketing' | 'transactional';
@@ -48,8 +48,8 @@ export function parseSender(raw: string): { kind: SenderKind; sender: string } |
   const value = raw.trim();
   if (SHORT_CODE.test(value)) return { kind: 'short_code', sender: value };
   if (/^\+?\d[\d\s().-]+$/.test(value)) {
-    const phone = parsePhoneNumberFromString(value.startsWith('+') ? value : `+${value}`);
-    return phone?.isValid() ? { kind: 'number', sender: phone.number } : undefined;
+    const number = normalizeE164(value);
+    return number ? { kind: 'number', sender: number } : undefined;
   }
   return ALPHANUMERIC_SENDER.test(value) ? { kind: 'alphanumeric', sender: value } : undefined;
 }

@@ -29,6 +29,8 @@ function fromRow(row: Row): StoredCredential {
       baseUrl: row.base_url,
       inboundNumber: row.inbound_number,
       apiKeyHint: row.api_key_hint,
+      providerAuthFailedAt: row.provider_auth_failed_at,
+      sendRatePerSecond: settings.sendRatePerSecond ?? 100,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       version: row.version,
@@ -39,7 +41,16 @@ function fromRow(row: Row): StoredCredential {
 }
 
 function settingsJson(settings: CredentialSettings): string {
-  const { name: _n, provider: _p, baseUrl: _b, inboundNumber: _i, ...rest } = settings;
+  const {
+    name: _n,
+    provider: _p,
+    baseUrl: _b,
+    inboundNumber: _i,
+    ...rest
+  } = settings as CredentialSettings & {
+    providerAuthFailedAt?: unknown;
+  };
+  delete rest.providerAuthFailedAt;
   return JSON.stringify(rest);
 }
 
@@ -94,6 +105,7 @@ export async function insertCredential(
       created_at: c.createdAt,
       updated_at: c.updatedAt,
       version: c.version,
+      provider_auth_failed_at: c.providerAuthFailedAt,
     })
     .execute();
 }
@@ -114,6 +126,7 @@ export async function updateCredential(
       inbound_number: credential.inboundNumber,
       updated_at: credential.updatedAt,
       version: credential.version,
+      provider_auth_failed_at: credential.providerAuthFailedAt,
       ...(apiKey ? { api_key_encrypted: apiKey.encrypted, api_key_hint: apiKey.hint } : {}),
     })
     .where('sandbox', '=', credential.sandbox)

@@ -1,7 +1,7 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { ErrorDetail } from '../errors.js';
 import { countSegments } from '../messages/segments.js';
 import { checkProviderBaseUrl, type ProviderUrlPolicy } from '../net/provider-url.js';
+import { normalizeE164 } from '../phone.js';
 import {
   DEFAULT_REPLIES,
   FUZZY_OPT_OUT_MODES,
@@ -23,6 +23,8 @@ export const REPLY_MAX_SEGMENTS = 3;
 export const CALLBACK_DATA_MAX = 4000;
 export const NAME_MAX = 100;
 export const API_KEY_MAX = 200;
+/** A conservative default: Infobip accounts are commonly provisioned for about 100 messages/s. */
+export const DEFAULT_SEND_RATE = 100;
 const DLT_ID = /^\d{10,30}$/;
 
 const KEYWORD_FIELDS = [
@@ -200,6 +202,12 @@ export function validateCredential(
       );
   }
 
+  const sendRatePerSecond =
+    input.sendRatePerSecond ?? current?.sendRatePerSecond ?? DEFAULT_SEND_RATE;
+  if (!Number.isInteger(sendRatePerSecond) || sendRatePerSecond < 1 || sendRatePerSecond > 10_000) {
+    problem('sendRatePerSecond', 'must be a whole number of messages per second from 1 to 10000');
+  }
+
   const fuzzyOptOut = input.fuzzyOptOut ?? current?.fuzzyOptOut ?? 'off';
   if (!FUZZY_OPT_OUT_MODES.includes(fuzzyOptOut)) {
     problem('fuzzyOptOut', `must be one of ${FUZZY_OPT_OUT_MODES.join(', ')}`);
@@ -223,15 +231,9 @@ export function validateCredential(
       defaultInboundReply,
       fuzzyOptOut,
       fuzzyOptOutReply,
+      sendRatePerSecond,
     },
     apiKey,
     problems,
   };
-}
-
-/** A phone number in E.164 (`+14155550100`), or undefined when it is not a valid number. */
-export function normalizeE164(value: string): string | undefined {
-  const trimmed = value.trim();
-  const phone = parsePhoneNumberFromString(trimmed.startsWith('+') ? trimmed : `+${trimmed}`);
-  return phone?.isValid() ? phone.number : undefined;
 }

@@ -119,6 +119,7 @@ export class CredentialService {
       id: newId(),
       sandbox,
       apiKeyHint: maskApiKey(apiKey),
+      providerAuthFailedAt: null,
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -170,6 +171,7 @@ export class CredentialService {
       ...before,
       ...settings,
       apiKeyHint: apiKey !== undefined ? maskApiKey(apiKey) : before.apiKeyHint,
+      providerAuthFailedAt: apiKey !== undefined ? null : before.providerAuthFailedAt,
       updatedAt: this.deps.clock.now().toISOString(),
       version: before.version + 1,
     };

@@ -25,6 +25,8 @@ export interface CredentialSettings {
   defaultInboundReply: string | null;
   fuzzyOptOut: FuzzyOptOutMode;
   fuzzyOptOutReply: string;
+  /** Messages per second Tern sends with this credential (per process). */
+  sendRatePerSecond: number;
 }
 
 /** A stored credential, without its secrets. */
@@ -32,6 +34,8 @@ export interface Credential extends CredentialSettings {
   id: string;
   sandbox: string;
   apiKeyHint: string;
+  /** When the provider last refused this key while sending (cleared by a successful verify or a new key). */
+  providerAuthFailedAt: string | null;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -60,6 +64,7 @@ export interface CredentialInput {
   defaultInboundReply?: string | null;
   fuzzyOptOut?: FuzzyOptOutMode;
   fuzzyOptOutReply?: string;
+  sendRatePerSecond?: number;
 }
 
 export const DEFAULT_REPLIES = {

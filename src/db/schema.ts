@@ -10,6 +10,14 @@ export interface Database {
   inbound_numbers: InboundNumbersTable;
   channel_configurations: ChannelConfigurationsTable;
   audit_events: AuditEventsTable;
+  profiles: ProfilesTable;
+  consent_events: ConsentEventsTable;
+  double_opt_in_requests: DoubleOptInRequestsTable;
+  messages: MessagesTable;
+  message_events: MessageEventsTable;
+  delivery_reports: DeliveryReportsTable;
+  inbound_messages: InboundMessagesTable;
+  events: EventsTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -25,6 +33,8 @@ export interface AdminTokensTable {
 export interface SandboxesTable {
   name: string;
   created_at: string;
+  /** `not-unsubscribed` (null, the default) or `subscribed-only`, for marketing messages. */
+  consent_policy: string | null;
 }
 
 /** API credentials. Secrets are AES-256-GCM ciphertexts; the rest of the settings are JSON. */
@@ -43,6 +53,7 @@ export interface CredentialsTable {
   created_at: string;
   updated_at: string;
   version: number;
+  provider_auth_failed_at: string | null;
 }
 
 /** Global: an inbound number routes to exactly one credential, whatever its sandbox. */
@@ -80,4 +91,127 @@ export interface AuditEventsTable {
   fields: string;
   /** JSON object with non-secret context (e.g. a verify result), or null. */
   details: string | null;
+}
+
+/** A person, by E.164 phone number within a sandbox. `consent` is derived from the ledger. */
+export interface ProfilesTable {
+  sandbox: string;
+  id: string;
+  phone: string;
+  consent: string;
+  consent_updated_at: string | null;
+  /** JSON object; custom inbound keywords land here. */
+  attributes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The consent ledger: append-only, the audit trail a regulator asks for. */
+export interface ConsentEventsTable {
+  sandbox: string;
+  id: string;
+  profile_id: string | null;
+  phone_hash: string;
+  from_state: string;
+  to_state: string;
+  source: string;
+  inbound_message_id: string | null;
+  actor: string | null;
+  note: string | null;
+  at: string;
+}
+
+/** A double opt-in waiting for its confirmation, for numbers with or without a profile. */
+export interface DoubleOptInRequestsTable {
+  sandbox: string;
+  phone: string;
+  credential_id: string | null;
+  previous_state: string;
+  requested_at: string;
+  expires_at: string;
+}
+
+/** Outbound messages: the durable queue and the message log in one table. */
+export interface MessagesTable {
+  sandbox: string;
+  id: string;
+  channel_configuration_id: string | null;
+  credential_id: string;
+  channel: string;
+  message_type: string;
+  sender: string;
+  to_number: string;
+  text: string | null;
+  /** JSON array of `{ url, contentType? }` for MMS. */
+  media: string | null;
+  callback_data: string | null;
+  status: string;
+  status_reason: string | null;
+  attempts: number;
+  /** When the worker may take it (queued or retrying); null once final. */
+  next_attempt_at: string | null;
+  valid_until: string;
+  /** 1: a send may have reached the provider unanswered; check its logs before resending. */
+  uncertain: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  provider_status: string | null;
+  provider_error: string | null;
+  segments: number;
+  encoding: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  send_at: string | null;
+  /** `api`, `batch`, `reply` (keyword auto-reply), `double_opt_in`. */
+  origin: string;
+  inbound_message_id: string | null;
+  created_at: string;
+  updated_at: string;
+  accepted_at: string | null;
+  done_at: string | null;
+}
+
+/** Status history of a message, with the raw provider report that caused a change. */
+export interface MessageEventsTable {
+  sandbox: string;
+  id: string;
+  message_id: string;
+  at: string;
+  status: string;
+  reason: string | null;
+  report: string | null;
+}
+
+export interface DeliveryReportsTable {
+  id: string;
+  dedup_key: string;
+  sandbox: string;
+  credential_id: string;
+  message_id: string;
+  matched: number;
+  received_at: string;
+  raw: string;
+}
+
+/** Inbound texts; `sandbox` and `credential_id` are null for a number no credential owns. */
+export interface InboundMessagesTable {
+  id: string;
+  provider_message_id: string;
+  sandbox: string | null;
+  credential_id: string | null;
+  from_number: string;
+  to_number: string;
+  text: string;
+  category: string | null;
+  action: string | null;
+  received_at: string;
+  raw: string;
+}
+
+export interface EventsTable {
+  sandbox: string;
+  id: string;
+  type: string;
+  payload: string;
+  at: string;
 }

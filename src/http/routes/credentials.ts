@@ -41,6 +41,9 @@ const credentialFields = {
   defaultInboundReply: NullableText(2000),
   fuzzyOptOut: Type.Union([Type.Literal('off'), Type.Literal('reply'), Type.Literal('opt-out')]),
   fuzzyOptOutReply: Text(2000),
+  sendRatePerSecond: Type.Integer({
+    description: 'Messages per second sent with this credential, 1-10000 (default 100)',
+  }),
 };
 
 const CredentialCreate = Type.Partial(
@@ -76,6 +79,11 @@ export const CredentialResponse = Type.Object(
     defaultInboundReply: Type.Union([Type.String(), Type.Null()]),
     fuzzyOptOut: Type.String(),
     fuzzyOptOutReply: Type.String(),
+    sendRatePerSecond: Type.Integer(),
+    providerAuthFailedAt: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'When Infobip last refused the key while sending; cleared by a good verify or a new key',
+    }),
     webhooks: Type.Object(
       { inbound: Webhook, deliveryReports: Webhook },
       {

@@ -1,0 +1,236 @@
+import { sql, type Selectable } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Executor } from '../db/executor.js';
+import { decodeCursor, toPage, type Page } from '../db/pagination.js';
+import type { MessagesTable } from '../db/schema.js';
+import { newId } from '../ids.js';
+import type { Message, MessageEvent, MessageOrigin, MessageStatus, NewMessage } from './message.js';
+import type { Channel, MessageType } from '../channels/channel.js';
+import type { SmsEncoding } from './segments.js';
+
+export type MessageRow = Selectable<MessagesTable>;
+
+const json = (value: unknown) =>
+  value === undefined || value === null ? null : JSON.stringify(value);
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export function messageFromRow(row: MessageRow): Message {
+  return {
+    id: row.id,
+    sandbox: row.sandbox,
+    channelConfigurationId: row.channel_configuration_id,
+    credentialId: row.credential_id,
+    channel: row.channel as Channel,
+    messageType: row.message_type as MessageType,
+    sender: row.sender,
+    to: row.to_number,
+    text: row.text,
+    media: (parse(row.media) as Message['media'] | null) ?? [],
+    callbackData: row.callback_data,
+    status: row.status as MessageStatus,
+    statusReason: row.status_reason,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    validUntil: row.valid_until,
+    sendAt: row.send_at,
+    segments: row.segments,
+    encoding: row.encoding as SmsEncoding,
+    providerStatus: parse(row.provider_status),
+    providerError: parse(row.provider_error),
+    idempotencyKey: row.idempotency_key,
+    origin: row.origin as MessageOrigin,
+    inboundMessageId: row.inbound_message_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    acceptedAt: row.accepted_at,
+    doneAt: row.done_at,
+  };
+}
+
+/**
+ * Enqueue: stores new messages (and their first history entry) inside the caller's
+ * transaction, so a message exists exactly when the work that produced it is committed.
+ */
+export async function enqueueMessages(
+  db: Executor,
+  clock: Clock,
+  messages: NewMessage[],
+): Promise<MessageRow[]> {
+  if (messages.length === 0) return [];
+  const now = clock.now().toISOString();
+  const rows: MessageRow[] = messages.map((m) => ({
+    sandbox: m.sandbox,
+    id: newId(),
+    channel_configuration_id: m.channelConfigurationId,
+    credential_id: m.credentialId,
+    channel: m.channel,
+    message_type: m.messageType,
+    sender: m.sender,
+    to_number: m.to,
+    text: m.text,
+    media: m.media.length > 0 ? JSON.stringify(m.media) : null,
+    callback_data: m.callbackData,
+    status: m.status,
+    status_reason: m.statusReason,
+    attempts: 0,
+    next_attempt_at: m.status === 'queued' ? (m.sendAt ?? now) : null,
+    valid_until: m.validUntil,
+    uncertain: 0,
+    lease_owner: null,
+    lease_expires_at: null,
+    provider_status: null,
+    provider_error: null,
+    segments: m.segments,
+    encoding: m.encoding,
+    idempotency_key: m.idempotencyKey,
+    request_hash: m.requestHash,
+    send_at: m.sendAt,
+    origin: m.origin,
+    inbound_message_id: m.inboundMessageId,
+    created_at: now,
+    updated_at: now,
+    accepted_at: null,
+    done_at: m.status === 'suppressed' ? now : null,
+  }));
+  // SQLite allows at most 32,766 bound parameters per statement; 33 columns → 500 rows a chunk.
+  for (let i = 0; i < rows.length; i += 500) {
+    await db
+      .insertInto('messages')
+      .values(rows.slice(i, i + 500))
+      .execute();
+  }
+  await appendMessageEvents(
+    db,
+    clock,
+    rows.map((r) => ({
+      sandbox: r.sandbox,
+      messageId: r.id,
+      status: r.status as MessageStatus,
+      reason: r.status_reason,
+    })),
+  );
+  return rows;
+}
+
+export interface StatusChange {
+  sandbox: string;
+  messageId: string;
+  status: MessageStatus;
+  reason: string | null;
+  report?: unknown;
+}
+
+/** Appends status-history entries. */
+export async function appendMessageEvents(
+  db: Executor,
+  clock: Clock,
+  changes: StatusChange[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  const at = clock.now().toISOString();
+  const rows = changes.map((c) => ({
+    sandbox: c.sandbox,
+    id: newId(),
+    message_id: c.messageId,
+    at,
+    status: c.status,
+    reason: c.reason,
+    report: json(c.report),
+  }));
+  for (let i = 0; i < rows.length; i += 2000) {
+    await db
+      .insertInto('message_events')
+      .values(rows.slice(i, i + 2000))
+      .execute();
+  }
+}
+
+export async function findMessage(
+  db: Executor,
+  sandbox: string,
+  id: string,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('sandbox', '=', sandbox)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function findByIdempotencyKey(
+  db: Executor,
+  sandbox: string,
+  key: string,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('sandbox', '=', sandbox)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+export async function messageHistory(
+  db: Executor,
+  sandbox: string,
+  id: string,
+): Promise<MessageEvent[]> {
+  const rows = await db
+    .selectFrom('message_events')
+    .selectAll()
+    .where('sandbox', '=', sandbox)
+    .where('message_id', '=', id)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    at: r.at,
+    status: r.status as MessageStatus,
+    reason: r.reason,
+    report: parse(r.report),
+  }));
+}
+
+export interface MessageQuery {
+  status?: MessageStatus;
+  to?: string;
+  channelConfigurationId?: string;
+  from?: string;
+  until?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** The message log, newest first. */
+export async function listMessages(
+  db: Executor,
+  sandbox: string,
+  query: MessageQuery,
+): Promise<Page<Message>> {
+  const before = decodeCursor(query.cursor);
+  let select = db.selectFrom('messages').selectAll().where('sandbox', '=', sandbox);
+  if (query.status) select = select.where('status', '=', query.status);
+  if (query.to) select = select.where('to_number', '=', query.to);
+  if (query.channelConfigurationId)
+    select = select.where('channel_configuration_id', '=', query.channelConfigurationId);
+  if (query.from) select = select.where('created_at', '>=', query.from);
+  if (query.until) select = select.where('created_at', '<', query.until);
+  if (before) select = select.where('id', '<', before);
+  const rows = await select
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
+  return toPage(rows, query.limit, messageFromRow);
+}
+
+/** Counts per status, for dashboards and the benchmark. */
+export async function countByStatus(
+  db: Executor,
+  sandbox?: string,
+): Promise<Record<string, number>> {
+  let select = db.selectFrom('messages').select(['status', sql<number>`count(*)`.as('n')]);
+  if (sandbox) select = select.where('sandbox', '=', sandbox);
+  const rows = await select.groupBy('status').execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

@@ -1,0 +1,82 @@
+import type { MessageStatus } from '../providers/infobip/status-map.js';
+import type { Channel, MessageType } from '../channels/channel.js';
+import type { SmsEncoding } from './segments.js';
+
+export type { MessageStatus };
+
+/**
+ * Where a message came from. `opt_out_reply` is the one kind an unsubscribed number still
+ * receives (the confirmation of its opt-out); every other kind is suppressed for it.
+ */
+export type MessageOrigin = 'api' | 'reply' | 'opt_out_reply' | 'double_opt_in';
+
+export interface MediaItem {
+  url: string;
+  contentType?: string;
+}
+
+/** An outbound message as the API shows it. */
+export interface Message {
+  id: string;
+  sandbox: string;
+  channelConfigurationId: string | null;
+  credentialId: string;
+  channel: Channel;
+  messageType: MessageType;
+  sender: string;
+  to: string;
+  text: string | null;
+  media: MediaItem[];
+  callbackData: string | null;
+  status: MessageStatus;
+  statusReason: string | null;
+  attempts: number;
+  nextAttemptAt: string | null;
+  validUntil: string;
+  sendAt: string | null;
+  segments: number;
+  encoding: SmsEncoding;
+  providerStatus: unknown;
+  providerError: unknown;
+  idempotencyKey: string | null;
+  origin: MessageOrigin;
+  inboundMessageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  acceptedAt: string | null;
+  doneAt: string | null;
+}
+
+/** What the queue needs to store a new message; the send service and the inbound engine build it. */
+export interface NewMessage {
+  sandbox: string;
+  channelConfigurationId: string | null;
+  credentialId: string;
+  channel: Channel;
+  messageType: MessageType;
+  sender: string;
+  to: string;
+  text: string | null;
+  media: MediaItem[];
+  callbackData: string | null;
+  /** `queued`, or `suppressed` when consent forbids sending (kept, with its reason). */
+  status: 'queued' | 'suppressed';
+  statusReason: string | null;
+  validUntil: string;
+  sendAt: string | null;
+  segments: number;
+  encoding: SmsEncoding;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  origin: MessageOrigin;
+  inboundMessageId: string | null;
+}
+
+/** One entry of a message's status history. */
+export interface MessageEvent {
+  id: string;
+  at: string;
+  status: MessageStatus;
+  reason: string | null;
+  report: unknown;
+}

@@ -1,0 +1,221 @@
+import type { Updateable } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { MessagesTable } from '../db/schema.js';
+import type { DialectCapabilities } from '../db/dialect.js';
+import type { Executor } from '../db/executor.js';
+import type { MessageStatus } from './message.js';
+import { appendMessageEvents, type MessageRow } from './message.repository.js';
+
+/**
+ * The queue verbs the send worker uses, one function each: find work, claim it under a lease,
+ * and settle each claimed message. A message is `queued` (waiting for `next_attempt_at`),
+ * `sending` (leased by one worker until `lease_expires_at`), or final.
+ */
+
+/** Credentials with messages due now, each with its sandbox (a credential lives in one). */
+export async function dueCredentials(
+  db: Executor,
+  now: string,
+  limit: number,
+): Promise<{ sandbox: string; credentialId: string }[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['sandbox', 'credential_id'])
+    .distinct()
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+        eb.and([eb('status', '=', 'sending'), eb('lease_expires_at', '<=', now)]),
+      ]),
+    )
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ sandbox: r.sandbox, credentialId: r.credential_id }));
+}
+
+export interface ClaimRequest {
+  sandbox: string;
+  credentialId: string;
+  now: string;
+  limit: number;
+  owner: string;
+  leaseMs: number;
+}
+
+/**
+ * Claims up to `limit` due messages of one credential, oldest first, in one statement. On
+ * PostgreSQL `FOR UPDATE SKIP LOCKED` lets several processes claim side by side without
+ * taking the same rows. A row whose lease ran out (its worker died mid-send) is claimed again
+ * and marked `uncertain`: the provider may have it already.
+ */
+export async function claimMessages(
+  db: Executor,
+  caps: DialectCapabilities,
+  request: ClaimRequest,
+): Promise<MessageRow[]> {
+  const { sandbox, credentialId, now, limit, owner, leaseMs } = request;
+  const leaseExpiresAt = new Date(Date.parse(now) + leaseMs).toISOString();
+  return db
+    .updateTable('messages')
+    .set((eb) => ({
+      status: 'sending',
+      lease_owner: owner,
+      lease_expires_at: leaseExpiresAt,
+      attempts: eb('attempts', '+', 1),
+      uncertain: eb.case().when('status', '=', 'sending').then(1).else(eb.ref('uncertain')).end(),
+      updated_at: now,
+    }))
+    .where('sandbox', '=', sandbox)
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('messages')
+        .select('id')
+        .where('sandbox', '=', sandbox)
+        .where('credential_id', '=', credentialId)
+        .where((w) =>
+          w.or([
+            w.and([w('status', '=', 'queued'), w('next_attempt_at', '<=', now)]),
+            w.and([w('status', '=', 'sending'), w('lease_expires_at', '<=', now)]),
+          ]),
+        )
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .$if(caps.skipLocked, (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returningAll()
+    .execute();
+}
+
+/** What became of one claimed message. */
+export type Settlement =
+  | { kind: 'accepted'; providerStatus: unknown }
+  | {
+      kind: 'final';
+      status: Exclude<MessageStatus, 'queued' | 'sending' | 'accepted'>;
+      reason: string;
+      providerStatus?: unknown;
+      providerError?: unknown;
+    }
+  | { kind: 'retry'; at: string; reason: string; uncertain: boolean };
+
+/**
+ * Settles claimed messages. Each update only applies while the row is still `sending` under
+ * this worker's lease, so a delivery report that already arrived, or a worker that took over an
+ * expired lease, is never overwritten. Messages with identical outcomes share one statement.
+ */
+export async function settleMessages(
+  db: Executor,
+  clock: Clock,
+  owner: string,
+  sandbox: string,
+  settlements: { id: string; settlement: Settlement }[],
+): Promise<number> {
+  const now = clock.now().toISOString();
+  const groups = new Map<
+    string,
+    {
+      values: Record<string, unknown>;
+      status: MessageStatus;
+      reason: string | null;
+      report: unknown;
+      ids: string[];
+    }
+  >();
+  for (const { id, settlement } of settlements) {
+    const { values, status, reason, report } = updateFor(settlement, now);
+    const key = JSON.stringify(values);
+    const group = groups.get(key) ?? { values, status, reason, report, ids: [] as string[] };
+    group.ids.push(id);
+    groups.set(key, group);
+  }
+  let settled = 0;
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.ids.length; i += 1000) {
+      const ids = group.ids.slice(i, i + 1000);
+      const updated = await db
+        .updateTable('messages')
+        .set(group.values)
+        .where('sandbox', '=', sandbox)
+        .where('id', 'in', ids)
+        .where('status', '=', 'sending')
+        .where('lease_owner', '=', owner)
+        .returning('id')
+        .execute();
+      settled += updated.length;
+      await appendMessageEvents(
+        db,
+        clock,
+        updated.map((u) => ({
+          sandbox,
+          messageId: u.id,
+          status: group.status,
+          reason: group.reason,
+          report: group.report,
+        })),
+      );
+    }
+  }
+  return settled;
+}
+
+function updateFor(
+  settlement: Settlement,
+  now: string,
+): {
+  values: Updateable<MessagesTable>;
+  status: MessageStatus;
+  reason: string | null;
+  report: unknown;
+} {
+  const released = { lease_owner: null, lease_expires_at: null, updated_at: now };
+  switch (settlement.kind) {
+    case 'accepted':
+      return {
+        values: {
+          ...released,
+          status: 'accepted',
+          status_reason: null,
+          accepted_at: now,
+          next_attempt_at: null,
+          uncertain: 0,
+          provider_status: JSON.stringify(settlement.providerStatus),
+        },
+        status: 'accepted' as const,
+        reason: null,
+        report: settlement.providerStatus,
+      };
+    case 'final':
+      return {
+        values: {
+          ...released,
+          status: settlement.status,
+          status_reason: settlement.reason,
+          done_at: now,
+          next_attempt_at: null,
+          uncertain: 0,
+          ...(settlement.providerStatus !== undefined
+            ? { provider_status: JSON.stringify(settlement.providerStatus) }
+            : {}),
+          ...(settlement.providerError !== undefined
+            ? { provider_error: JSON.stringify(settlement.providerError) }
+            : {}),
+        },
+        status: settlement.status,
+        reason: settlement.reason,
+        report: settlement.providerStatus ?? null,
+      };
+    case 'retry':
+      return {
+        values: {
+          ...released,
+          status: 'queued',
+          status_reason: settlement.reason,
+          next_attempt_at: settlement.at,
+          uncertain: settlement.uncertain ? 1 : 0,
+        },
+        status: 'queued' as const,
+        reason: settlement.reason,
+        report: null,
+      };
+  }
+}
