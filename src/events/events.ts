@@ -1,0 +1,108 @@
+import type { Clock } from '../clock.js';
+import type { Executor } from '../db/executor.js';
+import { newId } from '../ids.js';
+
+/**
+ * The event types Tern emits. `message.status_changed` is written by the send path; the rest by
+ * the inbound engine and the profiles API.
+ */
+export type EventType =
+  | 'inbound.received'
+  | 'consent.changed'
+  | 'profile.keyword'
+  | 'profile.deleted'
+  | 'double_opt_in.requested'
+  | 'double_opt_in.expired'
+  | 'message.status_changed';
+
+export interface NewEvent {
+  sandbox: string;
+  type: EventType;
+  /** Any JSON value; readers get it back as written. */
+  payload: Record<string, unknown>;
+}
+
+/** An event as the stream and the webhooks deliver it. */
+export interface TernEvent {
+  id: string;
+  sandbox: string;
+  type: EventType;
+  at: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Appends events inside the caller's transaction, so an event exists exactly when the change it
+ * describes is committed. Returns the ids (UUIDv7: time-ordered, the stream's resume cursor).
+ */
+export async function recordEvents(
+  db: Executor,
+  clock: Clock,
+  events: NewEvent[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const at = clock.now().toISOString();
+  const rows = events.map((e) => ({
+    sandbox: e.sandbox,
+    id: newId(),
+    type: e.type,
+    payload: JSON.stringify(e.payload),
+    at,
+  }));
+  // 5 columns a row: 1,000 rows stay far below SQLite's bound-parameter limit.
+  for (let i = 0; i < rows.length; i += 1000) {
+    await db
+      .insertInto('events')
+      .values(rows.slice(i, i + 1000))
+      .execute();
+  }
+  return rows.map((r) => r.id);
+}
+
+/** Appends one event inside the caller's transaction; returns its id. */
+export async function recordEvent(db: Executor, clock: Clock, event: NewEvent): Promise<string> {
+  const [id] = await recordEvents(db, clock, [event]);
+  return id!;
+}
+
+/** Events of a sandbox after `afterId` (exclusive), oldest first, at most `limit`. */
+export async function eventsAfter(
+  db: Executor,
+  sandbox: string,
+  afterId: string | null,
+  options: { limit: number; beforeId?: string; types?: readonly string[] },
+): Promise<TernEvent[]> {
+  let select = db.selectFrom('events').selectAll().where('sandbox', '=', sandbox);
+  if (afterId !== null) select = select.where('id', '>', afterId);
+  if (options.beforeId !== undefined) select = select.where('id', '<', options.beforeId);
+  if (options.types && options.types.length > 0) select = select.where('type', 'in', options.types);
+  const rows = await select.orderBy('id').limit(options.limit).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    sandbox: r.sandbox,
+    type: r.type as EventType,
+    at: r.at,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+  }));
+}
+
+/** The id of a sandbox's newest event, or null when it has none. */
+export async function latestEventId(db: Executor, sandbox: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('events')
+    .select('id')
+    .where('sandbox', '=', sandbox)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/**
+ * The smallest UUIDv7 of a given millisecond: every id made before `ms` sorts below it. The
+ * stream uses it to hold back events that may still have uncommitted older neighbours.
+ */
+export function idBoundary(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
