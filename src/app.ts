@@ -13,6 +13,8 @@ import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
+import { inboundApiRoutes } from './http/routes/inbound.js';
+import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { meRoutes } from './http/routes/me.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services.js';
@@ -75,6 +77,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await registerOpenApi(app, VERSION);
 
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
+  inboundWebhookRoutes(app, ctx.services.inbound);
 
   const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);
   await app.register(
@@ -88,6 +91,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       adminRoutes(api, { db: ctx.db, clock: ctx.clock, sandboxes: ctx.services.sandboxes });
       credentialRoutes(api, ctx.services.credentials);
       channelRoutes(api, ctx.services.channels);
+      inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
       done();
     },
     { prefix: '/api' },

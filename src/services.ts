@@ -4,6 +4,8 @@ import type { Config } from './config.js';
 import { CredentialService, type CredentialServiceDeps } from './credentials/credential.service.js';
 import type { Keyring } from './crypto/secret-box.js';
 import type { Db } from './db/database.js';
+import { InboundService } from './inbound/inbound.service.js';
+import { ProfileService } from './profiles/profile.service.js';
 import { SandboxService } from './sandboxes/sandboxes.js';
 
 /** The domain services, built once and shared by the three doors: HTTP, the worker and the CLI. */
@@ -11,6 +13,8 @@ export interface Services {
   sandboxes: SandboxService;
   credentials: CredentialService;
   channels: ChannelService;
+  inbound: InboundService;
+  profiles: ProfileService;
 }
 
 export interface ServiceContext {
@@ -23,7 +27,7 @@ export interface ServiceContext {
 
 export function createServices(ctx: ServiceContext): Services {
   const { config, db, clock, keyring } = ctx;
-  return {
+  const services = {
     sandboxes: new SandboxService(db, clock),
     credentials: new CredentialService({
       db,
@@ -37,5 +41,10 @@ export function createServices(ctx: ServiceContext): Services {
       checkConnection: ctx.checkConnection,
     }),
     channels: new ChannelService({ db, clock }),
+  };
+  return {
+    ...services,
+    inbound: new InboundService({ db, clock, credentials: services.credentials }),
+    profiles: new ProfileService({ db, clock }),
   };
 }

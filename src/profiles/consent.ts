@@ -89,7 +89,11 @@ export async function setConsent(
     .where('sandbox', '=', change.sandbox)
     .where('phone', '=', change.phone)
     .executeTakeFirst();
-  const from = (existing?.consent as ConsentState | undefined) ?? 'unknown';
+  // Without a profile, the number may still have ledger entries from before an erasure.
+  const from =
+    (existing?.consent as ConsentState | undefined) ??
+    (await consentOf(db, change.sandbox, [change.phone])).get(change.phone) ??
+    'unknown';
   let profileId = existing?.id;
   if (!profileId) {
     profileId = newId();

@@ -1,0 +1,68 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { StoredCredential } from '../../credentials/credential.repository.js';
+import type { InboundService } from '../../inbound/inbound.service.js';
+import type { App } from '../app-type.js';
+import { errorResponses } from '../schemas.js';
+
+const Params = Type.Object({
+  credentialId: Type.String({ minLength: 1, maxLength: 100 }),
+  secret: Type.String({ minLength: 1, maxLength: 200 }),
+});
+
+const Summary = Type.Object({
+  received: Type.Integer(),
+  processed: Type.Integer(),
+  duplicates: Type.Integer(),
+  unrouted: Type.Integer(),
+  results: Type.Array(
+    Type.Object({
+      providerMessageId: Type.String(),
+      inboundMessageId: Type.Union([Type.String(), Type.Null()]),
+      duplicate: Type.Boolean(),
+      sandbox: Type.Union([Type.String(), Type.Null()]),
+      category: Type.Union([Type.String(), Type.Null()]),
+      action: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});
+
+/**
+ * `POST /webhooks/infobip/:credentialId/inbound/:secret`: the forwarding URL an operator sets on
+ * an Infobip number. No bearer token: the secret in the URL authenticates (constant time), and
+ * it is checked before the body is parsed. Answers 200 only after every text is committed.
+ */
+export function inboundWebhookRoutes(app: App, inbound: InboundService): void {
+  const authenticated = new WeakMap<FastifyRequest, StoredCredential>();
+  app.post(
+    '/webhooks/infobip/:credentialId/inbound/:secret',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Infobip inbound texts (MO_JSON_2)',
+        description:
+          "Set this URL (from the credential's webhooks.inbound.url) as the forwarding URL of the inbound number at Infobip. Each text is routed by its `to` number, de-duplicated by messageId, and run through the keyword rules.",
+        params: Params,
+        response: { 200: Summary, ...errorResponses(400, 401, 413, 415) },
+      },
+      onRequest: async (request) => {
+        const { credentialId, secret } = request.params;
+        authenticated.set(request, await inbound.authenticate(credentialId, secret));
+      },
+    },
+    async (request) => {
+      const credential = authenticated.get(request);
+      if (!credential) throw new Error('inbound webhook reached its handler unauthenticated');
+      const summary = await inbound.receive(credential, request.body);
+      for (const result of summary.results) {
+        if (result.action === 'unrouted') {
+          request.log.warn(
+            { providerMessageId: result.providerMessageId, credentialId: credential.credential.id },
+            'inbound text for a number no credential of this Infobip account owns; stored unrouted',
+          );
+        }
+      }
+      return summary;
+    },
+  );
+}

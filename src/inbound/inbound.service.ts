@@ -1,0 +1,526 @@
+import type { Clock } from '../clock.js';
+import type { Credential } from '../credentials/credential.js';
+import type { StoredCredential } from '../credentials/credential.repository.js';
+import { findInboundNumberOwner } from '../credentials/credential.repository.js';
+import type { CredentialService } from '../credentials/credential.service.js';
+import { authenticateWebhook, secretsEqual } from '../credentials/webhook-auth.js';
+import type { Db } from '../db/database.js';
+import type { Executor } from '../db/executor.js';
+import type { Page } from '../db/pagination.js';
+import { AppError } from '../errors.js';
+import { recordEvent } from '../events/events.js';
+import { newId } from '../ids.js';
+import { consentBlock } from '../messages/consent-gate.js';
+import type { Message, MessageOrigin, NewMessage } from '../messages/message.js';
+import { enqueueMessages, listMessages } from '../messages/message.repository.js';
+import { countSegments } from '../messages/segments.js';
+import { normalizeE164 } from '../phone.js';
+import { changeConsent } from '../profiles/consent-change.js';
+import { consentOf, phoneHash, type ConsentState } from '../profiles/consent.js';
+import { expireDoubleOptIns, startDoubleOptIn } from '../profiles/double-opt-in.js';
+import {
+  DOUBLE_OPT_IN_TTL_MS,
+  type ConsentEntry,
+  type PendingDoubleOptIn,
+  type Profile,
+} from '../profiles/profile.js';
+import {
+  addKeywordAttribute,
+  consentHistory,
+  ensureProfile,
+  findPendingDoubleOptIn,
+  findProfileByPhone,
+} from '../profiles/profile.repository.js';
+import { parseInboundTexts, type InboundText } from '../providers/infobip/webhooks.js';
+import { classifyInbound, type Classification, type InboundCategory } from './classify.js';
+import type { InboundAction, InboundMessage } from './inbound.js';
+import {
+  findInbound,
+  insertInbound,
+  listInbound,
+  setInboundOutcome,
+  type InboundQuery,
+} from './inbound.repository.js';
+
+/** Repeated opt-outs inside this window get one confirmation only (carriers frown on more). */
+export const OPT_OUT_REPLY_WINDOW_MS = 24 * 3600 * 1000;
+
+export interface InboundServiceDeps {
+  db: Db;
+  clock: Clock;
+  credentials: CredentialService;
+  /** Default {@link OPT_OUT_REPLY_WINDOW_MS}. */
+  optOutReplyWindowMs?: number;
+  /** How long a double opt-in waits for its confirmation; default 30 days. */
+  doubleOptInTtlMs?: number;
+}
+
+/** What became of one text of a webhook batch. */
+export interface TextOutcome {
+  providerMessageId: string;
+  inboundMessageId: string | null;
+  duplicate: boolean;
+  sandbox: string | null;
+  category: InboundCategory | null;
+  action: InboundAction | null;
+}
+
+/** The answer to one webhook POST. */
+export interface WebhookSummary {
+  received: number;
+  processed: number;
+  duplicates: number;
+  unrouted: number;
+  results: TextOutcome[];
+}
+
+/** A profile with everything the UI shows about it. */
+export interface ProfileDetail {
+  profile: Profile | null;
+  phone: string;
+  consent: ConsentState;
+  consentHistory: ConsentEntry[];
+  pendingDoubleOptIn: PendingDoubleOptIn | null;
+  inbound: InboundMessage[];
+  outbound: Message[];
+}
+
+/**
+ * The inbound engine: authenticates Infobip's MO webhook, routes each text by its `to` number,
+ * de-duplicates by the provider's message id, and applies the keyword rules (design §3) in one
+ * transaction per text: inbound row, profile and ledger, events, and the reply queued.
+ */
+export class InboundService {
+  private readonly optOutReplyWindowMs: number;
+  private readonly doubleOptInTtlMs: number;
+
+  constructor(private readonly deps: InboundServiceDeps) {
+    this.optOutReplyWindowMs = deps.optOutReplyWindowMs ?? OPT_OUT_REPLY_WINDOW_MS;
+    this.doubleOptInTtlMs = deps.doubleOptInTtlMs ?? DOUBLE_OPT_IN_TTL_MS;
+  }
+
+  /** The credential a webhook URL names, when its inbound secret matches; otherwise 401. */
+  authenticate(credentialId: string, secret: string): Promise<StoredCredential> {
+    return authenticateWebhook(
+      this.deps.db,
+      this.deps.credentials,
+      credentialId,
+      secret,
+      'inbound',
+    );
+  }
+
+  /**
+   * Handles one MO_JSON_2 body from an authenticated webhook: validates all of it first (a bad
+   * body changes nothing), then processes each text in its own transaction.
+   */
+  async receive(auth: StoredCredential, body: unknown): Promise<WebhookSummary> {
+    const parsed = parseInboundTexts(body);
+    if (!parsed.ok) {
+      throw new AppError(
+        'validation_failed',
+        'The inbound webhook body is not valid.',
+        parsed.problems.map((p) => ({ path: p.path, message: p.message })),
+      );
+    }
+    const rawResults = (body as { results: unknown[] }).results;
+    const results: TextOutcome[] = [];
+    for (const [i, text] of parsed.value.texts.entries()) {
+      results.push(await this.processText(auth, text, JSON.stringify(rawResults[i] ?? null)));
+    }
+    return {
+      received: results.length,
+      processed: results.filter((r) => !r.duplicate && r.action !== 'unrouted').length,
+      duplicates: results.filter((r) => r.duplicate).length,
+      unrouted: results.filter((r) => !r.duplicate && r.action === 'unrouted').length,
+      results,
+    };
+  }
+
+  /**
+   * Which credential owns a `to` number. A number owned by another credential counts only when
+   * that credential uses the same Infobip API key (the same account, e.g. in another sandbox):
+   * one credential's webhook secret must not let anyone act in an unrelated sandbox.
+   */
+  private async route(auth: StoredCredential, to: string | undefined): Promise<Credential | null> {
+    if (to === undefined) return null;
+    const owner = await findInboundNumberOwner(this.deps.db.kysely, to);
+    if (!owner) return null;
+    if (owner.credentialId === auth.credential.id) return auth.credential;
+    const other = await this.deps.credentials
+      .get(owner.sandbox, owner.credentialId)
+      .catch(() => undefined);
+    if (!other) return null;
+    const same = secretsEqual(
+      this.deps.credentials.apiKey(other),
+      this.deps.credentials.apiKey(auth),
+    );
+    return same ? other.credential : null;
+  }
+
+  private async processText(
+    auth: StoredCredential,
+    text: InboundText,
+    raw: string,
+  ): Promise<TextOutcome> {
+    const to = normalizeE164(text.to);
+    const credential = await this.route(auth, to);
+    const from = normalizeE164(text.from);
+    const { clock } = this.deps;
+    const id = newId();
+    const receivedAt = clock.now().toISOString();
+    const classification: Classification | null =
+      credential && from ? classifyInbound(text.text, credential) : null;
+
+    return this.deps.db.kysely.transaction().execute(async (trx) => {
+      const stored = await insertInbound(trx, {
+        id,
+        provider_message_id: text.messageId,
+        sandbox: credential?.sandbox ?? null,
+        credential_id: credential?.id ?? null,
+        from_number: from ?? text.from,
+        to_number: to ?? text.to,
+        text: text.text,
+        category: classification?.category ?? null,
+        action: credential ? null : 'unrouted',
+        received_at: receivedAt,
+        raw,
+      });
+      const outcome: TextOutcome = {
+        providerMessageId: text.messageId,
+        inboundMessageId: stored ? id : null,
+        duplicate: !stored,
+        sandbox: credential?.sandbox ?? null,
+        category: classification?.category ?? null,
+        action: credential ? null : 'unrouted',
+      };
+      if (!stored || !credential) return outcome;
+      if (!from || !classification) {
+        await setInboundOutcome(trx, id, null, 'invalid_sender');
+        return { ...outcome, action: 'invalid_sender' };
+      }
+      const effect = await this.apply(trx, credential, from, id, classification);
+      await setInboundOutcome(trx, id, classification.category, effect.action);
+      await recordEvent(trx, clock, {
+        sandbox: credential.sandbox,
+        type: 'inbound.received',
+        payload: {
+          inboundMessageId: id,
+          providerMessageId: text.messageId,
+          credentialId: credential.id,
+          from,
+          to: to ?? text.to,
+          text: text.text,
+          category: classification.category,
+          keyword: classification.keyword,
+          fuzzy: classification.fuzzy,
+          action: effect.action,
+          profileId: effect.profileId,
+          replyMessageId: effect.replyMessageId,
+          callbackData: credential.callbackData,
+        },
+      });
+      return { ...outcome, action: effect.action };
+    });
+  }
+
+  /** The keyword rules (design §3) for one routed text, inside its transaction. */
+  private async apply(
+    trx: Executor,
+    credential: Credential,
+    phone: string,
+    inboundId: string,
+    classification: Classification,
+  ): Promise<{ action: InboundAction; profileId: string | null; replyMessageId: string | null }> {
+    const { clock } = this.deps;
+    const sandbox = credential.sandbox;
+    const consentChange = (to: ConsentState) =>
+      changeConsent(trx, clock, {
+        sandbox,
+        phone,
+        to,
+        source: 'keyword',
+        inboundMessageId: inboundId,
+        eventContext: { credentialId: credential.id, callbackData: credential.callbackData },
+      });
+    const reply = (body: string, origin: MessageOrigin) =>
+      this.queueReply(trx, credential, phone, body, origin, inboundId);
+
+    switch (classification.category) {
+      case 'opt_out': {
+        const change = await consentChange('unsubscribed');
+        // A repeated STOP gets one confirmation per window; a real change always gets one.
+        if (!change.changed && (await this.recentOptOutReply(trx, sandbox, phone))) {
+          return {
+            action: 'opted_out_no_reply',
+            profileId: change.profileId,
+            replyMessageId: null,
+          };
+        }
+        return {
+          action: change.changed ? 'opted_out' : 'already_opted_out',
+          profileId: change.profileId,
+          replyMessageId: await reply(credential.optOutMessage, 'opt_out_reply'),
+        };
+      }
+      case 'opt_in': {
+        const pending = await findPendingDoubleOptIn(trx, sandbox, phone);
+        const change = await consentChange('subscribed');
+        return {
+          action: pending
+            ? 'double_opt_in_confirmed'
+            : change.changed
+              ? 'opted_in'
+              : 'already_subscribed',
+          profileId: change.profileId,
+          replyMessageId: await reply(credential.optInMessage, 'reply'),
+        };
+      }
+      case 'help': {
+        const profile = await findProfileByPhone(trx, sandbox, phone);
+        return {
+          action: 'help_replied',
+          profileId: profile?.id ?? null,
+          replyMessageId: await reply(credential.helpMessage, 'reply'),
+        };
+      }
+      case 'double_opt_in': {
+        const started = await startDoubleOptIn(trx, clock, {
+          sandbox,
+          phone,
+          credentialId: credential.id,
+          source: 'keyword',
+          ttlMs: this.doubleOptInTtlMs,
+          inboundMessageId: inboundId,
+        });
+        if (!started.started) {
+          const profile = await findProfileByPhone(trx, sandbox, phone);
+          return {
+            action: 'already_subscribed',
+            profileId: profile?.id ?? null,
+            replyMessageId: await reply(credential.optInMessage, 'reply'),
+          };
+        }
+        return {
+          action: 'double_opt_in_started',
+          profileId: started.profileId,
+          replyMessageId: await reply(credential.doubleOptInMessage, 'double_opt_in'),
+        };
+      }
+      case 'custom': {
+        const keyword = classification.keyword ?? '';
+        const profile = await addKeywordAttribute(
+          trx,
+          clock,
+          await ensureProfile(trx, clock, sandbox, phone),
+          keyword,
+        );
+        await recordEvent(trx, clock, {
+          sandbox,
+          type: 'profile.keyword',
+          payload: {
+            keyword,
+            profile: {
+              id: profile.id,
+              phone: profile.phone,
+              consent: profile.consent,
+              attributes: profile.attributes,
+            },
+            inboundMessageId: inboundId,
+            credentialId: credential.id,
+            callbackData: credential.callbackData,
+          },
+        });
+        return { action: 'keyword_recorded', profileId: profile.id, replyMessageId: null };
+      }
+      case 'fuzzy_opt_out': {
+        const profile = await findProfileByPhone(trx, sandbox, phone);
+        return {
+          action: 'fuzzy_replied',
+          profileId: profile?.id ?? null,
+          replyMessageId: await reply(credential.fuzzyOptOutReply, 'reply'),
+        };
+      }
+      case 'none': {
+        const profile = await findProfileByPhone(trx, sandbox, phone);
+        if (credential.defaultInboundReply === null || credential.defaultInboundReply === '') {
+          return { action: 'none', profileId: profile?.id ?? null, replyMessageId: null };
+        }
+        return {
+          action: 'default_replied',
+          profileId: profile?.id ?? null,
+          replyMessageId: await reply(credential.defaultInboundReply, 'reply'),
+        };
+      }
+    }
+  }
+
+  private async recentOptOutReply(db: Executor, sandbox: string, phone: string): Promise<boolean> {
+    const since = new Date(
+      this.deps.clock.now().getTime() - this.optOutReplyWindowMs,
+    ).toISOString();
+    const row = await db
+      .selectFrom('messages')
+      .select('id')
+      .where('sandbox', '=', sandbox)
+      .where('to_number', '=', phone)
+      .where('origin', '=', 'opt_out_reply')
+      .where('created_at', '>=', since)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * Queues a reply from the credential's inbound number, as a transactional message, in the
+   * caller's transaction. Consent is applied as on any send: an unsubscribed number gets only
+   * the opt-out confirmation; anything else is stored `suppressed` with the reason.
+   */
+  private async queueReply(
+    trx: Executor,
+    credential: Credential,
+    phone: string,
+    text: string,
+    origin: MessageOrigin,
+    inboundId: string | null,
+  ): Promise<string | null> {
+    if (credential.inboundNumber === null) return null;
+    const consent = (await consentOf(trx, credential.sandbox, [phone])).get(phone) ?? 'unknown';
+    const block = consentBlock(consent, 'transactional', 'not-unsubscribed', origin);
+    const { encoding, segments } = countSegments(text);
+    const now = this.deps.clock.now().getTime();
+    const message: NewMessage = {
+      sandbox: credential.sandbox,
+      channelConfigurationId: null,
+      credentialId: credential.id,
+      channel: 'sms',
+      messageType: 'transactional',
+      sender: credential.inboundNumber,
+      to: phone,
+      text,
+      media: [],
+      callbackData: credential.callbackData,
+      status: block === null ? 'queued' : 'suppressed',
+      statusReason: block,
+      validUntil: new Date(now + credential.validityPeriodHours * 3600 * 1000).toISOString(),
+      sendAt: null,
+      segments,
+      encoding,
+      idempotencyKey: null,
+      requestHash: null,
+      origin,
+      inboundMessageId: inboundId,
+    };
+    const [row] = await enqueueMessages(trx, this.deps.clock, [message]);
+    return row?.id ?? null;
+  }
+
+  /**
+   * Starts a double opt-in from the API (a web sign-up form, say): the number goes `pending`
+   * (or gets a pending request if it has no profile) and the credential's double opt-in message
+   * is queued from its inbound number. 409 when the number is already subscribed.
+   */
+  async requestDoubleOptIn(
+    sandbox: string,
+    actor: string,
+    rawPhone: string,
+    input: { credentialId: string; note?: string | null },
+  ): Promise<{ pending: PendingDoubleOptIn; profileId: string | null; messageId: string | null }> {
+    const phone = requirePhone(rawPhone);
+    const stored = await this.deps.credentials
+      .get(sandbox, input.credentialId)
+      .catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'not_found') {
+          throw new AppError(
+            'validation_failed',
+            'The API credential does not exist in this sandbox.',
+            [{ path: '/credentialId', message: 'no such API credential in this sandbox' }],
+          );
+        }
+        throw error;
+      });
+    const credential = stored.credential;
+    if (credential.inboundNumber === null) {
+      throw new AppError(
+        'validation_failed',
+        'The API credential has no inbound number to send from and receive the confirmation on.',
+        [{ path: '/credentialId', message: 'set an inboundNumber on this API credential first' }],
+      );
+    }
+    return this.deps.db.kysely.transaction().execute(async (trx) => {
+      const started = await startDoubleOptIn(trx, this.deps.clock, {
+        sandbox,
+        phone,
+        credentialId: credential.id,
+        source: 'api',
+        ttlMs: this.doubleOptInTtlMs,
+        actor,
+        note: input.note ?? null,
+      });
+      if (!started.started) {
+        throw new AppError('conflict', `${phone} is already subscribed.`, [
+          { path: '/phone', message: 'is already subscribed: no double opt-in needed' },
+        ]);
+      }
+      const messageId = await this.queueReply(
+        trx,
+        credential,
+        phone,
+        credential.doubleOptInMessage,
+        'double_opt_in',
+        null,
+      );
+      return { pending: started.pending, profileId: started.profileId, messageId };
+    });
+  }
+
+  /** A number's profile (if any), its consent history, pending double opt-in, and recent texts both ways. */
+  async profileDetail(sandbox: string, rawPhone: string, limit = 50): Promise<ProfileDetail> {
+    const phone = requirePhone(rawPhone);
+    const db = this.deps.db.kysely;
+    const profile = await findProfileByPhone(db, sandbox, phone);
+    const pending = await findPendingDoubleOptIn(db, sandbox, phone);
+    const history = await consentHistory(db, sandbox, phoneHash(phone));
+    if (!profile && !pending && history.length === 0) {
+      throw new AppError('not_found', `No profile for ${phone} in this sandbox.`);
+    }
+    const consent = (await consentOf(db, sandbox, [phone])).get(phone) ?? 'unknown';
+    const inbound = await listInbound(db, sandbox, { from: phone, limit });
+    const outbound = await listMessages(db, sandbox, { to: phone, limit });
+    return {
+      profile: profile ?? null,
+      phone,
+      consent,
+      consentHistory: history,
+      pendingDoubleOptIn: pending ?? null,
+      inbound: inbound.items,
+      outbound: outbound.items,
+    };
+  }
+
+  listInbound(sandbox: string, query: InboundQuery): Promise<Page<InboundMessage>> {
+    return listInbound(this.deps.db.kysely, sandbox, query);
+  }
+
+  async getInbound(sandbox: string, id: string): Promise<InboundMessage> {
+    const found = await findInbound(this.deps.db.kysely, sandbox, id);
+    if (!found) throw new AppError('not_found', `No inbound message ${id} in this sandbox.`);
+    return found;
+  }
+
+  /** Expires due double opt-ins (see {@link expireDoubleOptIns}); returns how many. */
+  expireDoubleOptIns(limit?: number): Promise<number> {
+    return expireDoubleOptIns(this.deps.db.kysely, this.deps.clock, limit ? { limit } : {});
+  }
+}
+
+/** A phone number from a URL or body, in E.164, or a 400 naming it. */
+export function requirePhone(raw: string, path = '/params/phone'): string {
+  const phone = normalizeE164(raw);
+  if (!phone) {
+    throw new AppError('validation_failed', 'The phone number is not valid.', [
+      { path, message: 'must be a valid phone number in international format, e.g. +14155550100' },
+    ]);
+  }
+  return phone;
+}
