@@ -123,7 +123,7 @@ function attributeText(dialect: DialectName, path: string[]) {
     return sql<string | null>`(attributes::jsonb #>> ${sql.val(path)}::text[])`;
   }
   const jsonPath = `$${path.map((p) => `."${p.replace(/["\\]/g, '')}"`).join('')}`;
-  return sql<string | null>`json_extract(attributes, ${jsonPath})`;
+  return sql<string | null>`cast(json_extract(attributes, ${jsonPath}) as text)`;
 }
 
 /** Profiles of a sandbox, oldest first, filtered. */
