@@ -16,6 +16,8 @@ import { credentialRoutes } from './http/routes/credentials.js';
 import { inboundApiRoutes } from './http/routes/inbound.js';
 import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { meRoutes } from './http/routes/me.js';
+import { messageRoutes } from './http/routes/messages.js';
+import { reportWebhookRoutes } from './http/routes/report-webhook.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services.js';
 import { VERSION } from './version.js';
@@ -78,6 +80,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
   inboundWebhookRoutes(app, ctx.services.inbound);
+  reportWebhookRoutes(app, { db: ctx.db, clock: ctx.clock, credentials: ctx.services.credentials });
 
   const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);
   await app.register(
@@ -92,6 +95,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       credentialRoutes(api, ctx.services.credentials);
       channelRoutes(api, ctx.services.channels);
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
+      messageRoutes(api, ctx.services.messages);
       done();
     },
     { prefix: '/api' },

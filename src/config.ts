@@ -29,6 +29,12 @@ export interface Config {
   providerHostAllowlist: string[];
   /** Allow http base URLs on loopback addresses: for the simulator and the demo only. */
   allowLoopbackProvider: boolean;
+  /** Run the send worker inside `tern serve` (turn off to run `tern worker` processes apart). */
+  worker: boolean;
+  sendBatchSize: number;
+  sendConcurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
 /** Thrown with every problem found, so an operator fixes them all in one go. */
@@ -124,6 +130,12 @@ export function parseConfig(env: Env): Config {
   }
   const allowLoopbackProvider = bool('TERN_ALLOW_LOOPBACK_PROVIDER', false);
 
+  const worker = bool('TERN_WORKER', true);
+  const sendBatchSize = int('TERN_SEND_BATCH_SIZE', 500, 1, 1000);
+  const sendConcurrency = int('TERN_SEND_CONCURRENCY', 8, 1, 64);
+  const retryBaseMs = int('TERN_RETRY_BASE_MS', 2000, 1, 3_600_000);
+  const retryMaxMs = int('TERN_RETRY_MAX_MS', 600_000, 1, 86_400_000);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -136,6 +148,11 @@ export function parseConfig(env: Env): Config {
     bodyLimitBytes,
     providerHostAllowlist,
     allowLoopbackProvider,
+    worker,
+    sendBatchSize,
+    sendConcurrency,
+    retryBaseMs,
+    retryMaxMs,
   });
 }
 

@@ -12,7 +12,7 @@ import {
   type ResourceFlags,
 } from './cli/resource-commands.js';
 import { AppError } from './errors.js';
-import { serveUntilSignalled } from './server.js';
+import { runWorkerUntilSignalled, serveUntilSignalled } from './server.js';
 import { VERSION } from './version.js';
 
 interface Command {
@@ -48,6 +48,11 @@ const commands: Record<string, Command> = {
     summary: 'Run the HTTP API (migrates the database first)',
     usage: 'tern serve',
     run: () => serveUntilSignalled(config()),
+  },
+  worker: {
+    summary: 'Run the send worker alone (no HTTP); several may run on PostgreSQL',
+    usage: 'tern worker',
+    run: () => runWorkerUntilSignalled(config()),
   },
   migrate: {
     summary: 'Apply pending database migrations and exit',

@@ -4,6 +4,8 @@ import { loadKeyring } from './crypto/key-file.js';
 import type { Keyring } from './crypto/secret-box.js';
 import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import type { Logger } from './logger.js';
+import { SendWorker, type WorkerOptions } from './messages/worker.js';
 import { checkInfobipConnection } from './providers/infobip/connection-check.js';
 import { DEFAULT_SANDBOX } from './sandboxes/sandboxes.js';
 import { createServices, type Services } from './services.js';
@@ -53,4 +55,31 @@ export async function openRuntime(
     await db.close();
     throw error;
   }
+}
+
+/** The send worker over an opened runtime, configured from the environment. */
+export function createWorker(
+  runtime: Runtime,
+  logger: Logger,
+  options: Partial<WorkerOptions> = {},
+): SendWorker {
+  const { config } = runtime;
+  return new SendWorker(
+    {
+      db: runtime.db,
+      clock: runtime.clock,
+      logger,
+      credentials: runtime.services.credentials,
+      sandboxes: runtime.services.sandboxes,
+      publicUrl: config.publicUrl,
+    },
+    {
+      batchSize: config.sendBatchSize,
+      maxInFlight: config.sendConcurrency,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
+      allowLoopbackProvider: config.allowLoopbackProvider,
+      ...options,
+    },
+  );
 }

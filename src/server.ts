@@ -5,7 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
-import { openRuntime } from './runtime.js';
+import { createWorker, openRuntime } from './runtime.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -36,10 +36,17 @@ export async function startServer(
     const token = await bootstrapAdminToken(db, clock, config.adminToken);
     out.write(banner(url, config.publicUrl, token));
 
+    const worker = config.worker ? createWorker(runtime, logger) : undefined;
+    worker?.start();
+
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
-        await app.close();
+        // Stop taking requests and claims; finish the requests and provider calls in flight.
+        // A client that never finishes its request must not hold the exit: after 10 s, cut it.
+        const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+        await Promise.all([app.close(), worker?.stop()]);
+        clearTimeout(force);
         await db.close();
         logger.info('tern stopped');
       })());
@@ -70,12 +77,9 @@ function banner(url: string, publicUrl: string, token: string | undefined): stri
   return `${lines.join('\n')}\n\n`;
 }
 
-/**
- * Runs until SIGTERM/SIGINT, then shuts down gracefully (a second signal forces exit). The
- * handlers are installed before start-up, so a signal during start-up also stops cleanly.
- */
-export async function serveUntilSignalled(config: Config): Promise<void> {
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+/** Resolves on the first SIGTERM/SIGINT; a second one forces the exit. */
+function untilSignalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.once(signal, () => process.exit(130));
       resolve(signal);
@@ -83,6 +87,29 @@ export async function serveUntilSignalled(config: Config): Promise<void> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+}
+
+/** `tern worker`: the send worker alone, without HTTP, until SIGTERM/SIGINT. */
+export async function runWorkerUntilSignalled(config: Config): Promise<void> {
+  const signalled = untilSignalled();
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, systemClock);
+  const worker = createWorker(runtime, logger);
+  worker.start();
+  logger.info({ owner: worker.owner, database: runtime.db.describe }, 'send worker running');
+  const signal = await signalled;
+  logger.info({ signal }, 'stopping the send worker');
+  await worker.stop();
+  await runtime.close();
+  logger.info('send worker stopped');
+}
+
+/**
+ * Runs until SIGTERM/SIGINT, then shuts down gracefully (a second signal forces exit). The
+ * handlers are installed before start-up, so a signal during start-up also stops cleanly.
+ */
+export async function serveUntilSignalled(config: Config): Promise<void> {
+  const signalled = untilSignalled();
   const server = await startServer(config);
   const signal = await signalled;
   server.app.log.info({ signal }, 'shutting down');

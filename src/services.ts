@@ -5,6 +5,7 @@ import { CredentialService, type CredentialServiceDeps } from './credentials/cre
 import type { Keyring } from './crypto/secret-box.js';
 import type { Db } from './db/database.js';
 import { InboundService } from './inbound/inbound.service.js';
+import { SendService } from './messages/send.service.js';
 import { ProfileService } from './profiles/profile.service.js';
 import { SandboxService } from './sandboxes/sandboxes.js';
 
@@ -15,6 +16,7 @@ export interface Services {
   channels: ChannelService;
   inbound: InboundService;
   profiles: ProfileService;
+  messages: SendService;
 }
 
 export interface ServiceContext {
@@ -27,8 +29,9 @@ export interface ServiceContext {
 
 export function createServices(ctx: ServiceContext): Services {
   const { config, db, clock, keyring } = ctx;
+  const sandboxes = new SandboxService(db, clock);
   const services = {
-    sandboxes: new SandboxService(db, clock),
+    sandboxes,
     credentials: new CredentialService({
       db,
       clock,
@@ -41,6 +44,7 @@ export function createServices(ctx: ServiceContext): Services {
       checkConnection: ctx.checkConnection,
     }),
     channels: new ChannelService({ db, clock }),
+    messages: new SendService({ db, clock, sandboxes }),
   };
   return {
     ...services,

@@ -13,8 +13,7 @@ export type AuditAction =
   | 'channel_configuration.updated'
   | 'channel_configuration.deleted'
   | 'sandbox.created'
-  | 'token.created'
-  | 'token.revoked';
+  | 'sandbox.updated';
 
 /** One audited change. `fields` are names only: values of secrets never reach the audit log. */
 export interface AuditEntry {

@@ -208,3 +208,18 @@ export async function writeEncryptedSecrets(
     .where('id', '=', row.id)
     .execute();
 }
+
+/** Flags (or clears, with null) that the provider refused this credential's key. */
+export async function markProviderAuthFailed(
+  db: Executor,
+  sandbox: string,
+  id: string,
+  at: string | null,
+): Promise<void> {
+  await db
+    .updateTable('credentials')
+    .set({ provider_auth_failed_at: at })
+    .where('sandbox', '=', sandbox)
+    .where('id', '=', id)
+    .execute();
+}

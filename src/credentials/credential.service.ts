@@ -22,6 +22,7 @@ import {
   findInboundNumberOwner,
   insertCredential,
   listCredentials,
+  markProviderAuthFailed,
   setInboundNumber,
   updateCredential,
   type StoredCredential,
@@ -269,6 +270,9 @@ export class CredentialService {
   async verify(sandbox: string, actor: Actor, id: string): Promise<VerifyOutcome> {
     const stored = await this.get(sandbox, id);
     const outcome = await this.deps.checkConnection(stored.credential.baseUrl, this.apiKey(stored));
+    if (outcome.status === 'ok' && stored.credential.providerAuthFailedAt !== null) {
+      await markProviderAuthFailed(this.deps.db.kysely, sandbox, id, null);
+    }
     await recordAudit(this.deps.db.kysely, this.deps.clock, {
       sandbox,
       actor,

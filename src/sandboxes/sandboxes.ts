@@ -9,9 +9,18 @@ export const SANDBOX_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SANDBOX_NAME_RULE =
   '1-63 lower-case letters, digits or dashes, starting with a letter or digit';
 
+/**
+ * Which marketing messages may go out: `not-unsubscribed` (the default: anyone who has not
+ * opted out) or `subscribed-only` (only numbers that opted in). Transactional messages only
+ * need the number not to be unsubscribed.
+ */
+export type ConsentPolicy = 'not-unsubscribed' | 'subscribed-only';
+export const CONSENT_POLICIES: readonly ConsentPolicy[] = ['not-unsubscribed', 'subscribed-only'];
+
 export interface Sandbox {
   name: string;
   createdAt: string;
+  consentPolicy: ConsentPolicy;
 }
 
 /**
@@ -39,13 +48,17 @@ export class SandboxService {
 
   async list(): Promise<Sandbox[]> {
     const rows = await this.db.kysely.selectFrom('sandboxes').selectAll().orderBy('name').execute();
-    return rows.map((r) => ({ name: r.name, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      name: r.name,
+      createdAt: r.created_at,
+      consentPolicy: (r.consent_policy as ConsentPolicy | null) ?? 'not-unsubscribed',
+    }));
   }
 
   async create(name: string, actor: string): Promise<Sandbox> {
     if (!SANDBOX_NAME.test(name)) {
       throw new AppError('validation_failed', 'The sandbox name is not valid.', [
-        { path: '/body/name', message: `must be ${SANDBOX_NAME_RULE}` },
+        { path: '/name', message: `must be ${SANDBOX_NAME_RULE}` },
       ]);
     }
     const createdAt = this.clock.now().toISOString();
@@ -64,13 +77,45 @@ export class SandboxService {
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new AppError('conflict', `Sandbox "${name}" already exists.`, [
-          { path: '/body/name', message: 'is taken' },
+          { path: '/name', message: 'is taken' },
         ]);
       }
       throw error;
     }
     this.known.add(name);
-    return { name, createdAt };
+    return { name, createdAt, consentPolicy: 'not-unsubscribed' };
+  }
+
+  async consentPolicy(name: string): Promise<ConsentPolicy> {
+    const row = await this.db.kysely
+      .selectFrom('sandboxes')
+      .select('consent_policy')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return (row?.consent_policy as ConsentPolicy | null | undefined) ?? 'not-unsubscribed';
+  }
+
+  async setConsentPolicy(name: string, policy: ConsentPolicy, actor: string): Promise<Sandbox> {
+    if (!(await this.exists(name))) throw new AppError('not_found', `Sandbox "${name}" not found.`);
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('sandboxes')
+        .set({ consent_policy: policy })
+        .where('name', '=', name)
+        .execute();
+      await recordAudit(trx, this.clock, {
+        sandbox: name,
+        actor,
+        action: 'sandbox.updated',
+        resourceType: 'sandbox',
+        resourceId: name,
+        fields: ['consentPolicy'],
+        details: { consentPolicy: policy },
+      });
+    });
+    const found = (await this.list()).find((s) => s.name === name);
+    if (!found) throw new AppError('not_found', `Sandbox "${name}" not found.`);
+    return found;
   }
 
   /** Makes sure a sandbox exists (the default one, at start). Safe to race. */

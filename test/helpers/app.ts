@@ -43,9 +43,12 @@ export interface TestApp {
 }
 
 /** Builds the real app over a test database, with a stored admin token and captured logs. */
-export async function buildTestApp(db: Db, env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  db: Db,
+  env: Record<string, string> = {},
+  clock = new ManualClock('2026-11-25T12:00:00.000Z'),
+): Promise<TestApp> {
   const config = parseConfig({ LOG_LEVEL: 'info', TERN_PUBLIC_URL: 'http://tern.test', ...env });
-  const clock = new ManualClock('2026-11-25T12:00:00.000Z');
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
   const { token } = await createAdminToken(db, clock, { name: 'test' });

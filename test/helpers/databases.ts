@@ -42,8 +42,33 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
     schema,
     open: () => openDatabase(POSTGRES_URL, { schema, poolSize: 4 }),
     dispose: () =>
-      withPgClient((c) => c.query(`drop schema if exists ${schema} cascade`)).then(() => undefined),
+      withSchemaLock(() =>
+        withPgClient((c) => c.query(`drop schema if exists ${schema} cascade`)),
+      ).then(() => undefined),
   };
+}
+
+/**
+ * Kysely's migrator introspects every schema of the database; a schema dropped by a parallel
+ * test in the middle of that makes it fail ("schema … does not exist"). Migrations and drops
+ * of test schemas therefore take turns under one advisory lock. Production has no such drops.
+ */
+export async function withSchemaLock<T>(work: () => Promise<T>): Promise<T> {
+  if (!POSTGRES_URL) return work();
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(727274)');
+    return await work();
+  } finally {
+    await client.query('select pg_advisory_unlock(727274)').catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** `migrateToLatest` for tests: safe beside parallel tests that drop their schemas. */
+export function migrateTestDatabase(db: Db): Promise<string[]> {
+  return withSchemaLock(() => migrateToLatest(db));
 }
 
 async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -75,7 +100,7 @@ export function describeEachDialect(
       beforeEach(async () => {
         testDb = await createTestDatabase(dialect);
         db = testDb.open();
-        if (options.migrate !== false) await migrateToLatest(db);
+        if (options.migrate !== false) await migrateTestDatabase(db);
       });
       afterEach(async () => {
         await db?.close();

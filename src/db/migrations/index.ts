@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_admin_tokens.js';
 import * as m0002 from './0002_configuration_plane.js';
 import * as m0003 from './0003_messaging.js';
+import * as m0005 from './0005_lookup_indexes.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_admin_tokens': m0001,
   '0002_configuration_plane': m0002,
   '0003_messaging': m0003,
+  '0005_lookup_indexes': m0005,
 };

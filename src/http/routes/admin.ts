@@ -9,7 +9,13 @@ import type { App } from '../app-type.js';
 import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
 import type { FastifyRequest } from 'fastify';
 
-const Sandbox = Type.Object({ name: Type.String(), createdAt: Type.String() });
+const Sandbox = Type.Object({
+  name: Type.String(),
+  createdAt: Type.String(),
+  consentPolicy: Type.Union([Type.Literal('not-unsubscribed'), Type.Literal('subscribed-only')], {
+    description: 'Which numbers marketing messages may go to',
+  }),
+});
 const Token = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -82,6 +88,38 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       return reply
         .status(201)
         .send(await deps.sandboxes.create(request.body.name, request.principal.tokenId));
+    },
+  );
+
+  api.patch(
+    '/v1/sandboxes/:name',
+    {
+      schema: {
+        tags: ['sandboxes'],
+        summary: "Change a sandbox's consent policy",
+        params: Type.Object({ name: Type.String({ maxLength: 100 }) }),
+        body: Type.Object(
+          {
+            consentPolicy: Type.Union([
+              Type.Literal('not-unsubscribed'),
+              Type.Literal('subscribed-only'),
+            ]),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Sandbox, ...errorResponses(400, 401, 404) },
+      },
+    },
+    (request) => {
+      const limit = request.principal.sandbox;
+      if (limit !== null && limit !== request.params.name) {
+        throw new AppError('not_found', `Sandbox "${request.params.name}" not found.`);
+      }
+      return deps.sandboxes.setConsentPolicy(
+        request.params.name,
+        request.body.consentPolicy,
+        request.principal.tokenId,
+      );
     },
   );
 

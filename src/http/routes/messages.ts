@@ -1,0 +1,258 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import type { Message } from '../../messages/message.js';
+import { BATCH_MAX, type SendService } from '../../messages/send.service.js';
+import type { App } from '../app-type.js';
+import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
+
+const MessageStatus = Type.Union(
+  [
+    'queued',
+    'sending',
+    'accepted',
+    'delivered',
+    'undeliverable',
+    'expired',
+    'rejected',
+    'failed',
+    'suppressed',
+  ].map((s) => Type.Literal(s)),
+);
+
+const SendBody = Type.Object(
+  {
+    channelConfigurationId: Type.String({ maxLength: 100 }),
+    to: Type.String({
+      maxLength: 100,
+      description: 'Phone number, E.164 (+14155550100) or international digits',
+    }),
+    text: Type.Optional(Type.String({ maxLength: 10_000 })),
+    media: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            url: Type.String({ maxLength: 4096 }),
+            contentType: Type.Optional(Type.String({ maxLength: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 20, description: 'MMS media, fetched by the provider from these URLs' },
+      ),
+    ),
+    messageType: Type.Optional(
+      Type.Union([Type.Literal('marketing'), Type.Literal('transactional')]),
+    ),
+    sendAt: Type.Optional(
+      Type.String({ maxLength: 40, description: 'ISO-8601: send later (at most 180 days ahead)' }),
+    ),
+    callbackData: Type.Optional(
+      Type.String({
+        maxLength: 10_000,
+        description: "Returned with delivery reports; default: the credential's",
+      }),
+    ),
+    idempotencyKey: Type.Optional(
+      Type.String({ maxLength: 1000, description: 'Or the Idempotency-Key header' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+type SendBodyType = Static<typeof SendBody>;
+
+export const MessageResponse = Type.Object(
+  {
+    id: Type.String(),
+    sandbox: Type.String(),
+    channelConfigurationId: Type.Union([Type.String(), Type.Null()]),
+    credentialId: Type.String(),
+    channel: Type.String(),
+    messageType: Type.String(),
+    sender: Type.String(),
+    to: Type.String(),
+    text: Type.Union([Type.String(), Type.Null()]),
+    media: Type.Array(
+      Type.Object({ url: Type.String(), contentType: Type.Optional(Type.String()) }),
+    ),
+    callbackData: Type.Union([Type.String(), Type.Null()]),
+    status: MessageStatus,
+    statusReason: Type.Union([Type.String(), Type.Null()]),
+    attempts: Type.Integer(),
+    nextAttemptAt: Type.Union([Type.String(), Type.Null()]),
+    validUntil: Type.String(),
+    sendAt: Type.Union([Type.String(), Type.Null()]),
+    segments: Type.Integer(),
+    encoding: Type.String(),
+    providerStatus: Type.Unknown(),
+    providerError: Type.Unknown(),
+    idempotencyKey: Type.Union([Type.String(), Type.Null()]),
+    origin: Type.String(),
+    inboundMessageId: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    acceptedAt: Type.Union([Type.String(), Type.Null()]),
+    doneAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'Message', title: 'Message' },
+);
+
+const MessageDetail = Type.Object({
+  message: Type.Ref(MessageResponse),
+  history: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      at: Type.String(),
+      status: Type.String(),
+      reason: Type.Union([Type.String(), Type.Null()]),
+      report: Type.Unknown(),
+    }),
+  ),
+  reports: Type.Array(Type.Object({ receivedAt: Type.String(), report: Type.Unknown() }), {
+    description: 'Raw delivery reports received',
+  }),
+});
+
+const BatchItemResult = Type.Object({
+  index: Type.Integer(),
+  accepted: Type.Boolean(),
+  replayed: Type.Optional(Type.Boolean()),
+  message: Type.Optional(Type.Ref(MessageResponse)),
+  error: Type.Optional(
+    Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Array(
+        Type.Object({ path: Type.Optional(Type.String()), message: Type.String() }),
+      ),
+    }),
+  ),
+});
+
+const ListMessagesQuery = Type.Object(
+  {
+    status: Type.Optional(MessageStatus),
+    to: Type.Optional(Type.String({ maxLength: 100 })),
+    channelConfigurationId: Type.Optional(Type.String({ maxLength: 100 })),
+    from: Type.Optional(
+      Type.String({ maxLength: 40, description: 'Created at or after (ISO-8601)' }),
+    ),
+    until: Type.Optional(Type.String({ maxLength: 40, description: 'Created before (ISO-8601)' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$' })),
+  },
+  { additionalProperties: false },
+);
+
+const tags = ['messages'];
+
+function withKeyHeader(body: SendBodyType, header: string | string[] | undefined): SendBodyType {
+  const key = Array.isArray(header) ? header[0] : header;
+  return key !== undefined && body.idempotencyKey === undefined
+    ? { ...body, idempotencyKey: key }
+    : body;
+}
+
+function accepted(reply: FastifyReply, message: Message, replayed: boolean) {
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  reply.header('location', `/api/v1/messages/${message.id}`);
+  return reply.status(202).send(message);
+}
+
+/** `/api/v1/messages`: send (single and batch) and the outbound message log. */
+export function messageRoutes(api: App, messages: SendService) {
+  api.addSchema(MessageResponse);
+
+  api.post(
+    '/v1/messages',
+    {
+      schema: {
+        tags,
+        summary: 'Send a message',
+        description:
+          'Validates, applies consent (an opted-out number gets a `suppressed` message, not an error) and queues the message durably. ' +
+          'Idempotency-Key (header or field): the same key and body return the original message; another body, 409.',
+        body: SendBody,
+        response: { 202: Type.Ref(MessageResponse), ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { message, replayed } = await messages.send(
+        request.sandbox,
+        withKeyHeader(request.body, request.headers['idempotency-key']),
+      );
+      return accepted(reply, message, replayed);
+    },
+  );
+
+  api.post(
+    '/v1/messages/batch',
+    {
+      schema: {
+        tags,
+        summary: `Send up to ${BATCH_MAX} messages`,
+        description:
+          'Each message is judged on its own: the answer says, per item and in order, whether it was accepted or why not.',
+        body: Type.Object(
+          { messages: Type.Array(SendBody, { minItems: 1, maxItems: BATCH_MAX }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({
+            accepted: Type.Integer(),
+            refused: Type.Integer(),
+            results: Type.Array(BatchItemResult),
+          }),
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const outcomes = await messages.sendMany(request.sandbox, request.body.messages);
+      const results = outcomes.map((o, index) =>
+        o.ok
+          ? { index, accepted: true, replayed: o.replayed, message: o.message }
+          : {
+              index,
+              accepted: false,
+              error: { code: o.code, message: o.message, details: o.problems },
+            },
+      );
+      const acceptedCount = results.filter((r) => r.accepted).length;
+      return reply
+        .status(202)
+        .send({ accepted: acceptedCount, refused: results.length - acceptedCount, results });
+    },
+  );
+
+  api.get(
+    '/v1/messages',
+    {
+      schema: {
+        tags,
+        summary: 'The outbound message log, newest first',
+        querystring: ListMessagesQuery,
+        response: { 200: PageOf(Type.Ref(MessageResponse)), ...errorResponses(400, 401, 404) },
+      },
+    },
+    (request) => {
+      const { limit, to, ...filters } = request.query;
+      return messages.list(request.sandbox, {
+        ...filters,
+        ...(to ? { to: to.startsWith('+') ? to : `+${to.trim()}` } : {}),
+        limit: pageLimit(limit),
+      });
+    },
+  );
+
+  api.get(
+    '/v1/messages/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A message with its status history and raw provider reports',
+        params: IdParams,
+        response: { 200: MessageDetail, ...errorResponses(401, 404) },
+      },
+    },
+    (request) => messages.get(request.sandbox, request.params.id),
+  );
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { StoredCredential } from '../credentials/credential.repository.js';
+import type { Db } from '../db/database.js';
+import { AppError } from '../errors.js';
+import { newId } from '../ids.js';
+import { canAdvance, isFinal } from '../providers/infobip/status-map.js';
+import { parseDeliveryReports, type DeliveryReport } from '../providers/infobip/webhooks.js';
+import type { MessageStatus } from './message.js';
+import { appendMessageEvents } from './message.repository.js';
+
+export interface ReportsOutcome {
+  applied: number;
+  unchanged: number;
+  duplicates: number;
+  unknown: number;
+}
+
+/** A report's identity: the same report POSTed twice (Infobip retries) is applied once. */
+function dedupKey(credentialId: string, r: DeliveryReport): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        credentialId,
+        r.messageId,
+        r.status.id,
+        r.status.groupId,
+        r.doneAt,
+        r.error?.id ?? null,
+      ]),
+    )
+    .digest('hex');
+}
+
+/**
+ * Applies delivery reports for one credential, all in one transaction: keeps each raw report,
+ * ignores duplicates, moves messages only forward (a late PENDING after DELIVERED changes
+ * nothing), and keeps reports for unknown message ids for inspection.
+ */
+export async function applyDeliveryReports(
+  db: Db,
+  clock: Clock,
+  credential: StoredCredential,
+  body: unknown,
+): Promise<ReportsOutcome> {
+  const parsed = parseDeliveryReports(body);
+  if (!parsed.ok) {
+    const details = parsed.problems.map((p) => ({ path: p.path, message: p.message }));
+    throw new AppError('validation_failed', 'The delivery report body is not valid.', details);
+  }
+  const { sandbox, id: credentialId } = credential.credential;
+  const now = clock.now().toISOString();
+  const outcome: ReportsOutcome = { applied: 0, unchanged: 0, duplicates: 0, unknown: 0 };
+
+  await db.kysely.transaction().execute(async (trx) => {
+    for (const report of parsed.value) {
+      const message = await trx
+        .selectFrom('messages')
+        .select(['id', 'status'])
+        .where('sandbox', '=', sandbox)
+        .where('id', '=', report.messageId)
+        .where('credential_id', '=', credentialId)
+        .executeTakeFirst();
+      const inserted = await trx
+        .insertInto('delivery_reports')
+        .values({
+          id: newId(),
+          dedup_key: dedupKey(credentialId, report),
+          sandbox,
+          credential_id: credentialId,
+          message_id: report.messageId,
+          matched: message ? 1 : 0,
+          received_at: now,
+          raw: JSON.stringify(report),
+        })
+        .onConflict((oc) => oc.column('dedup_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) {
+        outcome.duplicates += 1;
+        continue;
+      }
+      if (!message) {
+        outcome.unknown += 1;
+        continue;
+      }
+      const next = report.ternStatus;
+      if (!next || !canAdvance(message.status as MessageStatus, next)) {
+        outcome.unchanged += 1;
+        continue;
+      }
+      const reason = report.error
+        ? `${report.status.name}: ${report.error.name}`
+        : report.status.name;
+      await trx
+        .updateTable('messages')
+        .set({
+          status: next,
+          status_reason: reason,
+          provider_status: JSON.stringify(report.status),
+          provider_error: report.error ? JSON.stringify(report.error) : null,
+          next_attempt_at: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          uncertain: 0,
+          updated_at: now,
+          ...(isFinal(next) ? { done_at: report.doneAt ?? now } : {}),
+        })
+        .where('sandbox', '=', sandbox)
+        .where('id', '=', message.id)
+        .execute();
+      await appendMessageEvents(trx, clock, [
+        { sandbox, messageId: message.id, status: next, reason, report },
+      ]);
+      outcome.applied += 1;
+    }
+  });
+  return outcome;
+}

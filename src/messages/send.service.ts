@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import type { ChannelConfiguration } from '../channels/channel.js';
+import { findChannel } from '../channels/channel.repository.js';
+import type { Clock } from '../clock.js';
+import type { Credential } from '../credentials/credential.js';
+import { findCredential } from '../credentials/credential.repository.js';
+import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/dialect.js';
+import type { Executor } from '../db/executor.js';
+import type { Page } from '../db/pagination.js';
+import { AppError, type ErrorDetail } from '../errors.js';
+import { consentOf } from '../profiles/consent.js';
+import type { ConsentPolicy, SandboxService } from '../sandboxes/sandboxes.js';
+import { consentBlock } from './consent-gate.js';
+import type { Message, MessageEvent, NewMessage } from './message.js';
+import {
+  enqueueMessages,
+  findByIdempotencyKey,
+  findMessage,
+  listMessages,
+  messageFromRow,
+  messageHistory,
+  type MessageQuery,
+} from './message.repository.js';
+import { checkMessage, type SendInput } from './message.rules.js';
+
+export const BATCH_MAX = 1000;
+
+/** The answer for one message: stored (new or replayed) or refused with its problems. */
+export type SendOutcome =
+  | { ok: true; message: Message; replayed: boolean }
+  | { ok: false; code: 'validation_failed' | 'conflict'; message: string; problems: ErrorDetail[] };
+
+interface Prepared {
+  index: number;
+  message: NewMessage;
+}
+
+/** Accepts messages into the durable queue: validation, consent, idempotency. */
+export class SendService {
+  constructor(private readonly deps: { db: Db; clock: Clock; sandboxes: SandboxService }) {}
+
+  /** One message; throws on a refusal (the HTTP layer answers 400/409). */
+  async send(sandbox: string, input: SendInput): Promise<{ message: Message; replayed: boolean }> {
+    const [outcome] = await this.sendMany(sandbox, [input]);
+    if (!outcome) throw new Error('sendMany returned no outcome');
+    if (!outcome.ok) throw new AppError(outcome.code, outcome.message, outcome.problems);
+    return outcome;
+  }
+
+  /**
+   * Up to BATCH_MAX messages, each judged on its own; every acceptable one is stored in one
+   * transaction. Outcomes come back in input order.
+   */
+  async sendMany(sandbox: string, inputs: SendInput[]): Promise<SendOutcome[]> {
+    if (inputs.length > BATCH_MAX) {
+      throw new AppError('validation_failed', `A batch holds at most ${BATCH_MAX} messages.`, [
+        { path: '/messages', message: `has ${inputs.length} items` },
+      ]);
+    }
+    const now = this.deps.clock.now();
+    const outcomes: (SendOutcome | undefined)[] = new Array<SendOutcome | undefined>(inputs.length);
+    const prepared: Prepared[] = [];
+    const channels = new Map<
+      string,
+      { channel: ChannelConfiguration; credential: Credential } | null
+    >();
+
+    for (const [index, input] of inputs.entries()) {
+      const id = input.channelConfigurationId ?? '';
+      if (!channels.has(id)) channels.set(id, await this.channelWithCredential(sandbox, id));
+      const found = channels.get(id);
+      if (!found) {
+        outcomes[index] = refused([
+          {
+            path: '/channelConfigurationId',
+            message: 'is not a channel configuration of this sandbox',
+          },
+        ]);
+        continue;
+      }
+      const checked = checkMessage(input, found.channel, now);
+      if (!checked.ok) {
+        outcomes[index] = refused(checked.problems);
+        continue;
+      }
+      const m = checked.message;
+      const validFrom = m.sendAt ? Date.parse(m.sendAt) : now.getTime();
+      const message: NewMessage = {
+        sandbox,
+        channelConfigurationId: found.channel.id,
+        credentialId: found.credential.id,
+        channel: found.channel.channel,
+        messageType: m.messageType,
+        sender: found.channel.sender,
+        to: m.to,
+        text: m.text,
+        media: m.media,
+        callbackData: input.callbackData ?? found.credential.callbackData,
+        status: 'queued',
+        statusReason: null,
+        validUntil: new Date(
+          validFrom + found.credential.validityPeriodHours * 3_600_000,
+        ).toISOString(),
+        sendAt: m.sendAt,
+        segments: m.count.segments,
+        encoding: m.count.encoding,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: null,
+        origin: 'api',
+        inboundMessageId: null,
+      };
+      message.requestHash = requestHash(message);
+      prepared.push({ index, message });
+    }
+
+    if (prepared.length > 0) {
+      // Read before the transaction: on SQLite a query outside it would wait for it forever.
+      const policy = await this.deps.sandboxes.consentPolicy(sandbox);
+      try {
+        await this.deps.db.kysely
+          .transaction()
+          .execute((trx) => this.store(trx, sandbox, policy, prepared, outcomes));
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Another request stored the same idempotency key between our check and our insert.
+        for (const { index } of prepared) {
+          outcomes[index] = {
+            ok: false,
+            code: 'conflict',
+            message: 'A concurrent request used the same idempotency key; retry to get its result.',
+            problems: [
+              { path: '/idempotencyKey', message: 'is being used by a concurrent request' },
+            ],
+          };
+        }
+      }
+    }
+    return outcomes.map((o) => o ?? refused([{ message: 'not processed' }]));
+  }
+
+  private async store(
+    trx: Executor,
+    sandbox: string,
+    policy: ConsentPolicy,
+    prepared: Prepared[],
+    outcomes: (SendOutcome | undefined)[],
+  ): Promise<void> {
+    // Idempotency: the same key with the same request returns the original; another request, 409.
+    const toStore: Prepared[] = [];
+    const firstWithKey = new Map<string, Prepared>();
+    const repeats: { index: number; key: string }[] = [];
+    for (const item of prepared) {
+      const key = item.message.idempotencyKey;
+      if (key === null) {
+        toStore.push(item);
+        continue;
+      }
+      const earlier = firstWithKey.get(key);
+      const existing = earlier ? undefined : await findByIdempotencyKey(trx, sandbox, key);
+      const originalHash = earlier?.message.requestHash ?? existing?.request_hash;
+      if (originalHash === undefined) {
+        firstWithKey.set(key, item);
+        toStore.push(item);
+      } else if (originalHash !== item.message.requestHash) {
+        outcomes[item.index] = {
+          ok: false,
+          code: 'conflict',
+          message: 'This idempotency key was already used for a different message.',
+          problems: [{ path: '/idempotencyKey', message: 'was used with another request body' }],
+        };
+      } else if (existing) {
+        outcomes[item.index] = { ok: true, message: messageFromRow(existing), replayed: true };
+      } else {
+        repeats.push({ index: item.index, key }); // a repeat inside this batch
+      }
+    }
+
+    const consent = await consentOf(
+      trx,
+      sandbox,
+      toStore.map((p) => p.message.to),
+    );
+    for (const { message } of toStore) {
+      const reason = consentBlock(
+        consent.get(message.to) ?? 'unknown',
+        message.messageType,
+        policy,
+        message.origin,
+      );
+      if (reason) {
+        message.status = 'suppressed';
+        message.statusReason = reason;
+      }
+    }
+    const rows = await enqueueMessages(
+      trx,
+      this.deps.clock,
+      toStore.map((p) => p.message),
+    );
+    const byKey = new Map<string, Message>();
+    rows.forEach((row, i) => {
+      const item = toStore[i];
+      if (!item) return;
+      const message = messageFromRow(row);
+      outcomes[item.index] = { ok: true, message, replayed: false };
+      if (row.idempotency_key) byKey.set(row.idempotency_key, message);
+    });
+    for (const { index, key } of repeats) {
+      const original = byKey.get(key);
+      if (original) outcomes[index] = { ok: true, message: original, replayed: true };
+    }
+  }
+
+  async get(
+    sandbox: string,
+    id: string,
+  ): Promise<{
+    message: Message;
+    history: MessageEvent[];
+    reports: { receivedAt: string; report: unknown }[];
+  }> {
+    const row = await findMessage(this.deps.db.kysely, sandbox, id);
+    if (!row) throw new AppError('not_found', `No message ${id} in this sandbox.`);
+    const [history, reports] = await Promise.all([
+      messageHistory(this.deps.db.kysely, sandbox, id),
+      this.deps.db.kysely
+        .selectFrom('delivery_reports')
+        .select(['raw', 'received_at'])
+        .where('sandbox', '=', sandbox)
+        .where('message_id', '=', id)
+        .orderBy('id')
+        .execute(),
+    ]);
+    return {
+      message: messageFromRow(row),
+      history,
+      reports: reports.map((r) => ({
+        receivedAt: r.received_at,
+        report: JSON.parse(r.raw) as unknown,
+      })),
+    };
+  }
+
+  list(sandbox: string, query: MessageQuery): Promise<Page<Message>> {
+    return listMessages(this.deps.db.kysely, sandbox, query);
+  }
+
+  private async channelWithCredential(sandbox: string, id: string) {
+    if (id === '') return null;
+    const channel = await findChannel(this.deps.db.kysely, sandbox, id);
+    const stored = channel
+      ? await findCredential(this.deps.db.kysely, sandbox, channel.credentialId)
+      : undefined;
+    return channel && stored ? { channel, credential: stored.credential } : null;
+  }
+}
+
+function refused(problems: ErrorDetail[]): SendOutcome {
+  return { ok: false, code: 'validation_failed', message: 'The message is not valid.', problems };
+}
+
+/** What makes two requests "the same message" for idempotency. */
+function requestHash(m: NewMessage): string {
+  const { channelConfigurationId, to, text, media, messageType, sendAt, callbackData } = m;
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        channelConfigurationId,
+        to,
+        text,
+        media,
+        messageType,
+        sendAt,
+        callbackData,
+      }),
+    )
+    .digest('hex');
+}

@@ -1,0 +1,454 @@
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../clock.js';
+import type { Credential } from '../credentials/credential.js';
+import { findCredential, markProviderAuthFailed } from '../credentials/credential.repository.js';
+import type { CredentialService } from '../credentials/credential.service.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { createGuardedDispatcher } from '../net/guarded-dispatcher.js';
+import { consentOf } from '../profiles/consent.js';
+import {
+  createInfobipClient,
+  type FailureResult,
+  type InfobipApi,
+  type SentMessage,
+} from '../providers/infobip/client.js';
+import { isFinal } from '../providers/infobip/status-map.js';
+import type { SandboxService } from '../sandboxes/sandboxes.js';
+import { retryDelayMs } from './backoff.js';
+import { consentBlock } from './consent-gate.js';
+import type { MessageOrigin } from './message.js';
+import type { MessageRow } from './message.repository.js';
+import { claimMessages, dueCredentials, settleMessages, type Settlement } from './queue.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface WorkerOptions {
+  /** Messages per provider request. */
+  batchSize: number;
+  /** How long a claim holds; longer than the slowest provider call (15 s headers + 15 s body). */
+  leaseMs: number;
+  /** Sleep between polls when there is nothing to do. */
+  pollMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Provider requests in flight at once, across credentials. */
+  maxInFlight: number;
+  allowLoopbackProvider: boolean;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  batchSize: 500,
+  leaseMs: 60_000,
+  pollMs: 100,
+  retryBaseMs: 2_000,
+  retryMaxMs: 10 * 60_000,
+  maxInFlight: 8,
+  allowLoopbackProvider: false,
+};
+
+export interface WorkerDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  credentials: CredentialService;
+  sandboxes: SandboxService;
+  publicUrl: string;
+  /** Builds the provider client for a credential (tests may point it elsewhere). */
+  clientFor?: (baseUrl: string, apiKey: string, dispatcher: Dispatcher) => InfobipApi;
+}
+
+type Settled = { id: string; settlement: Settlement };
+
+/**
+ * The send worker: claims due messages per credential under a lease, within the credential's
+ * rate, sends each batch in one provider request, and settles every message. Several run side
+ * by side on PostgreSQL (SKIP LOCKED claims); a crashed worker's lease runs out and its
+ * messages are claimed again as "uncertain", which makes the next worker look them up in the
+ * provider's logs before resending. `stop()` finishes the provider calls in flight and leaves
+ * everything else queued.
+ */
+export class SendWorker {
+  readonly owner = `worker-${randomUUID()}`;
+  private readonly options: WorkerOptions;
+  private readonly limiter = new RateLimiter();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly busyCredentials = new Set<string>();
+  private readonly clients = new Map<string, { version: number; client: InfobipApi }>();
+  private readonly dispatcher: Dispatcher;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    options: Partial<WorkerOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_WORKER_OPTIONS, ...options };
+    this.dispatcher = createGuardedDispatcher({
+      allowLoopback: this.options.allowLoopbackProvider,
+      connectTimeoutMs: 5_000,
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, waits for the provider calls in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    await this.dispatcher.close();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let started = 0;
+      try {
+        started = await this.dispatchDue();
+      } catch (error) {
+        // The database may be down for a while: keep the process, try again after a pause.
+        this.deps.logger.error({ err: error }, 'send worker: claiming failed');
+      }
+      if (started === 0 || this.inFlight.size >= this.options.maxInFlight) {
+        await this.pause(started === 0 ? this.options.pollMs : 5);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Claims and starts batches while slots and rate allow; returns how many batches started. */
+  async dispatchDue(): Promise<number> {
+    const now = this.deps.clock.now().toISOString();
+    let started = 0;
+    for (const { sandbox, credentialId } of await dueCredentials(this.deps.db.kysely, now, 100)) {
+      if (!this.running && this.loop !== undefined) break;
+      if (this.inFlight.size >= this.options.maxInFlight) break;
+      if (this.busyCredentials.has(credentialId)) continue;
+      const stored = await findCredential(this.deps.db.kysely, sandbox, credentialId);
+      const rate = stored?.credential.sendRatePerSecond ?? this.options.batchSize;
+      const granted = this.limiter.take(credentialId, rate, this.options.batchSize);
+      if (granted === 0) continue;
+      const rows = await claimMessages(this.deps.db.kysely, this.deps.db.capabilities, {
+        sandbox,
+        credentialId,
+        now,
+        limit: granted,
+        owner: this.owner,
+        leaseMs: this.options.leaseMs,
+      });
+      this.limiter.refund(credentialId, granted - rows.length);
+      if (rows.length === 0) continue;
+      started += 1;
+      this.busyCredentials.add(credentialId);
+      const work = this.processBatch(sandbox, stored?.credential, rows)
+        .catch((error: unknown) => {
+          // The lease runs out and the messages are claimed again (as uncertain): nothing is lost.
+          this.deps.logger.error(
+            { err: error, credentialId, count: rows.length },
+            'send worker: batch failed',
+          );
+        })
+        .finally(() => {
+          this.busyCredentials.delete(credentialId);
+          this.inFlight.delete(work);
+          this.wake?.(); // a slot is free: look for more work at once
+        });
+      this.inFlight.add(work);
+    }
+    return started;
+  }
+
+  /** Waits until every claimed batch has been settled (tests and `runUntilIdle`). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async processBatch(
+    sandbox: string,
+    credential: Credential | undefined,
+    rows: MessageRow[],
+  ): Promise<void> {
+    const settled: Settled[] = [];
+    const now = this.deps.clock.now();
+    if (!credential) {
+      for (const row of rows)
+        settled.push(final(row.id, 'failed', 'the API credential was deleted'));
+      await this.settle(sandbox, settled);
+      return;
+    }
+
+    // Consent again, right before sending: an opt-out may have arrived while the message waited.
+    const [consent, policy] = await Promise.all([
+      consentOf(
+        this.deps.db.kysely,
+        sandbox,
+        rows.map((r) => r.to_number),
+      ),
+      this.deps.sandboxes.consentPolicy(sandbox),
+    ]);
+    let sendable: MessageRow[] = [];
+    for (const row of rows) {
+      const block = consentBlock(
+        consent.get(row.to_number) ?? 'unknown',
+        row.message_type as 'marketing',
+        policy,
+        row.origin as MessageOrigin,
+      );
+      if (Date.parse(row.valid_until) <= now.getTime()) {
+        settled.push(
+          final(
+            row.id,
+            'expired',
+            'the validity period ended before the provider accepted the message',
+          ),
+        );
+      } else if (block) {
+        settled.push(final(row.id, 'suppressed', block));
+      } else {
+        sendable.push(row);
+      }
+    }
+
+    const client = await this.clientFor(sandbox, credential);
+    // A message that may already be at the provider is looked up before it is sent again.
+    const uncertain = sendable.filter((r) => r.uncertain === 1 && r.channel === 'sms');
+    if (uncertain.length > 0) {
+      const found = await client.findLogs(uncertain.map((r) => r.id));
+      if (found.kind !== 'ok') {
+        for (const row of uncertain) settled.push(this.retry(row, found, true));
+        sendable = sendable.filter((r) => !uncertain.includes(r));
+      } else {
+        const known = new Map(found.logs.map((l) => [l.messageId, l]));
+        for (const row of uncertain) {
+          const log = known.get(row.id);
+          if (!log) continue;
+          const status = log.ternStatus;
+          settled.push(
+            status && isFinal(status) && status !== 'accepted'
+              ? {
+                  id: row.id,
+                  settlement: {
+                    kind: 'final',
+                    status: status as 'delivered',
+                    reason: 'found in the provider logs',
+                    providerStatus: log.status,
+                  },
+                }
+              : { id: row.id, settlement: { kind: 'accepted', providerStatus: log.status } },
+          );
+        }
+        sendable = sendable.filter((r) => !known.has(r.id));
+      }
+    }
+
+    if (sendable.length > 0)
+      settled.push(...(await this.send(sandbox, credential, client, sendable)));
+    await this.settle(sandbox, settled);
+  }
+
+  private async send(
+    sandbox: string,
+    credential: Credential,
+    client: InfobipApi,
+    rows: MessageRow[],
+  ): Promise<Settled[]> {
+    const secrets = this.deps.credentials.webhookSecrets(
+      await this.deps.credentials.get(sandbox, credential.id),
+    );
+    const notifyUrl = `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`;
+    const now = this.deps.clock.now().getTime();
+    const common = (row: MessageRow) => ({
+      messageId: row.id,
+      to: row.to_number,
+      sender: row.sender,
+      // What is left of the validity period, in Infobip's whole hours (at least 1).
+      validityHours: Math.min(
+        48,
+        Math.max(1, Math.ceil((Date.parse(row.valid_until) - now) / 3_600_000)),
+      ),
+      ...(row.callback_data !== null ? { callbackData: row.callback_data } : {}),
+      notifyUrl,
+    });
+    const sms = rows.filter((r) => r.channel === 'sms');
+    const mms = rows.filter((r) => r.channel === 'mms');
+    const settled: Settled[] = [];
+    if (sms.length > 0) {
+      const dlt = credential.dltPrincipalEntityId
+        ? {
+            indiaDlt: {
+              principalEntityId: credential.dltPrincipalEntityId,
+              ...(credential.dltContentTemplateId
+                ? { contentTemplateId: credential.dltContentTemplateId }
+                : {}),
+            },
+          }
+        : {};
+      const result = await client.sendSms(
+        sms.map((row) => ({ ...common(row), text: row.text ?? '', ...dlt })),
+      );
+      settled.push(...(await this.outcome(sandbox, credential, sms, result)));
+    }
+    if (mms.length > 0) {
+      const result = await client.sendMms(
+        mms.map((row) => ({
+          ...common(row),
+          ...(row.text !== null ? { text: row.text } : {}),
+          media: row.media
+            ? (JSON.parse(row.media) as { url: string; contentType?: string }[])
+            : [],
+        })),
+      );
+      settled.push(...(await this.outcome(sandbox, credential, mms, result)));
+    }
+    return settled;
+  }
+
+  private async outcome(
+    sandbox: string,
+    credential: Credential,
+    rows: MessageRow[],
+    result: Awaited<ReturnType<InfobipApi['sendSms']>>,
+  ): Promise<Settled[]> {
+    if (result.kind === 'ok') {
+      const byId = new Map<string, SentMessage>(result.messages.map((m) => [m.messageId, m]));
+      return rows.map((row) => {
+        const sent = byId.get(row.id);
+        if (!sent)
+          return this.retry(
+            row,
+            {
+              kind: 'network',
+              reason: 'invalid_response',
+              message: 'the provider did not answer for this message',
+              maybeAccepted: true,
+              latencyMs: 0,
+            },
+            true,
+          );
+        if (sent.ternStatus === 'rejected') {
+          return final(
+            row.id,
+            'rejected',
+            `${sent.status.name}: ${sent.status.description ?? ''}`.trim(),
+            sent.status,
+          );
+        }
+        return { id: row.id, settlement: { kind: 'accepted', providerStatus: sent.status } };
+      });
+    }
+    if (result.kind === 'rejected') {
+      if (result.httpStatus === 401 || result.httpStatus === 403) {
+        await markProviderAuthFailed(
+          this.deps.db.kysely,
+          sandbox,
+          credential.id,
+          this.deps.clock.now().toISOString(),
+        );
+        this.deps.logger.warn(
+          { credentialId: credential.id, httpStatus: result.httpStatus },
+          'provider refused the API key',
+        );
+        return rows.map((row) =>
+          final(
+            row.id,
+            'failed',
+            `credential rejected by provider (HTTP ${result.httpStatus}: ${result.message})`,
+          ),
+        );
+      }
+      return rows.map((row) =>
+        final(
+          row.id,
+          'failed',
+          `provider refused the request (HTTP ${result.httpStatus}): ${result.message}`,
+          undefined,
+          result.violations,
+        ),
+      );
+    }
+    return rows.map((row) => this.retry(row, result, result.maybeAccepted));
+  }
+
+  /** Schedules another attempt with backoff, or expires the message when its validity would be over. */
+  private retry(row: MessageRow, failure: FailureResult, uncertain: boolean): Settled {
+    const now = this.deps.clock.now().getTime();
+    const delay = retryDelayMs(row.attempts, {
+      baseMs: this.options.retryBaseMs,
+      maxMs: this.options.retryMaxMs,
+      retryAfterMs: failure.kind === 'retryable' ? failure.retryAfterMs : undefined,
+    });
+    const reason =
+      failure.kind === 'retryable'
+        ? `provider answered ${failure.httpStatus ?? ''} ${failure.message}`.replace(/\s+/g, ' ')
+        : `network: ${failure.message}`;
+    if (now + delay >= Date.parse(row.valid_until)) {
+      return final(
+        row.id,
+        'expired',
+        `the validity period ended while retrying (last error: ${reason})`,
+      );
+    }
+    return {
+      id: row.id,
+      settlement: {
+        kind: 'retry',
+        at: new Date(now + delay).toISOString(),
+        reason: `will retry: ${reason}`,
+        uncertain,
+      },
+    };
+  }
+
+  private async settle(sandbox: string, settled: Settled[]): Promise<void> {
+    if (settled.length === 0) return;
+    await this.deps.db.kysely
+      .transaction()
+      .execute((trx) => settleMessages(trx, this.deps.clock, this.owner, sandbox, settled));
+  }
+
+  private async clientFor(sandbox: string, credential: Credential): Promise<InfobipApi> {
+    const cached = this.clients.get(credential.id);
+    if (cached && cached.version === credential.version) return cached.client;
+    const stored = await this.deps.credentials.get(sandbox, credential.id);
+    const apiKey = this.deps.credentials.apiKey(stored);
+    const client = this.deps.clientFor
+      ? this.deps.clientFor(credential.baseUrl, apiKey, this.dispatcher)
+      : createInfobipClient({ baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher });
+    this.clients.set(credential.id, { version: credential.version, client });
+    return client;
+  }
+}
+
+function final(
+  id: string,
+  status: 'failed' | 'expired' | 'rejected' | 'suppressed',
+  reason: string,
+  providerStatus?: unknown,
+  providerError?: unknown,
+): Settled {
+  return {
+    id,
+    settlement: {
+      kind: 'final',
+      status,
+      reason,
+      ...(providerStatus !== undefined ? { providerStatus } : {}),
+      ...(providerError !== undefined ? { providerError } : {}),
+    },
+  };
+}
