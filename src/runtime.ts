@@ -72,6 +72,7 @@ export function createWorker(
       credentials: runtime.services.credentials,
       sandboxes: runtime.services.sandboxes,
       publicUrl: config.publicUrl,
+      housekeeping: () => runtime.services.inbound.expireDoubleOptIns(),
     },
     {
       batchSize: config.sendBatchSize,

@@ -97,6 +97,7 @@ export async function runWorkerUntilSignalled(config: Config): Promise<void> {
   const worker = createWorker(runtime, logger);
   worker.start();
   logger.info({ owner: worker.owner, database: runtime.db.describe }, 'send worker running');
+  process.stdout.write(`Tern send worker running (${worker.owner}) on ${runtime.db.describe}\n`);
   const signal = await signalled;
   logger.info({ signal }, 'stopping the send worker');
   await worker.stop();

@@ -56,7 +56,11 @@ export interface WorkerDeps {
   publicUrl: string;
   /** Builds the provider client for a credential (tests may point it elsewhere). */
   clientFor?: (baseUrl: string, apiKey: string, dispatcher: Dispatcher) => InfobipApi;
+  /** Time-based upkeep run about once a minute (e.g. expiring double opt-ins). */
+  housekeeping?: () => Promise<unknown>;
 }
+
+const HOUSEKEEPING_EVERY_MS = 60_000;
 
 type Settled = { id: string; settlement: Settlement };
 
@@ -77,6 +81,7 @@ export class SendWorker {
   private readonly clients = new Map<string, { version: number; client: InfobipApi }>();
   private readonly dispatcher: Dispatcher;
   private running = false;
+  private nextHousekeeping = 0;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
@@ -110,6 +115,7 @@ export class SendWorker {
     while (this.running) {
       let started = 0;
       try {
+        await this.housekeep();
         started = await this.dispatchDue();
       } catch (error) {
         // The database may be down for a while: keep the process, try again after a pause.
@@ -129,6 +135,13 @@ export class SendWorker {
         resolve();
       };
     });
+  }
+
+  private async housekeep(): Promise<void> {
+    const now = Date.now();
+    if (!this.deps.housekeeping || now < this.nextHousekeeping) return;
+    this.nextHousekeeping = now + HOUSEKEEPING_EVERY_MS;
+    await this.deps.housekeeping();
   }
 
   /** Claims and starts batches while slots and rate allow; returns how many batches started. */

@@ -1,0 +1,104 @@
+/**
+ * Child processes for benchmarks and fault tests: the simulator and Tern itself, each in its
+ * own process (so that the load generator never shares their event loop), stopped by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function start(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  url: (match: RegExpExecArray) => string,
+): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready after 30 s:\n${out}`)), 30_000);
+    const check = () => {
+      const match = ready.exec(out);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      resolve({
+        process: child,
+        url: url(match),
+        output: () => out,
+        stop: (signal = 'SIGTERM') =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+            child.once('exit', (code) => done(code));
+            child.kill(signal);
+          }),
+      });
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
+
+/** The Infobip simulator; reports held back unless `reportDelayMs` is given. */
+export async function startSimulator(apiKey: string, extra: string[] = []): Promise<Child> {
+  const port = await freePort();
+  return start(
+    [
+      'simulator/src/main.ts',
+      '--port',
+      String(port),
+      '--api-key',
+      apiKey,
+      '--no-default-rules',
+      ...extra,
+    ],
+    {},
+    /listening on (http:\/\/\S+)/,
+    (m) => m[1] ?? '',
+  );
+}
+
+/** `tern serve` (or another command) from source, on a free port. */
+export async function startTern(env: Record<string, string>, command = 'serve'): Promise<Child> {
+  const port = env.TERN_PORT ?? String(await freePort());
+  return start(
+    ['src/cli.ts', command],
+    {
+      LOG_LEVEL: 'warn',
+      TERN_HOST: '127.0.0.1',
+      TERN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...env,
+      TERN_PORT: port,
+    },
+    command === 'serve' ? /Tern is running at (http:\/\/\S+)/ : /send worker running/,
+    (m) => m[1] ?? `http://127.0.0.1:${port}`,
+  );
+}
