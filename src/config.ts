@@ -33,6 +33,8 @@ export interface Config {
   worker: boolean;
   sendBatchSize: number;
   sendConcurrency: number;
+  /** How long a worker's claim on a batch lasts; a crashed worker's batch is retaken after it. */
+  sendLeaseMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
 }
@@ -133,6 +135,7 @@ export function parseConfig(env: Env): Config {
   const worker = bool('TERN_WORKER', true);
   const sendBatchSize = int('TERN_SEND_BATCH_SIZE', 500, 1, 1000);
   const sendConcurrency = int('TERN_SEND_CONCURRENCY', 8, 1, 64);
+  const sendLeaseMs = int('TERN_SEND_LEASE_MS', 60_000, 1000, 3_600_000);
   const retryBaseMs = int('TERN_RETRY_BASE_MS', 2000, 1, 3_600_000);
   const retryMaxMs = int('TERN_RETRY_MAX_MS', 600_000, 1, 86_400_000);
 
@@ -151,6 +154,7 @@ export function parseConfig(env: Env): Config {
     worker,
     sendBatchSize,
     sendConcurrency,
+    sendLeaseMs,
     retryBaseMs,
     retryMaxMs,
   });

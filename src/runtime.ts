@@ -77,6 +77,7 @@ export function createWorker(
     {
       batchSize: config.sendBatchSize,
       maxInFlight: config.sendConcurrency,
+      leaseMs: config.sendLeaseMs,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
       allowLoopbackProvider: config.allowLoopbackProvider,
