@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { request } from 'undici';
-import { startSimulator, startTern, type Child } from './lib/processes.js';
+import { startSimulator, startTern, ternApi, type Child } from './lib/processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,22 +34,8 @@ const SINGLE = Number(values.single);
 const KEY = 'bench-outbound-key-000000000000';
 const TOKEN = 'bench-admin-token-0123456789';
 
-async function api<T>(
-  base: string,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await request(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.body.text();
-  if (res.statusCode >= 300)
-    throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(base: string, method: 'GET' | 'POST', path: string, body?: unknown) =>
+  ternApi<T>(base, TOKEN, method, path, body);
 
 async function simulatorAccepted(sim: Child): Promise<number> {
   const res = await request(`${sim.url}/__sim/state`);

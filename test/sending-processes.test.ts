@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startSimulator, startTern, type Child } from '../bench/lib/processes.js';
+import { startSimulator, startTern, ternApi, type Child } from '../bench/lib/processes.js';
 import { openDatabase, type Db } from '../src/db/database.js';
 import { POSTGRES_URL } from './helpers/databases.js';
 
@@ -16,22 +16,8 @@ const KEY = 'process-test-key-000000000000';
 const TOKEN = 'process-test-admin-token-0123';
 const COUNT = 10_000;
 
-async function api<T>(
-  base: string,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await request(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.body.text();
-  if (res.statusCode >= 300)
-    throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(base: string, method: 'GET' | 'POST', path: string, body?: unknown) =>
+  ternApi<T>(base, TOKEN, method, path, body);
 
 async function simState(sim: Child): Promise<{ messages: number; duplicateCount: number }> {
   return (await (await request(`${sim.url}/__sim/state`)).body.json()) as {

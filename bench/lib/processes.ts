@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { request } from 'undici';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -101,4 +102,23 @@ export async function startTern(env: Record<string, string>, command = 'serve'):
     command === 'serve' ? /Tern is running at (http:\/\/\S+)/ : /send worker running/,
     (m) => m[1] ?? `http://127.0.0.1:${port}`,
   );
+}
+
+/** Calls Tern's API with an admin token; throws with the answer on anything but 2xx. */
+export async function ternApi<T>(
+  base: string,
+  token: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await request(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300)
+    throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
 }

@@ -1,4 +1,6 @@
-import { createServer } from 'node:net';
+import { freePort } from '../../bench/lib/processes.js';
+
+export { freePort };
 import { ManualClock } from '../../src/clock.js';
 import type { Db } from '../../src/db/database.js';
 import { SendWorker, type WorkerOptions } from '../../src/messages/worker.js';
@@ -10,22 +12,6 @@ import {
 import { buildTestApp, type TestApp } from './app.js';
 
 export const SIM_KEY = 'sending-test-key-0000000000-abcd';
-
-/** A free loopback port: Tern must know its public URL (for delivery reports) before it listens. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export interface SendingStack {
   t: TestApp;
