@@ -13,6 +13,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
+import { eventWebhookRoutes } from './http/routes/event-webhooks.js';
 import { inboundApiRoutes } from './http/routes/inbound.js';
 import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { meRoutes } from './http/routes/me.js';
@@ -96,6 +97,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       channelRoutes(api, ctx.services.channels);
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
       messageRoutes(api, ctx.services.messages);
+      eventWebhookRoutes(api, ctx.services.eventWebhooks);
       done();
     },
     { prefix: '/api' },

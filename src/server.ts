@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
+import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { createLogger, type Logger } from './logger.js';
 import { createWorker, openRuntime } from './runtime.js';
 
@@ -38,6 +39,12 @@ export async function startServer(
 
     const worker = config.worker ? createWorker(runtime, logger) : undefined;
     worker?.start();
+    // Event webhooks: every process may run one (claims are leased), whatever TERN_WORKER says.
+    const dispatcher = new WebhookDispatcher(
+      { db, clock, logger, keyring: runtime.keyring },
+      { allowLoopback: config.allowLoopbackProvider },
+    );
+    dispatcher.start();
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -45,7 +52,7 @@ export async function startServer(
         // Stop taking requests and claims; finish the requests and provider calls in flight.
         // A client that never finishes its request must not hold the exit: after 10 s, cut it.
         const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
-        await Promise.all([app.close(), worker?.stop()]);
+        await Promise.all([app.close(), worker?.stop(), dispatcher.stop()]);
         clearTimeout(force);
         await db.close();
         logger.info('tern stopped');

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { CredentialService, type CredentialServiceDeps } from './credentials/credential.service.js';
 import type { Keyring } from './crypto/secret-box.js';
 import type { Db } from './db/database.js';
+import { EventWebhookService } from './events/event-webhook.service.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { SendService } from './messages/send.service.js';
 import { ProfileService } from './profiles/profile.service.js';
@@ -17,6 +18,7 @@ export interface Services {
   inbound: InboundService;
   profiles: ProfileService;
   messages: SendService;
+  eventWebhooks: EventWebhookService;
 }
 
 export interface ServiceContext {
@@ -50,5 +52,11 @@ export function createServices(ctx: ServiceContext): Services {
     ...services,
     inbound: new InboundService({ db, clock, credentials: services.credentials }),
     profiles: new ProfileService({ db, clock }),
+    eventWebhooks: new EventWebhookService({
+      db,
+      clock,
+      keyring,
+      allowLoopback: config.allowLoopbackProvider,
+    }),
   };
 }

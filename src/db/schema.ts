@@ -18,6 +18,8 @@ export interface Database {
   delivery_reports: DeliveryReportsTable;
   inbound_messages: InboundMessagesTable;
   events: EventsTable;
+  event_webhooks: EventWebhooksTable;
+  event_webhook_deliveries: EventWebhookDeliveriesTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -214,4 +216,44 @@ export interface EventsTable {
   type: string;
   payload: string;
   at: string;
+}
+
+/** URLs that receive a sandbox's events; `cursor` is the id of the last event dealt with. */
+export interface EventWebhooksTable {
+  sandbox: string;
+  id: string;
+  url: string;
+  /** JSON array of event types, or null for all. */
+  types: string | null;
+  description: string | null;
+  enabled: number;
+  /** AES-256-GCM ciphertext of the signing secret. */
+  secret_encrypted: string;
+  cursor: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_delivery_at: string | null;
+  last_delivery_status: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** One delivery attempt of a batch of events to an event webhook. */
+export interface EventWebhookDeliveriesTable {
+  sandbox: string;
+  id: string;
+  webhook_id: string;
+  at: string;
+  attempt: number;
+  outcome: string;
+  http_status: number | null;
+  error: string | null;
+  duration_ms: number;
+  event_count: number;
+  first_event_id: string | null;
+  last_event_id: string | null;
+  next_attempt_at: string | null;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../errors.js';
+import { recordEvents, type NewEvent } from '../events/events.js';
 import { newId } from '../ids.js';
 import { canAdvance, isFinal } from '../providers/infobip/status-map.js';
 import { parseDeliveryReports, type DeliveryReport } from '../providers/infobip/webhooks.js';
@@ -53,10 +54,11 @@ export async function applyDeliveryReports(
   const outcome: ReportsOutcome = { applied: 0, unchanged: 0, duplicates: 0, unknown: 0 };
 
   await db.kysely.transaction().execute(async (trx) => {
+    const statusEvents: NewEvent[] = [];
     for (const report of parsed.value) {
       const message = await trx
         .selectFrom('messages')
-        .select(['id', 'status'])
+        .select(['id', 'status', 'to_number', 'callback_data'])
         .where('sandbox', '=', sandbox)
         .where('id', '=', report.messageId)
         .where('credential_id', '=', credentialId)
@@ -112,8 +114,20 @@ export async function applyDeliveryReports(
       await appendMessageEvents(trx, clock, [
         { sandbox, messageId: message.id, status: next, reason, report },
       ]);
+      statusEvents.push({
+        sandbox,
+        type: 'message.status_changed',
+        payload: {
+          messageId: message.id,
+          status: next,
+          reason,
+          to: message.to_number,
+          callbackData: message.callback_data,
+        },
+      });
       outcome.applied += 1;
     }
+    await recordEvents(trx, clock, statusEvents);
   });
   return outcome;
 }

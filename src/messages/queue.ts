@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { MessagesTable } from '../db/schema.js';
 import type { DialectCapabilities } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';
+import { recordEvents } from '../events/events.js';
 import type { MessageStatus } from './message.js';
 import { appendMessageEvents, type MessageRow } from './message.repository.js';
 
@@ -139,7 +140,7 @@ export async function settleMessages(
         .where('id', 'in', ids)
         .where('status', '=', 'sending')
         .where('lease_owner', '=', owner)
-        .returning('id')
+        .returning(['id', 'to_number', 'callback_data'])
         .execute();
       settled += updated.length;
       await appendMessageEvents(
@@ -151,6 +152,21 @@ export async function settleMessages(
           status: group.status,
           reason: group.reason,
           report: group.report,
+        })),
+      );
+      await recordEvents(
+        db,
+        clock,
+        updated.map((u) => ({
+          sandbox,
+          type: 'message.status_changed' as const,
+          payload: {
+            messageId: u.id,
+            status: group.status,
+            reason: group.reason,
+            to: u.to_number,
+            callbackData: u.callback_data,
+          },
         })),
       );
     }

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_admin_tokens.js';
 import * as m0002 from './0002_configuration_plane.js';
 import * as m0003 from './0003_messaging.js';
+import * as m0004 from './0004_event_webhooks.js';
 import * as m0005 from './0005_lookup_indexes.js';
 
 /**
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '0001_admin_tokens': m0001,
   '0002_configuration_plane': m0002,
   '0003_messaging': m0003,
+  '0004_event_webhooks': m0004,
   '0005_lookup_indexes': m0005,
 };

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { request, type Dispatcher } from 'undici';
+import type { Clock } from '../clock.js';
+import type { Keyring } from '../crypto/secret-box.js';
+import type { Db } from '../db/database.js';
+import type { Executor } from '../db/executor.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import { retryDelayMs } from '../messages/backoff.js';
+import { createGuardedDispatcher } from '../net/guarded-dispatcher.js';
+import { VERSION } from '../version.js';
+import { eventsAfter, idBoundary, type TernEvent } from './events.js';
+import type { EventWebhookRow } from './event-webhook.service.js';
+import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
+
+export interface WebhookDispatcherOptions {
+  /** Events per delivery (one POST). */
+  batchSize: number;
+  /** Webhooks claimed (and delivered to concurrently) per pass. */
+  webhooksPerPass: number;
+  /** Sleep between passes when nothing was due. */
+  pollMs: number;
+  /** How long a claim holds; longer than a delivery can take. */
+  leaseMs: number;
+  /** Budget of one POST (headers and body each). */
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Attempts at one batch before it is given up (logged as `gave_up`) and the next one sent. */
+  maxAttempts: number;
+  /**
+   * Events younger than this wait. On PostgreSQL transactions commit in any order, so an event
+   * with an older id may become visible after a newer one; holding back a second keeps the
+   * cursor from skipping it (as the SSE stream does). Default: 1 s where several processes
+   * share the database, 0 on SQLite (one writer, commits in id order).
+   */
+  settleMs?: number;
+  /** Permit loopback receivers (tests, demos): `TERN_ALLOW_LOOPBACK_PROVIDER`. */
+  allowLoopback: boolean;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: WebhookDispatcherOptions = {
+  batchSize: 100,
+  webhooksPerPass: 20,
+  pollMs: 500,
+  leaseMs: 60_000,
+  timeoutMs: 10_000,
+  retryBaseMs: 2_000,
+  retryMaxMs: 15 * 60_000,
+  maxAttempts: 12,
+  allowLoopback: false,
+};
+
+export interface WebhookDispatcherDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  keyring: Keyring;
+}
+
+/** What a receiver gets: the POST body of a delivery. */
+export interface DeliveryBody {
+  webhookId: string;
+  deliveryId: string;
+  events: TernEvent[];
+}
+
+const USER_AGENT = `tern/${VERSION}`;
+const MAX_ERROR_BODY = 500;
+
+type Attempt =
+  | { ok: true; httpStatus: number; durationMs: number }
+  | { ok: false; httpStatus: number | null; error: string; durationMs: number };
+
+/**
+ * Delivers events to event webhooks. Each webhook has a cursor on the `events` table; a pass
+ * claims webhooks with events after their cursor (under a lease: on PostgreSQL with
+ * `FOR UPDATE SKIP LOCKED`, so several processes never deliver for the same webhook at once),
+ * POSTs each one batch of its events, signed, and moves the cursor on a 2xx. A failure is
+ * retried with exponential backoff up to `maxAttempts`, then the batch is given up. Delivery is
+ * at least once: receivers de-duplicate by event id. `stop()` finishes deliveries in flight.
+ */
+export class WebhookDispatcher {
+  readonly owner = `dispatcher-${randomUUID()}`;
+  private readonly options: WebhookDispatcherOptions;
+  private readonly settleMs: number;
+  private readonly http: Dispatcher;
+  private running = false;
+  private closed = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: WebhookDispatcherDeps,
+    options: Partial<WebhookDispatcherOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
+    this.settleMs = this.options.settleMs ?? (deps.db.capabilities.multiProcess ? 1000 : 0);
+    this.http = createGuardedDispatcher({
+      allowLoopback: this.options.allowLoopback,
+      connectTimeoutMs: 5_000,
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming; waits for the deliveries in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    if (!this.closed) {
+      this.closed = true;
+      await this.http.close();
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let worked = 0;
+      try {
+        worked = await this.deliverDue();
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'event webhooks: claiming failed');
+      }
+      if (worked === 0 && this.running) await this.pause(this.options.pollMs);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * One pass: claims the webhooks with pending events whose next attempt is due and delivers
+   * one batch to each, concurrently. Resolves when all are recorded; returns how many.
+   */
+  async deliverDue(): Promise<number> {
+    const claimed = await this.claim();
+    await Promise.all(
+      claimed.map((row) =>
+        this.deliver(row).catch((error: unknown) => {
+          // The lease runs out and the batch is tried again: nothing is lost.
+          this.deps.logger.error(
+            { err: error, webhookId: row.id },
+            'event webhooks: delivery failed',
+          );
+        }),
+      ),
+    );
+    return claimed.length;
+  }
+
+  /** Passes until nothing is due (tests; time moves only when they move the clock). */
+  async drain(maxPasses = 100): Promise<void> {
+    for (let i = 0; i < maxPasses; i++) if ((await this.deliverDue()) === 0) return;
+  }
+
+  private boundary(): string | undefined {
+    return this.settleMs > 0 ? idBoundary(Date.now() - this.settleMs) : undefined;
+  }
+
+  private async claim(): Promise<EventWebhookRow[]> {
+    const db = this.deps.db.kysely;
+    const now = this.deps.clock.now();
+    const nowIso = now.toISOString();
+    const boundary = this.boundary();
+    return db
+      .updateTable('event_webhooks')
+      .set({
+        lease_owner: this.owner,
+        lease_expires_at: new Date(now.getTime() + this.options.leaseMs).toISOString(),
+      })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('event_webhooks as w')
+          .select('w.id')
+          .where('w.enabled', '=', 1)
+          .where('w.next_attempt_at', '<=', nowIso)
+          .where((w) =>
+            w.or([w('w.lease_expires_at', 'is', null), w('w.lease_expires_at', '<=', nowIso)]),
+          )
+          .where((w) =>
+            w.exists(
+              w
+                .selectFrom('events as e')
+                .select('e.id')
+                .whereRef('e.sandbox', '=', 'w.sandbox')
+                .whereRef('e.id', '>', 'w.cursor')
+                .$if(boundary !== undefined, (qb) => qb.where('e.id', '<', boundary!)),
+            ),
+          )
+          .orderBy('w.next_attempt_at')
+          .limit(this.options.webhooksPerPass)
+          .$if(this.deps.db.capabilities.skipLocked, (qb) => qb.forUpdate().skipLocked()),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  private async deliver(row: EventWebhookRow): Promise<void> {
+    const db = this.deps.db.kysely;
+    const boundary = this.boundary();
+    const scanned = await eventsAfter(db, row.sandbox, row.cursor === '' ? null : row.cursor, {
+      limit: this.options.batchSize,
+      ...(boundary !== undefined ? { beforeId: boundary } : {}),
+    });
+    const lastId = scanned[scanned.length - 1]?.id;
+    if (lastId === undefined) {
+      await this.release(row, {});
+      return;
+    }
+    const types = row.types === null ? null : (JSON.parse(row.types) as string[]);
+    const events = types ? scanned.filter((e) => types.includes(e.type)) : scanned;
+    // A full batch means more may wait: the next pass takes this webhook again at once.
+    const nowIso = () => this.deps.clock.now().toISOString();
+    if (events.length === 0) {
+      await this.release(row, { cursor: lastId, attempts: 0, next_attempt_at: nowIso() });
+      return;
+    }
+
+    const deliveryId = newId();
+    const body = JSON.stringify({ webhookId: row.id, deliveryId, events } satisfies DeliveryBody);
+    const secret = this.deps.keyring.decrypt(row.secret_encrypted);
+    const attempt = await this.post(row.url, body, secret, row.id, deliveryId);
+    const number = row.attempts + 1;
+    const now = nowIso();
+    let outcome: 'succeeded' | 'failed' | 'gave_up';
+    let next: string | null = null;
+    if (attempt.ok) outcome = 'succeeded';
+    else if (number >= this.options.maxAttempts) outcome = 'gave_up';
+    else {
+      outcome = 'failed';
+      const delay = retryDelayMs(number, {
+        baseMs: this.options.retryBaseMs,
+        maxMs: this.options.retryMaxMs,
+      });
+      next = new Date(Date.parse(now) + delay).toISOString();
+    }
+    if (outcome === 'gave_up') {
+      this.deps.logger.warn(
+        { webhookId: row.id, events: events.length, attempts: number },
+        'event webhook: gave up on a batch',
+      );
+    }
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('event_webhook_deliveries')
+        .values({
+          sandbox: row.sandbox,
+          id: deliveryId,
+          webhook_id: row.id,
+          at: now,
+          attempt: number,
+          outcome,
+          http_status: attempt.httpStatus,
+          error: attempt.ok ? null : attempt.error,
+          duration_ms: attempt.durationMs,
+          event_count: events.length,
+          first_event_id: events[0]?.id ?? null,
+          last_event_id: events[events.length - 1]?.id ?? null,
+          next_attempt_at: next,
+        })
+        .execute();
+      await this.release(
+        row,
+        outcome === 'failed'
+          ? {
+              attempts: number,
+              next_attempt_at: next!,
+              last_delivery_at: now,
+              last_delivery_status: outcome,
+            }
+          : {
+              cursor: lastId,
+              attempts: 0,
+              next_attempt_at: now,
+              last_delivery_at: now,
+              last_delivery_status: outcome,
+            },
+        trx,
+      );
+    });
+  }
+
+  /** Ends the claim, applying `changes` only while this dispatcher still holds the lease. */
+  private async release(
+    row: EventWebhookRow,
+    changes: Partial<
+      Pick<
+        EventWebhookRow,
+        'cursor' | 'attempts' | 'next_attempt_at' | 'last_delivery_at' | 'last_delivery_status'
+      >
+    >,
+    db: Executor = this.deps.db.kysely,
+  ): Promise<void> {
+    await db
+      .updateTable('event_webhooks')
+      .set({ ...changes, lease_owner: null, lease_expires_at: null })
+      .where('sandbox', '=', row.sandbox)
+      .where('id', '=', row.id)
+      .where('lease_owner', '=', this.owner)
+      .execute();
+  }
+
+  private async post(
+    url: string,
+    body: string,
+    secret: string,
+    webhookId: string,
+    deliveryId: string,
+  ): Promise<Attempt> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const timestamp = Math.floor(this.deps.clock.now().getTime() / 1000);
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          [SIGNATURE_HEADER]: signatureHeader(secret, timestamp, body),
+          'x-tern-webhook-id': webhookId,
+          'x-tern-delivery-id': deliveryId,
+        },
+        body,
+        dispatcher: this.http,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      // Read a little of the answer (for the log), never all of an unbounded one.
+      let text = '';
+      for await (const chunk of res.body) {
+        text += (chunk as Buffer).toString('utf8');
+        if (text.length >= MAX_ERROR_BODY) {
+          res.body.destroy();
+          break;
+        }
+      }
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        return { ok: true, httpStatus: res.statusCode, durationMs: elapsed() };
+      }
+      const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+      return {
+        ok: false,
+        httpStatus: res.statusCode,
+        error: `HTTP ${res.statusCode}${snippet ? `: ${snippet}` : ''}`,
+        durationMs: elapsed(),
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const code = (error as { code?: unknown } | null)?.code;
+      return {
+        ok: false,
+        httpStatus: null,
+        error: `network: ${typeof code === 'string' ? `${code} ` : ''}${message}`.slice(0, 300),
+        durationMs: elapsed(),
+      };
+    }
+  }
+}
