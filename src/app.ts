@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import { AdminTokenVerifier } from './auth/admin-tokens.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { App } from './http/app-type.js';
 import { requireAdminToken } from './http/auth.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { errorBody, installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -58,6 +58,15 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Errors the router raises before any route runs (a malformed URL) get the same shape too.
+    frameworkErrors: (error, _request, reply: FastifyReply) =>
+      reply
+        .status(400)
+        .send(
+          errorBody('validation_failed', 'The request URL is not valid.', [
+            { message: error.message },
+          ]),
+        ),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every route, recorded as registered: tests enumerate them so that no route escapes auth.

@@ -206,7 +206,10 @@ export function profileRoutes(
         },
       },
       async (request) => {
-        const body = request.body as Readable;
+        if (!(request.body instanceof Readable)) {
+          throw new AppError('unsupported_media_type', 'Send the CSV with content-type text/csv.');
+        }
+        const body = request.body;
         let bytes = 0;
         const limit = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
