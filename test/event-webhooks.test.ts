@@ -72,9 +72,12 @@ function closedPort(): Promise<number> {
 }
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+/** Registered inside each suite, so that it runs before the suite's database is closed. */
+function cleanUpAfterEach(): void {
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+}
 
 async function receiver(): Promise<Receiver> {
   const r = await new Receiver().start();
@@ -124,6 +127,7 @@ async function deliveries(t: TestApp, id: string) {
 }
 
 describeEachDialect('event webhooks: delivery', ({ db }) => {
+  cleanUpAfterEach();
   it('delivers signed batches of its sandbox only; a 500 is retried with backoff; the log shows it', async () => {
     const t = await appWithLoopback(db());
     const r = await receiver();
@@ -354,6 +358,7 @@ describeEachDialect('event webhooks: delivery', ({ db }) => {
 });
 
 describeEachDialect('event webhooks: API rules', ({ db }) => {
+  cleanUpAfterEach();
   it('validates URLs and types, hides other sandboxes, 401/404/412 as elsewhere', async () => {
     const t = await buildTestApp(db());
     cleanups.push(() => t.app.close());
