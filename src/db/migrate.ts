@@ -1,4 +1,4 @@
-import { Migrator, type MigrationResult } from 'kysely';
+import { Migrator, sql, type MigrationResult } from 'kysely';
 import type { Db } from './database.js';
 import { migrations } from './migrations/index.js';
 
@@ -34,8 +34,20 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Names of migrations not yet applied (empty when the schema is current). */
+/**
+ * Names of migrations not yet applied (empty when the schema is current). Reads Kysely's
+ * bookkeeping table directly: `/readyz` calls this often, and Kysely's own check introspects
+ * every schema of the database, which is slow and fails when another schema is dropped meanwhile.
+ */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const all = await migrator(db).getMigrations();
-  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  let applied: Set<string>;
+  try {
+    const rows = await sql<{
+      name: string;
+    }>`select name from ${sql.table('kysely_migration')}`.execute(db.kysely);
+    applied = new Set(rows.rows.map((r) => r.name));
+  } catch {
+    applied = new Set(); // no bookkeeping table yet: nothing applied
+  }
+  return Object.keys(migrations).filter((name) => !applied.has(name));
 }
