@@ -19,6 +19,7 @@ import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { meRoutes } from './http/routes/me.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
+import { registerWebConsole } from './http/static.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services.js';
 import { VERSION } from './version.js';
@@ -111,6 +112,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     },
     { prefix: '/api' },
   );
+  await registerWebConsole(app);
 
   return app;
 }

@@ -91,6 +91,32 @@ const commands: Record<string, Command> = {
     'tern secrets rotate [--new-key HEX] [--json]',
     secretsCommand,
   ),
+  demo: {
+    summary: 'Run Tern with the Infobip simulator, configured, and print the console URL',
+    usage: 'tern demo [--port 8080] [--simulator-port 9090] [--data-dir ./data/demo]',
+    options: {
+      port: { type: 'string' },
+      'simulator-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    run: async (values) => {
+      const port = (name: string, fallback: number): number => {
+        const raw = values[name];
+        if (raw === undefined) return fallback;
+        if (typeof raw !== 'string' || !/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
+          throw new UsageError(`--${name} must be a port number (0 picks a free one)`);
+        return Number(raw);
+      };
+      const { runDemoUntilSignalled } = await import('./demo.js');
+      const env = loadEnv();
+      await runDemoUntilSignalled({
+        port: port('port', Number(env.TERN_PORT ?? 8080)),
+        simulatorPort: port('simulator-port', 9090),
+        ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
+        env,
+      });
+    },
+  },
   simulator: {
     summary: 'Run the Infobip-compatible simulator (see simulator/README.md)',
     usage: 'tern simulator [--port 9090] [--api-key KEY] … (tern simulator --help)',

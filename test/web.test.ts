@@ -1,0 +1,337 @@
+/**
+ * The admin console in a real browser: Debian's Chromium driven by playwright-core against a
+ * real Tern and the Infobip simulator, both started by `tern demo`'s `startDemo`. Never
+ * downloads a browser; without /usr/bin/chromium the suite fails and says how to install it.
+ *
+ * TERN_SCREENSHOTS=1 also writes the screenshots the README shows into docs/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_INBOUND_NUMBER, startDemo, type RunningDemo } from '../src/demo.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const SCREENSHOTS = process.env.TERN_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : null;
+const CUSTOMER = '+447911123457';
+
+let demo: RunningDemo;
+let context: BrowserContext;
+let page: Page;
+let dataDir: string;
+let profileDir: string;
+let base: string;
+
+async function shot(name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** The console's own navigation, as a click in the left rail would do it. */
+async function go(label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser tests need Debian's Chromium ` +
+        '(apt-get install -y chromium), or CHROMIUM_PATH pointing at one. They never download a browser.',
+    );
+  }
+  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
+    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+  }
+  dataDir = mkdtempSync(join(tmpdir(), 'tern-web-'));
+  profileDir = mkdtempSync(join(tmpdir(), 'tern-chromium-'));
+  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+  demo = await startDemo({
+    port: 0,
+    simulatorPort: 0,
+    dataDir,
+    out: sink,
+    env: { LOG_LEVEL: 'silent' },
+  });
+  base = demo.tern.url;
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1366, height: 860 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+}, 60_000);
+
+// A failing step leaves a picture of the page behind, named in the failure output.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail' || !page) return;
+  const path = join(tmpdir(), `tern-web-failure-${ctx.task.name.replace(/\W+/g, '-')}.png`);
+  await page.screenshot({ path }).catch(() => undefined);
+  console.error(`screenshot of the failed step: ${path}`);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await demo?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe('admin console in Chromium', { timeout: 30_000 }, () => {
+  it('serves the console and keeps API 404s as JSON', async () => {
+    const html = await fetch(`${base}/credentials/some-id`, { headers: { accept: 'text/html' } });
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('<div id="root">');
+    const api = await fetch(`${base}/api/v1/nope`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ error: { code: 'route_not_found' } });
+    // A non-browser client gets the JSON 404 for unknown paths too.
+    expect((await fetch(`${base}/nope`, { headers: { accept: 'application/json' } })).status).toBe(
+      404,
+    );
+  });
+
+  it('signs in with an admin token', async () => {
+    await page.goto(base);
+    await page.getByLabel('Admin token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#signin-token-error').textContent()).toMatch(/token/i);
+    await shot('sign-in');
+    await page.getByLabel('Admin token').fill(demo.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  });
+
+  let credentialUrl = '';
+  it('creates API credentials through the form, showing a server error next to its field', async () => {
+    await go('API credentials');
+    await page.getByRole('heading', { name: 'API credentials', exact: true }).waitFor();
+    await shot('api-credentials');
+    await page.getByRole('link', { name: 'Create API credentials' }).first().click();
+    await page.getByLabel('Name', { exact: true }).fill('Acme UK');
+    await page.getByLabel('API base URL').fill(demo.simulator.url ?? '');
+    await page.getByLabel('API key', { exact: true }).fill('demo-api-key-0123456789');
+    await page.getByLabel('Opt-in keywords', { exact: true }).fill('START, YES, JOIN');
+    await expect.poll(() => page.locator('.chip', { hasText: 'JOIN' }).count()).toBe(1);
+    // Mandatory opt-out words are shown, locked.
+    await expect
+      .poll(() => page.locator('.chip-locked').allTextContents())
+      .toEqual(expect.arrayContaining([expect.stringContaining('STOP')]));
+    await page.getByLabel('Opt-out keywords', { exact: true }).fill('ARRET');
+    await page.getByLabel('Opt-out message', { exact: true }).fill('Bye 👋 no more texts.');
+    await expect
+      .poll(() => page.locator('#cred-optOutMessage-hint').textContent())
+      .toContain('Unicode');
+    await page.getByLabel('DLT principal entity ID').fill('1101456789012');
+    await page.getByLabel('DLT content template ID').fill('1107161234567');
+    await page.getByLabel('Callback data').fill('tenant=acme');
+    await page.getByLabel('Inbound number', { exact: true }).fill('+447860099111');
+    await page.getByLabel('Custom inbound keywords', { exact: true }).fill('OFFERS, VIP');
+    await page.getByLabel('Default inbound reply').fill('Thanks! Reply HELP for help.');
+    await page.getByLabel('Opt out', { exact: false }).first().check();
+    // Out of range: Tern refuses it, and the console shows why under the field.
+    await page.getByLabel('Validity period (hours)').fill('72');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    const error = page.locator('#cred-validityPeriodHours-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/48/);
+    expect(await page.getByLabel('Validity period (hours)').getAttribute('aria-invalid')).toBe(
+      'true',
+    );
+    await shot('api-credentials-error');
+
+    await page.getByLabel('Validity period (hours)').fill('24');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.getByRole('heading', { name: 'Edit Acme UK' }).waitFor();
+    credentialUrl = page.url();
+    // The key is never shown again: only its mask, and the key input is empty.
+    expect(await page.locator('.mask').textContent()).toBe('••••6789');
+    expect(await page.getByLabel('API key', { exact: true }).inputValue()).toBe('');
+    expect(await page.content()).not.toContain('demo-api-key-0123456789');
+    // The two webhook URLs to paste into Infobip, with copy buttons.
+    const urls = await page.locator('.webhook-url code').allTextContents();
+    expect(urls).toHaveLength(2);
+    expect(urls[0]).toMatch(/\/webhooks\/infobip\/.+\/inbound\//);
+    expect(urls[1]).toMatch(/\/webhooks\/infobip\/.+\/reports\//);
+    expect(await page.getByRole('button', { name: /^Copy / }).count()).toBe(2);
+    // Fields came back as saved.
+    expect(await page.getByLabel('Validity period (hours)').inputValue()).toBe('24');
+    expect(await page.getByLabel('Custom inbound keywords', { exact: true }).inputValue()).toBe(
+      'OFFERS, VIP',
+    );
+    expect(await page.getByLabel('Opt-out keywords', { exact: true }).inputValue()).toBe('ARRET');
+  });
+
+  it('verifies the connection', async () => {
+    await page.getByRole('button', { name: 'Verify connection' }).click();
+    await expect.poll(() => page.locator('.verify-result').textContent()).toContain('Connected');
+    await shot('api-credentials-edit');
+  });
+
+  it('lists the credentials with the masked key, and searches', async () => {
+    await go('API credentials');
+    const row = page.getByRole('row', { name: /Acme UK/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('••••6789');
+    expect(await row.textContent()).toContain('+447860099111');
+    expect(await row.textContent()).toContain('24 h');
+    await page.getByPlaceholder('Search by name').fill('acme');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+  });
+
+  it('edits, and explains a stale-version conflict', async () => {
+    await page.goto(credentialUrl);
+    await page.getByLabel('Help message', { exact: true }).fill('Acme help: call 0800 000 000.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+
+    // Someone else saves in the meantime.
+    const id = credentialUrl.split('/credentials/')[1]?.split('?')[0] ?? '';
+    const res = await fetch(`${base}/api/v1/credentials/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${demo.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ helpMessage: 'Changed elsewhere.' }),
+    });
+    expect(res.status).toBe(200);
+    await page.getByLabel('Help message', { exact: true }).fill('My late edit.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Someone else changed these credentials').waitFor();
+    await page.getByRole('button', { name: 'Reload latest' }).click();
+    await expect
+      .poll(() => page.getByLabel('Help message', { exact: true }).inputValue())
+      .toBe('Changed elsewhere.');
+  });
+
+  it('creates a channel configuration', async () => {
+    await go('Channel configurations');
+    await page.getByRole('link', { name: 'Create channel configuration' }).first().click();
+    await page.getByLabel('Name', { exact: true }).fill('acme-alerts');
+    await page.getByLabel('Description', { exact: true }).fill('Order alerts');
+    await page.getByLabel('API credentials', { exact: true }).selectOption({ label: 'Acme UK' });
+    await page.getByLabel('Sender', { exact: true }).fill('AcmeShop');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    const row = page.getByRole('row', { name: /acme-alerts/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Acme UK');
+    await shot('channel-configurations');
+  });
+
+  it('deletes credentials through the bin icon, naming what depends on them', async () => {
+    await go('API credentials');
+    await page.getByRole('button', { name: 'Delete Acme UK' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.getByText('acme-alerts').waitFor();
+    await shot('api-credentials-delete');
+    await dialog
+      .getByRole('button', { name: /Delete credentials and 1 channel configuration/ })
+      .click();
+    await expect.poll(() => page.getByRole('row', { name: /Acme UK/ }).count()).toBe(0);
+    await go('Channel configurations');
+    await page.getByRole('row', { name: /demo-marketing/ }).waitFor();
+    expect(await page.getByRole('row', { name: /acme-alerts/ }).count()).toBe(0);
+  });
+
+  it('sends a test message and sees it delivered', async () => {
+    await go('Messages');
+    await page.getByRole('button', { name: 'Send test message' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog
+      .getByLabel('Channel configuration')
+      .selectOption({ label: 'demo-marketing (marketing)' });
+    await dialog.getByLabel('To', { exact: true }).fill(CUSTOMER);
+    await dialog.getByLabel('Text', { exact: true }).fill('Your weekly offers are here');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('heading', { name: `Message to ${CUSTOMER}` }).waitFor();
+    // Live: the detail follows the status without a reload.
+    await page
+      .locator('.page-header .badge', { hasText: 'delivered' })
+      .waitFor({ timeout: 20_000 });
+    expect(await page.locator('.timeline').textContent()).toMatch(/queued[\s\S]*delivered/);
+    await shot('message-detail');
+    await go('Messages');
+    const row = page.getByRole('row', { name: /Your weekly offers/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('delivered');
+    await shot('messages');
+  });
+
+  it('texts STOP from the virtual phone and sees the profile flip, live', async () => {
+    await page.goto(`${base}/profiles/${encodeURIComponent(CUSTOMER)}`);
+    await page.getByRole('heading', { name: CUSTOMER }).waitFor();
+    const phone = await context.newPage();
+    await phone.goto(demo.phoneUrl);
+    await phone.locator('#number').fill(CUSTOMER.slice(1));
+    await phone.locator('#number').press('Tab');
+    // The phone fills "reply to" itself from its thread (polling each second): settle on ours.
+    await expect
+      .poll(async () => {
+        await phone.locator('#to').fill(DEMO_INBOUND_NUMBER.slice(1));
+        await phone.waitForTimeout(1200);
+        return phone.locator('#to').inputValue();
+      })
+      .toBe(DEMO_INBOUND_NUMBER.slice(1));
+    await phone.locator('#text').fill('STOP');
+    await phone.getByRole('button', { name: 'Send' }).click();
+    // The phone gets the opt-out reply.
+    try {
+      await phone.getByText('You are unsubscribed').waitFor({ timeout: 15_000 });
+    } catch (error) {
+      await phone.screenshot({ path: join(tmpdir(), 'tern-web-failure-phone.png') });
+      throw error;
+    }
+    await phone.close();
+    // The console, already open on the profile, flips without a reload.
+    await page.locator('h1 .badge', { hasText: 'unsubscribed' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('.timeline').textContent()).toContain('keyword');
+    await shot('profile');
+
+    await go('Inbound');
+    await page.getByRole('row', { name: /STOP/ }).waitFor();
+    await shot('inbound');
+
+    // The next marketing message to the number is suppressed.
+    await go('Messages');
+    await page.getByRole('button', { name: 'Send test message' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog
+      .getByLabel('Channel configuration')
+      .selectOption({ label: 'demo-marketing (marketing)' });
+    await dialog.getByLabel('To', { exact: true }).fill(CUSTOMER);
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await page.locator('.page-header .badge', { hasText: 'suppressed' }).waitFor();
+  });
+
+  it('shows the dashboard and settings', async () => {
+    await go('Dashboard');
+    await expect.poll(() => page.locator('.tile').first().textContent()).toMatch(/^[1-9]/);
+    await page.locator('.recharts-surface').first().waitFor();
+    await shot('dashboard');
+    await go('Settings');
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page
+      .getByRole('row', { name: /credential/ })
+      .first()
+      .waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+});

@@ -1,0 +1,237 @@
+/** The console shell: sign-in, the left rail, the sandbox switcher and the screens. */
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { whoAmI, type Sandbox, type Session } from './api';
+import type { StreamState } from './events';
+import { ChannelForm, ChannelsPage } from './pages/Channels';
+import { CredentialForm } from './pages/CredentialForm';
+import { CredentialsPage } from './pages/Credentials';
+import { DashboardPage } from './pages/Dashboard';
+import { InboundPage } from './pages/Inbound';
+import { MessageDetailPage, MessagesPage } from './pages/Messages';
+import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
+import { SettingsPage } from './pages/Settings';
+import { Link, match, navigate, useLocation } from './router';
+import { loadSession, saveSession, SessionProvider, useSession } from './session';
+import { errorText, Field, useLoad } from './ui';
+
+/** A token handed over in the URL fragment (`tern demo` prints one): taken, then erased. */
+function sessionFromFragment(): Session | null {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get('token');
+  if (!token) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  return { token, sandbox: params.get('sandbox') ?? 'prod' };
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(
+    () => sessionFromFragment() ?? loadSession(),
+  );
+  const change = useCallback((next: Session | null) => {
+    saveSession(next);
+    setSession(next);
+  }, []);
+  useEffect(() => saveSession(session), [session]);
+  if (!session) return <SignIn onSignIn={change} />;
+  return (
+    <SessionProvider
+      key={`${session.token}/${session.sandbox}`}
+      session={session}
+      onChange={change}
+    >
+      <Shell />
+    </SessionProvider>
+  );
+}
+
+function SignIn({ onSignIn }: { onSignIn: (session: Session) => void }) {
+  const [token, setToken] = useState('');
+  const [sandbox, setSandbox] = useState('prod');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const session = { token: token.trim(), sandbox: sandbox.trim() || 'prod' };
+      await whoAmI(session);
+      onSignIn(session);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main className="signin">
+      <form className="card signin-card" onSubmit={(e) => void submit(e)}>
+        <div className="brand brand-large">
+          <span className="brand-mark" aria-hidden="true" /> Tern
+        </div>
+        <h1>Sign in to the console</h1>
+        <p className="muted">
+          Use an admin token: <code>tern serve</code> prints one on first start, and{' '}
+          <code>tern tokens create --name me</code> makes another.
+        </p>
+        <Field id="signin-token" label="Admin token" error={error}>
+          <input
+            id="signin-token"
+            type="password"
+            autoComplete="current-password"
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            required
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'signin-token-error' : undefined}
+          />
+        </Field>
+        <Field id="signin-sandbox" label="Sandbox">
+          <input
+            id="signin-sandbox"
+            type="text"
+            value={sandbox}
+            onChange={(e) => setSandbox(e.target.value)}
+          />
+        </Field>
+        <button type="submit" className="btn btn-primary" disabled={busy || token.trim() === ''}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+interface NavItem {
+  to: string;
+  label: string;
+}
+
+const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
+  { heading: 'Overview', items: [{ to: '/', label: 'Dashboard' }] },
+  {
+    heading: 'Administration',
+    sub: 'Channels',
+    items: [
+      { to: '/credentials', label: 'API credentials' },
+      { to: '/channels', label: 'Channel configurations' },
+    ],
+  },
+  { heading: 'Audience', items: [{ to: '/profiles', label: 'Profiles' }] },
+  {
+    heading: 'Traffic',
+    items: [
+      { to: '/messages', label: 'Messages' },
+      { to: '/inbound', label: 'Inbound' },
+    ],
+  },
+  { heading: 'System', items: [{ to: '/settings', label: 'Settings' }] },
+];
+
+function isActive(to: string, path: string): boolean {
+  return to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`);
+}
+
+function Shell() {
+  const { path } = useLocation();
+  const { session, api, events, setSandbox, signOut } = useSession();
+  const sandboxes = useLoad(
+    () => api.get<{ items: Sandbox[] }>('/v1/sandboxes').catch(() => ({ items: [] })),
+    [api],
+  );
+  const [stream, setStream] = useState<StreamState>('connecting');
+  useEffect(() => events.onState(setStream), [events]);
+  const names = sandboxes.data?.items.map((s) => s.name) ?? [];
+  if (!names.includes(session.sandbox)) names.unshift(session.sandbox);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" /> Tern
+        </div>
+        <div className="topbar-right">
+          <span className={`stream stream-${stream}`} title="Live updates from the event stream">
+            <span className="dot" aria-hidden="true" />
+            {stream === 'live' ? 'Live' : stream === 'connecting' ? 'Connecting' : 'Offline'}
+          </span>
+          <label className="sandbox-switch">
+            <span>Sandbox</span>
+            <select
+              value={session.sandbox}
+              onChange={(e) => {
+                setSandbox(e.target.value);
+                navigate('/');
+              }}
+            >
+              {names.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" className="btn btn-ghost" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <nav className="rail" aria-label="Main">
+        {NAV.map((group) => (
+          <div className="rail-group" key={group.heading}>
+            <div className="rail-heading">{group.heading}</div>
+            {group.sub ? <div className="rail-sub">{group.sub}</div> : null}
+            <ul>
+              {group.items.map((item) => (
+                <li key={item.to}>
+                  <Link
+                    to={item.to}
+                    className={isActive(item.to, path) ? 'active' : undefined}
+                    aria-current={isActive(item.to, path) ? 'page' : undefined}
+                  >
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </nav>
+      <main className="content" id="main" tabIndex={-1}>
+        <Screen path={path} />
+      </main>
+    </div>
+  );
+}
+
+function Screen({ path }: { path: string }): ReactNode {
+  let params: Record<string, string> | null;
+  if (path === '/') return <DashboardPage />;
+  if (path === '/credentials') return <CredentialsPage />;
+  if (path === '/credentials/new') return <CredentialForm />;
+  if ((params = match('/credentials/:id', path)))
+    return <CredentialForm key={params.id} id={params.id} />;
+  if (path === '/channels') return <ChannelsPage />;
+  if (path === '/channels/new') return <ChannelForm />;
+  if ((params = match('/channels/:id', path)))
+    return <ChannelForm key={params.id} id={params.id} />;
+  if (path === '/profiles') return <ProfilesPage />;
+  if ((params = match('/profiles/:phone', path)))
+    return <ProfileDetailPage key={params.phone} phone={params.phone ?? ''} />;
+  if (path === '/messages') return <MessagesPage />;
+  if ((params = match('/messages/:id', path)))
+    return <MessageDetailPage key={params.id} id={params.id ?? ''} />;
+  if (path === '/inbound') return <InboundPage />;
+  if (path === '/settings') return <SettingsPage />;
+  return (
+    <div className="page">
+      <h1>Not found</h1>
+      <p>
+        There is no screen at <code>{path}</code>. <Link to="/">Back to the dashboard</Link>.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,317 @@
+/** The console talks to Tern through its public REST API only: this is the one client. */
+
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+/** An error answer from Tern (`{error: {code, message, details}}`), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** Messages keyed by body field (`/baseUrl` → `baseUrl`), for showing next to inputs. */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const detail of this.details) {
+      const field = detail.path?.replace(/^\//, '').split('/')[0];
+      if (field && !field.startsWith('headers') && out[field] === undefined)
+        out[field] = detail.message;
+    }
+    return out;
+  }
+}
+
+export interface Session {
+  token: string;
+  sandbox: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export interface ApiResponse<T> {
+  body: T;
+  etag: string | null;
+  status: number;
+}
+
+/** A client bound to a token and a sandbox. */
+export class Api {
+  constructor(
+    readonly session: Session,
+    private readonly onUnauthorized: () => void = () => undefined,
+  ) {}
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      authorization: `Bearer ${this.session.token}`,
+      'x-sandbox-name': this.session.sandbox,
+      ...extra,
+    };
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; ifMatch?: string | null } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers = this.headers();
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.ifMatch) headers['if-match'] = options.ifMatch;
+    let res: Response;
+    try {
+      res = await fetch(`/api${path}${queryString(options.query)}`, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      });
+    } catch (error) {
+      throw new ApiError(
+        0,
+        'network_error',
+        `Tern did not answer (${error instanceof Error ? error.message : String(error)}).`,
+      );
+    }
+    const text = await res.text();
+    let body: unknown = null;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (!res.ok) {
+      const error = (body as { error?: { code?: string; message?: string; details?: [] } } | null)
+        ?.error;
+      if (res.status === 401) this.onUnauthorized();
+      throw new ApiError(
+        res.status,
+        error?.code ?? 'http_error',
+        error?.message ?? `Tern answered ${res.status}.`,
+        error?.details ?? [],
+      );
+    }
+    return { body: body as T, etag: res.headers.get('etag'), status: res.status };
+  }
+
+  async get<T>(path: string, query?: Query): Promise<T> {
+    return (await this.request<T>('GET', path, { query })).body;
+  }
+  async post<T>(path: string, body: unknown = {}): Promise<T> {
+    return (await this.request<T>('POST', path, { body })).body;
+  }
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request<T>('PUT', path, { body })).body;
+  }
+  async delete(path: string, query?: Query): Promise<void> {
+    await this.request<unknown>('DELETE', path, { query });
+  }
+}
+
+/** Checks a token (and the sandbox) by asking who it belongs to. */
+export async function whoAmI(session: Session): Promise<Me> {
+  return new Api(session).get<Me>('/v1/me');
+}
+
+// ---- Resource shapes (as the OpenAPI document describes them) ----
+
+export interface Me {
+  token: { id: string; name: string; sandbox: string | null };
+  sandbox: string;
+  [key: string]: unknown;
+}
+
+export interface Sandbox {
+  name: string;
+  consentPolicy?: string;
+  createdAt?: string;
+  [key: string]: unknown;
+}
+
+export interface CredentialSummary {
+  id: string;
+  name: string;
+  provider: string;
+  baseUrl: string;
+  apiKeyHint: string;
+  inboundNumber: string | null;
+  validityPeriodHours: number;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type FuzzyOptOut = 'off' | 'reply' | 'opt-out';
+
+export interface Credential extends CredentialSummary {
+  sandbox: string;
+  optInKeywords: string[];
+  optInMessage: string;
+  optOutKeywords: string[];
+  optOutMessage: string;
+  helpKeywords: string[];
+  helpMessage: string;
+  doubleOptInKeywords: string[];
+  doubleOptInMessage: string;
+  dltPrincipalEntityId: string | null;
+  dltContentTemplateId: string | null;
+  callbackData: string | null;
+  customInboundKeywords: string[];
+  defaultInboundReply: string | null;
+  fuzzyOptOut: FuzzyOptOut;
+  fuzzyOptOutReply: string;
+  sendRatePerSecond: number;
+  providerAuthFailedAt: string | null;
+  webhooks: {
+    inbound: { url: string; secret: string };
+    deliveryReports: { url: string; secret: string };
+  };
+}
+
+export interface VerifyResult {
+  status: 'ok' | 'unauthorized' | 'unreachable' | 'error';
+  message: string;
+  latencyMs: number;
+  httpStatus?: number;
+  balance?: { amount: number; currency: string };
+}
+
+export interface ChannelConfiguration {
+  id: string;
+  name: string;
+  description: string | null;
+  channel: 'sms' | 'mms';
+  messageType: 'marketing' | 'transactional';
+  credentialId: string;
+  sender: string;
+  marketingFooter: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type MessageStatus = string;
+
+export interface Message {
+  id: string;
+  channelConfigurationId: string | null;
+  credentialId: string;
+  channel: string;
+  messageType: string;
+  sender: string;
+  to: string;
+  text: string | null;
+  status: MessageStatus;
+  statusReason: string | null;
+  attempts: number;
+  segments: number;
+  encoding: string;
+  origin: string;
+  createdAt: string;
+  updatedAt: string;
+  doneAt: string | null;
+  validUntil: string;
+  providerError: unknown;
+}
+
+export interface MessageDetail {
+  message: Message;
+  history: { id: string; at: string; status: string; reason: string | null; report: unknown }[];
+  reports: { receivedAt: string; report: unknown }[];
+}
+
+export type Consent = 'subscribed' | 'unsubscribed' | 'pending' | 'unknown';
+
+export interface Profile {
+  id: string;
+  phone: string;
+  consent: Consent;
+  consentUpdatedAt: string | null;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ConsentEntry {
+  id: string;
+  from: string;
+  to: string;
+  source: string;
+  actor: string | null;
+  note: string | null;
+  at: string;
+}
+
+export interface InboundMessage {
+  id: string;
+  credentialId: string | null;
+  from: string;
+  to: string;
+  text: string;
+  category: string | null;
+  action: string | null;
+  replyMessageId: string | null;
+  receivedAt: string;
+}
+
+export interface ProfileDetail {
+  phone: string;
+  consent: Consent;
+  profile: Profile | null;
+  consentHistory: ConsentEntry[];
+  pendingDoubleOptIn: { expiresAt: string; requestedAt: string } | null;
+  inbound: InboundMessage[];
+  outbound: Message[];
+}
+
+export interface AdminToken {
+  id: string;
+  name: string;
+  sandbox: string | null;
+  createdAt: string;
+  lastUsedAt?: string | null;
+  revokedAt?: string | null;
+  [key: string]: unknown;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  action: string;
+  resourceType?: string;
+  resourceId?: string | null;
+  actor?: string | null;
+  details: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
+export interface TernEvent {
+  id: string;
+  type: string;
+  at: string;
+  payload: Record<string, unknown>;
+}

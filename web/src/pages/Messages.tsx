@@ -1,0 +1,369 @@
+/** Messages: the outbound log with filters and live updates, a message's history, test sends. */
+import { useCallback, useState, type FormEvent } from 'react';
+import {
+  ApiError,
+  type ChannelConfiguration,
+  type Message,
+  type MessageDetail,
+  type Page,
+} from '../api';
+import { Link, navigate } from '../router';
+import { useEvents, useSession } from '../session';
+import {
+  Badge,
+  describedBy,
+  Dialog,
+  Empty,
+  ErrorBanner,
+  errorText,
+  Field,
+  formatDate,
+  Loading,
+  SegmentCounter,
+  useLoad,
+} from '../ui';
+
+export const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'accepted',
+  'delivered',
+  'undeliverable',
+  'expired',
+  'rejected',
+  'failed',
+  'suppressed',
+] as const;
+
+export function MessagesPage() {
+  const { api } = useSession();
+  const [status, setStatus] = useState('');
+  const [to, setTo] = useState('');
+  const [channelId, setChannelId] = useState('');
+  const [sending, setSending] = useState(false);
+  const channels = useLoad(
+    () => api.get<Page<ChannelConfiguration>>('/v1/channel-configurations', { limit: 200 }),
+    [api],
+  );
+  const list = useLoad(
+    () =>
+      api.get<Page<Message>>('/v1/messages', {
+        status,
+        to: to.trim(),
+        channelConfigurationId: channelId,
+        limit: 100,
+      }),
+    [api, status, to, channelId],
+  );
+  const [more, setMore] = useState<Message[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const reload = list.reload;
+  const refresh = useCallback(() => {
+    setMore([]);
+    setCursor(undefined);
+    reload();
+  }, [reload]);
+  useEvents(['message.status_changed'], refresh);
+  const items = [...(list.data?.items ?? []), ...more];
+  const next = cursor === undefined ? list.data?.nextCursor : cursor;
+  const loadMore = async () => {
+    if (!next) return;
+    const page = await api.get<Page<Message>>('/v1/messages', {
+      status,
+      to: to.trim(),
+      channelConfigurationId: channelId,
+      limit: 100,
+      cursor: next,
+    });
+    setMore((m) => [...m, ...page.items]);
+    setCursor(page.nextCursor);
+  };
+  const channelName = (id: string | null) =>
+    (id && channels.data?.items.find((c) => c.id === id)?.name) ?? '—';
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Messages</h1>
+        <button
+          type="button"
+          className="btn btn-primary"
+          onClick={() => setSending(true)}
+          disabled={channels.data?.items.length === 0}
+        >
+          Send test message
+        </button>
+      </div>
+      <div className="toolbar">
+        <label>
+          <span>Status</span>
+          <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">Any</option>
+            {MESSAGE_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>To</span>
+          <input
+            type="search"
+            value={to}
+            placeholder="+14155550100"
+            onChange={(e) => setTo(e.target.value)}
+          />
+        </label>
+        <label>
+          <span>Channel configuration</span>
+          <select value={channelId} onChange={(e) => setChannelId(e.target.value)}>
+            <option value="">Any</option>
+            {channels.data?.items.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {list.error ? <ErrorBanner error={list.error} onRetry={list.reload} /> : null}
+      {list.loading && !list.data ? <Loading what="Loading messages" /> : null}
+      {list.data && items.length === 0 ? (
+        <Empty title={status || to || channelId ? 'No messages match' : 'No messages yet'}>
+          {channels.data?.items.length === 0 ? (
+            <p>
+              Create a <Link to="/channels/new">channel configuration</Link>, then send a test
+              message.
+            </p>
+          ) : (
+            <p>Send a test message, or send through the API: they appear here as they go.</p>
+          )}
+        </Empty>
+      ) : null}
+      {items.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table table-clickable">
+            <thead>
+              <tr>
+                <th scope="col">Created</th>
+                <th scope="col">To</th>
+                <th scope="col">Text</th>
+                <th scope="col">Channel configuration</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((m) => (
+                <tr key={m.id} onClick={() => navigate(`/messages/${m.id}`)}>
+                  <td>
+                    <Link to={`/messages/${m.id}`}>{formatDate(m.createdAt)}</Link>
+                  </td>
+                  <td>{m.to}</td>
+                  <td className="cell-text">{m.text ?? <span className="muted">(media)</span>}</td>
+                  <td>{channelName(m.channelConfigurationId)}</td>
+                  <td>{m.origin === 'reply' ? 'reply' : m.messageType}</td>
+                  <td>
+                    <Badge value={m.status} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {next ? (
+        <button type="button" className="btn" onClick={() => void loadMore()}>
+          Load more
+        </button>
+      ) : null}
+      {sending ? (
+        <SendTestDialog
+          channels={channels.data?.items ?? []}
+          onClose={() => setSending(false)}
+          onSent={refresh}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+export function MessageDetailPage({ id }: { id: string }) {
+  const { api } = useSession();
+  const detail = useLoad(() => api.get<MessageDetail>(`/v1/messages/${id}`), [api, id]);
+  useEvents(['message.status_changed'], detail.reload);
+  if (detail.error) return <ErrorBanner error={detail.error} onRetry={detail.reload} />;
+  if (!detail.data) return <Loading what="Loading message" />;
+  const { message, history, reports } = detail.data;
+  return (
+    <div className="page">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <Link to="/messages">Messages</Link> › <span aria-current="page">{message.id}</span>
+      </nav>
+      <div className="page-header">
+        <h1>Message to {message.to}</h1>
+        <Badge value={message.status} />
+      </div>
+      <div className="card">
+        <dl className="facts">
+          <dt>Text</dt>
+          <dd className="pre">{message.text ?? '(media only)'}</dd>
+          <dt>From</dt>
+          <dd>{message.sender}</dd>
+          <dt>Type</dt>
+          <dd>
+            {message.channel.toUpperCase()} · {message.messageType} · {message.origin}
+          </dd>
+          <dt>Segments</dt>
+          <dd>
+            {message.segments} ({message.encoding})
+          </dd>
+          <dt>Attempts</dt>
+          <dd>{message.attempts}</dd>
+          <dt>Status reason</dt>
+          <dd>{message.statusReason ?? '—'}</dd>
+          <dt>Valid until</dt>
+          <dd>{formatDate(message.validUntil)}</dd>
+          <dt>Profile</dt>
+          <dd>
+            <Link to={`/profiles/${encodeURIComponent(message.to)}`}>{message.to}</Link>
+          </dd>
+        </dl>
+      </div>
+      <h2>Status history</h2>
+      <ol className="timeline">
+        {history.map((h) => (
+          <li key={h.id}>
+            <span className="timeline-at">{formatDate(h.at)}</span>
+            <Badge value={h.status} />
+            {h.reason ? <span className="muted"> {h.reason}</span> : null}
+          </li>
+        ))}
+      </ol>
+      {reports.length > 0 ? (
+        <details>
+          <summary>Raw delivery reports ({reports.length})</summary>
+          <pre className="code">{JSON.stringify(reports, null, 2)}</pre>
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
+/** Sends one message through `POST /api/v1/messages`, as an API caller would. */
+export function SendTestDialog({
+  channels,
+  initialChannelId,
+  onClose,
+  onSent,
+}: {
+  channels: ChannelConfiguration[];
+  initialChannelId?: string;
+  onClose: () => void;
+  onSent?: () => void;
+}) {
+  const { api } = useSession();
+  const [channelId, setChannelId] = useState(initialChannelId ?? channels[0]?.id ?? '');
+  const [to, setTo] = useState('');
+  const [text, setText] = useState('Hello from Tern');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setError(undefined);
+    try {
+      const message = await api.post<Message>('/v1/messages', {
+        channelConfigurationId: channelId,
+        to: to.trim(),
+        text,
+      });
+      onSent?.();
+      onClose();
+      navigate(`/messages/${message.id}`);
+    } catch (err) {
+      if (err instanceof ApiError) setErrors(err.fieldErrors());
+      setError(errorText(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title="Send test message"
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form="send-test"
+            className="btn btn-primary"
+            disabled={busy || channelId === ''}
+          >
+            {busy ? 'Sending…' : 'Send'}
+          </button>
+        </>
+      }
+    >
+      <form id="send-test" onSubmit={(e) => void submit(e)} noValidate>
+        {error ? (
+          <p className="banner banner-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <Field
+          id="send-channel"
+          label="Channel configuration"
+          error={errors.channelConfigurationId}
+        >
+          <select
+            id="send-channel"
+            value={channelId}
+            onChange={(e) => setChannelId(e.target.value)}
+          >
+            {channels.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name} ({c.messageType})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field
+          id="send-to"
+          label="To"
+          error={errors.to}
+          hint="Phone number in international format"
+        >
+          <input
+            id="send-to"
+            type="tel"
+            value={to}
+            placeholder="+14155550100"
+            onChange={(e) => setTo(e.target.value)}
+            aria-invalid={errors.to ? true : undefined}
+            aria-describedby={describedBy('send-to', errors.to, true)}
+          />
+        </Field>
+        <Field
+          id="send-text"
+          label="Text"
+          error={errors.text}
+          hint={<SegmentCounter text={text} />}
+        >
+          <textarea
+            id="send-text"
+            rows={3}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            aria-describedby={describedBy('send-text', errors.text, true)}
+          />
+        </Field>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,299 @@
+/** Settings: sandboxes and their consent policy, admin tokens, the audit log. */
+import { useState, type FormEvent } from 'react';
+import { ApiError, type AdminToken, type AuditEntry, type Page, type Sandbox } from '../api';
+import { useSession } from '../session';
+import {
+  CopyButton,
+  Dialog,
+  Empty,
+  ErrorBanner,
+  errorText,
+  Field,
+  formatDate,
+  Loading,
+  useLoad,
+} from '../ui';
+
+export function SettingsPage() {
+  return (
+    <div className="page">
+      <h1>Settings</h1>
+      <Sandboxes />
+      <Tokens />
+      <Audit />
+    </div>
+  );
+}
+
+function Sandboxes() {
+  const { api, session } = useSession();
+  const list = useLoad(() => api.get<{ items: Sandbox[] }>('/v1/sandboxes'), [api]);
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string>();
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      await api.post('/v1/sandboxes', { name: name.trim() });
+      setName('');
+      list.reload();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const setPolicy = async (sandbox: string, consentPolicy: string) => {
+    try {
+      await api.request('PATCH', `/v1/sandboxes/${encodeURIComponent(sandbox)}`, {
+        body: { consentPolicy },
+      });
+      list.reload();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <section className="card">
+      <h2 className="h3">Sandboxes</h2>
+      <p className="muted">
+        Each sandbox has its own credentials, channels, profiles and messages. You are in{' '}
+        <strong>{session.sandbox}</strong>.
+      </p>
+      {list.error ? <ErrorBanner error={list.error} onRetry={list.reload} /> : null}
+      {list.data ? (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Marketing consent policy</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((s) => (
+              <tr key={s.name}>
+                <td>{s.name}</td>
+                <td>
+                  <label>
+                    <span className="visually-hidden">Consent policy of {s.name}</span>
+                    <select
+                      value={s.consentPolicy}
+                      onChange={(e) => void setPolicy(s.name, e.target.value)}
+                    >
+                      <option value="not-unsubscribed">Send unless unsubscribed</option>
+                      <option value="subscribed-only">Only to subscribed numbers</option>
+                    </select>
+                  </label>
+                </td>
+                <td>{formatDate(s.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <form className="inline-form" onSubmit={(e) => void create(e)}>
+        <Field id="sandbox-name" label="New sandbox" error={error}>
+          <input
+            id="sandbox-name"
+            type="text"
+            value={name}
+            placeholder="staging"
+            onChange={(e) => setName(e.target.value)}
+          />
+        </Field>
+        <button type="submit" className="btn" disabled={name.trim() === ''}>
+          Create sandbox
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Tokens() {
+  const { api } = useSession();
+  const list = useLoad(() => api.get<{ items: AdminToken[] }>('/v1/tokens'), [api]);
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<{ token: string; name: string }>();
+  const [error, setError] = useState<string>();
+  const [revoking, setRevoking] = useState<AdminToken>();
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      const res = await api.post<{ token: string; name: string }>('/v1/tokens', {
+        name: name.trim(),
+      });
+      setCreated(res);
+      setName('');
+      list.reload();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const revoke = async (token: AdminToken) => {
+    try {
+      await api.delete(`/v1/tokens/${token.id}`);
+      setRevoking(undefined);
+      list.reload();
+    } catch (err) {
+      setError(errorText(err));
+      setRevoking(undefined);
+    }
+  };
+  const forbidden = list.error instanceof ApiError && list.error.status === 403;
+  return (
+    <section className="card">
+      <h2 className="h3">Admin tokens</h2>
+      {forbidden ? (
+        <p className="muted">This token is limited to one sandbox and cannot manage tokens.</p>
+      ) : list.error ? (
+        <ErrorBanner error={list.error} onRetry={list.reload} />
+      ) : null}
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data ? (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Sandbox</th>
+              <th scope="col">Created</th>
+              <th scope="col">Status</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((t) => (
+              <tr key={t.id}>
+                <td>{t.name}</td>
+                <td>{t.sandbox ?? 'all'}</td>
+                <td>{formatDate(t.createdAt)}</td>
+                <td>{t.revokedAt ? `revoked ${formatDate(t.revokedAt)}` : 'active'}</td>
+                <td className="row-actions">
+                  {t.revokedAt ? null : (
+                    <button type="button" className="btn btn-small" onClick={() => setRevoking(t)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {created ? (
+        <div className="banner banner-ok" role="status">
+          <div>
+            Token <strong>{created.name}</strong> created. Copy it now: it is not shown again.
+            <div className="webhook-url">
+              <code>{created.token}</code>
+              <CopyButton text={created.token} label="Copy the new token" />
+            </div>
+          </div>
+        </div>
+      ) : null}
+      {!forbidden ? (
+        <form className="inline-form" onSubmit={(e) => void create(e)}>
+          <Field id="token-name" label="New token name" error={error}>
+            <input
+              id="token-name"
+              type="text"
+              value={name}
+              placeholder="ci-deploy"
+              onChange={(e) => setName(e.target.value)}
+            />
+          </Field>
+          <button type="submit" className="btn" disabled={name.trim() === ''}>
+            Create token
+          </button>
+        </form>
+      ) : null}
+      {revoking ? (
+        <Dialog
+          title="Revoke admin token?"
+          onClose={() => setRevoking(undefined)}
+          actions={
+            <>
+              <button type="button" className="btn" onClick={() => setRevoking(undefined)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="btn btn-danger"
+                onClick={() => void revoke(revoking)}
+              >
+                Revoke
+              </button>
+            </>
+          }
+        >
+          <p>
+            Anything using <strong>{revoking.name}</strong> stops working at once. If it is the
+            token you signed in with, you will be signed out.
+          </p>
+        </Dialog>
+      ) : null}
+    </section>
+  );
+}
+
+function Audit() {
+  const { api } = useSession();
+  const [cursor, setCursor] = useState<string>();
+  const page = useLoad(
+    () => api.get<Page<AuditEntry>>('/v1/audit', { limit: 50, cursor }),
+    [api, cursor],
+  );
+  return (
+    <section className="card">
+      <h2 className="h3">Audit log</h2>
+      {page.error ? <ErrorBanner error={page.error} onRetry={page.reload} /> : null}
+      {page.loading && !page.data ? <Loading /> : null}
+      {page.data && page.data.items.length === 0 ? <Empty title="No changes recorded yet" /> : null}
+      {page.data && page.data.items.length > 0 ? (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Action</th>
+              <th scope="col">Resource</th>
+              <th scope="col">Fields</th>
+              <th scope="col">By</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data.items.map((a) => (
+              <tr key={a.id}>
+                <td>{formatDate(a.at)}</td>
+                <td>{a.action}</td>
+                <td>
+                  {a.resourceType} <code className="small">{a.resourceId}</code>
+                </td>
+                <td>{Array.isArray(a.fields) ? (a.fields as string[]).join(', ') : ''}</td>
+                <td>
+                  <code className="small">{a.actor}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <div className="pager">
+        {cursor ? (
+          <button type="button" className="btn btn-small" onClick={() => setCursor(undefined)}>
+            Newest
+          </button>
+        ) : null}
+        {page.data?.nextCursor ? (
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => setCursor(page.data?.nextCursor ?? undefined)}
+          >
+            Older
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
