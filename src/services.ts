@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { CredentialService, type CredentialServiceDeps } from './credentials/credential.service.js';
 import type { Keyring } from './crypto/secret-box.js';
 import type { Db } from './db/database.js';
+import { GroupCommitter } from './db/group-commit.js';
 import { EventWebhookService } from './events/event-webhook.service.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { SendService } from './messages/send.service.js';
@@ -32,6 +33,8 @@ export interface ServiceContext {
 export function createServices(ctx: ServiceContext): Services {
   const { config, db, clock, keyring } = ctx;
   const sandboxes = new SandboxService(db, clock);
+  // One per database: the hot write paths (inbound texts, sends) share its commits.
+  const committer = new GroupCommitter(db);
   const services = {
     sandboxes,
     credentials: new CredentialService({
@@ -46,11 +49,11 @@ export function createServices(ctx: ServiceContext): Services {
       checkConnection: ctx.checkConnection,
     }),
     channels: new ChannelService({ db, clock }),
-    messages: new SendService({ db, clock, sandboxes }),
+    messages: new SendService({ db, clock, sandboxes, committer }),
   };
   return {
     ...services,
-    inbound: new InboundService({ db, clock, credentials: services.credentials }),
+    inbound: new InboundService({ db, clock, committer, credentials: services.credentials }),
     profiles: new ProfileService({ db, clock }),
     eventWebhooks: new EventWebhookService({
       db,

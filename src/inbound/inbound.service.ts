@@ -6,6 +6,7 @@ import type { CredentialService } from '../credentials/credential.service.js';
 import { secretsEqual } from '../credentials/webhook-auth.js';
 import type { Db } from '../db/database.js';
 import type { Executor } from '../db/executor.js';
+import type { GroupCommitter } from '../db/group-commit.js';
 import type { Page } from '../db/pagination.js';
 import { AppError } from '../errors.js';
 import { recordEvent } from '../events/events.js';
@@ -48,6 +49,8 @@ export const OPT_OUT_REPLY_WINDOW_MS = 24 * 3600 * 1000;
 export interface InboundServiceDeps {
   db: Db;
   clock: Clock;
+  /** Commits each text's transaction together with concurrent ones (group commit). */
+  committer: GroupCommitter;
   credentials: CredentialService;
   /** Default {@link OPT_OUT_REPLY_WINDOW_MS}. */
   optOutReplyWindowMs?: number;
@@ -217,7 +220,7 @@ export class InboundService {
     const classification: Classification | null =
       credential && from ? classifyInbound(text.text, credential) : null;
 
-    return this.deps.db.kysely.transaction().execute(async (trx) => {
+    return this.deps.committer.run(async (trx) => {
       const stored = await insertInbound(trx, {
         id,
         provider_message_id: text.messageId,

@@ -7,6 +7,7 @@ import { findCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';
+import type { GroupCommitter } from '../db/group-commit.js';
 import type { Page } from '../db/pagination.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { consentOf } from '../profiles/consent.js';
@@ -26,6 +27,13 @@ import { checkMessage, type SendInput } from './message.rules.js';
 
 export const BATCH_MAX = 1000;
 
+/**
+ * Requests with at most this many messages to store share a transaction with concurrent
+ * requests (group commit); larger batches commit in a transaction of their own, so that many
+ * small requests are not held behind one big one.
+ */
+const GROUP_COMMIT_MAX_MESSAGES = 20;
+
 /** The answer for one message: stored (new or replayed) or refused with its problems. */
 export type SendOutcome =
   | { ok: true; message: Message; replayed: boolean }
@@ -38,7 +46,14 @@ interface Prepared {
 
 /** Accepts messages into the durable queue: validation, consent, idempotency. */
 export class SendService {
-  constructor(private readonly deps: { db: Db; clock: Clock; sandboxes: SandboxService }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      sandboxes: SandboxService;
+      committer: GroupCommitter;
+    },
+  ) {}
 
   /** One message; throws on a refusal (the HTTP layer answers 400/409). */
   async send(sandbox: string, input: SendInput): Promise<{ message: Message; replayed: boolean }> {
@@ -117,10 +132,11 @@ export class SendService {
     if (prepared.length > 0) {
       // Read before the transaction: on SQLite a query outside it would wait for it forever.
       const policy = await this.deps.sandboxes.consentPolicy(sandbox);
+      const store = (trx: Executor) => this.store(trx, sandbox, policy, prepared, outcomes);
       try {
-        await this.deps.db.kysely
-          .transaction()
-          .execute((trx) => this.store(trx, sandbox, policy, prepared, outcomes));
+        await (prepared.length <= GROUP_COMMIT_MAX_MESSAGES
+          ? this.deps.committer.run(store)
+          : this.deps.db.kysely.transaction().execute(store));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         // Another request stored the same idempotency key between our check and our insert.

@@ -1,0 +1,116 @@
+import { CompiledQuery, type Transaction } from 'kysely';
+import type { Db } from './database.js';
+import type { Database } from './schema.js';
+
+/** Most work items one transaction carries; the rest wait for the next batch. */
+export const GROUP_COMMIT_MAX_ITEMS = 256;
+
+const SAVEPOINT = CompiledQuery.raw('savepoint tern_item');
+const RELEASE = CompiledQuery.raw('release savepoint tern_item');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint tern_item');
+
+interface Item {
+  work: (trx: Transaction<Database>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Group commit (design §6): work items from concurrent requests share one transaction, and so
+ * one commit (one WAL sync on SQLite, one round trip and flush on PostgreSQL), instead of one
+ * each.
+ *
+ * - Items queued while a batch runs go into the next one; a batch starts on the next turn of
+ *   the event loop (so every request parsed in one turn joins it) and holds at most
+ *   {@link GROUP_COMMIT_MAX_ITEMS} items. One batch runs at a time.
+ * - The items of a batch run one after the other, in queue order, each inside a SAVEPOINT: an
+ *   item that throws (a unique violation, say) is rolled back to its savepoint, alone, and only
+ *   its promise rejects. Each item sees the effects of the items before it, exactly as if they
+ *   had been committed one by one in that order.
+ * - Every promise settles only after the COMMIT: a caller answers 2xx only once its work is
+ *   durable. If the commit fails, every item of the batch rejects.
+ * - A batch of one item runs without a savepoint: its failure rolls the transaction back.
+ *
+ * The work function must do every read and write through the transaction it is given. On
+ * SQLite, Kysely has a single connection: a query on `db.kysely` inside the work would wait for
+ * the very transaction it runs in, forever. Reads that need no transaction belong before `run`.
+ */
+export class GroupCommitter {
+  private queue: Item[] = [];
+  private running = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxItems = GROUP_COMMIT_MAX_ITEMS,
+  ) {}
+
+  /** Runs `work` in the next batch; settles after that batch's commit. */
+  run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxItems);
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+
+  private async runBatch(batch: Item[]): Promise<void> {
+    const settled: Settled[] = [];
+    try {
+      await this.db.kysely.transaction().execute(async (trx) => {
+        if (batch.length === 1) {
+          // Alone: the transaction is the item's; its failure rolls it back and rejects it.
+          settled.push({ ok: true, value: await batch[0]!.work(trx) });
+          return;
+        }
+        for (const item of batch) {
+          await trx.executeQuery(SAVEPOINT);
+          try {
+            const value = await item.work(trx);
+            await trx.executeQuery(RELEASE);
+            settled.push({ ok: true, value });
+          } catch (error) {
+            // Undo this item only; a failure here fails the whole batch (caught below).
+            await trx.executeQuery(ROLLBACK_TO);
+            await trx.executeQuery(RELEASE);
+            settled.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // The commit (or a rollback to a savepoint) failed: nothing of the batch is durable.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = settled[i];
+      if (!outcome) item.reject(new Error('group commit: item was not run'));
+      else if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+}
