@@ -9,6 +9,7 @@ import type { App } from './http/app-type.js';
 import { requireAdminToken } from './http/auth.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
+import { registerLoadShedding, registerRateLimit } from './http/protection.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { channelRoutes } from './http/routes/channels.js';
@@ -60,14 +61,12 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     // Errors the router raises before any route runs (a malformed URL) get the same shape too.
-    frameworkErrors: (error, _request, reply: FastifyReply) =>
-      reply
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const details = [{ message: error.message }];
+      void reply
         .status(400)
-        .send(
-          errorBody('validation_failed', 'The request URL is not valid.', [
-            { message: error.message },
-          ]),
-        ),
+        .send(errorBody('validation_failed', 'The request URL is not valid.', details));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every route, recorded as registered: tests enumerate them so that no route escapes auth.
@@ -89,13 +88,22 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   installErrorHandling(app);
   await registerOpenApi(app, VERSION);
 
+  await registerLoadShedding(app, ctx.config.maxEventLoopDelayMs);
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
-  inboundWebhookRoutes(app, ctx.services.inbound);
-  reportWebhookRoutes(app, { db: ctx.db, clock: ctx.clock, credentials: ctx.services.credentials });
+  await app.register(async (hooks) => {
+    await registerRateLimit(hooks, 'webhook', ctx.config.webhookRateLimitPerMinute);
+    inboundWebhookRoutes(hooks, ctx.services.inbound);
+    reportWebhookRoutes(hooks, {
+      db: ctx.db,
+      clock: ctx.clock,
+      credentials: ctx.services.credentials,
+    });
+  });
 
   const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);
   await app.register(
-    (scope, _options, done) => {
+    async (scope) => {
+      await registerRateLimit(scope, 'api', ctx.config.apiRateLimitPerMinute);
       const api = scope.withTypeProvider<TypeBoxTypeProvider>();
       api.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
@@ -108,7 +116,6 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
       messageRoutes(api, ctx.services.messages);
       eventWebhookRoutes(api, ctx.services.eventWebhooks);
-      done();
     },
     { prefix: '/api' },
   );

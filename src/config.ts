@@ -29,6 +29,11 @@ export interface Config {
   providerHostAllowlist: string[];
   /** Allow http base URLs on loopback addresses: for the simulator and the demo only. */
   allowLoopbackProvider: boolean;
+  /** Requests a minute per admin token on `/api`, and per credential on provider webhooks. */
+  apiRateLimitPerMinute: number;
+  webhookRateLimitPerMinute: number;
+  /** Event-loop lag past which requests get 503 + Retry-After (0 = never shed). */
+  maxEventLoopDelayMs: number;
   /** Run the send worker inside `tern serve` (turn off to run `tern worker` processes apart). */
   worker: boolean;
   sendBatchSize: number;
@@ -132,6 +137,14 @@ export function parseConfig(env: Env): Config {
   }
   const allowLoopbackProvider = bool('TERN_ALLOW_LOOPBACK_PROVIDER', false);
 
+  const apiRateLimitPerMinute = int('TERN_RATE_LIMIT_API_PER_MINUTE', 60_000, 1, 10_000_000);
+  const webhookRateLimitPerMinute = int(
+    'TERN_RATE_LIMIT_WEBHOOK_PER_MINUTE',
+    60_000,
+    1,
+    10_000_000,
+  );
+  const maxEventLoopDelayMs = int('TERN_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000);
   const worker = bool('TERN_WORKER', true);
   const sendBatchSize = int('TERN_SEND_BATCH_SIZE', 500, 1, 1000);
   const sendConcurrency = int('TERN_SEND_CONCURRENCY', 8, 1, 64);
@@ -151,6 +164,9 @@ export function parseConfig(env: Env): Config {
     bodyLimitBytes,
     providerHostAllowlist,
     allowLoopbackProvider,
+    apiRateLimitPerMinute,
+    webhookRateLimitPerMinute,
+    maxEventLoopDelayMs,
     worker,
     sendBatchSize,
     sendConcurrency,

@@ -95,6 +95,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       // Retries in seconds, not minutes: a demo should show a failure settle quickly.
       TERN_RETRY_BASE_MS: '1000',
       TERN_RETRY_MAX_MS: '10000',
+      TERN_MAX_EVENT_LOOP_DELAY_MS: env.TERN_MAX_EVENT_LOOP_DELAY_MS,
     });
     const logger = createLogger(config.logLevel, out);
     // Tern's own first-start banner is not shown: the demo prints its own, with a fresh token.

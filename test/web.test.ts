@@ -59,7 +59,8 @@ beforeAll(async () => {
     simulatorPort: 0,
     dataDir,
     out: sink,
-    env: { LOG_LEVEL: 'silent' },
+    // A loaded test machine must not shed the console's requests.
+    env: { LOG_LEVEL: 'silent', TERN_MAX_EVENT_LOOP_DELAY_MS: '0' },
   });
   base = demo.tern.url;
   context = await chromium.launchPersistentContext(profileDir, {

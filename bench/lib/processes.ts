@@ -96,6 +96,10 @@ export async function startTern(env: Record<string, string>, command = 'serve'):
       LOG_LEVEL: 'warn',
       TERN_HOST: '127.0.0.1',
       TERN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      // Benchmarks and fault tests measure the work, not the protections in front of it.
+      TERN_RATE_LIMIT_API_PER_MINUTE: '10000000',
+      TERN_RATE_LIMIT_WEBHOOK_PER_MINUTE: '10000000',
+      TERN_MAX_EVENT_LOOP_DELAY_MS: '0',
       ...env,
       TERN_PORT: port,
     },

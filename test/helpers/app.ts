@@ -48,7 +48,13 @@ export async function buildTestApp(
   env: Record<string, string> = {},
   clock = new ManualClock('2026-11-25T12:00:00.000Z'),
 ): Promise<TestApp> {
-  const config = parseConfig({ LOG_LEVEL: 'info', TERN_PUBLIC_URL: 'http://tern.test', ...env });
+  // Load shedding off unless a test turns it on: a busy test machine must not turn requests into 503s.
+  const config = parseConfig({
+    LOG_LEVEL: 'info',
+    TERN_PUBLIC_URL: 'http://tern.test',
+    TERN_MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...env,
+  });
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
   const { token } = await createAdminToken(db, clock, { name: 'test' });
