@@ -90,8 +90,17 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   await registerLoadShedding(app, ctx.config.maxEventLoopDelayMs);
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const registry = ctx.services.metrics.registry;
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
   await app.register(async (hooks) => {
     await registerRateLimit(hooks, 'webhook', ctx.config.webhookRateLimitPerMinute);
+    hooks.addHook('onResponse', (request, reply, done) => {
+      const kind = request.url.includes('/inbound/') ? 'inbound' : 'reports';
+      ctx.services.metrics.webhookRequest(kind, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
     inboundWebhookRoutes(hooks, ctx.services.inbound);
     reportWebhookRoutes(hooks, {
       db: ctx.db,

@@ -73,6 +73,7 @@ export function createWorker(
       sandboxes: runtime.services.sandboxes,
       publicUrl: config.publicUrl,
       housekeeping: () => runtime.services.inbound.expireDoubleOptIns(),
+      metrics: runtime.services.metrics,
     },
     {
       batchSize: config.sendBatchSize,

@@ -8,6 +8,7 @@ import { GroupCommitter } from './db/group-commit.js';
 import { EventWebhookService } from './events/event-webhook.service.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { SendService } from './messages/send.service.js';
+import { Metrics } from './metrics.js';
 import { ProfileService } from './profiles/profile.service.js';
 import { SandboxService } from './sandboxes/sandboxes.js';
 
@@ -19,6 +20,7 @@ export interface Services {
   inbound: InboundService;
   profiles: ProfileService;
   messages: SendService;
+  metrics: Metrics;
   eventWebhooks: EventWebhookService;
 }
 
@@ -50,6 +52,7 @@ export function createServices(ctx: ServiceContext): Services {
     }),
     channels: new ChannelService({ db, clock }),
     messages: new SendService({ db, clock, sandboxes, committer }),
+    metrics: new Metrics(db),
   };
   return {
     ...services,

@@ -6,6 +6,7 @@ import { findCredential, markProviderAuthFailed } from '../credentials/credentia
 import type { CredentialService } from '../credentials/credential.service.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { createGuardedDispatcher } from '../net/guarded-dispatcher.js';
 import { consentOf } from '../profiles/consent.js';
 import {
@@ -56,6 +57,8 @@ export interface WorkerDeps {
   publicUrl: string;
   /** Builds the provider client for a credential (tests may point it elsewhere). */
   clientFor?: (baseUrl: string, apiKey: string, dispatcher: Dispatcher) => InfobipApi;
+  /** Provider request counts and latency (optional: tests may leave it out). */
+  metrics?: Metrics;
   /** Time-based upkeep run about once a minute (e.g. expiring double opt-ins). */
   housekeeping?: () => Promise<unknown>;
 }
@@ -337,6 +340,7 @@ export class SendWorker {
     rows: MessageRow[],
     result: Awaited<ReturnType<InfobipApi['sendSms']>>,
   ): Promise<Settled[]> {
+    this.deps.metrics?.providerRequest(credential.id, result.kind, result.latencyMs / 1000);
     if (result.kind === 'ok') {
       const byId = new Map<string, SentMessage>(result.messages.map((m) => [m.messageId, m]));
       return rows.map((row) => {

@@ -97,6 +97,7 @@ export async function startSendingStack(
       credentials: t.services.credentials,
       sandboxes: t.services.sandboxes,
       publicUrl: url,
+      metrics: t.services.metrics,
     },
     { allowLoopbackProvider: true, retryBaseMs: 1000, retryMaxMs: 60_000, ...options.worker },
   );

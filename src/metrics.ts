@@ -1,0 +1,85 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from './db/database.js';
+
+/**
+ * Prometheus metrics (`GET /metrics`). Counters and histograms are fed by the worker and the
+ * webhook routes as things happen; queue depth and consent totals are read from the database
+ * at scrape time, so they are right across every process sharing it.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly providerRequests: Counter<'credential' | 'outcome'>;
+  private readonly providerLatency: Histogram<'credential'>;
+  private readonly webhookRequests: Counter<'kind' | 'status'>;
+  private readonly webhookLatency: Histogram<'kind'>;
+
+  constructor(db: Db) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tern_' }); // includes event-loop lag
+    this.providerRequests = new Counter({
+      name: 'tern_provider_requests_total',
+      help: 'Provider send requests by credential and outcome (ok, rejected, retryable, network)',
+      labelNames: ['credential', 'outcome'],
+      registers: [this.registry],
+    });
+    this.providerLatency = new Histogram({
+      name: 'tern_provider_request_seconds',
+      help: 'Provider send request latency',
+      labelNames: ['credential'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.webhookRequests = new Counter({
+      name: 'tern_webhook_requests_total',
+      help: 'Provider webhook requests (inbound texts, delivery reports) by HTTP status',
+      labelNames: ['kind', 'status'],
+      registers: [this.registry],
+    });
+    this.webhookLatency = new Histogram({
+      name: 'tern_webhook_request_seconds',
+      help: 'Provider webhook handling time, answer after commit included',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'tern_messages',
+      help: 'Messages by status (queue depth: queued and sending)',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        const rows = await db.kysely
+          .selectFrom('messages')
+          .select(['status', db.kysely.fn.countAll<number>().as('n')])
+          .groupBy('status')
+          .execute();
+        this.reset();
+        for (const row of rows) this.set({ status: row.status }, Number(row.n));
+      },
+    });
+    new Gauge({
+      name: 'tern_consent_changes',
+      help: 'Consent changes recorded in the ledger, by the state they led to',
+      labelNames: ['to'],
+      registers: [this.registry],
+      async collect() {
+        const rows = await db.kysely
+          .selectFrom('consent_events')
+          .select(['to_state', db.kysely.fn.countAll<number>().as('n')])
+          .groupBy('to_state')
+          .execute();
+        this.reset();
+        for (const row of rows) this.set({ to: row.to_state }, Number(row.n));
+      },
+    });
+  }
+
+  providerRequest(credentialId: string, outcome: string, seconds: number): void {
+    this.providerRequests.inc({ credential: credentialId, outcome });
+    this.providerLatency.observe({ credential: credentialId }, seconds);
+  }
+
+  webhookRequest(kind: string, status: number, seconds: number): void {
+    this.webhookRequests.inc({ kind, status: String(status) });
+    this.webhookLatency.observe({ kind }, seconds);
+  }
+}
