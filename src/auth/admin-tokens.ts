@@ -52,8 +52,36 @@ export async function countActiveTokens(db: Db): Promise<number> {
 }
 
 /**
+ * How long a stored token, once verified, is trusted without asking the database again (each
+ * API request would otherwise cost a query). A revocation through this process
+ * ({@link revokeAdminToken}: the API, or the CLI on its own database handle) takes effect at
+ * once; a revocation by another process (the `tern tokens revoke` CLI next to a running server,
+ * another server on PostgreSQL) takes effect within this bound.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 5_000;
+const VERIFIED_TOKEN_CACHE_SIZE = 1_000;
+
+interface VerifiedTokens {
+  /** Bumped by every revocation: a verification that began before it is not cached. */
+  generation: number;
+  byHash: Map<string, { principal: AdminPrincipal; until: number }>;
+}
+
+/** Per database, so that every verifier of this process sees a revocation made through it. */
+const verifiedTokens = new WeakMap<Db, VerifiedTokens>();
+
+function verifiedTokensOf(db: Db): VerifiedTokens {
+  let cache = verifiedTokens.get(db);
+  if (!cache) {
+    cache = { generation: 0, byHash: new Map() };
+    verifiedTokens.set(db, cache);
+  }
+  return cache;
+}
+
+/**
  * Checks bearer tokens: the configured `TERN_ADMIN_TOKEN` (compared in constant time) or a
- * stored token found by its hash.
+ * stored token found by its hash (trusted for {@link VERIFIED_TOKEN_TTL_MS} once found).
  */
 export class AdminTokenVerifier {
   private readonly envTokenHash: Buffer | undefined;
@@ -70,13 +98,28 @@ export class AdminTokenVerifier {
     if (this.envTokenHash && timingSafeEqual(this.envTokenHash, Buffer.from(hash, 'hex'))) {
       return { tokenId: 'env', name: 'TERN_ADMIN_TOKEN', sandbox: null };
     }
+    const cache = verifiedTokensOf(this.db);
+    const now = performance.now();
+    const hit = cache.byHash.get(hash);
+    if (hit && hit.until > now) return hit.principal;
+    const generation = cache.generation;
     const row = await this.db.kysely
       .selectFrom('admin_tokens')
       .select(['id', 'name', 'sandbox'])
       .where('token_hash', '=', hash)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return row ? { tokenId: row.id, name: row.name, sandbox: row.sandbox } : undefined;
+    if (!row) {
+      cache.byHash.delete(hash);
+      return undefined;
+    }
+    const principal = { tokenId: row.id, name: row.name, sandbox: row.sandbox };
+    // Only unknown tokens are not cached: a token created by another process works at once.
+    if (cache.generation === generation) {
+      if (cache.byHash.size >= VERIFIED_TOKEN_CACHE_SIZE) cache.byHash.clear();
+      cache.byHash.set(hash, { principal, until: now + VERIFIED_TOKEN_TTL_MS });
+    }
+    return principal;
   }
 }
 
@@ -121,11 +164,22 @@ export async function listAdminTokens(db: Db, sandbox: string | null): Promise<A
 
 /** Revokes a token; false when there is no such active token. */
 export async function revokeAdminToken(db: Db, clock: Clock, id: string): Promise<boolean> {
+  const cache = verifiedTokensOf(db);
+  const forget = () => {
+    cache.generation++;
+    for (const [hash, entry] of cache.byHash) {
+      if (entry.principal.tokenId === id) cache.byHash.delete(hash);
+    }
+  };
+  // Before the update (no request may start trusting it from the cache) and after it (a
+  // verification that read the row in between is not cached: the generation moved).
+  forget();
   const result = await db.kysely
     .updateTable('admin_tokens')
     .set({ revoked_at: clock.now().toISOString() })
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
+  forget();
   return Number(result.numUpdatedRows) === 1;
 }

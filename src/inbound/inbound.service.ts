@@ -17,7 +17,12 @@ import { enqueueMessages, listMessages } from '../messages/message.repository.js
 import { countSegments, type SegmentCount } from '../messages/segments.js';
 import { normalizeE164 } from '../phone.js';
 import { changeConsent } from '../profiles/consent-change.js';
-import { consentOf, phoneHash, type ConsentState } from '../profiles/consent.js';
+import {
+  consentOf,
+  consentWithoutProfile,
+  phoneHash,
+  type ConsentState,
+} from '../profiles/consent.js';
 import { expireDoubleOptIns, startDoubleOptIn } from '../profiles/double-opt-in.js';
 import {
   DOUBLE_OPT_IN_TTL_MS,
@@ -296,8 +301,7 @@ export class InboundService {
     // The profile and consent of the texter, for the categories that do not change consent.
     const current = async () => {
       const profile = await findProfileByPhone(trx, sandbox, phone);
-      const consent =
-        profile?.consent ?? (await consentOf(trx, sandbox, [phone])).get(phone) ?? 'unknown';
+      const consent = profile?.consent ?? (await consentWithoutProfile(trx, sandbox, phone));
       return { profileId: profile?.id ?? null, consent };
     };
 
@@ -319,10 +323,10 @@ export class InboundService {
         };
       }
       case 'opt_in': {
-        const pending = await findPendingDoubleOptIn(trx, sandbox, phone);
+        // A pending double opt-in, if any, ends with this change: it is then confirmed.
         const change = await consentChange('subscribed');
         return {
-          action: pending
+          action: change.endedDoubleOptIn
             ? 'double_opt_in_confirmed'
             : change.changed
               ? 'opted_in'

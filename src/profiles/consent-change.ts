@@ -8,6 +8,8 @@ export interface ConsentChangeResult {
   from: ConsentState;
   to: ConsentState;
   changed: boolean;
+  /** True when a pending double opt-in of the number ended with this change. */
+  endedDoubleOptIn: boolean;
 }
 
 /**
@@ -21,12 +23,14 @@ export async function changeConsent(
   change: ConsentChange & { eventContext?: Record<string, unknown> },
 ): Promise<ConsentChangeResult> {
   const result = await setConsent(db, clock, change);
+  let endedDoubleOptIn = false;
   if (change.to !== 'pending') {
-    await db
+    const deleted = await db
       .deleteFrom('double_opt_in_requests')
       .where('sandbox', '=', change.sandbox)
       .where('phone', '=', change.phone)
-      .execute();
+      .executeTakeFirst();
+    endedDoubleOptIn = Number(deleted.numDeletedRows) > 0;
   }
   if (result.changed) {
     await recordEvent(db, clock, {
@@ -44,5 +48,5 @@ export async function changeConsent(
       },
     });
   }
-  return result;
+  return { ...result, endedDoubleOptIn };
 }

@@ -63,6 +63,28 @@ export async function consentOf(
   return result;
 }
 
+/**
+ * The consent of a number known to have no profile (checked in the same transaction): the last
+ * ledger entry left by an erased profile (an opt-out outlives erasure), else `unknown`. What
+ * {@link consentOf} answers for such a number, without reading `profiles` again.
+ */
+export async function consentWithoutProfile(
+  db: Executor,
+  sandbox: string,
+  phone: string,
+): Promise<ConsentState> {
+  const row = await db
+    .selectFrom('consent_events')
+    .select('to_state')
+    .where('sandbox', '=', sandbox)
+    .where('profile_id', 'is', null)
+    .where('phone_hash', '=', phoneHash(phone))
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return (row?.to_state as ConsentState | undefined) ?? 'unknown';
+}
+
 export interface ConsentChange {
   sandbox: string;
   phone: string;
@@ -92,8 +114,7 @@ export async function setConsent(
   // Without a profile, the number may still have ledger entries from before an erasure.
   const from =
     (existing?.consent as ConsentState | undefined) ??
-    (await consentOf(db, change.sandbox, [change.phone])).get(change.phone) ??
-    'unknown';
+    (await consentWithoutProfile(db, change.sandbox, change.phone));
   let profileId = existing?.id;
   if (!profileId) {
     profileId = newId();

@@ -4,7 +4,7 @@ import type { Executor } from '../db/executor.js';
 import type { Database } from '../db/schema.js';
 import { recordEvent } from '../events/events.js';
 import { changeConsent } from './consent-change.js';
-import { consentOf, type ConsentSource, type ConsentState } from './consent.js';
+import { consentWithoutProfile, type ConsentSource, type ConsentState } from './consent.js';
 import type { PendingDoubleOptIn } from './profile.js';
 import { findPendingDoubleOptIn, findProfileByPhone } from './profile.repository.js';
 
@@ -39,7 +39,7 @@ export async function startDoubleOptIn(
   const { sandbox, phone } = start;
   const profile = await findProfileByPhone(db, sandbox, phone);
   const current: ConsentState =
-    profile?.consent ?? (await consentOf(db, sandbox, [phone])).get(phone) ?? 'unknown';
+    profile?.consent ?? (await consentWithoutProfile(db, sandbox, phone));
   if (current === 'subscribed') return { started: false, consent: 'subscribed' };
 
   const existing = await findPendingDoubleOptIn(db, sandbox, phone);

@@ -5,7 +5,7 @@ import type { Executor } from '../db/executor.js';
 import { decodeCursor, toPage, type Page } from '../db/pagination.js';
 import type { ConsentEventsTable, ProfilesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
-import { consentOf, type ConsentSource, type ConsentState } from './consent.js';
+import { consentWithoutProfile, type ConsentSource, type ConsentState } from './consent.js';
 import type { ConsentEntry, KeywordAttribute, PendingDoubleOptIn, Profile } from './profile.js';
 
 type ProfileRow = Selectable<ProfilesTable>;
@@ -64,7 +64,7 @@ export async function ensureProfile(
 ): Promise<Profile> {
   const existing = await findProfileByPhone(db, sandbox, phone);
   if (existing) return existing;
-  const consent = (await consentOf(db, sandbox, [phone])).get(phone) ?? 'unknown';
+  const consent = await consentWithoutProfile(db, sandbox, phone);
   const now = clock.now().toISOString();
   const row: ProfileRow = {
     sandbox,
