@@ -9,7 +9,7 @@ import type { App } from './http/app-type.js';
 import { requireAdminToken } from './http/auth.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
-import { registerLoadShedding, registerRateLimit } from './http/protection.js';
+import { refuseNulCharacters, registerLoadShedding, registerRateLimit } from './http/protection.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { channelRoutes } from './http/routes/channels.js';
@@ -89,6 +89,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await registerOpenApi(app, VERSION);
 
   await registerLoadShedding(app, ctx.config.maxEventLoopDelayMs);
+  refuseNulCharacters(app);
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const registry = ctx.services.metrics.registry;

@@ -58,3 +58,29 @@ describeEachDialect('rate limits and load shedding', ({ db }) => {
     await t.app.close();
   });
 });
+
+describeEachDialect('NUL characters', ({ db }) => {
+  it('are refused with 400 in parameters, query and body, before any query runs', async () => {
+    const t = await buildTestApp(db());
+    const cases = [
+      {
+        method: 'POST' as const,
+        url: '/webhooks/infobip/a%00b/reports/x',
+        payload: { results: [] },
+      },
+      { method: 'GET' as const, url: '/api/v1/credentials?name=%00' },
+      { method: 'GET' as const, url: '/api/v1/credentials/%00' },
+      {
+        method: 'POST' as const,
+        url: '/api/v1/credentials',
+        payload: { name: 'a\u0000b', baseUrl: 'https://x.api.infobip.com', apiKey: 'k' },
+      },
+    ];
+    for (const c of cases) {
+      const res = await t.app.inject({ ...c, headers: t.auth });
+      expect(res.statusCode, c.url).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'validation_failed' } });
+    }
+    await t.app.close();
+  });
+});

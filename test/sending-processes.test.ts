@@ -97,7 +97,7 @@ async function dropPgDatabase(url: string): Promise<void> {
 describe.runIf(POSTGRES_URL || process.env.CI)('two worker processes on one PostgreSQL', () => {
   it(
     'send 10,000 messages: all reach the provider exactly once',
-    { timeout: 180_000 },
+    { timeout: 300_000 },
     async () => {
       const url = await freshPgDatabase();
       const sim = await startSimulator(KEY, ['--dlr-delay-ms', '3600000']);
@@ -150,7 +150,7 @@ describe('kill -9 in the middle of 10,000 sends', () => {
   for (const database of databases) {
     it(
       `${database.name}: every message reaches a final state after a restart`,
-      { timeout: 180_000 },
+      { timeout: 300_000 },
       async () => {
         const url = await database.make();
         const sim = await startSimulator(KEY, [

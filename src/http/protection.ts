@@ -60,3 +60,29 @@ export async function registerRateLimit(
       ),
   });
 }
+
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
+  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v, depth + 1));
+}
+
+/**
+ * Refuses NUL characters anywhere in a request's parameters, query or JSON body with a 400:
+ * PostgreSQL cannot store them in text, and no field of Tern's has a use for them.
+ */
+export function refuseNulCharacters(app: FastifyInstance): void {
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
+      done(
+        new AppError(
+          'validation_failed',
+          'The request contains a NUL character, which no field accepts.',
+        ),
+      );
+      return;
+    }
+    done();
+  });
+}
