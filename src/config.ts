@@ -144,7 +144,8 @@ export function parseConfig(env: Env): Config {
     1,
     10_000_000,
   );
-  const maxEventLoopDelayMs = int('TERN_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000);
+  // Off by default: a start-up burst (JIT, migrations) on a busy machine would shed the first requests.
+  const maxEventLoopDelayMs = int('TERN_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000);
   const worker = bool('TERN_WORKER', true);
   const sendBatchSize = int('TERN_SEND_BATCH_SIZE', 500, 1, 1000);
   const sendConcurrency = int('TERN_SEND_CONCURRENCY', 8, 1, 64);

@@ -17,7 +17,7 @@ export async function registerLoadShedding(
   if (maxEventLoopDelayMs <= 0) return;
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
-    sampleInterval: 50,
+    sampleInterval: 100,
     retryAfter: 5,
     // A returned body is sent as is (under-pressure's contract); undefined lets the request through.
     pressureHandler: ((request: FastifyRequest, reply: FastifyReply, type: string) => {
