@@ -40,6 +40,7 @@ function openSqlite(path: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  cachePreparedStatements(sqlite);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     kysely,
@@ -47,6 +48,26 @@ function openSqlite(path: string): Db {
     describe: `sqlite:${file}`,
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement anew; the hot paths run the same few dozen SQL
+ * texts over and over, and preparing was ~11% of an inbound text's CPU. Statements are reused
+ * (SQLite re-prepares them itself after a schema change); Kysely runs one query at a time on
+ * the one connection, so a cached statement is never busy when it is asked for again.
+ */
+function cachePreparedStatements(sqlite: SQLite.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SQLite.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      if (cache.size >= 2000) cache.clear(); // generated SQL (IN lists of varying length) stays bounded
+      statement = prepare(source);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
 }
 
 function openPostgres(url: string, options: OpenOptions): Db {
