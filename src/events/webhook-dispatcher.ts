@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { eventsAfter, idBoundary, type TernEvent } from './events.js';
 import type { EventWebhookRow } from './event-webhook.service.js';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
+import { PollLoop } from '../poll-loop.js';
 
 export interface WebhookDispatcherOptions {
   /** Events per delivery (one POST). */
@@ -85,10 +86,8 @@ export class WebhookDispatcher {
   private readonly options: WebhookDispatcherOptions;
   private readonly settleMs: number;
   private readonly http: Dispatcher;
-  private running = false;
+  private readonly loop: PollLoop;
   private closed = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
 
   constructor(
     private readonly deps: WebhookDispatcherDeps,
@@ -96,6 +95,11 @@ export class WebhookDispatcher {
   ) {
     this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
     this.settleMs = this.options.settleMs ?? (deps.db.capabilities.multiProcess ? 1000 : 0);
+    this.loop = new PollLoop(
+      async () => ((await this.deliverDue()) === 0 ? this.options.pollMs : 0),
+      (error) => this.deps.logger.error({ err: error }, 'event webhooks: claiming failed'),
+      this.options.pollMs,
+    );
     this.http = createGuardedDispatcher({
       allowLoopback: this.options.allowLoopback,
       connectTimeoutMs: 5_000,
@@ -103,42 +107,16 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming; waits for the deliveries in flight to finish and be recorded. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     if (!this.closed) {
       this.closed = true;
       await this.http.close();
     }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      let worked = 0;
-      try {
-        worked = await this.deliverDue();
-      } catch (error) {
-        this.deps.logger.error({ err: error }, 'event webhooks: claiming failed');
-      }
-      if (worked === 0 && this.running) await this.pause(this.options.pollMs);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   /**

@@ -23,6 +23,7 @@ import type { MessageOrigin } from './message.js';
 import type { MessageRow } from './message.repository.js';
 import { claimMessages, dueCredentials, settleMessages, type Settlement } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
+import { PollLoop } from '../poll-loop.js';
 
 export interface WorkerOptions {
   /** Messages per provider request. */
@@ -83,16 +84,20 @@ export class SendWorker {
   private readonly busyCredentials = new Set<string>();
   private readonly clients = new Map<string, { version: number; client: InfobipApi }>();
   private readonly dispatcher: Dispatcher;
-  private running = false;
+  private readonly loop: PollLoop;
   private nextHousekeeping = 0;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
 
   constructor(
     private readonly deps: WorkerDeps,
     options: Partial<WorkerOptions> = {},
   ) {
     this.options = { ...DEFAULT_WORKER_OPTIONS, ...options };
+    this.loop = new PollLoop(
+      () => this.step(),
+      // The database may be down for a while: keep the process, try again after a pause.
+      (error) => this.deps.logger.error({ err: error }, 'send worker: claiming failed'),
+      this.options.pollMs,
+    );
     this.dispatcher = createGuardedDispatcher({
       allowLoopback: this.options.allowLoopbackProvider,
       connectTimeoutMs: 5_000,
@@ -100,44 +105,23 @@ export class SendWorker {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming, waits for the provider calls in flight to finish and be recorded. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    this.stopping = this.loop.isRunning;
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
     await this.dispatcher.close();
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let started = 0;
-      try {
-        await this.housekeep();
-        started = await this.dispatchDue();
-      } catch (error) {
-        // The database may be down for a while: keep the process, try again after a pause.
-        this.deps.logger.error({ err: error }, 'send worker: claiming failed');
-      }
-      if (started === 0 || this.inFlight.size >= this.options.maxInFlight) {
-        await this.pause(started === 0 ? this.options.pollMs : 5);
-      }
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  /** One step of the loop: upkeep, then claim what is due; returns how long to sleep. */
+  private async step(): Promise<number> {
+    await this.housekeep();
+    const started = await this.dispatchDue();
+    if (started === 0) return this.options.pollMs;
+    return this.inFlight.size >= this.options.maxInFlight ? 5 : 0;
   }
 
   private async housekeep(): Promise<void> {
@@ -147,12 +131,15 @@ export class SendWorker {
     await this.deps.housekeeping();
   }
 
+  /** True once `stop()` was called on a started worker (a hand-driven one never stops). */
+  private stopping = false;
+
   /** Claims and starts batches while slots and rate allow; returns how many batches started. */
   async dispatchDue(): Promise<number> {
     const now = this.deps.clock.now().toISOString();
     let started = 0;
     for (const { sandbox, credentialId } of await dueCredentials(this.deps.db.kysely, now, 100)) {
-      if (!this.running && this.loop !== undefined) break;
+      if (this.stopping) break;
       if (this.inFlight.size >= this.options.maxInFlight) break;
       if (this.busyCredentials.has(credentialId)) continue;
       const stored = await findCredential(this.deps.db.kysely, sandbox, credentialId);
@@ -182,7 +169,7 @@ export class SendWorker {
         .finally(() => {
           this.busyCredentials.delete(credentialId);
           this.inFlight.delete(work);
-          this.wake?.(); // a slot is free: look for more work at once
+          this.loop.wake(); // a slot is free: look for more work at once
         });
       this.inFlight.add(work);
     }
