@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Credential } from '../credentials/credential.js';
-import { findCredential, markProviderAuthFailed } from '../credentials/credential.repository.js';
+import {
+  findCredential,
+  markProviderAuthFailed,
+  type StoredCredential,
+} from '../credentials/credential.repository.js';
 import type { CredentialService } from '../credentials/credential.service.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -82,7 +86,10 @@ export class SendWorker {
   private readonly limiter = new RateLimiter();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyCredentials = new Set<string>();
-  private readonly clients = new Map<string, { version: number; client: InfobipApi }>();
+  private readonly clients = new Map<
+    string,
+    { version: number; client: InfobipApi; notifyUrl: string }
+  >();
   private readonly dispatcher: Dispatcher;
   private readonly loop: PollLoop;
   private nextHousekeeping = 0;
@@ -158,7 +165,7 @@ export class SendWorker {
       if (rows.length === 0) continue;
       started += 1;
       this.busyCredentials.add(credentialId);
-      const work = this.processBatch(sandbox, stored?.credential, rows)
+      const work = this.processBatch(sandbox, stored, rows)
         .catch((error: unknown) => {
           // The lease runs out and the messages are claimed again (as uncertain): nothing is lost.
           this.deps.logger.error(
@@ -183,12 +190,12 @@ export class SendWorker {
 
   private async processBatch(
     sandbox: string,
-    credential: Credential | undefined,
+    stored: StoredCredential | undefined,
     rows: MessageRow[],
   ): Promise<void> {
     const settled: Settled[] = [];
     const now = this.deps.clock.now();
-    if (!credential) {
+    if (!stored) {
       for (const row of rows)
         settled.push(final(row.id, 'failed', 'the API credential was deleted'));
       await this.settle(sandbox, settled);
@@ -227,7 +234,8 @@ export class SendWorker {
       }
     }
 
-    const client = await this.clientFor(sandbox, credential);
+    const credential = stored.credential;
+    const { client, notifyUrl } = this.providerFor(stored);
     // A message that may already be at the provider is looked up before it is sent again.
     const uncertain = sendable.filter((r) => r.uncertain === 1 && r.channel === 'sms');
     if (uncertain.length > 0) {
@@ -260,7 +268,7 @@ export class SendWorker {
     }
 
     if (sendable.length > 0)
-      settled.push(...(await this.send(sandbox, credential, client, sendable)));
+      settled.push(...(await this.send(sandbox, credential, client, notifyUrl, sendable)));
     await this.settle(sandbox, settled);
   }
 
@@ -268,12 +276,9 @@ export class SendWorker {
     sandbox: string,
     credential: Credential,
     client: InfobipApi,
+    notifyUrl: string,
     rows: MessageRow[],
   ): Promise<Settled[]> {
-    const secrets = this.deps.credentials.webhookSecrets(
-      await this.deps.credentials.get(sandbox, credential.id),
-    );
-    const notifyUrl = `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`;
     const now = this.deps.clock.now().getTime();
     const common = (row: MessageRow) => ({
       messageId: row.id,
@@ -425,16 +430,25 @@ export class SendWorker {
       .execute((trx) => settleMessages(trx, this.deps.clock, this.owner, sandbox, settled));
   }
 
-  private async clientFor(sandbox: string, credential: Credential): Promise<InfobipApi> {
+  /**
+   * The provider client and report URL of a credential, made once per credential version: the
+   * key and the webhook secret are decrypted once, not for every batch.
+   */
+  private providerFor(stored: StoredCredential): { client: InfobipApi; notifyUrl: string } {
+    const { credential } = stored;
     const cached = this.clients.get(credential.id);
-    if (cached && cached.version === credential.version) return cached.client;
-    const stored = await this.deps.credentials.get(sandbox, credential.id);
+    if (cached && cached.version === credential.version) return cached;
     const apiKey = this.deps.credentials.apiKey(stored);
-    const client = this.deps.clientFor
-      ? this.deps.clientFor(credential.baseUrl, apiKey, this.dispatcher)
-      : createInfobipClient({ baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher });
-    this.clients.set(credential.id, { version: credential.version, client });
-    return client;
+    const secrets = this.deps.credentials.webhookSecrets(stored);
+    const entry = {
+      version: credential.version,
+      client: this.deps.clientFor
+        ? this.deps.clientFor(credential.baseUrl, apiKey, this.dispatcher)
+        : createInfobipClient({ baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher }),
+      notifyUrl: `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`,
+    };
+    this.clients.set(credential.id, entry);
+    return entry;
   }
 }
 
