@@ -385,3 +385,61 @@ export function LockIcon() {
     </Svg>
   );
 }
+
+/** The edit (pencil) and delete (bin) buttons at the end of a list row. */
+export function RowEditDelete({
+  name,
+  onEdit,
+  onDelete,
+}: {
+  name: string;
+  onEdit: () => void;
+  onDelete: () => void;
+}) {
+  return (
+    <>
+      <button
+        type="button"
+        className="icon-btn"
+        aria-label={`Edit ${name}`}
+        title="Edit"
+        onClick={onEdit}
+      >
+        <EditIcon />
+      </button>
+      <button
+        type="button"
+        className="icon-btn icon-danger"
+        aria-label={`Delete ${name}`}
+        title="Delete"
+        onClick={onDelete}
+      >
+        <BinIcon />
+      </button>
+    </>
+  );
+}
+
+/**
+ * A dialog's one action: `busy` while it runs, its error text when it fails (the dialog stays
+ * open to show it); on success the caller's `then` closes or moves on.
+ */
+export function useAction(action: () => Promise<void>): {
+  busy: boolean;
+  error: string | undefined;
+  run: () => Promise<void>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}

@@ -4,16 +4,16 @@ import { ApiError, type ChannelConfiguration, type CredentialSummary, type Page 
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import {
-  BinIcon,
   describedBy,
   Dialog,
-  EditIcon,
-  Empty,
-  ErrorBanner,
-  errorText,
   Field,
   formatDate,
   Loading,
+  Empty,
+  RowEditDelete,
+  ErrorBanner,
+  errorText,
+  useAction,
   useLoad,
 } from '../ui';
 import { SendTestDialog } from './Messages';
@@ -119,24 +119,11 @@ export function ChannelsPage() {
                     <button type="button" className="btn btn-small" onClick={() => setSending(c)}>
                       Send test
                     </button>
-                    <button
-                      type="button"
-                      className="icon-btn"
-                      aria-label={`Edit ${c.name}`}
-                      title="Edit"
-                      onClick={() => navigate(`/channels/${c.id}`)}
-                    >
-                      <EditIcon />
-                    </button>
-                    <button
-                      type="button"
-                      className="icon-btn icon-danger"
-                      aria-label={`Delete ${c.name}`}
-                      title="Delete"
-                      onClick={() => setDeleting(c)}
-                    >
-                      <BinIcon />
-                    </button>
+                    <RowEditDelete
+                      name={c.name}
+                      onEdit={() => navigate(`/channels/${c.id}`)}
+                      onDelete={() => setDeleting(c)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -175,18 +162,14 @@ function DeleteChannelDialog({
   onDeleted: () => void;
 }) {
   const { api } = useSession();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const remove = async () => {
-    setBusy(true);
-    try {
-      await api.delete(`/v1/channel-configurations/${channel.id}`);
-      onDeleted();
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const {
+    busy,
+    error,
+    run: remove,
+  } = useAction(async () => {
+    await api.delete(`/v1/channel-configurations/${channel.id}`);
+    onDeleted();
+  });
   return (
     <Dialog
       title="Delete channel configuration?"

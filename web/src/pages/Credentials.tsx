@@ -4,14 +4,13 @@ import { ApiError, type CredentialSummary, type Page } from '../api';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import {
-  BinIcon,
   Dialog,
-  EditIcon,
-  Empty,
-  ErrorBanner,
-  errorText,
   formatDate,
   Loading,
+  Empty,
+  RowEditDelete,
+  ErrorBanner,
+  errorText,
   useLoad,
 } from '../ui';
 
@@ -98,24 +97,11 @@ export function CredentialsPage() {
                   <td>{c.validityPeriodHours} h</td>
                   <td>{formatDate(c.updatedAt)}</td>
                   <td className="row-actions">
-                    <button
-                      type="button"
-                      className="icon-btn"
-                      aria-label={`Edit ${c.name}`}
-                      title="Edit"
-                      onClick={() => navigate(`/credentials/${c.id}`)}
-                    >
-                      <EditIcon />
-                    </button>
-                    <button
-                      type="button"
-                      className="icon-btn icon-danger"
-                      aria-label={`Delete ${c.name}`}
-                      title="Delete"
-                      onClick={() => setDeleting(c)}
-                    >
-                      <BinIcon />
-                    </button>
+                    <RowEditDelete
+                      name={c.name}
+                      onEdit={() => navigate(`/credentials/${c.id}`)}
+                      onDelete={() => setDeleting(c)}
+                    />
                   </td>
                 </tr>
               ))}

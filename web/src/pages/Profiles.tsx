@@ -14,10 +14,10 @@ import {
   Dialog,
   Empty,
   ErrorBanner,
-  errorText,
   Field,
   formatDate,
   Loading,
+  useAction,
   useLoad,
 } from '../ui';
 
@@ -299,21 +299,17 @@ function SetConsentDialog({
 }) {
   const { api } = useSession();
   const [note, setNote] = useState('');
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const save = async () => {
-    setBusy(true);
-    try {
-      await api.put(`/v1/profiles/${encodeURIComponent(phone)}/consent`, {
-        consent,
-        note: note.trim() === '' ? null : note.trim(),
-      });
-      onDone();
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const {
+    busy,
+    error,
+    run: save,
+  } = useAction(async () => {
+    await api.put(`/v1/profiles/${encodeURIComponent(phone)}/consent`, {
+      consent,
+      note: note.trim() === '' ? null : note.trim(),
+    });
+    onDone();
+  });
   return (
     <Dialog
       title={consent === 'subscribed' ? `Subscribe ${phone}?` : `Unsubscribe ${phone}?`}
@@ -374,20 +370,16 @@ function DoubleOptInDialog({
   const withNumber = credentials.data?.items.filter((c) => c.inboundNumber) ?? [];
   const [credentialId, setCredentialId] = useState('');
   const chosen = credentialId || withNumber[0]?.id || '';
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const start = async () => {
-    setBusy(true);
-    try {
-      await api.post(`/v1/profiles/${encodeURIComponent(phone)}/double-opt-in`, {
-        credentialId: chosen,
-      });
-      onDone();
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const {
+    busy,
+    error,
+    run: start,
+  } = useAction(async () => {
+    await api.post(`/v1/profiles/${encodeURIComponent(phone)}/double-opt-in`, {
+      credentialId: chosen,
+    });
+    onDone();
+  });
   return (
     <Dialog
       title="Start a double opt-in"
