@@ -1,18 +1,24 @@
 /** `POST /mms/2/messages` — MMS with media referenced by URL or uploaded id (never inline). */
 import type { FastifyInstance } from 'fastify';
-import type { Engine, MessageDraft } from '../engine.js';
+import type { Engine } from '../engine.js';
 import { Checker, isInvalidJson, isObject, type Json } from '../validation.js';
-import { answerAccepted, badRequest, forcedRejection, v3Validity } from './send-common.js';
+import {
+  acceptAll,
+  answerAccepted,
+  badRequest,
+  v3Validity,
+  type ParsedMessage,
+} from './send-common.js';
 import { parsePlatform, parseRequestOptions, parseWebhooks } from './v3-common.js';
 
 const SEGMENT_TYPES = ['TEXT', 'LINK', 'SMIL', 'UPLOADED_REFERENCE'] as const;
 
-interface Parsed {
-  draft: MessageDraft;
-  destinations: { to: string; messageId: string | undefined }[];
-}
-
-function checkDestination(c: Checker, dest: Json, at: string, out: Parsed['destinations']): void {
+function checkDestination(
+  c: Checker,
+  dest: Json,
+  at: string,
+  out: ParsedMessage['destinations'],
+): void {
   const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
   const messageId = c.string(dest, 'messageId', at, { max: 200 });
   if (to !== undefined) out.push({ to, messageId });
@@ -66,7 +72,7 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
     const now = engine.now();
     const requestOptions = parseRequestOptions(c, body, now);
     const messages = c.array(body, 'messages', '', true) ?? [];
-    const parsed: Parsed[] = [];
+    const parsed: ParsedMessage[] = [];
     messages.forEach((raw, i) => {
       const path = `messages[${i}]`;
       if (!isObject(raw)) {
@@ -94,7 +100,7 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
         }
       }
       const webhooks = parseWebhooks(c, engine, raw, path);
-      const destinations: Parsed['destinations'] = [];
+      const destinations: ParsedMessage['destinations'] = [];
       const list = c.array(raw, 'destinations', path, true) ?? [];
       list.forEach((dest, j) => {
         const at = `${path}.destinations[${j}]`;
@@ -139,15 +145,11 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
     if (!c.ok) return badRequest(reply, 'v3', c.violations);
 
     const bulkId = requestOptions.bulkId ?? engine.ids.next();
-    const forced = forcedRejection(engine, request);
-    const out: object[] = [];
-    for (const { draft, destinations } of parsed) {
-      draft.bulkId = bulkId;
-      for (const d of destinations) {
-        const m = engine.accept(draft, d.to, d.messageId, forced);
-        out.push({ messageId: m.messageId, status: m.status, destination: m.to });
-      }
-    }
+    const out = acceptAll(engine, request, parsed, bulkId, (m) => ({
+      messageId: m.messageId,
+      status: m.status,
+      destination: m.to,
+    }));
     return answerAccepted(engine, request, reply, 'v3', { bulkId, messages: out });
   });
 }

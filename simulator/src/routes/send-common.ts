@@ -1,6 +1,7 @@
 /** Pieces shared by the three send routes: validity, answers, after-accept faults. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Engine } from '../engine.js';
+import type { Engine, MessageDraft } from '../engine.js';
+import type { SimMessage } from '../store.js';
 import { errorBody, validationErrorBody, type ErrorShape, type Violation } from '../errors.js';
 import type { StatusName } from '../statuses.js';
 import { MINUTE_MS } from '../time.js';
@@ -39,12 +40,53 @@ export function checkSpeedLimit(c: Checker, obj: Json, path: string): void {
   c.oneOf(limit, 'timeUnit', at, ['MINUTE', 'HOUR', 'DAY'] as const);
 }
 
+/** Transliteration names of the v2 API; v3 adds `NONE` and `ALL`. */
+export const TRANSLITERATIONS_V2 = [
+  'TURKISH',
+  'GREEK',
+  'CYRILLIC',
+  'SERBIAN_CYRILLIC',
+  'BULGARIAN_CYRILLIC',
+  'CENTRAL_EUROPEAN',
+  'BALTIC',
+  'PORTUGUESE',
+  'COLOMBIAN',
+  'NON_UNICODE',
+] as const;
+export const TRANSLITERATIONS_V3 = [...TRANSLITERATIONS_V2, 'NONE', 'ALL'] as const;
+
+/** One message of a send request, checked: what to accept, for which destinations. */
+export interface ParsedMessage {
+  draft: MessageDraft;
+  destinations: { to: string; messageId: string | undefined }[];
+}
+
+/**
+ * Accepts every destination of every message under one bulk id (honouring a `reject` fault);
+ * `entry` shapes each message's line of the answer, which differs per API version.
+ */
+export function acceptAll(
+  engine: Engine,
+  request: FastifyRequest,
+  parsed: ParsedMessage[],
+  bulkId: string | undefined,
+  entry: (message: SimMessage) => object,
+): object[] {
+  const forced = forcedRejection(engine, request);
+  const out: object[] = [];
+  for (const { draft, destinations } of parsed) {
+    draft.bulkId = bulkId;
+    for (const d of destinations) out.push(entry(engine.accept(draft, d.to, d.messageId, forced)));
+  }
+  return out;
+}
+
 export function badRequest(reply: FastifyReply, shape: ErrorShape, violations: Violation[]) {
   return reply.code(400).send(validationErrorBody(shape, violations));
 }
 
 /** Rejection status forced by a `reject` fault for this request, if any. */
-export function forcedRejection(engine: Engine, request: FastifyRequest): StatusName | undefined {
+function forcedRejection(engine: Engine, request: FastifyRequest): StatusName | undefined {
   if (!engine.faults.active) return undefined;
   const fault = engine.faults.take('reject', request.method, pathOf(request.url));
   if (!fault) return undefined;

@@ -1,34 +1,18 @@
 /** `POST /sms/2/text/advanced` — the legacy (superseded, still widely used) text send. */
 import type { FastifyInstance } from 'fastify';
-import type { Engine, MessageDraft } from '../engine.js';
+import type { Engine } from '../engine.js';
 import { countSegments } from '../segments.js';
 import { Checker, isInvalidJson, isObject } from '../validation.js';
 import {
+  acceptAll,
   answerAccepted,
   badRequest,
   checkSpeedLimit,
   clipBulkId,
-  forcedRejection,
+  TRANSLITERATIONS_V2,
   v2Validity,
+  type ParsedMessage,
 } from './send-common.js';
-
-const TRANSLITERATIONS = [
-  'TURKISH',
-  'GREEK',
-  'CYRILLIC',
-  'SERBIAN_CYRILLIC',
-  'BULGARIAN_CYRILLIC',
-  'CENTRAL_EUROPEAN',
-  'BALTIC',
-  'PORTUGUESE',
-  'COLOMBIAN',
-  'NON_UNICODE',
-] as const;
-
-interface Parsed {
-  draft: MessageDraft;
-  destinations: { to: string; messageId: string | undefined }[];
-}
 
 // Guess: the deprecation dates are not documented; RFC 1123 dates as the Java SDK expects.
 const DEPRECATION = 'Tue, 01 Oct 2024 00:00:00 GMT';
@@ -50,7 +34,7 @@ export function registerSmsV2(app: FastifyInstance, engine: Engine): void {
     c.object(body, 'urlOptions', '');
     c.object(body, 'tracking', '');
     const messages = c.array(body, 'messages', '', true) ?? [];
-    const parsed: Parsed[] = [];
+    const parsed: ParsedMessage[] = [];
     let total = 0;
     messages.forEach((raw, i) => {
       const path = `messages[${i}]`;
@@ -62,7 +46,7 @@ export function registerSmsV2(app: FastifyInstance, engine: Engine): void {
       // Guess: a blank text is refused (the schema does not mark it required).
       const text = c.string(raw, 'text', path, { required: true, notBlank: true }) ?? '';
       c.boolean(raw, 'flash', path);
-      c.oneOf(raw, 'transliteration', path, TRANSLITERATIONS);
+      c.oneOf(raw, 'transliteration', path, TRANSLITERATIONS_V2);
       const language = c.object(raw, 'language', path);
       if (language) c.string(language, 'languageCode', `${path}.language`);
       const validity = c.integer(raw, 'validityPeriod', path, { min: 1 });
@@ -75,7 +59,7 @@ export function registerSmsV2(app: FastifyInstance, engine: Engine): void {
       c.regional(raw, 'regional', path);
       const entityId = c.string(raw, 'entityId', path, { max: 255 });
       const applicationId = c.string(raw, 'applicationId', path, { max: 255 });
-      const destinations: Parsed['destinations'] = [];
+      const destinations: ParsedMessage['destinations'] = [];
       const list = c.array(raw, 'destinations', path, true) ?? [];
       for (let j = 0; j < list.length; j++) {
         const dest = list[j];
@@ -118,19 +102,11 @@ export function registerSmsV2(app: FastifyInstance, engine: Engine): void {
     const responseBulkId =
       bulkId ??
       (total > 1 || !engine.options.omitBulkIdForSingleDestination ? engine.ids.next() : undefined);
-    const forced = forcedRejection(engine, request);
-    const out: object[] = [];
-    for (const { draft, destinations } of parsed) {
-      draft.bulkId = responseBulkId;
-      for (const d of destinations) {
-        const m = engine.accept(draft, d.to, d.messageId, forced);
-        out.push(
-          includeCount
-            ? { to: m.to, status: m.status, messageId: m.messageId, smsCount: m.parts }
-            : { to: m.to, status: m.status, messageId: m.messageId },
-        );
-      }
-    }
+    const out = acceptAll(engine, request, parsed, responseBulkId, (m) =>
+      includeCount
+        ? { to: m.to, status: m.status, messageId: m.messageId, smsCount: m.parts }
+        : { to: m.to, status: m.status, messageId: m.messageId },
+    );
     if (engine.options.deprecationHeaders) {
       reply.header('Deprecation', DEPRECATION).header('Sunset', SUNSET);
     }

@@ -1,30 +1,17 @@
 /** `POST /sms/3/messages` — the current SMS send (text or binary). */
 import type { FastifyInstance } from 'fastify';
-import type { Engine, MessageDraft } from '../engine.js';
+import type { Engine } from '../engine.js';
 import { countSegments } from '../segments.js';
 import { Checker, isInvalidJson, isObject } from '../validation.js';
-import { answerAccepted, badRequest, forcedRejection, v3Validity } from './send-common.js';
+import {
+  acceptAll,
+  answerAccepted,
+  badRequest,
+  TRANSLITERATIONS_V3,
+  v3Validity,
+  type ParsedMessage,
+} from './send-common.js';
 import { parsePlatform, parseRequestOptions, parseWebhooks } from './v3-common.js';
-
-const TRANSLITERATIONS = [
-  'TURKISH',
-  'GREEK',
-  'CYRILLIC',
-  'SERBIAN_CYRILLIC',
-  'BULGARIAN_CYRILLIC',
-  'CENTRAL_EUROPEAN',
-  'BALTIC',
-  'PORTUGUESE',
-  'COLOMBIAN',
-  'NON_UNICODE',
-  'NONE',
-  'ALL',
-] as const;
-
-interface Parsed {
-  draft: MessageDraft;
-  destinations: { to: string; messageId: string | undefined }[];
-}
 
 export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
   app.post('/sms/3/messages', { config: { shape: 'v3' } }, (request, reply) => {
@@ -37,7 +24,7 @@ export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
     const now = engine.now();
     const requestOptions = parseRequestOptions(c, body, now);
     const messages = c.array(body, 'messages', '', true) ?? [];
-    const parsed: Parsed[] = [];
+    const parsed: ParsedMessage[] = [];
     messages.forEach((raw, i) => {
       const path = `messages[${i}]`;
       if (!isObject(raw)) {
@@ -59,7 +46,7 @@ export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
           parts = Math.max(1, Math.ceil(hex.length / 2 / 140));
         } else {
           text = c.string(content, 'text', at, { required: true, notBlank: true }) ?? '';
-          c.oneOf(content, 'transliteration', at, TRANSLITERATIONS);
+          c.oneOf(content, 'transliteration', at, TRANSLITERATIONS_V3);
           const language = c.object(content, 'language', at);
           if (language) {
             c.string(language, 'languageCode', `${at}.language`);
@@ -81,7 +68,7 @@ export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
         c.boolean(options, 'flash', optionsPath);
       }
       const webhooks = parseWebhooks(c, engine, raw, path);
-      const destinations: Parsed['destinations'] = [];
+      const destinations: ParsedMessage['destinations'] = [];
       const list = c.array(raw, 'destinations', path, true) ?? [];
       for (let j = 0; j < list.length; j++) {
         const dest = list[j];
@@ -123,24 +110,16 @@ export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
 
     // Guess: v3 always answers a bulkId (generated when the caller gave none).
     const bulkId = requestOptions.bulkId ?? engine.ids.next();
-    const forced = forcedRejection(engine, request);
-    const out: object[] = [];
-    for (const { draft, destinations } of parsed) {
-      draft.bulkId = bulkId;
-      for (const d of destinations) {
-        const m = engine.accept(draft, d.to, d.messageId, forced);
-        out.push(
-          requestOptions.includeCount
-            ? {
-                messageId: m.messageId,
-                status: m.status,
-                destination: m.to,
-                details: { messageCount: m.parts },
-              }
-            : { messageId: m.messageId, status: m.status, destination: m.to },
-        );
-      }
-    }
+    const out = acceptAll(engine, request, parsed, bulkId, (m) =>
+      requestOptions.includeCount
+        ? {
+            messageId: m.messageId,
+            status: m.status,
+            destination: m.to,
+            details: { messageCount: m.parts },
+          }
+        : { messageId: m.messageId, status: m.status, destination: m.to },
+    );
     return answerAccepted(engine, request, reply, 'v3', { bulkId, messages: out });
   });
 }
