@@ -5,6 +5,19 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
  * Accepts the international format with or without `+` (Infobip writes numbers without it).
  */
 export function normalizeE164(value: string): string | undefined {
+  // Parsing with full metadata costs ~15 µs; every inbound text parses its inbound number and
+  // its sender, and those repeat. Pure function, bounded memo.
+  if (memo.has(value)) return memo.get(value);
+  const normalized = parse(value);
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(value, normalized);
+  return normalized;
+}
+
+const MEMO_SIZE = 10_000;
+const memo = new Map<string, string | undefined>();
+
+function parse(value: string): string | undefined {
   const trimmed = value.trim();
   if (!/^\+?[\d\s().-]+$/.test(trimmed)) return undefined;
   const phone = parsePhoneNumberFromString(trimmed.startsWith('+') ? trimmed : `+${trimmed}`);

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl } from '../config.js';
 import { capabilities, type DialectCapabilities } from './dialect.js';
+import { LiteralLimitPlugin } from './prepared.js';
 import type { Database } from './schema.js';
 
 /** An open database: the Kysely handle plus what its dialect can do. */
@@ -40,8 +41,14 @@ function openSqlite(path: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Savepoints (one per group-committed item) keep their undo pages in a temp sub-journal: in
+  // memory it costs ~6 µs less per insert than a temp file.
+  sqlite.pragma('temp_store = MEMORY');
   cachePreparedStatements(sqlite);
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: sqlite }),
+    plugins: [new LiteralLimitPlugin()],
+  });
   return {
     kysely,
     capabilities: capabilities.sqlite,
@@ -79,7 +86,10 @@ function openPostgres(url: string, options: OpenOptions): Db {
   });
   // An idle client that loses its server must not crash the process: the pool replaces it.
   pool.on('error', () => {});
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new LiteralLimitPlugin()],
+  });
   const parsed = new URL(url);
   parsed.password = '';
   return {

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
+import { insertRows } from '../db/prepared.js';
 import { newId } from '../ids.js';
 
 /**
@@ -50,12 +51,8 @@ export async function recordEvents(
     at,
   }));
   // 5 columns a row: 1,000 rows stay far below SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 1000) {
-    await db
-      .insertInto('events')
-      .values(rows.slice(i, i + 1000))
-      .execute();
-  }
+  for (let i = 0; i < rows.length; i += 1000)
+    await insertRows(db, 'events', rows.slice(i, i + 1000));
   return rows.map((r) => r.id);
 }
 

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../db/executor.js';
 import { decodeCursor, toPage, type Page } from '../db/pagination.js';
+import { prepare } from '../db/prepared.js';
 import type { InboundMessagesTable } from '../db/schema.js';
 import type { InboundCategory } from './classify.js';
 import type { InboundAction, InboundMessage } from './inbound.js';
@@ -29,14 +30,30 @@ export function inboundFromRow(row: Row, replyMessageId: string | null = null): 
  * the first insert's transaction, then does nothing.
  */
 export async function insertInbound(db: Executor, row: Row): Promise<boolean> {
-  const inserted = await db
-    .insertInto('inbound_messages')
-    .values(row)
-    .onConflict((oc) => oc.column('provider_message_id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  const inserted = await insertInboundQuery(db, row);
+  return inserted.length > 0;
 }
+
+// The webhook's hot path: compiled once (see db/prepared.ts).
+const insertInboundQuery = prepare<Row>((db, param) =>
+  db
+    .insertInto('inbound_messages')
+    .values({
+      id: param('id'),
+      provider_message_id: param('provider_message_id'),
+      sandbox: param('sandbox'),
+      credential_id: param('credential_id'),
+      from_number: param('from_number'),
+      to_number: param('to_number'),
+      text: param('text'),
+      category: param('category'),
+      action: param('action'),
+      received_at: param('received_at'),
+      raw: param('raw'),
+    })
+    .onConflict((oc) => oc.column('provider_message_id').doNothing())
+    .returning('id'),
+);
 
 export async function setInboundOutcome(
   db: Executor,
@@ -44,8 +61,19 @@ export async function setInboundOutcome(
   category: InboundCategory | null,
   action: InboundAction,
 ): Promise<void> {
-  await db.updateTable('inbound_messages').set({ category, action }).where('id', '=', id).execute();
+  await setInboundOutcomeQuery(db, { id, category, action });
 }
+
+const setInboundOutcomeQuery = prepare<{
+  id: string;
+  category: InboundCategory | null;
+  action: InboundAction;
+}>((db, param) =>
+  db
+    .updateTable('inbound_messages')
+    .set({ category: param('category'), action: param('action') })
+    .where('id', '=', param('id')),
+);
 
 export interface InboundQuery {
   from?: string;

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import type { Executor } from '../db/executor.js';
 import type { GroupCommitter } from '../db/group-commit.js';
 import type { Page } from '../db/pagination.js';
+import { prepare } from '../db/prepared.js';
 import { AppError } from '../errors.js';
 import { recordEvent } from '../events/events.js';
 import { newId } from '../ids.js';
@@ -138,11 +139,7 @@ export class InboundService {
    * ~1 ms per text); any update or key rotation changes the key and is seen at once.
    */
   private async credential(credentialId: string): Promise<CachedCredential | undefined> {
-    const row = await this.deps.db.kysely
-      .selectFrom('credentials')
-      .select(['sandbox', 'version', 'webhook_secret_encrypted', 'api_key_encrypted'])
-      .where('id', '=', credentialId)
-      .executeTakeFirst();
+    const [row] = await credentialVersion(this.deps.db.kysely, { id: credentialId });
     if (!row) return undefined;
     const key = `${row.sandbox}|${row.version}|${row.webhook_secret_encrypted}|${row.api_key_encrypted}`;
     const cached = this.credentialCache.get(credentialId);
@@ -419,16 +416,8 @@ export class InboundService {
     const since = new Date(
       this.deps.clock.now().getTime() - this.optOutReplyWindowMs,
     ).toISOString();
-    const row = await db
-      .selectFrom('messages')
-      .select('id')
-      .where('sandbox', '=', sandbox)
-      .where('to_number', '=', phone)
-      .where('origin', '=', 'opt_out_reply')
-      .where('created_at', '>=', since)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+    const rows = await recentOptOutReplies(db, { sandbox, phone, since });
+    return rows.length > 0;
   }
 
   /**
@@ -581,6 +570,29 @@ export class InboundService {
     return expireDoubleOptIns(this.deps.db.kysely, this.deps.clock, limit ? { limit } : {});
   }
 }
+
+// Queries run for every text, compiled once (see db/prepared.ts).
+const credentialVersion = prepare<
+  { id: string },
+  { sandbox: string; version: number; webhook_secret_encrypted: string; api_key_encrypted: string }
+>((db, param) =>
+  db
+    .selectFrom('credentials')
+    .select(['sandbox', 'version', 'webhook_secret_encrypted', 'api_key_encrypted'])
+    .where('id', '=', param('id')),
+);
+
+const recentOptOutReplies = prepare<{ sandbox: string; phone: string; since: string }>(
+  (db, param) =>
+    db
+      .selectFrom('messages')
+      .select('id')
+      .where('sandbox', '=', param('sandbox'))
+      .where('to_number', '=', param('phone'))
+      .where('origin', '=', 'opt_out_reply')
+      .where('created_at', '>=', param('since'))
+      .limit(1),
+);
 
 /** A phone number from a URL or body, in E.164, or a 400 naming it. */
 export function requirePhone(raw: string, path = '/params/phone'): string {

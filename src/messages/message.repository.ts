@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
 import { decodeCursor, toPage, type Page } from '../db/pagination.js';
+import { insertRows } from '../db/prepared.js';
 import type { MessagesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { Message, MessageEvent, MessageOrigin, MessageStatus, NewMessage } from './message.js';
@@ -93,12 +94,8 @@ export async function enqueueMessages(
     done_at: m.status === 'suppressed' ? now : null,
   }));
   // SQLite allows at most 32,766 bound parameters per statement; 33 columns → 500 rows a chunk.
-  for (let i = 0; i < rows.length; i += 500) {
-    await db
-      .insertInto('messages')
-      .values(rows.slice(i, i + 500))
-      .execute();
-  }
+  for (let i = 0; i < rows.length; i += 500)
+    await insertRows(db, 'messages', rows.slice(i, i + 500));
   await appendMessageEvents(
     db,
     clock,
@@ -138,10 +135,7 @@ export async function appendMessageEvents(
     report: json(c.report),
   }));
   for (let i = 0; i < rows.length; i += 2000) {
-    await db
-      .insertInto('message_events')
-      .values(rows.slice(i, i + 2000))
-      .execute();
+    await insertRows(db, 'message_events', rows.slice(i, i + 2000));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
+import { prepare } from '../db/prepared.js';
 import { recordEvent } from '../events/events.js';
 import { setConsent, type ConsentChange, type ConsentState } from './consent.js';
 
@@ -25,12 +26,8 @@ export async function changeConsent(
   const result = await setConsent(db, clock, change);
   let endedDoubleOptIn = false;
   if (change.to !== 'pending') {
-    const deleted = await db
-      .deleteFrom('double_opt_in_requests')
-      .where('sandbox', '=', change.sandbox)
-      .where('phone', '=', change.phone)
-      .executeTakeFirst();
-    endedDoubleOptIn = Number(deleted.numDeletedRows) > 0;
+    const ended = await endDoubleOptIn(db, { sandbox: change.sandbox, phone: change.phone });
+    endedDoubleOptIn = ended.length > 0;
   }
   if (result.changed) {
     await recordEvent(db, clock, {
@@ -50,3 +47,12 @@ export async function changeConsent(
   }
   return { ...result, endedDoubleOptIn };
 }
+
+// On the inbound hot path (every opt-in and opt-out): compiled once (see db/prepared.ts).
+const endDoubleOptIn = prepare<{ sandbox: string; phone: string }>((db, param) =>
+  db
+    .deleteFrom('double_opt_in_requests')
+    .where('sandbox', '=', param('sandbox'))
+    .where('phone', '=', param('phone'))
+    .returning('phone'),
+);

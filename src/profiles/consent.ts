@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
+import { insertRows, prepare } from '../db/prepared.js';
 import { newId } from '../ids.js';
 
 /** A profile's SMS consent. `unknown`: never asked; `pending`: a double opt-in awaits confirmation. */
@@ -73,17 +74,31 @@ export async function consentWithoutProfile(
   sandbox: string,
   phone: string,
 ): Promise<ConsentState> {
-  const row = await db
-    .selectFrom('consent_events')
-    .select('to_state')
-    .where('sandbox', '=', sandbox)
-    .where('profile_id', 'is', null)
-    .where('phone_hash', '=', phoneHash(phone))
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const [row] = await latestErasedState(db, { sandbox, phoneHash: phoneHash(phone) });
   return (row?.to_state as ConsentState | undefined) ?? 'unknown';
 }
+
+// Queries of the inbound hot path, compiled once (see db/prepared.ts).
+const latestErasedState = prepare<{ sandbox: string; phoneHash: string }, { to_state: string }>(
+  (db, param) =>
+    db
+      .selectFrom('consent_events')
+      .select('to_state')
+      .where('sandbox', '=', param('sandbox'))
+      .where('profile_id', 'is', null)
+      .where('phone_hash', '=', param('phoneHash'))
+      .orderBy('id', 'desc')
+      .limit(1),
+);
+
+const profileConsent = prepare<{ sandbox: string; phone: string }, { id: string; consent: string }>(
+  (db, param) =>
+    db
+      .selectFrom('profiles')
+      .select(['id', 'consent'])
+      .where('sandbox', '=', param('sandbox'))
+      .where('phone', '=', param('phone')),
+);
 
 export interface ConsentChange {
   sandbox: string;
@@ -105,12 +120,7 @@ export async function setConsent(
   change: ConsentChange,
 ): Promise<{ profileId: string; from: ConsentState; to: ConsentState; changed: boolean }> {
   const now = clock.now().toISOString();
-  const existing = await db
-    .selectFrom('profiles')
-    .select(['id', 'consent'])
-    .where('sandbox', '=', change.sandbox)
-    .where('phone', '=', change.phone)
-    .executeTakeFirst();
+  const [existing] = await profileConsent(db, { sandbox: change.sandbox, phone: change.phone });
   // Without a profile, the number may still have ledger entries from before an erasure.
   const from =
     (existing?.consent as ConsentState | undefined) ??
@@ -118,9 +128,8 @@ export async function setConsent(
   let profileId = existing?.id;
   if (!profileId) {
     profileId = newId();
-    await db
-      .insertInto('profiles')
-      .values({
+    await insertRows(db, 'profiles', [
+      {
         sandbox: change.sandbox,
         id: profileId,
         phone: change.phone,
@@ -129,8 +138,8 @@ export async function setConsent(
         attributes: '{}',
         created_at: now,
         updated_at: now,
-      })
-      .execute();
+      },
+    ]);
   } else if (from !== change.to) {
     await db
       .updateTable('profiles')
@@ -141,9 +150,8 @@ export async function setConsent(
   }
   const changed = from !== change.to;
   if (changed) {
-    await db
-      .insertInto('consent_events')
-      .values({
+    await insertRows(db, 'consent_events', [
+      {
         sandbox: change.sandbox,
         id: newId(),
         profile_id: profileId,
@@ -155,8 +163,8 @@ export async function setConsent(
         actor: change.actor ?? null,
         note: change.note ?? null,
         at: now,
-      })
-      .execute();
+      },
+    ]);
   }
   return { profileId, from, to: change.to, changed };
 }

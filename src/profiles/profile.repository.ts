@@ -3,7 +3,8 @@ import type { Clock } from '../clock.js';
 import type { DialectName } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';
 import { decodeCursor, toPage, type Page } from '../db/pagination.js';
-import type { ConsentEventsTable, ProfilesTable } from '../db/schema.js';
+import { insertRows, prepare } from '../db/prepared.js';
+import type { ConsentEventsTable, DoubleOptInRequestsTable, ProfilesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
 import { consentWithoutProfile, type ConsentSource, type ConsentState } from './consent.js';
 import type { ConsentEntry, KeywordAttribute, PendingDoubleOptIn, Profile } from './profile.js';
@@ -42,14 +43,38 @@ export async function findProfileByPhone(
   sandbox: string,
   phone: string,
 ): Promise<Profile | undefined> {
-  const row = await db
-    .selectFrom('profiles')
-    .selectAll()
-    .where('sandbox', '=', sandbox)
-    .where('phone', '=', phone)
-    .executeTakeFirst();
+  const [row] = await profileByPhone(db, { sandbox, phone });
   return row ? profileFromRow(row) : undefined;
 }
+
+// Queries of the inbound hot path, compiled once (see db/prepared.ts).
+const profileByPhone = prepare<{ sandbox: string; phone: string }, ProfileRow>((db, param) =>
+  db
+    .selectFrom('profiles')
+    .selectAll()
+    .where('sandbox', '=', param('sandbox'))
+    .where('phone', '=', param('phone')),
+);
+
+const setAttributes = prepare<{ sandbox: string; id: string; attributes: string; now: string }>(
+  (db, param) =>
+    db
+      .updateTable('profiles')
+      .set({ attributes: param('attributes'), updated_at: param('now') })
+      .where('sandbox', '=', param('sandbox'))
+      .where('id', '=', param('id')),
+);
+
+const pendingDoubleOptIn = prepare<
+  { sandbox: string; phone: string },
+  Selectable<DoubleOptInRequestsTable>
+>((db, param) =>
+  db
+    .selectFrom('double_opt_in_requests')
+    .selectAll()
+    .where('sandbox', '=', param('sandbox'))
+    .where('phone', '=', param('phone')),
+);
 
 /**
  * The profile of a number, created when missing. A new profile starts in the state the ledger
@@ -76,7 +101,7 @@ export async function ensureProfile(
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto('profiles').values(row).execute();
+  await insertRows(db, 'profiles', [row]);
   return profileFromRow(row);
 }
 
@@ -96,12 +121,12 @@ export async function addKeywordAttribute(
     lastAt: now,
   };
   const attributes = { ...profile.attributes, keywords };
-  await db
-    .updateTable('profiles')
-    .set({ attributes: JSON.stringify(attributes), updated_at: now })
-    .where('sandbox', '=', profile.sandbox)
-    .where('id', '=', profile.id)
-    .execute();
+  await setAttributes(db, {
+    sandbox: profile.sandbox,
+    id: profile.id,
+    attributes: JSON.stringify(attributes),
+    now,
+  });
   return { ...profile, attributes, updatedAt: now };
 }
 
@@ -176,12 +201,7 @@ export async function findPendingDoubleOptIn(
   sandbox: string,
   phone: string,
 ): Promise<PendingDoubleOptIn | undefined> {
-  const row = await db
-    .selectFrom('double_opt_in_requests')
-    .selectAll()
-    .where('sandbox', '=', sandbox)
-    .where('phone', '=', phone)
-    .executeTakeFirst();
+  const [row] = await pendingDoubleOptIn(db, { sandbox, phone });
   return row
     ? {
         phone: row.phone,
