@@ -202,47 +202,18 @@ export class SendWorker {
       return;
     }
 
-    // Consent again, right before sending: an opt-out may have arrived while the message waited.
-    const [consent, policy] = await Promise.all([
-      consentOf(
-        this.deps.db.kysely,
-        sandbox,
-        rows.map((r) => r.to_number),
-      ),
-      this.deps.sandboxes.consentPolicy(sandbox),
-    ]);
-    let sendable: MessageRow[] = [];
-    for (const row of rows) {
-      const block = consentBlock(
-        consent.get(row.to_number) ?? 'unknown',
-        row.message_type as 'marketing',
-        policy,
-        row.origin as MessageOrigin,
-      );
-      if (Date.parse(row.valid_until) <= now.getTime()) {
-        settled.push(
-          final(
-            row.id,
-            'expired',
-            'the validity period ended before the provider accepted the message',
-          ),
-        );
-      } else if (block) {
-        settled.push(final(row.id, 'suppressed', block));
-      } else {
-        sendable.push(row);
-      }
-    }
-
     const credential = stored.credential;
     const { client, notifyUrl } = this.providerFor(stored);
-    // A message that may already be at the provider is looked up before it is sent again.
-    const uncertain = sendable.filter((r) => r.uncertain === 1 && r.channel === 'sms');
+    // A message that may already be at the provider is looked up first: one the provider has
+    // was sent, whatever its consent or validity say now (judging it first recorded sent
+    // messages as suppressed or expired, and their delivery reports were then ignored).
+    let pending = rows;
+    const uncertain = rows.filter((r) => r.uncertain === 1 && r.channel === 'sms');
     if (uncertain.length > 0) {
       const found = await client.findLogs(uncertain.map((r) => r.id));
       if (found.kind !== 'ok') {
         for (const row of uncertain) settled.push(this.retry(row, found, true));
-        sendable = sendable.filter((r) => !uncertain.includes(r));
+        pending = pending.filter((r) => !uncertain.includes(r));
       } else {
         const known = new Map(found.logs.map((l) => [l.messageId, l]));
         for (const row of uncertain) {
@@ -263,7 +234,39 @@ export class SendWorker {
               : { id: row.id, settlement: { kind: 'accepted', providerStatus: log.status } },
           );
         }
-        sendable = sendable.filter((r) => !known.has(r.id));
+        pending = pending.filter((r) => !known.has(r.id));
+      }
+    }
+
+    // Consent again, right before sending: an opt-out may have arrived while the message waited.
+    const [consent, policy] = await Promise.all([
+      consentOf(
+        this.deps.db.kysely,
+        sandbox,
+        pending.map((r) => r.to_number),
+      ),
+      this.deps.sandboxes.consentPolicy(sandbox),
+    ]);
+    const sendable: MessageRow[] = [];
+    for (const row of pending) {
+      const block = consentBlock(
+        consent.get(row.to_number) ?? 'unknown',
+        row.message_type as 'marketing',
+        policy,
+        row.origin as MessageOrigin,
+      );
+      if (Date.parse(row.valid_until) <= now.getTime()) {
+        settled.push(
+          final(
+            row.id,
+            'expired',
+            'the validity period ended before the provider accepted the message',
+          ),
+        );
+      } else if (block) {
+        settled.push(final(row.id, 'suppressed', block));
+      } else {
+        sendable.push(row);
       }
     }
 
