@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import {
+  dropPgDatabase as dropDatabase,
+  freshPgDatabase as freshDatabase,
+} from '../bench/lib/pg-database.js';
 import { startSimulator, startTern, ternApi, type Child } from '../bench/lib/processes.js';
 import { openDatabase, type Db } from '../src/db/database.js';
 import { POSTGRES_URL } from './helpers/databases.js';
@@ -75,23 +78,13 @@ async function waitAllSent(db: Db, timeoutMs = 120_000): Promise<Record<string, 
   }
 }
 
-async function freshPgDatabase(): Promise<string> {
+function freshPgDatabase(): Promise<string> {
   if (!POSTGRES_URL) throw new Error('TERN_TEST_DATABASE_URL is not set');
-  const name = `tern_procs_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return freshDatabase(POSTGRES_URL);
 }
 
-async function dropPgDatabase(url: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${new URL(url).pathname.slice(1)} with (force)`);
-  await admin.end();
+function dropPgDatabase(url: string): Promise<void> {
+  return dropDatabase(POSTGRES_URL ?? '', url);
 }
 
 describe.runIf(POSTGRES_URL || process.env.CI)('two worker processes on one PostgreSQL', () => {
