@@ -17,18 +17,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
-
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' },
-    rate: { type: 'string', default: '1000' },
-    database: { type: 'string' },
-    serve: { type: 'string' },
-  },
-});
+import {
+  closedLoop,
+  openLoop,
+  poolFor,
+  post,
+  type LatencyResult,
+  type LoopResult,
+} from './lib/load.js';
+import { count, progress, rate as formatRate } from './lib/progress.js';
+import { isMain } from './lib/script.js';
 
 const NUMBER = '14155550100';
 const TEXTS = ['STOP', 'START', 'HELP', 'OFFERS', 'JOIN', 'hello there', 'YES', 'what time?'];
@@ -110,9 +110,10 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function start(kind: 'bare' | 'tern'): Promise<Server> {
-  const args = ['--import', 'tsx', 'bench/inbound-throughput.ts', '--serve', kind];
-  if (values.database) args.push('--database', values.database);
+/** Starts this script with `--serve kind` in a child process and waits for its URL. */
+async function start(kind: 'bare' | 'tern', database: string | undefined): Promise<Server> {
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind];
+  if (database) args.push('--database', database);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -157,107 +158,134 @@ function body(): string {
   });
 }
 
-async function post(pool: Pool, path: string): Promise<void> {
-  const res = await pool.request({
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/json' },
-    body: body(),
-  });
-  await res.body.dump();
-  if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-}
-
-/** Closed loop: `connections` requests in flight at all times; requests/second after a warm-up. */
-async function throughput(url: string, seconds: number, connections: number): Promise<number> {
-  const target = new URL(url);
-  const pool = new Pool(target.origin, { connections, pipelining: 1 });
-  let done = 0;
-  let counting = false;
-  const warmUpEnd = Date.now() + 1000;
-  const end = warmUpEnd + seconds * 1000;
-  let countStart = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (Date.now() < end) {
-        await post(pool, target.pathname);
-        if (!counting && Date.now() >= warmUpEnd) {
-          counting = true;
-          countStart = Date.now();
-        }
-        if (counting) done++;
-      }
-    }),
-  );
-  const elapsed = (Date.now() - countStart) / 1000;
-  await pool.close();
-  return done / elapsed;
-}
-
-/** Open loop at a fixed rate: latency from when each request was due. */
-async function latency(
-  url: string,
-  seconds: number,
-  rate: number,
-): Promise<{ p50: number; p99: number; max: number; errors: number; sent: number }> {
-  const target = new URL(url);
-  const pool = new Pool(target.origin, { connections: 100, pipelining: 1 });
-  const total = Math.round(seconds * rate);
-  const intervalMs = 1000 / rate;
-  const latencies: number[] = [];
-  let errors = 0;
-  const inflight: Promise<void>[] = [];
-  const t0 = performance.now() + 50;
-  let sent = 0;
-  while (sent < total) {
-    const now = performance.now();
-    // Send every request that is due by now (a late timer fires several at once).
-    while (sent < total && t0 + sent * intervalMs <= now) {
-      const due = t0 + sent * intervalMs;
-      sent++;
-      inflight.push(
-        post(pool, target.pathname).then(
-          () => void latencies.push(performance.now() - due),
-          () => void errors++,
+/** Closed loop: `connections` requests in flight at all times; requests/second after a 1 s warm-up. */
+async function throughput(url: string, seconds: number, connections: number): Promise<LoopResult> {
+  const pool = poolFor(url, connections);
+  const path = new URL(url).pathname;
+  const started = performance.now();
+  try {
+    return await closedLoop({
+      concurrency: connections,
+      seconds,
+      warmUpSeconds: 1,
+      task: () => post(pool, path, body()),
+      onProgress: (done) =>
+        progress.timed(
+          (performance.now() - started) / 1000 - 1,
+          seconds,
+          `${count(done)} requests`,
         ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1));
+    });
+  } finally {
+    await pool.close();
   }
-  await Promise.all(inflight);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN, errors, sent };
 }
 
-async function main(): Promise<void> {
-  const seconds = Number(values.seconds);
-  const connections = Number(values.connections);
-  const rate = Number(values.rate);
-  const store = values.database?.startsWith('postgres')
-    ? 'PostgreSQL'
-    : 'SQLite (WAL, synchronous=NORMAL)';
-  console.log(
-    `inbound webhook benchmark: ${seconds}s per run, ${connections} connections, fixed rate ${rate}/s, store ${store}`,
-  );
+/** Open loop at a fixed rate (100 connections): latency from when each request was due. */
+async function latency(url: string, seconds: number, rate: number): Promise<LatencyResult> {
+  const pool = poolFor(url, 100);
+  const path = new URL(url).pathname;
+  try {
+    return await openLoop({
+      rate,
+      seconds,
+      task: () => post(pool, path, body()),
+      onProgress: (sent) => progress.timed(sent / rate, seconds, `${count(sent)} sent`),
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/** One server's figures. */
+export interface HandlerFigures {
+  /** Requests per second with `connections` in flight. */
+  requestsPerSecond: number;
+  /** Latency at the fixed rate, in milliseconds. */
+  latency: LatencyResult;
+}
+
+export interface InboundFigures {
+  /** `SQLite` or `PostgreSQL`. */
+  database: 'SQLite' | 'PostgreSQL';
+  seconds: number;
+  connections: number;
+  rate: number;
+  bare: HandlerFigures;
+  tern: HandlerFigures;
+}
+
+export interface InboundOptions {
+  /** Seconds of each measurement (after a 1 s warm-up for the throughput). */
+  seconds: number;
+  connections: number;
+  /** The fixed rate of the latency measurement, requests per second. */
+  rate: number;
+  /** A SQLite path or a postgres:// URL; a fresh SQLite file when absent. */
+  database?: string;
+}
+
+/** The bare Fastify handler, then Tern's inbound webhook: throughput, then latency at a fixed rate. */
+export async function inboundThroughput(options: InboundOptions): Promise<InboundFigures> {
+  const { seconds, connections, rate, database } = options;
+  const store = database?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite';
+  const measured: Partial<Record<'bare' | 'tern', HandlerFigures>> = {};
   for (const kind of ['bare', 'tern'] as const) {
-    const server = await start(kind);
+    progress.benchmark(
+      kind === 'bare'
+        ? 'Bare Fastify POST handler (the reference)'
+        : `Inbound webhooks on ${store}: full processing, one text per POST`,
+    );
+    progress.step(`starting the ${kind === 'bare' ? 'bare Fastify' : 'Tern'} server`);
+    const server = await start(kind, database);
     try {
-      const rps = await throughput(server.url, seconds, connections);
+      progress.step(`throughput: ${connections} connections, ${seconds} s after a 1 s warm-up`);
+      const loop = await throughput(server.url, seconds, connections);
+      progress.result(`${formatRate(loop.rate)} req/s`);
+      progress.step(`latency: ${rate} requests/s for ${seconds} s`);
       const lat = await latency(server.url, seconds, rate);
-      const name =
-        kind === 'bare' ? 'bare Fastify POST handler' : 'Tern inbound webhook (full processing)';
-      console.log(
-        `${name.padEnd(40)} ${rps.toFixed(0).padStart(7)} req/s   at ${rate}/s: p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(1)} ms, errors ${lat.errors}/${lat.sent}`,
+      progress.result(
+        `p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, errors ${lat.errors}/${lat.sent}`,
       );
+      measured[kind] = { requestsPerSecond: loop.rate, latency: lat };
     } finally {
       await server.stop();
     }
   }
+  if (!measured.bare || !measured.tern) throw new Error('unreachable');
+  return { database: store, seconds, connections, rate, bare: measured.bare, tern: measured.tern };
 }
 
-if (values.serve === 'bare') await serveBare();
-else if (values.serve === 'tern') await serveTern(values.database);
-else await main();
+/** The figures as the lines this script prints. */
+export function inboundLines(f: InboundFigures): string[] {
+  const line = (name: string, h: HandlerFigures) =>
+    `${name.padEnd(40)} ${h.requestsPerSecond.toFixed(0).padStart(7)} req/s   at ${f.rate}/s: p50 ${h.latency.p50.toFixed(2)} ms, p99 ${h.latency.p99.toFixed(2)} ms, max ${h.latency.max.toFixed(1)} ms, errors ${h.latency.errors}/${h.latency.sent}`;
+  return [
+    `inbound webhook benchmark: ${f.seconds}s per run, ${f.connections} connections, fixed rate ${f.rate}/s, store ${f.database === 'SQLite' ? 'SQLite (WAL, synchronous=NORMAL)' : f.database}`,
+    line('bare Fastify POST handler', f.bare),
+    line('Tern inbound webhook (full processing)', f.tern),
+  ];
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
+      rate: { type: 'string', default: '1000' },
+      database: { type: 'string' },
+      serve: { type: 'string' },
+    },
+  });
+  if (values.serve === 'bare') await serveBare();
+  else if (values.serve === 'tern') await serveTern(values.database);
+  else {
+    const figures = await inboundThroughput({
+      seconds: Number(values.seconds),
+      connections: Number(values.connections),
+      rate: Number(values.rate),
+      ...(values.database ? { database: values.database } : {}),
+    });
+    for (const line of inboundLines(figures)) console.log(line);
+  }
+}

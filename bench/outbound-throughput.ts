@@ -2,7 +2,8 @@
  * Outbound throughput: messages accepted by Tern's API until the simulator has accepted them
  * all, on SQLite and on PostgreSQL, through the batch API and the single-message API.
  *
- *   npx tsx bench/outbound-throughput.ts [--messages 20000] [--single 3000] [--pg postgres://…]
+ *   npx tsx bench/outbound-throughput.ts [--messages 10000] [--single 2000] [--pg postgres://…]
+ *                                        [--no-pg]
  *
  * Tern (`tern serve`: API and send worker in one process) and the simulator each run in a
  * child process; this process is the client. Delivery reports are held back by the simulator
@@ -13,144 +14,142 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { request } from 'undici';
-import { startSimulator, startTern, ternApi, type Child } from './lib/processes.js';
+import { count, progress } from './lib/progress.js';
+import { benchDatabaseName, DEFAULT_PG_URL, freshPostgresDatabase, isMain } from './lib/script.js';
+import {
+  sendBatches,
+  sendSingles,
+  simulatorState,
+  startStack,
+  waitForProvider,
+  type Stack,
+} from './lib/stack.js';
 
-const { values } = parseArgs({
-  options: {
-    messages: { type: 'string', default: '20000' },
-    single: { type: 'string', default: '3000' },
-    pg: {
-      type: 'string',
-      default:
-        process.env.TERN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tern_bench',
-    },
-    'no-pg': { type: 'boolean', default: false },
-  },
-});
-const TOTAL = Number(values.messages);
-const SINGLE = Number(values.single);
-const KEY = 'bench-outbound-key-000000000000';
-const TOKEN = 'bench-admin-token-0123456789';
+export type Database = 'SQLite' | 'PostgreSQL';
 
-const api = <T>(base: string, method: 'GET' | 'POST', path: string, body?: unknown) =>
-  ternApi<T>(base, TOKEN, method, path, body);
-
-async function simulatorAccepted(sim: Child): Promise<number> {
-  const res = await request(`${sim.url}/__sim/state`);
-  return ((await res.body.json()) as { messages: number }).messages;
+/** One database × API measurement. */
+export interface OutboundFigures {
+  database: Database;
+  api: 'batch' | 'single';
+  messages: number;
+  messagesPerRequest: number;
+  inFlight: number;
+  /** Requests per second while the API accepted. */
+  requestsPerSecond: number;
+  /** Messages per second, first request → last API answer. */
+  acceptPerSecond: number;
+  /** Messages per second, first request → last message accepted by the provider. */
+  endToEndPerSecond: number;
+  /** Messages the provider received twice during this measurement. */
+  duplicates: number;
 }
 
-async function run(label: string, databaseUrl: string): Promise<string[]> {
-  const sim = await startSimulator(KEY, ['--dlr-delay-ms', '3600000']);
-  const tern = await startTern({
-    DATABASE_URL: databaseUrl,
-    TERN_ADMIN_TOKEN: TOKEN,
-    TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
-    TERN_SEND_BATCH_SIZE: '1000',
-  });
-  const lines: string[] = [];
+export interface OutboundOptions {
+  /** Messages through the batch API (1,000 a request, 4 in flight). */
+  batchMessages: number;
+  /** Messages through the single API (one a request, 50 in flight). */
+  singleMessages: number;
+  /** PostgreSQL URL (its database is dropped and created), or null for SQLite only. */
+  postgresUrl: string | null;
+}
+
+async function measure(
+  stack: Stack,
+  database: Database,
+  api: 'batch' | 'single',
+  first: number,
+  messages: number,
+): Promise<OutboundFigures> {
+  const before = await simulatorState(stack);
+  progress.step(`${api} API: ${count(messages)} messages`);
+  const start = performance.now();
+  const send = api === 'batch' ? sendBatches : sendSingles;
+  const loop = await send(stack, first, messages, (n) => progress.count(n, messages, 'accepted'));
+  const accepted = performance.now();
+  progress.step('waiting for the provider');
+  const done = await waitForProvider(stack, before.messages + messages, (n) =>
+    progress.count(n - before.messages, messages, 'at the provider'),
+  );
+  const after = await simulatorState(stack);
+  const perSecond = (ms: number) => (messages / ms) * 1000;
+  const figures: OutboundFigures = {
+    database,
+    api,
+    messages,
+    messagesPerRequest: api === 'batch' ? 1000 : 1,
+    inFlight: api === 'batch' ? 4 : 50,
+    requestsPerSecond: (loop.completed / (accepted - start)) * 1000,
+    acceptPerSecond: perSecond(accepted - start),
+    endToEndPerSecond: perSecond(done - start),
+    duplicates: after.duplicateCount - before.duplicateCount,
+  };
+  progress.result(
+    `API accept ${count(figures.acceptPerSecond)} msg/s, end to end ${count(figures.endToEndPerSecond)} msg/s, ${figures.duplicates} duplicates`,
+  );
+  return figures;
+}
+
+async function runOn(
+  database: Database,
+  databaseUrl: string,
+  options: OutboundOptions,
+): Promise<OutboundFigures[]> {
+  progress.step(`starting the simulator and Tern on ${database}`);
+  const stack = await startStack(databaseUrl);
   try {
-    const credential = await api<{ id: string }>(tern.url, 'POST', '/api/v1/credentials', {
-      name: 'bench',
-      baseUrl: sim.url,
-      apiKey: KEY,
-      sendRatePerSecond: 10_000,
-    });
-    const channel = await api<{ id: string }>(tern.url, 'POST', '/api/v1/channel-configurations', {
-      name: 'bench',
-      credentialId: credential.id,
-      sender: 'TERN',
-    });
-    const message = (i: number) => ({
-      channelConfigurationId: channel.id,
-      to: `+1415${String(5_000_000 + i).padStart(7, '0')}`,
-      text: `Bench message ${i}`,
-    });
-
-    const measure = async (name: string, count: number, send: () => Promise<void>) => {
-      const before = await simulatorAccepted(sim);
-      const start = performance.now();
-      await send();
-      const accepted = performance.now();
-      while ((await simulatorAccepted(sim)) < before + count) {
-        if (performance.now() - start > 600_000)
-          throw new Error('timed out waiting for the provider');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const done = performance.now();
-      const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
-      lines.push(
-        `${label.padEnd(10)} ${name.padEnd(7)} ${String(count).padStart(6)} msgs   API accept ${rate(count, accepted - start).padStart(7)} msg/s   end to end ${rate(count, done - start).padStart(7)} msg/s`,
-      );
-    };
-
-    // Batch API: 1,000 messages a request, 4 requests in flight.
-    let next = 0;
-    await measure('batch', TOTAL, async () => {
-      const worker = async () => {
-        while (next < TOTAL) {
-          const from = next;
-          next += 1000;
-          const messages = Array.from({ length: Math.min(1000, TOTAL - from) }, (_, k) =>
-            message(from + k),
-          );
-          const res = await api<{ refused: number }>(tern.url, 'POST', '/api/v1/messages/batch', {
-            messages,
-          });
-          if (res.refused > 0) throw new Error(`${res.refused} refused`);
-        }
-      };
-      await Promise.all(Array.from({ length: 4 }, worker));
-    });
-
-    // Single API: one message a request, 50 in flight.
-    let n = 0;
-    await measure('single', SINGLE, async () => {
-      const worker = async () => {
-        while (n < SINGLE) {
-          const i = TOTAL + n++;
-          await api(tern.url, 'POST', '/api/v1/messages', message(i));
-        }
-      };
-      await Promise.all(Array.from({ length: 50 }, worker));
-    });
-    const state = (await (await request(`${sim.url}/__sim/state`)).body.json()) as {
-      duplicateCount: number;
-    };
-    lines.push(`${label.padEnd(10)} duplicates at the provider: ${state.duplicateCount}`);
+    return [
+      await measure(stack, database, 'batch', 0, options.batchMessages),
+      await measure(stack, database, 'single', options.batchMessages, options.singleMessages),
+    ];
   } finally {
-    await tern.stop();
-    await sim.stop();
+    await stack.stop();
   }
-  return lines;
 }
 
-async function main() {
-  const results: string[] = [];
+/** Outbound on SQLite (a fresh file), then on PostgreSQL (a fresh database) unless told not to. */
+export async function outboundThroughput(options: OutboundOptions): Promise<OutboundFigures[]> {
+  if (options.postgresUrl !== null) benchDatabaseName(options.postgresUrl);
+  const figures: OutboundFigures[] = [];
+  progress.benchmark('Outbound on SQLite: API accept → provider accepted');
   const dir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
   try {
-    results.push(...(await run('SQLite', join(dir, 'tern.db'))));
+    figures.push(...(await runOn('SQLite', join(dir, 'tern.db'), options)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  if (!values['no-pg']) {
-    const url = new URL(values.pg);
-    const database = url.pathname.slice(1);
-    const admin = new pg.Client({
-      connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString(),
-    });
-    await admin.connect();
-    await admin.query(`drop database if exists ${database}`);
-    await admin.query(`create database ${database}`);
-    await admin.end();
-    results.push(...(await run('PostgreSQL', url.toString())));
+  if (options.postgresUrl !== null) {
+    progress.benchmark('Outbound on PostgreSQL: API accept → provider accepted');
+    const url = await freshPostgresDatabase(options.postgresUrl);
+    figures.push(...(await runOn('PostgreSQL', url, options)));
   }
-  console.log(
-    `\nOutbound throughput (${TOTAL} batch + ${SINGLE} single messages, reports held back)\n`,
-  );
-  for (const line of results) console.log(line);
+  return figures;
 }
 
-await main();
+/** The figures as the lines this script prints. */
+export function outboundLines(figures: readonly OutboundFigures[]): string[] {
+  return figures.map(
+    (f) =>
+      `${f.database.padEnd(10)} ${f.api.padEnd(7)} ${String(f.messages).padStart(6)} msgs   API accept ${count(f.acceptPerSecond).padStart(7)} msg/s   end to end ${count(f.endToEndPerSecond).padStart(7)} msg/s   duplicates at the provider ${f.duplicates}`,
+  );
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      messages: { type: 'string', default: '10000' },
+      single: { type: 'string', default: '2000' },
+      pg: { type: 'string', default: DEFAULT_PG_URL },
+      'no-pg': { type: 'boolean', default: false },
+    },
+  });
+  const options: OutboundOptions = {
+    batchMessages: Number(values.messages),
+    singleMessages: Number(values.single),
+    postgresUrl: values['no-pg'] ? null : values.pg,
+  };
+  const figures = await outboundThroughput(options);
+  console.log(
+    `\nOutbound throughput (${options.batchMessages} batch + ${options.singleMessages} single messages, reports held back)\n`,
+  );
+  for (const line of outboundLines(figures)) console.log(line);
+}

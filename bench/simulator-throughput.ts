@@ -9,59 +9,33 @@
  * for a bounded time and prints destinations/second. With --reports every message names a
  * notifyUrl served by this process, so report batching and POSTs are part of the load.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { closedLoop } from './lib/load.js';
+import { startSimulator } from './lib/processes.js';
+import { count, progress } from './lib/progress.js';
+import { isMain } from './lib/script.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '5' },
-    batch: { type: 'string', default: '1000' },
-    concurrency: { type: 'string', default: '8' },
-    api: { type: 'string', default: 'v2' },
-    reports: { type: 'boolean', default: false },
-  },
-});
-const seconds = Number(values.seconds);
-const batch = Number(values.batch);
-const concurrency = Number(values.concurrency);
-const api = values.api === 'v3' ? 'v3' : 'v2';
 const KEY = 'bench-key';
 
-async function startSimulator(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'simulator/src/main.ts',
-      '--port',
-      '0',
-      '--api-key',
-      KEY,
-      '--dlr-delay-ms',
-      '200',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+export interface SimulatorOptions {
+  seconds: number;
+  /** Destinations per request. */
+  batch: number;
+  /** Requests in flight. */
+  concurrency: number;
+  api: 'v2' | 'v3';
+  /** Every message names a report webhook served by this process. */
+  reports: boolean;
+}
+
+export interface SimulatorFigures extends SimulatorOptions {
+  accepted: number;
+  failedRequests: number;
+  destinationsPerSecond: number;
+  /** Reports the webhook sink received (with `reports`). */
+  reportsReceived: number | null;
 }
 
 async function startSink(): Promise<{
@@ -88,11 +62,12 @@ async function startSink(): Promise<{
   };
 }
 
-function body(seq: number, notifyUrl: string | undefined): string {
+function body(options: SimulatorOptions, seq: number, notifyUrl: string | undefined): string {
+  const { batch } = options;
   const destinations = Array.from({ length: batch }, (_, i) => ({
     to: `4179${String(seq * batch + i).padStart(7, '0')}`,
   }));
-  if (api === 'v3') {
+  if (options.api === 'v3') {
     return JSON.stringify({
       messages: [
         {
@@ -109,39 +84,85 @@ function body(seq: number, notifyUrl: string | undefined): string {
   });
 }
 
-async function main(): Promise<void> {
-  const sim = await startSimulator();
-  const sink = values.reports ? await startSink() : undefined;
-  const path = api === 'v3' ? '/sms/3/messages' : '/sms/2/text/advanced';
-  const headers = { authorization: `App ${KEY}`, 'content-type': 'application/json' };
-  let accepted = 0;
-  let failed = 0;
-  let seq = 0;
-  const deadline = Date.now() + seconds * 1000;
-  const started = Date.now();
-  const worker = async () => {
-    while (Date.now() < deadline) {
-      const res = await fetch(sim.url + path, {
-        method: 'POST',
-        headers,
-        body: body(seq++, sink?.url),
-      });
-      const json = (await res.json()) as { messages?: unknown[] };
-      if (res.ok) accepted += json.messages?.length ?? 0;
-      else failed += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (Date.now() - started) / 1000;
-  const rate = Math.round(accepted / elapsed);
-  if (sink) await new Promise((resolve) => setTimeout(resolve, 1500));
-  console.log(
-    `simulator ${api}: ${accepted} destinations accepted in ${elapsed.toFixed(2)} s ` +
-      `(batch ${batch}, concurrency ${concurrency}, ${failed} failed requests) → ${rate} destinations/s` +
-      (sink ? `; ${sink.reports()} reports received by the webhook sink` : ''),
+/** Fires batched sends at the simulator for `seconds`; reports every 200 ms with `reports`. */
+export async function simulatorThroughput(options: SimulatorOptions): Promise<SimulatorFigures> {
+  progress.benchmark(
+    `Infobip simulator: accepted destinations/s (${options.api}${options.reports ? ', reports POSTed' : ''})`,
   );
-  await sim.stop();
-  await sink?.stop();
+  const sim = await startSimulator(KEY, ['--dlr-delay-ms', '200'], { defaultRules: true });
+  const sink = options.reports ? await startSink() : undefined;
+  try {
+    const path = options.api === 'v3' ? '/sms/3/messages' : '/sms/2/text/advanced';
+    const headers = { authorization: `App ${KEY}`, 'content-type': 'application/json' };
+    let accepted = 0;
+    let failed = 0;
+    const started = performance.now();
+    progress.step(
+      `${options.batch} destinations a request, ${options.concurrency} in flight, ${options.seconds} s`,
+    );
+    const loop = await closedLoop({
+      concurrency: options.concurrency,
+      seconds: options.seconds,
+      task: async (seq) => {
+        const res = await fetch(sim.url + path, {
+          method: 'POST',
+          headers,
+          body: body(options, seq, sink?.url),
+        });
+        const json = (await res.json()) as { messages?: unknown[] };
+        if (res.ok) accepted += json.messages?.length ?? 0;
+        else failed += 1;
+      },
+      onProgress: () =>
+        progress.timed(
+          (performance.now() - started) / 1000,
+          options.seconds,
+          `${count(accepted)} destinations`,
+        ),
+    });
+    if (sink) await new Promise((resolve) => setTimeout(resolve, 1500));
+    const figures: SimulatorFigures = {
+      ...options,
+      accepted,
+      failedRequests: failed,
+      destinationsPerSecond: accepted / loop.seconds,
+      reportsReceived: sink ? sink.reports() : null,
+    };
+    progress.result(`${count(figures.destinationsPerSecond)} destinations/s`);
+    return figures;
+  } finally {
+    await sim.stop();
+    await sink?.stop();
+  }
 }
 
-await main();
+/** The figures as the line this script prints. */
+export function simulatorLine(f: SimulatorFigures): string {
+  return (
+    `simulator ${f.api}: ${f.accepted} destinations accepted in ${(f.accepted / f.destinationsPerSecond).toFixed(2)} s ` +
+    `(batch ${f.batch}, concurrency ${f.concurrency}, ${f.failedRequests} failed requests) → ${Math.round(f.destinationsPerSecond)} destinations/s` +
+    (f.reportsReceived !== null
+      ? `; ${f.reportsReceived} reports received by the webhook sink`
+      : '')
+  );
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '5' },
+      batch: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '8' },
+      api: { type: 'string', default: 'v2' },
+      reports: { type: 'boolean', default: false },
+    },
+  });
+  const figures = await simulatorThroughput({
+    seconds: Number(values.seconds),
+    batch: Number(values.batch),
+    concurrency: Number(values.concurrency),
+    api: values.api === 'v3' ? 'v3' : 'v2',
+    reports: values.reports,
+  });
+  console.log(simulatorLine(figures));
+}
