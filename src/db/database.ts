@@ -86,6 +86,10 @@ function openPostgres(url: string, options: OpenOptions): Db {
   });
   // An idle client that loses its server must not crash the process: the pool replaces it.
   pool.on('error', () => {});
+  // Nor one checked out (the pool drops its own listener meanwhile): losing the server between
+  // two queries of a transaction emitted an unhandled 'error' and killed the process (found by
+  // test/pg-restart.test.ts). Its queries fail instead, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new LiteralLimitPlugin()],
