@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: more workers only add contention on the shared databases.
     maxWorkers: 2,
+    // The suite-wide secrets scan: every test records what it put into Tern and what Tern put
+    // out (test/helpers/leak-record.ts); the global teardown fails the run on any leak.
+    globalSetup: ['test/leak-scan.global.ts'],
+    setupFiles: ['test/setup.ts'],
   },
 });

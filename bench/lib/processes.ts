@@ -21,6 +21,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Told of every child: its arguments and extra environment, then its whole output on exit. */
+export interface ChildObserver {
+  started(args: string[], env: Record<string, string>): void;
+  exited(args: string[], output: string): void;
+}
+
+/** Observers of the children started here (the test suite's secrets scan reads their output). */
+export const childObservers: ChildObserver[] = [];
+
 export interface Child {
   process: ChildProcess;
   url: string;
@@ -41,6 +50,10 @@ function start(
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  for (const observer of childObservers) observer.started(args, env);
+  child.once('close', () => {
+    for (const observer of childObservers) observer.exited(args, out);
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready after 30 s:\n${out}`)), 30_000);
     const check = () => {

@@ -10,12 +10,35 @@ import { Keyring, secretKey } from '../../src/crypto/secret-box.js';
 import { createLogger } from '../../src/logger.js';
 import { checkInfobipConnection } from '../../src/providers/infobip/connection-check.js';
 import { createServices, type Services } from '../../src/services.js';
+import { recordAnswers, recordOutput, recordSecret, recordStored } from './leak-record.js';
 
-/** Collects every log line the app writes, so tests can assert on (and scan) them. */
+const LEVELS: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
+
+/**
+ * Collects every log line the app writes, so tests can assert on (and scan) them. The logger
+ * writes at every level (for the suite-wide secrets scan, which reads all of them); `lines`
+ * keeps those at the configured level or above, which is what the test asked for.
+ */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
+  constructor(private readonly minLevel = 0) {
+    super();
+  }
   override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line) continue;
+      recordOutput('log', line);
+      const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? Infinity);
+      if (level >= this.minLevel) this.lines.push(line);
+    }
     done();
   }
   get text(): string {
@@ -55,11 +78,21 @@ export async function buildTestApp(
     TERN_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   });
-  const logs = new LogCapture();
-  const logger = createLogger(config.logLevel, logs);
+  const logs = new LogCapture(LEVELS[config.logLevel]);
+  const logger = createLogger('trace', logs);
   const { token } = await createAdminToken(db, clock, { name: 'test' });
+  recordSecret('admin_token', token);
+  recordSecret('admin_token', config.adminToken);
   const services = createServices({ config, db, clock, keyring: TEST_KEYRING, checkConnection });
   await services.sandboxes.ensure('prod');
   const app = await buildApp({ config, db, clock, logger, services });
+  // The suite-wide secrets scan (helpers/leak-scan.ts): every answer, and at close the audit
+  // rows, the metrics and the secrets stored in this database.
+  recordAnswers(app);
+  app.addHook('onClose', async () => {
+    await recordStored(db, services, TEST_KEYRING).catch((error: unknown) =>
+      recordOutput('log', `secrets scan: could not read the stored secrets: ${String(error)}`),
+    );
+  });
   return { app, config, clock, logs, services, token, auth: { authorization: `Bearer ${token}` } };
 }

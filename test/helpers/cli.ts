@@ -1,15 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { recordChildOutput, recordChildSecrets } from './leak-record.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The CLI from source (through tsx), as `bin/tern` runs it once built. */
+/**
+ * The CLI from source (through tsx), as `bin/tern` runs it once built. Its arguments, environment
+ * and output go to the suite-wide secrets scan.
+ */
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  recordChildSecrets(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.once('close', () => recordChildOutput(args, stdout, stderr));
+  return child;
 }
 
 export interface CliResult {

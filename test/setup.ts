@@ -1,0 +1,18 @@
+/**
+ * Runs in every test file: Tern processes started through bench/lib/processes.ts have their
+ * output and secrets recorded for the suite-wide secrets scan, and the records are written out
+ * when the file ends.
+ */
+import { afterAll } from 'vitest';
+import { childObservers } from '../bench/lib/processes.js';
+import { flushLeakRecords, recordChildOutput, recordChildSecrets } from './helpers/leak-record.js';
+
+childObservers.push({
+  started: (argv, env) => recordChildSecrets(argv, env),
+  // The simulator's output is not Tern's: it is given the key and may print it.
+  exited: (argv, output) => {
+    if (argv[0] === 'src/cli.ts') recordChildOutput(argv.slice(1), output, '');
+  },
+});
+
+afterAll(flushLeakRecords);
