@@ -1,4 +1,4 @@
-import { createGuardedDispatcher } from '../../net/guarded-dispatcher.js';
+import { createGuardedDispatcher, type Resolver } from '../../net/guarded-dispatcher.js';
 import { createInfobipClient } from './client.js';
 
 /** The outcome of calling the provider with a credential's key ("Verify connection"). */
@@ -18,10 +18,13 @@ export async function checkInfobipConnection(input: {
   baseUrl: string;
   apiKey: string;
   allowLoopback: boolean;
+  /** The resolver behind the SSRF guard; the system's unless a test injects one. */
+  resolve?: Resolver;
 }): Promise<VerifyOutcome> {
   const dispatcher = createGuardedDispatcher({
     allowLoopback: input.allowLoopback,
     connectTimeoutMs: 5000,
+    ...(input.resolve ? { resolve: input.resolve } : {}),
   });
   try {
     const client = createInfobipClient({
