@@ -44,6 +44,9 @@ function openSqlite(path: string): Db {
   // Savepoints (one per group-committed item) keep their undo pages in a temp sub-journal: in
   // memory it costs ~6 µs less per insert than a temp file.
   sqlite.pragma('temp_store = MEMORY');
+  // Checkpoint every 10,000 WAL pages (~40 MB) instead of 1,000: hot pages (index tails) are
+  // rewritten by every commit, and a longer window copies each back to the database file once.
+  sqlite.pragma('wal_autocheckpoint = 10000');
   cachePreparedStatements(sqlite);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: sqlite }),
