@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { recordEvents, type NewEvent } from '../events/events.js';
 import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
 import { canAdvance, isFinal } from '../providers/infobip/status-map.js';
 import { parseDeliveryReports, type DeliveryReport } from '../providers/infobip/webhooks.js';
 import type { MessageStatus } from './message.js';
@@ -36,13 +37,15 @@ function dedupKey(credentialId: string, r: DeliveryReport): string {
 /**
  * Applies delivery reports for one credential, all in one transaction: keeps each raw report,
  * ignores duplicates, moves messages only forward (a late PENDING after DELIVERED changes
- * nothing), and keeps reports for unknown message ids for inspection.
+ * nothing), and keeps reports for unknown message ids for inspection. Once committed, logs one
+ * info line with the ids of the messages moved, and a debug line per message moved.
  */
 export async function applyDeliveryReports(
   db: Db,
   clock: Clock,
   credential: StoredCredential,
   body: unknown,
+  log?: Pick<Logger, 'info' | 'debug'>,
 ): Promise<ReportsOutcome> {
   const parsed = parseDeliveryReports(body);
   if (!parsed.ok) {
@@ -52,6 +55,7 @@ export async function applyDeliveryReports(
   const { sandbox, id: credentialId } = credential.credential;
   const now = clock.now().toISOString();
   const outcome: ReportsOutcome = { applied: 0, unchanged: 0, duplicates: 0, unknown: 0 };
+  const moved: { messageId: string; status: MessageStatus; reason: string | null }[] = [];
 
   await db.kysely.transaction().execute(async (trx) => {
     const statusEvents: NewEvent[] = [];
@@ -126,8 +130,16 @@ export async function applyDeliveryReports(
         },
       });
       outcome.applied += 1;
+      moved.push({ messageId: message.id, status: next, reason });
     }
     await recordEvents(trx, clock, statusEvents);
   });
+  if (log) {
+    log.info(
+      { credentialId, sandbox, ...outcome, messageIds: moved.map((m) => m.messageId) },
+      'delivery reports applied',
+    );
+    for (const m of moved) log.debug({ ...m, credentialId, sandbox }, 'delivery report applied');
+  }
   return outcome;
 }

@@ -198,7 +198,7 @@ export class SendWorker {
     if (!stored) {
       for (const row of rows)
         settled.push(final(row.id, 'failed', 'the API credential was deleted'));
-      await this.settle(sandbox, settled);
+      await this.settle(sandbox, rows[0]?.credential_id ?? '', settled);
       return;
     }
 
@@ -272,7 +272,7 @@ export class SendWorker {
 
     if (sendable.length > 0)
       settled.push(...(await this.send(sandbox, credential, client, notifyUrl, sendable)));
-    await this.settle(sandbox, settled);
+    await this.settle(sandbox, credential.id, settled);
   }
 
   private async send(
@@ -336,6 +336,18 @@ export class SendWorker {
     result: Awaited<ReturnType<InfobipApi['sendSms']>>,
   ): Promise<Settled[]> {
     this.deps.metrics?.providerRequest(credential.id, result.kind, result.latencyMs / 1000);
+    // One line per provider request, with the ids it carried (a batch is one line, not 500).
+    const line = {
+      credentialId: credential.id,
+      sandbox,
+      outcome: result.kind,
+      httpStatus: 'httpStatus' in result ? result.httpStatus : undefined,
+      latencyMs: result.latencyMs,
+      count: rows.length,
+      messageIds: rows.map((r) => r.id),
+    };
+    if (result.kind === 'ok') this.deps.logger.info(line, 'provider send');
+    else this.deps.logger.warn({ ...line, error: result.message }, 'provider send failed');
     if (result.kind === 'ok') {
       const byId = new Map<string, SentMessage>(result.messages.map((m) => [m.messageId, m]));
       return rows.map((row) => {
@@ -426,11 +438,31 @@ export class SendWorker {
     };
   }
 
-  private async settle(sandbox: string, settled: Settled[]): Promise<void> {
+  private async settle(sandbox: string, credentialId: string, settled: Settled[]): Promise<void> {
     if (settled.length === 0) return;
     await this.deps.db.kysely
       .transaction()
       .execute((trx) => settleMessages(trx, this.deps.clock, this.owner, sandbox, settled));
+    // Per message at debug (at info a busy worker would write a line per message). The status
+    // is what this worker recorded, unless a delivery report overtook it (the update then skips).
+    for (const { id, settlement } of settled) {
+      this.deps.logger.debug(
+        {
+          messageId: id,
+          credentialId,
+          sandbox,
+          status:
+            settlement.kind === 'final'
+              ? settlement.status
+              : settlement.kind === 'retry'
+                ? 'queued'
+                : 'accepted',
+          ...(settlement.kind === 'accepted' ? {} : { reason: settlement.reason }),
+          ...(settlement.kind === 'retry' ? { retryAt: settlement.at } : {}),
+        },
+        'message settled',
+      );
+    }
   }
 
   /**

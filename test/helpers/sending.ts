@@ -44,6 +44,8 @@ export async function startSendingStack(
     sim?: SimulatorOptions;
     credential?: Record<string, unknown>;
     worker?: Partial<WorkerOptions>;
+    /** More environment for Tern (e.g. LOG_LEVEL; warn unless given). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<SendingStack> {
   const sim = await createSimulator({
@@ -58,7 +60,12 @@ export async function startSendingStack(
   const clock = new ManualClock(new Date());
   const t = await buildTestApp(
     db,
-    { TERN_ALLOW_LOOPBACK_PROVIDER: 'true', TERN_PUBLIC_URL: url, LOG_LEVEL: 'warn' },
+    {
+      TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
+      TERN_PUBLIC_URL: url,
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
     clock,
   );
   await t.app.listen({ port, host: '127.0.0.1' });

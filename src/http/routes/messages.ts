@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Message } from '../../messages/message.js';
 import { BATCH_MAX, type SendService } from '../../messages/send.service.js';
 import type { App } from '../app-type.js';
@@ -151,6 +151,37 @@ function withKeyHeader(body: SendBodyType, header: string | string[] | undefined
     : body;
 }
 
+/**
+ * Logs what a request queued, so that a message can be followed by its id from accept through
+ * the worker's send to its delivery report: one info line per message for a single send; for a
+ * batch, one info line with the ids (1,000 messages are one line, not 1,000) and a debug line
+ * per message with its credential and status.
+ */
+function logAccepted(
+  log: FastifyBaseLogger,
+  sandbox: string,
+  stored: { message: Message; replayed: boolean }[],
+): void {
+  const line = ({ message, replayed }: { message: Message; replayed: boolean }) => ({
+    messageId: message.id,
+    credentialId: message.credentialId,
+    sandbox,
+    status: message.status,
+    replayed,
+  });
+  const [only] = stored;
+  if (stored.length === 1 && only) {
+    log.info(line(only), 'message accepted');
+    return;
+  }
+  if (stored.length === 0) return;
+  log.info(
+    { sandbox, count: stored.length, messageIds: stored.map((s) => s.message.id) },
+    'messages accepted',
+  );
+  for (const s of stored) log.debug(line(s), 'message accepted');
+}
+
 function accepted(reply: FastifyReply, message: Message, replayed: boolean) {
   if (replayed) reply.header('idempotent-replayed', 'true');
   reply.header('location', `/api/v1/messages/${message.id}`);
@@ -179,6 +210,7 @@ export function messageRoutes(api: App, messages: SendService) {
         request.sandbox,
         withKeyHeader(request.body, request.headers['idempotency-key']),
       );
+      logAccepted(request.log, request.sandbox, [{ message, replayed }]);
       return accepted(reply, message, replayed);
     },
   );
@@ -207,6 +239,11 @@ export function messageRoutes(api: App, messages: SendService) {
     },
     async (request, reply) => {
       const outcomes = await messages.sendMany(request.sandbox, request.body.messages);
+      logAccepted(
+        request.log,
+        request.sandbox,
+        outcomes.flatMap((o) => (o.ok ? [o] : [])),
+      );
       const results = outcomes.map((o, index) =>
         o.ok
           ? { index, accepted: true, replayed: o.replayed, message: o.message }

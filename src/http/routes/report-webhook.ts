@@ -45,7 +45,7 @@ export function reportWebhookRoutes(
         request.params.secret,
         'reports',
       );
-      return applyDeliveryReports(deps.db, deps.clock, credential, request.body);
+      return applyDeliveryReports(deps.db, deps.clock, credential, request.body, request.log);
     },
   );
 }
