@@ -41,11 +41,9 @@ function adapterOf(db: Executor): DialectAdapter {
   return db.getExecutor().adapter;
 }
 
-function bind(template: CompiledQuery, value: (param: Param) => unknown): CompiledQuery {
-  return {
-    ...template,
-    parameters: template.parameters.map((p) => (p instanceof Param ? value(p) : p)),
-  };
+function withParameters(template: CompiledQuery, parameters: unknown[]): CompiledQuery {
+  const { query, queryId, sql } = template;
+  return { query, queryId, sql, parameters };
 }
 
 /**
@@ -69,7 +67,8 @@ export function prepare<P extends object, R = UnknownRow>(
       templates.set(adapter, template);
     }
     const values = params as Record<string, unknown>;
-    const result = await db.executeQuery<R>(bind(template, (p) => values[p.name]));
+    const parameters = template.parameters.map((p) => (p instanceof Param ? values[p.name] : p));
+    const result = await db.executeQuery<R>(withParameters(template, parameters));
     return result.rows;
   };
 }
@@ -101,22 +100,38 @@ export async function insertRows<T extends keyof Database>(
   const adapter = adapterOf(db);
   let template = templates.get(adapter);
   if (!template) {
-    const marked = rows.map((_, i) =>
-      Object.fromEntries(columns.map((c) => [c, new Param(`${i}:${c}`)])),
-    );
-    template = (db as Kysely<Database>)
-      .insertInto(table)
-      .values(marked as Insertable<Database[T]>[])
-      .compile();
+    template = compileInsert(db, table, columns, rows.length);
     templates.set(adapter, template);
   }
-  await db.executeQuery(
-    bind(template, (p) => {
-      const split = p.name.indexOf(':');
-      const row = rows[Number(p.name.slice(0, split))] as Record<string, unknown>;
-      return row[p.name.slice(split + 1)] ?? null;
-    }),
+  // The template's parameters are the rows' values, row by row, in column order.
+  const parameters: unknown[] = [];
+  for (const row of rows as Record<string, unknown>[]) {
+    for (const column of columns) parameters.push(row[column] ?? null);
+  }
+  await db.executeQuery(withParameters(template, parameters));
+}
+
+function compileInsert<T extends keyof Database>(
+  db: Executor,
+  table: T,
+  columns: string[],
+  count: number,
+): CompiledQuery {
+  const marked = Array.from({ length: count }, () =>
+    Object.fromEntries(columns.map((c) => [c, new Param(c)])),
   );
+  const template = db
+    .insertInto(table)
+    .values(marked as Insertable<Database[T]>[])
+    .compile();
+  const expected = marked.flatMap((row) => Object.values(row));
+  if (
+    template.parameters.length !== expected.length ||
+    template.parameters.some((p, i) => p !== expected[i])
+  ) {
+    throw new Error(`insertRows: unexpected parameter order compiling an insert into ${table}`);
+  }
+  return template;
 }
 
 /**

@@ -130,8 +130,20 @@ export function withinOneEdit(a: string, b: string): boolean {
   return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
+// A credential's keywords are the same few dozen words on every text: their keys are memoised.
+const keywordKeys = new Map<string, string>();
+function keyOf(keyword: string): string {
+  let key = keywordKeys.get(keyword);
+  if (key === undefined) {
+    if (keywordKeys.size >= 10_000) keywordKeys.clear();
+    key = keywordMatchKey(keyword);
+    keywordKeys.set(keyword, key);
+  }
+  return key;
+}
+
 function find(list: readonly string[], key: string): string | undefined {
-  return list.find((k) => keywordMatchKey(k) === key);
+  return list.find((k) => keyOf(k) === key);
 }
 
 /**
@@ -180,9 +192,9 @@ function fuzzyOptOut(
 
   if (!/^[\p{L}\p{N}]+$/u.test(key) || key.length < FUZZY_MIN_LENGTH) return undefined;
   // Never fuzzy into opt-in: a text one edit from an opt-in word is ambiguous, so left alone.
-  if (rules.optInKeywords.some((k) => withinOneEdit(keywordMatchKey(k), key))) return undefined;
+  if (rules.optInKeywords.some((k) => withinOneEdit(keyOf(k), key))) return undefined;
   const near = rules.optOutKeywords.find((k) => {
-    const candidate = keywordMatchKey(k);
+    const candidate = keyOf(k);
     return candidate.length >= FUZZY_MIN_LENGTH && withinOneEdit(candidate, key);
   });
   return near !== undefined ? { kind: 'near_miss', keyword: near } : undefined;
