@@ -154,16 +154,40 @@ describeEachDialect('the secrets recorder', ({ db }) => {
       expect(res.statusCode).toBe(201);
       const webhookSecret = res.json<{ webhooks: { inbound: { secret: string } } }>().webhooks
         .inbound.secret;
+      const token = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        headers: t.auth,
+        payload: { name: 'another' },
+      });
+      expect(token.statusCode).toBe(201);
+      // Refused before any route runs (auth hook), unknown route, and a streamed answer.
+      expect((await t.app.inject({ url: '/api/v1/me' })).statusCode).toBe(401);
+      expect((await t.app.inject({ url: '/nowhere', headers: t.auth })).statusCode).toBe(404);
+      const csv = await t.app.inject({ url: '/api/v1/profiles/consent.csv', headers: t.auth });
+      expect(csv.body).toContain('phone,consent');
       await t.app.close();
 
       const secretsSeen = pending.flatMap((r) => (r.type === 'secret' ? [r.value] : []));
-      expect(secretsSeen).toEqual(expect.arrayContaining([t.token, KEY, webhookSecret]));
+      expect(secretsSeen).toEqual(
+        expect.arrayContaining([
+          t.token,
+          KEY,
+          webhookSecret,
+          token.json<{ token: string }>().token,
+        ]),
+      );
       const kinds = new Set(pending.flatMap((r) => (r.type === 'output' ? [r.kind] : [])));
       expect([...kinds].sort()).toEqual(['audit', 'log', 'metrics', 'response']);
       const created = pending.find(
         (r) => r.type === 'output' && r.request?.url === '/api/v1/credentials',
       );
       expect(created && created.type === 'output' && created.text).toBe(res.body);
+      const answered = (url: string) =>
+        pending.flatMap((r) => (r.type === 'output' && r.request?.url === url ? [r.text] : []));
+      expect(answered('/api/v1/me')).toHaveLength(1);
+      expect(answered('/nowhere')).toHaveLength(1);
+      expect(answered('/api/v1/profiles/consent.csv')).toEqual([csv.body]);
       expect(findLeaks(pending)).toEqual([]);
     } finally {
       observeRecords(false);

@@ -83,9 +83,10 @@ const TEXT_TYPES = /^(text\/|application\/(json|javascript|problem\+json|x-ndjso
 
 /**
  * Keeps every answer the app sends: in onSend, which runs for every reply.send (routes, errors,
- * 404s, replies from earlier onRequest hooks such as auth and rate limits); and, for replies a
- * route writes to the raw response itself (Server-Sent Events), by wrapping that response's
- * write and end. Also keeps the API keys of credentials stored through the API, and admin tokens
+ * 404s, replies from earlier onRequest hooks such as auth and rate limits); and, for streamed
+ * answers (the profiles CSV export, static files) and replies a route writes to the raw response
+ * itself (Server-Sent Events), by wrapping that response's write and end. Non-text answers
+ * (images, fonts) keep their headers only. Also keeps the API keys of credentials stored through the API, and admin tokens
  * and event-webhook secrets from their creation answers.
  */
 export function recordAnswers(app: FastifyInstance): void {
@@ -122,6 +123,9 @@ export function recordAnswers(app: FastifyInstance): void {
   };
 
   app.addHook('onSend', (request, reply, payload, done) => {
+    // A stream (the profiles CSV export, static files) is read where it is written: below.
+    if (payload !== null && typeof payload === 'object' && !Buffer.isBuffer(payload))
+      return done(null, payload);
     sentThroughFastify.add(request);
     const type = String(reply.getHeader('content-type') ?? '');
     const text =
@@ -129,7 +133,7 @@ export function recordAnswers(app: FastifyInstance): void {
         ? payload
         : Buffer.isBuffer(payload) && (TEXT_TYPES.test(type) || type === '')
           ? payload.toString('utf8')
-          : ''; // a stream (static files) or binary: headers only
+          : ''; // binary: headers only
     answer(request, reply.statusCode, reply.getHeaders(), text, currentOrigin());
     done(null, payload);
   });
@@ -166,7 +170,9 @@ export function recordAnswers(app: FastifyInstance): void {
     const onDone = () => {
       if (recorded || sentThroughFastify.has(request)) return;
       recorded = true;
-      const text = Buffer.concat(chunks).toString('utf8');
+      const type = String(raw.getHeader('content-type') ?? '');
+      const text =
+        TEXT_TYPES.test(type) || type === '' ? Buffer.concat(chunks).toString('utf8') : '';
       answer(request, raw.statusCode, raw.getHeaders(), text, origin);
     };
     raw.once('finish', onDone);
