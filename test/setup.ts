@@ -9,9 +9,9 @@ import { flushLeakRecords, recordChildOutput, recordChildSecrets } from './helpe
 
 childObservers.push({
   started: (argv, env) => recordChildSecrets(argv, env),
-  // The simulator's output is not Tern's: it is given the key and may print it.
+  // Tern from source or from dist/. The simulator's output is not Tern's: it is given the key.
   exited: (argv, output) => {
-    if (argv[0] === 'src/cli.ts') recordChildOutput(argv.slice(1), output, '');
+    if (!argv[0]?.startsWith('simulator/')) recordChildOutput(argv.slice(1), output, '');
   },
 });
 
