@@ -28,6 +28,16 @@ import {
   type LoopResult,
 } from './lib/load.js';
 import { count, progress, rate as formatRate } from './lib/progress.js';
+import type * as AppModule from '../src/app.js';
+import type * as AdminTokens from '../src/auth/admin-tokens.js';
+import type * as ClockModule from '../src/clock.js';
+import type * as ConfigModule from '../src/config.js';
+import type * as SecretBox from '../src/crypto/secret-box.js';
+import type * as DatabaseModule from '../src/db/database.js';
+import type * as MigrateModule from '../src/db/migrate.js';
+import type * as LoggerModule from '../src/logger.js';
+import type * as ServicesModule from '../src/services.js';
+import { assertBuildFresh } from './lib/processes.js';
 import { isMain } from './lib/script.js';
 
 const NUMBER = '14155550100';
@@ -41,16 +51,19 @@ async function serveBare(): Promise<void> {
   console.log(`listening on ${url}/webhook`);
 }
 
+/** Tern's modules from the build in dist/ (what `npm start` runs), typed by their sources. */
 async function serveTern(database: string | undefined): Promise<void> {
-  const { buildApp } = await import('../src/app.js');
-  const { createAdminToken } = await import('../src/auth/admin-tokens.js');
-  const { systemClock } = await import('../src/clock.js');
-  const { parseConfig } = await import('../src/config.js');
-  const { Keyring, secretKey } = await import('../src/crypto/secret-box.js');
-  const { openDatabase } = await import('../src/db/database.js');
-  const { migrateToLatest } = await import('../src/db/migrate.js');
-  const { createLogger } = await import('../src/logger.js');
-  const { createServices } = await import('../src/services.js');
+  assertBuildFresh();
+  const built = <T>(path: string) => import(`../dist/src/${path}`) as Promise<T>;
+  const { buildApp } = await built<typeof AppModule>('app.js');
+  const { createAdminToken } = await built<typeof AdminTokens>('auth/admin-tokens.js');
+  const { systemClock } = await built<typeof ClockModule>('clock.js');
+  const { parseConfig } = await built<typeof ConfigModule>('config.js');
+  const { Keyring, secretKey } = await built<typeof SecretBox>('crypto/secret-box.js');
+  const { openDatabase } = await built<typeof DatabaseModule>('db/database.js');
+  const { migrateToLatest } = await built<typeof MigrateModule>('db/migrate.js');
+  const { createLogger } = await built<typeof LoggerModule>('logger.js');
+  const { createServices } = await built<typeof ServicesModule>('services.js');
 
   const dir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
   const url = database ?? join(dir, 'tern.db');

@@ -3,6 +3,8 @@
  * own process (so that the load generator never shares their event loop), stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { request } from 'undici';
 
@@ -42,8 +44,9 @@ function start(
   env: Record<string, string>,
   ready: RegExp,
   url: (match: RegExpExecArray) => string,
+  nodeOptions = ['--import', 'tsx'],
 ): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...nodeOptions, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -107,11 +110,19 @@ export async function startSimulator(
   );
 }
 
-/** `tern serve` (or another command) from source, on a free port. */
-export async function startTern(env: Record<string, string>, command = 'serve'): Promise<Child> {
+/**
+ * `tern serve` (or another command) on a free port: from source, or with `compiled` from the
+ * build in `dist/` (what `npm start` runs; benchmarks measure that, see {@link assertBuildFresh}).
+ */
+export async function startTern(
+  env: Record<string, string>,
+  command = 'serve',
+  options: { compiled?: boolean } = {},
+): Promise<Child> {
   const port = env.TERN_PORT ?? String(await freePort());
+  if (options.compiled) assertBuildFresh();
   return start(
-    ['src/cli.ts', command],
+    [options.compiled ? 'dist/src/cli.js' : 'src/cli.ts', command],
     {
       LOG_LEVEL: 'warn',
       TERN_HOST: '127.0.0.1',
@@ -125,7 +136,23 @@ export async function startTern(env: Record<string, string>, command = 'serve'):
     },
     command === 'serve' ? /Tern is running at (http:\/\/\S+)/ : /send worker running/,
     (m) => m[1] ?? `http://127.0.0.1:${port}`,
+    options.compiled ? [] : undefined,
   );
+}
+
+/**
+ * Throws unless `dist/` holds a build at least as new as every file under `src/`: a benchmark
+ * of a stale build would report figures for code that no longer exists.
+ */
+export function assertBuildFresh(): void {
+  const entry = 'dist/src/cli.js';
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
+  const built = statSync(entry).mtimeMs;
+  const newest = readdirSync('src', { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith('.ts'))
+    .map((f) => statSync(join(f.parentPath, f.name)).mtimeMs)
+    .reduce((a, b) => Math.max(a, b), 0);
+  if (newest > built) throw new Error(`dist/ is older than src/: run "npm run build" first`);
 }
 
 /** Calls Tern's API with an admin token; throws with the answer on anything but 2xx. */

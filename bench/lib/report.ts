@@ -285,7 +285,8 @@ export function markdownPage(r: RunResults, chartFile: string): string {
 Every benchmark is a script in \`bench/\` that prints its figures; \`npm run bench\` runs them all
 (\`--no-pg\` skips PostgreSQL, \`--quick\` checks the runner with small counts) and writes this page
 and its chart. Tern and the Infobip simulator run as child processes on loopback; the script is
-the client.
+the client. Tern runs from the build in \`dist/\` (what \`npm start\` runs): \`npm run bench\` builds
+first, and a script run alone refuses a build older than \`src/\`.
 ${quickNote}
 ## This run
 

@@ -36,12 +36,16 @@ export async function startStack(databaseUrl: string): Promise<Stack> {
   const sim = await startSimulator(KEY, ['--dlr-delay-ms', '3600000']);
   let tern: Child | undefined;
   try {
-    tern = await startTern({
-      DATABASE_URL: databaseUrl,
-      TERN_ADMIN_TOKEN: TOKEN,
-      TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
-      TERN_SEND_BATCH_SIZE: '1000',
-    });
+    tern = await startTern(
+      {
+        DATABASE_URL: databaseUrl,
+        TERN_ADMIN_TOKEN: TOKEN,
+        TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
+        TERN_SEND_BATCH_SIZE: '1000',
+      },
+      'serve',
+      { compiled: true },
+    );
     const base = tern.url;
     const api = <T>(method: 'GET' | 'POST', path: string, body?: unknown) =>
       ternApi<T>(base, TOKEN, method, path, body);
