@@ -57,6 +57,8 @@ export function startCheckpointer(
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     stop: async () => {
+      // Referenced again so that the process waits for the thread to close its connection.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
