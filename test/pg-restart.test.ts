@@ -160,6 +160,8 @@ describe.runIf(postgresBinDir())('PostgreSQL restarted under load', () => {
         );
         expect(acknowledged.size).toBeGreaterThan(ackedWhileDown); // takes work again
         expect(refusedStatuses.size).toBeGreaterThan(0); // and refused it while down
+        // ...as unavailable, with Retry-After: never as if Tern itself had failed.
+        expect([...refusedStatuses.keys()].filter((s) => s !== 503 && s !== 0)).toEqual([]);
 
         // Every acknowledged message is stored and goes out exactly once.
         const db = openDatabase(pg.url);

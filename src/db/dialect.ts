@@ -17,6 +17,39 @@ export const capabilities: Record<DialectName, DialectCapabilities> = {
   postgres: { name: 'postgres', skipLocked: true, multiProcess: true },
 };
 
+// PostgreSQL: connection exceptions (08…), shutdown and startup (57P01–57P03); socket errors.
+const UNAVAILABLE_CODES = new Set([
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'SQLITE_BUSY',
+]);
+// node-postgres reports a lost or unobtainable connection without a code.
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i;
+
+/**
+ * True when `error` says the database cannot be reached right now (down, restarting, the
+ * connection lost, or SQLite's lock held past the busy timeout): a request that failed so can be
+ * retried later, unlike a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
+  return UNAVAILABLE_MESSAGE.test(error.message);
+}
+
 /** True when `error` is a unique-constraint violation, on either database. */
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

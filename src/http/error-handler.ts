@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/dialect.js';
 import { AppError, type ErrorCode, type ErrorDetail } from '../errors.js';
 
 /** The only place that knows which HTTP status each error code means. */
@@ -73,6 +74,14 @@ export function installErrorHandling(app: FastifyInstance): void {
       const status = STATUS_BY_CODE[error.code];
       if (status >= 500) request.log.error({ err: raw }, error.message);
       return reply.status(status).send(errorBody(error.code, error.message, error.details));
+    }
+    if (isDatabaseUnavailable(raw)) {
+      // Transient: the client may try again (a send with its idempotency key is not repeated).
+      request.log.warn({ err: raw }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send(errorBody('unavailable', 'The database is unavailable. Try again shortly.'));
     }
     request.log.error({ err: raw }, 'unhandled error');
     return reply
