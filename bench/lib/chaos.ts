@@ -21,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { openDatabase, type Db } from '../../src/db/database.js';
+import type { MessageStatus } from '../../src/messages/message.js';
+import { isFinal } from '../../src/providers/infobip/status-map.js';
 import { dropPgDatabase, freshPgDatabase } from './pg-database.js';
 import { freePort, startSimulator, startTern, ternApi, type Child } from './processes.js';
 
@@ -124,14 +126,6 @@ const CONSENT_NUMBERS = Array.from(
   (_, i) => `+1415700${String(i).padStart(4, '0')}`,
 );
 const INBOUND_TEXTS = ['STOP', 'START', 'STOP', 'HELP', 'hello there', 'START', 'stop.', 'Yes'];
-const FINAL = new Set([
-  'delivered',
-  'undeliverable',
-  'expired',
-  'rejected',
-  'failed',
-  'suppressed',
-]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = ([lo, hi]: [number, number]) => lo + Math.random() * (hi - lo);
@@ -476,7 +470,7 @@ async function countMessages(db: Db, acknowledged: Set<string>, counts: ChaosCou
   counts.messages.stored = rows.length;
   for (const row of rows) {
     counts.messages.byStatus[row.status] = (counts.messages.byStatus[row.status] ?? 0) + 1;
-    if (!FINAL.has(row.status)) counts.messages.notFinal++;
+    if (!isFinal(row.status as MessageStatus)) counts.messages.notFinal++;
   }
   for (const id of acknowledged) if (!status.has(id)) counts.messages.missing++;
 }

@@ -1,7 +1,7 @@
 /** Helpers for bench scripts that are both runnable on their own and imported by the runner. */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
+import { withClient } from './pg-database.js';
 
 /** True when the module at `moduleUrl` is the script node was started with. */
 export function isMain(moduleUrl: string): boolean {
@@ -34,15 +34,10 @@ export function benchDatabaseName(url: string): string {
 /** Drops and creates the database named in `url` (see {@link benchDatabaseName}). */
 export async function freshPostgresDatabase(url: string): Promise<string> {
   const database = benchDatabaseName(url);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  try {
+  const adminUrl = Object.assign(new URL(url), { pathname: '/postgres' }).toString();
+  await withClient(adminUrl, async (admin) => {
     await admin.query(`drop database if exists ${database} with (force)`);
     await admin.query(`create database ${database}`);
-  } finally {
-    await admin.end();
-  }
+  });
   return url;
 }
