@@ -10,7 +10,7 @@ import type { ResolvedOptions } from './options.js';
 import { OUTCOMES, OutcomeRules } from './outcomes.js';
 import { ReportDispatcher } from './report-dispatcher.js';
 import { ERRORS, STATUSES, type StatusName } from './statuses.js';
-import { Store, type Api, type SimMessage } from './store.js';
+import { Store, type Api, type MmsContent, type SimMessage } from './store.js';
 import { TimerRegistry } from './timers.js';
 import { WebhookSender } from './webhook-sender.js';
 
@@ -20,6 +20,8 @@ export interface MessageDraft {
   bulkId: string | undefined;
   from: string | undefined;
   text: string;
+  /** MMS only: the content as sent. */
+  mmsContent?: MmsContent;
   parts: number;
   /** Price of one destination. */
   price: number;
@@ -141,6 +143,7 @@ export class Engine {
       to,
       from: d.from,
       text: d.text,
+      mmsContent: d.mmsContent,
       parts: d.parts,
       acceptedAt: d.acceptedAt,
       sentAt: d.sentAt,

@@ -105,3 +105,30 @@ export function v3Log(m: SimMessage, ctx: ReportContext): object {
     mccMnc: ctx.mccMnc,
   };
 }
+
+/**
+ * MMS log entry (`GET /mms/2/logs`), per the `MmsLog` fields in the Java client's
+ * `MmsApiTest` (v2): the v3 SMS log's names (`sender`, `destination`, `messageCount`), a `title`
+ * and `content` with the title and segments.
+ */
+export function mmsLog(m: SimMessage, ctx: ReportContext): object {
+  const content = m.mmsContent ?? { title: undefined, messageSegments: [] };
+  return {
+    sender: m.from,
+    destination: m.to,
+    bulkId: m.bulkId,
+    messageId: m.messageId,
+    sentAt: formatInfobipTime(m.sentAt),
+    doneAt: m.doneAt === undefined ? undefined : formatInfobipTime(m.doneAt),
+    messageCount: m.parts,
+    price: price(m, ctx),
+    status: m.status,
+    error: m.error,
+    // Guess: the top-level `title` is the content's title (that test gives them different values).
+    title: content.title,
+    // Guess: `platform` as in the v3 SMS log; not shown in that test.
+    platform: platform(m),
+    content,
+    mccMnc: ctx.mccMnc,
+  };
+}

@@ -4,6 +4,12 @@ import type { MessageError, MessageStatus } from './statuses.js';
 
 export type Api = 'sms-v2' | 'sms-v3' | 'mms-v2';
 
+/** An MMS's `content` as it was sent (title and segments), for `GET /mms/2/logs`. */
+export interface MmsContent {
+  title: string | undefined;
+  messageSegments: unknown[];
+}
+
 /** One accepted destination (Infobip's unit of "message"). */
 export interface SimMessage {
   messageId: string;
@@ -13,6 +19,8 @@ export interface SimMessage {
   from: string | undefined;
   /** SMS text, or the MMS title and text segments joined by newlines. */
   text: string;
+  /** MMS only: the content as sent (shared by every destination of the message). */
+  mmsContent: MmsContent | undefined;
   /** SMS parts (1 for MMS). */
   parts: number;
   acceptedAt: number;

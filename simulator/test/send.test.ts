@@ -427,6 +427,83 @@ describe('account and logs', () => {
     expect((await get(`${url}/sms/3/logs?limit=5000`)).status).toBe(400);
   });
 
+  it('finds an MMS in /mms/2/logs (and not in the SMS logs), with the v3 filters and auth', async () => {
+    await post(`${url}/mms/2/messages`, {
+      messages: [
+        {
+          sender: 'Tern',
+          destinations: [{ to: '4478', messageId: 'mms-log-me' }],
+          content: {
+            title: 'Receipt',
+            messageSegments: [
+              { type: 'TEXT', text: 'thanks' },
+              { type: 'LINK', contentUrl: 'https://cdn.example.com/r.jpg' },
+            ],
+          },
+          options: { platform: { entityId: 'e1' }, campaignReferenceId: 'spring' },
+        },
+      ],
+    });
+    await post(`${url}/sms/3/messages`, {
+      messages: [
+        {
+          sender: 'Tern',
+          destinations: [{ to: '4478', messageId: 'sms-not-mms' }],
+          content: { text: 'an SMS' },
+        },
+      ],
+    });
+    const mms = await get(`${url}/mms/2/logs?messageId=mms-log-me,sms-not-mms`);
+    expect(mms.status).toBe(200);
+    expect(mms.body).toEqual({
+      results: [
+        expect.objectContaining({
+          messageId: 'mms-log-me',
+          destination: '4478',
+          sender: 'Tern',
+          messageCount: 1,
+          status: PENDING,
+          mccMnc: '22801',
+          price: expect.objectContaining({ currency: 'EUR' }) as unknown,
+          platform: { entityId: 'e1' },
+          title: 'Receipt',
+          content: {
+            title: 'Receipt',
+            messageSegments: [
+              { type: 'TEXT', text: 'thanks' },
+              { type: 'LINK', contentUrl: 'https://cdn.example.com/r.jpg' },
+            ],
+          },
+        }) as unknown,
+      ],
+    });
+    // The SMS logs do not list the MMS, and the MMS logs do not list the SMS.
+    expect((await get(`${url}/sms/3/logs?messageId=mms-log-me`)).body).toEqual({ results: [] });
+    expect((await get(`${url}/sms/1/logs?messageId=mms-log-me`)).body).toEqual({ results: [] });
+    expect((await get(`${url}/mms/2/logs?messageId=sms-not-mms`)).body).toEqual({ results: [] });
+    // The other /sms/3/logs filters apply.
+    const ids = (q: string) =>
+      get<{ results: { messageId: string }[] }>(`${url}/mms/2/logs?${q}`).then((r) =>
+        r.body.results.map((x) => x.messageId),
+      );
+    expect(await ids('destination=4478')).toContain('mms-log-me');
+    expect(await ids('destination=4477')).not.toContain('mms-log-me');
+    expect(await ids('sender=Tern&campaignReferenceId=spring,autumn')).toEqual(['mms-log-me']);
+    expect(await ids('campaignReferenceId=autumn')).toEqual([]);
+    expect(await ids('entityId=e1&generalStatus=PENDING')).toEqual(['mms-log-me']);
+    expect(await ids('entityId=e2')).toEqual([]);
+    expect(await ids('generalStatus=DELIVERED&messageId=mms-log-me')).toEqual([]);
+    const bad = await get(`${url}/mms/2/logs?limit=5000&sentSince=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({
+      errorCode: 'E400',
+      violations: [{ property: 'sentSince' }, { property: 'limit' }],
+    });
+    const noKey = await get(`${url}/mms/2/logs?messageId=mms-log-me`, {});
+    expect(noKey.status).toBe(401);
+    expect(noKey.body).toMatchObject({ errorCode: 'E401' });
+  });
+
   it('answers unknown paths with a legacy 404', async () => {
     const res = await get(`${url}/sms/9/nothing`, AUTH);
     expect(res.status).toBe(404);

@@ -1,17 +1,20 @@
 /**
- * `GET /sms/1/logs` and `GET /sms/3/logs`: what happened to recent messages. Tern uses them to
- * learn whether a send that timed out was in fact accepted. Newest first (Guess: the order is not
+ * `GET /sms/1/logs`, `GET /sms/3/logs` and `GET /mms/2/logs`: what happened to recent messages.
+ * Tern uses them to learn whether a send that timed out was in fact accepted. The SMS routes list
+ * SMS only and the MMS route MMS only. `/mms/2/logs` takes the `/sms/3/logs` filters (Infobip's
+ * Java client, `MmsApi.getOutboundMmsMessageLogs`). Newest first (Guess: the order is not
  * documented). Cursor paging is not simulated.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine.js';
 import type { Violation } from '../errors.js';
-import { v1Log, v3Log } from '../report-shapes.js';
+import { mmsLog, v1Log, v3Log } from '../report-shapes.js';
 import type { SimMessage } from '../store.js';
 import { badRequest } from './send-common.js';
 import { queryLimit, queryList, queryString, queryTime, type Query } from './query.js';
 
 interface Filter {
+  mms: boolean;
   messageIds: string[] | undefined;
   bulkIds: string[] | undefined;
   to: string | undefined;
@@ -26,7 +29,7 @@ interface Filter {
 }
 
 function matches(m: SimMessage, f: Filter): boolean {
-  if (m.api === 'mms-v2') return false;
+  if ((m.api === 'mms-v2') !== f.mms) return false;
   if (f.messageIds && !f.messageIds.includes(m.messageId)) return false;
   if (f.bulkIds && (m.bulkId === undefined || !f.bulkIds.includes(m.bulkId))) return false;
   if (f.to !== undefined && m.to !== f.to) return false;
@@ -55,8 +58,10 @@ function find(engine: Engine, f: Filter): SimMessage[] {
   return found;
 }
 
-function filter(q: Query, v3: boolean, violations: Violation[]): Filter {
+/** The query's filters; `v3` names (`destination`, `sender`) are those of `/mms/2/logs` too. */
+function filter(q: Query, v3: boolean, mms: boolean, violations: Violation[]): Filter {
   return {
+    mms,
     messageIds: queryList(q, 'messageId'),
     bulkIds: queryList(q, 'bulkId'),
     to: queryString(q, v3 ? 'destination' : 'to'),
@@ -75,14 +80,20 @@ export function registerLogs(app: FastifyInstance, engine: Engine): void {
   const ctx = { currency: engine.options.currency, mccMnc: engine.options.mccMnc };
   app.get('/sms/1/logs', { config: { shape: 'legacy' } }, (request, reply) => {
     const violations: Violation[] = [];
-    const f = filter(request.query as Query, false, violations);
+    const f = filter(request.query as Query, false, false, violations);
     if (violations.length > 0) return badRequest(reply, 'legacy', violations);
     return { results: find(engine, f).map((m) => v1Log(m, ctx)) };
   });
   app.get('/sms/3/logs', { config: { shape: 'v3' } }, (request, reply) => {
     const violations: Violation[] = [];
-    const f = filter(request.query as Query, true, violations);
+    const f = filter(request.query as Query, true, false, violations);
     if (violations.length > 0) return badRequest(reply, 'v3', violations);
     return { results: find(engine, f).map((m) => v3Log(m, ctx)) };
+  });
+  app.get('/mms/2/logs', { config: { shape: 'v3' } }, (request, reply) => {
+    const violations: Violation[] = [];
+    const f = filter(request.query as Query, true, true, violations);
+    if (violations.length > 0) return badRequest(reply, 'v3', violations);
+    return { results: find(engine, f).map((m) => mmsLog(m, ctx)) };
   });
 }

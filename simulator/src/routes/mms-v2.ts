@@ -82,6 +82,16 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
       const sender = c.string(raw, 'sender', path, { required: true, notBlank: true });
       const content = c.object(raw, 'content', path, true);
       const text = content ? checkContent(c, content, `${path}.content`) : '';
+      // Guess: the logs echo the content as sent (the Java client's MmsLog test shows a TEXT
+      // segment coming back as sent; other segment types are not shown).
+      const mmsContent = content
+        ? {
+            title: typeof content.title === 'string' ? content.title : undefined,
+            messageSegments: Array.isArray(content.messageSegments)
+              ? (content.messageSegments as unknown[])
+              : [],
+          }
+        : undefined;
       const options = c.object(raw, 'options', path);
       const optionsPath = `${path}.options`;
       const validityMs = v3Validity(c, options, optionsPath);
@@ -127,6 +137,7 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
           bulkId: undefined,
           from: sender,
           text,
+          mmsContent,
           parts: 1,
           price: engine.options.pricePerMms,
           acceptedAt: now,
