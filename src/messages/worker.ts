@@ -210,7 +210,10 @@ export class SendWorker {
     let pending = rows;
     const uncertain = rows.filter((r) => r.uncertain === 1 && r.channel === 'sms');
     if (uncertain.length > 0) {
-      const found = await client.findLogs(uncertain.map((r) => r.id));
+      const found = await client.findLogs(
+        'sms',
+        uncertain.map((r) => r.id),
+      );
       if (found.kind !== 'ok') {
         for (const row of uncertain) settled.push(this.retry(row, found, true));
         pending = pending.filter((r) => !uncertain.includes(r));

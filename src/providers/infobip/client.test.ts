@@ -499,7 +499,7 @@ describe('InfobipClient.findLogs', () => {
           'not an object',
         ],
       });
-    const r = await client().findLogs(['m-1', 'm-2']);
+    const r = await client().findLogs('sms', ['m-1', 'm-2']);
     expect(seen[0]?.url).toBe('/sms/3/logs?messageId=m-1%2Cm-2&limit=2');
     expect(r).toMatchObject({
       kind: 'ok',
@@ -518,27 +518,73 @@ describe('InfobipClient.findLogs', () => {
     });
   });
 
+  it('asks /mms/2/logs for MMS and reads its entries the same way', async () => {
+    handler = (_req, res) =>
+      json(res, 200, {
+        results: [
+          {
+            title: 'Message title',
+            mccMnc: '22801',
+            sender: '441134960000',
+            destination: '441134960001',
+            bulkId: 'b-2',
+            messageId: 'mms-1',
+            sentAt: '2025-01-20T13:06:34.784+0000',
+            doneAt: '2025-01-20T13:06:34.785+0000',
+            messageCount: 1,
+            price: { pricePerMessage: 1, currency: 'EUR' },
+            status: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' },
+            content: {
+              title: 'Some title',
+              messageSegments: [{ text: 'Some text', type: 'TEXT' }],
+            },
+          },
+        ],
+      });
+    const r = await client().findLogs('mms', ['mms-1']);
+    expect(seen[0]?.url).toBe('/mms/2/logs?messageId=mms-1&limit=1');
+    expect(r).toMatchObject({
+      kind: 'ok',
+      logs: [
+        {
+          messageId: 'mms-1',
+          bulkId: 'b-2',
+          destination: '441134960001',
+          sender: '441134960000',
+          sentAt: '2025-01-20T13:06:34.784Z',
+          doneAt: '2025-01-20T13:06:34.785Z',
+          ternStatus: 'delivered',
+          messageCount: 1,
+        },
+      ],
+    });
+  });
+
   it('splits long id lists to fit the 2048-character filter cap', async () => {
     handler = (_req, res) => json(res, 200, { results: [] });
     const ids = Array.from(
       { length: 150 },
       (_, i) => `0190d3a4-7c2e-7000-8000-${String(i).padStart(12, '0')}`,
     );
-    const r = await client().findLogs(ids);
-    expect(r).toMatchObject({ kind: 'ok', logs: [] });
-    expect(seen.length).toBeGreaterThan(1);
-    const asked = seen.flatMap((s) => {
-      const q = new URL(s.url, 'http://x').searchParams.get('messageId') ?? '';
-      expect(encodeURIComponent(q).length).toBeLessThanOrEqual(2048);
-      return q.split(',');
-    });
-    expect(asked).toEqual(ids);
+    for (const channel of ['sms', 'mms'] as const) {
+      seen = [];
+      const r = await client().findLogs(channel, ids);
+      expect(r).toMatchObject({ kind: 'ok', logs: [] });
+      expect(seen.length).toBeGreaterThan(1);
+      const asked = seen.flatMap((s) => {
+        expect(s.url.startsWith(channel === 'sms' ? '/sms/3/logs?' : '/mms/2/logs?')).toBe(true);
+        const q = new URL(s.url, 'http://x').searchParams.get('messageId') ?? '';
+        expect(encodeURIComponent(q).length).toBeLessThanOrEqual(2048);
+        return q.split(',');
+      });
+      expect(asked).toEqual(ids);
+    }
   });
 
   it('answers 429 as retryable', async () => {
     handler = (_req, res) =>
       json(res, 429, { errorCode: 'E429', description: 'Too many requests' });
-    expect(await client().findLogs(['m-1'])).toMatchObject({
+    expect(await client().findLogs('sms', ['m-1'])).toMatchObject({
       kind: 'retryable',
       code: 'E429',
       maybeAccepted: false,

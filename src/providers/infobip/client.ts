@@ -131,7 +131,10 @@ export type SendResult = ClientResult<{
   missing: string[];
 }>;
 
-/** One entry of `GET /sms/3/logs`. */
+/** Which logs to look in: SMS (`GET /sms/3/logs`) or MMS (`GET /mms/2/logs`). */
+export type LogChannel = 'sms' | 'mms';
+
+/** One entry of `GET /sms/3/logs` or `GET /mms/2/logs` (the fields Tern reads are named alike). */
 export interface LogEntry {
   messageId: string;
   bulkId: string | null;
@@ -173,13 +176,16 @@ export interface InfobipApi {
   getBalance(): Promise<BalanceResult>;
   sendSms(batch: readonly SmsToSend[]): Promise<SendResult>;
   sendMms(batch: readonly MmsToSend[]): Promise<SendResult>;
-  findLogs(messageIds: readonly string[]): Promise<LogsResult>;
+  /** Looks the ids up in the channel's logs; an MMS is not in the SMS logs, nor the reverse. */
+  findLogs(channel: LogChannel, messageIds: readonly string[]): Promise<LogsResult>;
 }
 
 // Infobip documents a 2048-character cap for each comma-separated list filter of /sms/3/logs and
-// at most 1000 results per call (infobip.md §4.4).
+// at most 1000 results per call (infobip.md §4.4); /mms/2/logs states the same for messageId and
+// limit (Infobip's Java client, MmsApi.getOutboundMmsMessageLogs).
 const LOGS_LIST_MAX_CHARS = 2048;
 const LOGS_MAX_PER_CALL = 1000;
+const LOGS_PATH: Record<LogChannel, string> = { sms: '/sms/3/logs', mms: '/mms/2/logs' };
 
 const USER_AGENT = `tern/${VERSION}`;
 
@@ -283,6 +289,7 @@ function validity(hours: number | undefined): { amount: number; timeUnit: 'HOURS
   return hours === undefined ? undefined : { amount: hours, timeUnit: 'HOURS' };
 }
 
+// One reader for both channels: the SMS v3 and MMS v2 entries name these fields alike.
 function logEntry(raw: unknown): LogEntry | null {
   if (!isRecord(raw)) return null;
   const messageId = str(raw, 'messageId');
@@ -571,7 +578,7 @@ export class InfobipClient implements InfobipApi {
     );
   }
 
-  async findLogs(messageIds: readonly string[]): Promise<LogsResult> {
+  async findLogs(channel: LogChannel, messageIds: readonly string[]): Promise<LogsResult> {
     const logs: LogEntry[] = [];
     let latencyMs = 0;
     let httpStatus = 200;
@@ -580,7 +587,7 @@ export class InfobipClient implements InfobipApi {
         messageId: chunk.join(','),
         limit: String(chunk.length),
       });
-      const raw = await this.#call('GET', `/sms/3/logs?${query.toString()}`);
+      const raw = await this.#call('GET', `${LOGS_PATH[channel]}?${query.toString()}`);
       if (raw.type === 'failure')
         return { ...raw.failure, latencyMs: latencyMs + raw.failure.latencyMs };
       latencyMs += raw.latencyMs;

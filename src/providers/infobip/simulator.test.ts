@@ -87,7 +87,7 @@ describe('InfobipClient against the simulator', () => {
     expect(byId.get('t-1')).toMatchObject({ ternStatus: 'delivered', callbackData: 'cb' });
     expect(byId.get('t-2')).toMatchObject({ ternStatus: 'rejected' });
 
-    const logs = await client().findLogs(['t-1', 't-2', 'unknown']);
+    const logs = await client().findLogs('sms', ['t-1', 't-2', 'unknown']);
     expect(logs.kind).toBe('ok');
     if (logs.kind === 'ok')
       expect(logs.logs.map((l) => l.messageId).sort()).toEqual(['t-1', 't-2']);
@@ -100,8 +100,21 @@ describe('InfobipClient against the simulator', () => {
       { messageId: 't-3', to: '+41793026727', sender: 'Tern', text: 'x' },
     ]);
     expect(r).toMatchObject({ kind: 'network', maybeAccepted: true });
-    const logs = await client().findLogs(['t-3']);
+    const logs = await client().findLogs('sms', ['t-3']);
     expect(logs).toMatchObject({ kind: 'ok', logs: [{ messageId: 't-3' }] });
+  });
+
+  it('an MMS accepted then dropped is found in /mms/2/logs, not in /sms/3/logs', async () => {
+    sim.addFault({ kind: 'accept-then-reset', count: 1, path: '/mms/2/messages' });
+    const r = await client().sendMms([
+      { messageId: 't-mms', to: '+41793026727', sender: 'Tern', text: 'x', media: [] },
+    ]);
+    expect(r).toMatchObject({ kind: 'network', maybeAccepted: true });
+    expect(await client().findLogs('mms', ['t-mms'])).toMatchObject({
+      kind: 'ok',
+      logs: [{ messageId: 't-mms', destination: '41793026727', ternStatus: 'accepted' }],
+    });
+    expect(await client().findLogs('sms', ['t-mms'])).toMatchObject({ kind: 'ok', logs: [] });
   });
 
   it('429 with Retry-After', async () => {

@@ -112,7 +112,7 @@ describe('a provider answering with a redirect', () => {
         });
         status = 302;
         expect(await client.getBalance()).toMatchObject({ kind: 'rejected', httpStatus: 302 });
-        expect(await client.findLogs(['m-1'])).toMatchObject({
+        expect(await client.findLogs('sms', ['m-1'])).toMatchObject({
           kind: 'rejected',
           httpStatus: 302,
         });
