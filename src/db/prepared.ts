@@ -78,9 +78,8 @@ const INSERT_TEMPLATES_MAX = 200;
 
 /**
  * `insert into <table> (…) values (…), (…)` for rows that all have the columns of the first
- * row, the SQL compiled once per table, column list, row count and dialect. A missing or
- * undefined value is stored as null (Kysely would have written DEFAULT; no column Tern writes
- * this way has a default other than null).
+ * row, the SQL compiled once per table, column list, row count and dialect. Callers give every
+ * column: a value missing or undefined is stored as null, where Kysely would write DEFAULT.
  */
 export async function insertRows<T extends keyof Database>(
   db: Executor,
