@@ -207,38 +207,40 @@ export class SendWorker {
     // A message that may already be at the provider is looked up first: one the provider has
     // was sent, whatever its consent or validity say now (judging it first recorded sent
     // messages as suppressed or expired, and their delivery reports were then ignored).
+    // Each channel has its own logs (an MMS is not in /sms/3/logs): one lookup per channel.
     let pending = rows;
-    const uncertain = rows.filter((r) => r.uncertain === 1 && r.channel === 'sms');
-    if (uncertain.length > 0) {
+    for (const channel of ['sms', 'mms'] as const) {
+      const uncertain = rows.filter((r) => r.uncertain === 1 && r.channel === channel);
+      if (uncertain.length === 0) continue;
       const found = await client.findLogs(
-        'sms',
+        channel,
         uncertain.map((r) => r.id),
       );
       if (found.kind !== 'ok') {
         for (const row of uncertain) settled.push(this.retry(row, found, true));
         pending = pending.filter((r) => !uncertain.includes(r));
-      } else {
-        const known = new Map(found.logs.map((l) => [l.messageId, l]));
-        for (const row of uncertain) {
-          const log = known.get(row.id);
-          if (!log) continue;
-          const status = log.ternStatus;
-          settled.push(
-            status && isFinal(status) && status !== 'accepted'
-              ? {
-                  id: row.id,
-                  settlement: {
-                    kind: 'final',
-                    status: status as 'delivered',
-                    reason: 'found in the provider logs',
-                    providerStatus: log.status,
-                  },
-                }
-              : { id: row.id, settlement: { kind: 'accepted', providerStatus: log.status } },
-          );
-        }
-        pending = pending.filter((r) => !known.has(r.id));
+        continue;
       }
+      const known = new Map(found.logs.map((l) => [l.messageId, l]));
+      for (const row of uncertain) {
+        const log = known.get(row.id);
+        if (!log) continue;
+        const status = log.ternStatus;
+        settled.push(
+          status && isFinal(status) && status !== 'accepted'
+            ? {
+                id: row.id,
+                settlement: {
+                  kind: 'final',
+                  status: status as 'delivered',
+                  reason: 'found in the provider logs',
+                  providerStatus: log.status,
+                },
+              }
+            : { id: row.id, settlement: { kind: 'accepted', providerStatus: log.status } },
+        );
+      }
+      pending = pending.filter((r) => !known.has(r.id));
     }
 
     // Consent again, right before sending: an opt-out may have arrived while the message waited.
