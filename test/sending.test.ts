@@ -371,4 +371,51 @@ describeEachDialect('sending', ({ db }) => {
       await s.close();
     }
   });
+
+  it('applies a POST of many reports in body order: duplicates inside it, late ones, unknown ids', async () => {
+    const s = await startSendingStack(db(), { sim: { reportDelayMs: 600_000 } });
+    try {
+      const first = await s.send({ to: '+14155550100', text: 'one' });
+      const second = await s.send({ to: '+14155550101', text: 'two' });
+      await s.pump();
+      const secret = s.t.services.credentials.webhookSecrets(
+        await s.t.services.credentials.get('prod', s.credentialId),
+      ).reports;
+      const result = (messageId: string, group: [number, string], status: [number, string]) => ({
+        messageId,
+        to: '14155550100',
+        sentAt: '2026-11-25T12:00:00.000+0000',
+        doneAt: '2026-11-25T12:00:05.000+0000',
+        smsCount: 1,
+        status: { groupId: group[0], groupName: group[1], id: status[0], name: status[1] },
+      });
+      const delivered = result(first.id, [3, 'DELIVERED'], [5, 'DELIVERED_TO_HANDSET']);
+      const res = await s.t.app.inject({
+        method: 'POST',
+        url: `/webhooks/infobip/${s.credentialId}/reports/${secret}`,
+        payload: {
+          results: [
+            delivered,
+            delivered, // Infobip's retry landing in the same batch
+            result(second.id, [5, 'REJECTED'], [6, 'REJECTED_NETWORK']),
+            result(first.id, [1, 'PENDING'], [7, 'PENDING_ENROUTE']), // late: never backwards
+            result('not-ours', [3, 'DELIVERED'], [5, 'DELIVERED_TO_HANDSET']),
+          ],
+        },
+      });
+      expect(res.json()).toEqual({ applied: 2, unchanged: 1, duplicates: 1, unknown: 1 });
+      const one = await s.message(first.id);
+      expect(one.message.status).toBe('delivered');
+      expect(one.history.filter((h) => h.status === 'delivered')).toHaveLength(1);
+      expect((await s.message(second.id)).message.status).toBe('rejected');
+      const stored = await db()
+        .kysely.selectFrom('delivery_reports')
+        .select(['message_id', 'matched'])
+        .execute();
+      expect(stored).toHaveLength(4); // the duplicate is not kept twice
+      expect(stored.filter((r) => r.matched === 0).map((r) => r.message_id)).toEqual(['not-ours']);
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -9,13 +9,20 @@ import type { Logger } from '../logger.js';
 import { canAdvance, isFinal } from '../providers/infobip/status-map.js';
 import { parseDeliveryReports, type DeliveryReport } from '../providers/infobip/webhooks.js';
 import type { MessageStatus } from './message.js';
-import { appendMessageEvents } from './message.repository.js';
+import { appendMessageEvents, type StatusChange } from './message.repository.js';
 
 export interface ReportsOutcome {
   applied: number;
   unchanged: number;
   duplicates: number;
   unknown: number;
+}
+
+interface MessageState {
+  id: string;
+  status: MessageStatus;
+  to_number: string;
+  callback_data: string | null;
 }
 
 /** A report's identity: the same report POSTed twice (Infobip retries) is applied once. */
@@ -58,43 +65,62 @@ export async function applyDeliveryReports(
   const moved: { messageId: string; status: MessageStatus; reason: string | null }[] = [];
 
   await db.kysely.transaction().execute(async (trx) => {
-    const statusEvents: NewEvent[] = [];
-    for (const report of parsed.value) {
-      const message = await trx
+    // A few statements a POST, whatever its size (one round trip each on PostgreSQL): the
+    // messages read at once, the raw reports inserted at once; then each report, in body order.
+    const messages = new Map<string, MessageState>();
+    const ids = [...new Set(parsed.value.map((r) => r.messageId))];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await trx
         .selectFrom('messages')
         .select(['id', 'status', 'to_number', 'callback_data'])
         .where('sandbox', '=', sandbox)
-        .where('id', '=', report.messageId)
         .where('credential_id', '=', credentialId)
-        .executeTakeFirst();
-      const inserted = await trx
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const row of rows) messages.set(row.id, { ...row, status: row.status as MessageStatus });
+    }
+    const keyed = parsed.value.map((report) => ({ report, key: dedupKey(credentialId, report) }));
+    // Keys this POST stored; a key stored elsewhere before, or twice in this body, is a duplicate.
+    const fresh = new Set<string>();
+    for (let i = 0; i < keyed.length; i += 500) {
+      const stored = await trx
         .insertInto('delivery_reports')
-        .values({
-          id: newId(),
-          dedup_key: dedupKey(credentialId, report),
-          sandbox,
-          credential_id: credentialId,
-          message_id: report.messageId,
-          matched: message ? 1 : 0,
-          received_at: now,
-          raw: JSON.stringify(report),
-        })
+        .values(
+          keyed.slice(i, i + 500).map(({ report, key }) => ({
+            id: newId(),
+            dedup_key: key,
+            sandbox,
+            credential_id: credentialId,
+            message_id: report.messageId,
+            matched: messages.has(report.messageId) ? 1 : 0,
+            received_at: now,
+            raw: JSON.stringify(report),
+          })),
+        )
         .onConflict((oc) => oc.column('dedup_key').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!inserted) {
+        .returning('dedup_key')
+        .execute();
+      for (const row of stored) fresh.add(row.dedup_key);
+    }
+
+    const history: StatusChange[] = [];
+    const statusEvents: NewEvent[] = [];
+    for (const { report, key } of keyed) {
+      if (!fresh.delete(key)) {
         outcome.duplicates += 1;
         continue;
       }
+      const message = messages.get(report.messageId);
       if (!message) {
         outcome.unknown += 1;
         continue;
       }
       const next = report.ternStatus;
-      if (!next || !canAdvance(message.status as MessageStatus, next)) {
+      if (!next || !canAdvance(message.status, next)) {
         outcome.unchanged += 1;
         continue;
       }
+      message.status = next; // a later report of this body is judged against it
       const reason = report.error
         ? `${report.status.name}: ${report.error.name}`
         : report.status.name;
@@ -115,9 +141,7 @@ export async function applyDeliveryReports(
         .where('sandbox', '=', sandbox)
         .where('id', '=', message.id)
         .execute();
-      await appendMessageEvents(trx, clock, [
-        { sandbox, messageId: message.id, status: next, reason, report },
-      ]);
+      history.push({ sandbox, messageId: message.id, status: next, reason, report });
       statusEvents.push({
         sandbox,
         type: 'message.status_changed',
@@ -132,6 +156,7 @@ export async function applyDeliveryReports(
       outcome.applied += 1;
       moved.push({ messageId: message.id, status: next, reason });
     }
+    await appendMessageEvents(trx, clock, history);
     await recordEvents(trx, clock, statusEvents);
   });
   if (log) {
