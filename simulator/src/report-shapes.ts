@@ -86,8 +86,8 @@ export function v1Log(m: SimMessage, ctx: ReportContext): object {
   };
 }
 
-/** v3 log entry (`GET /sms/3/logs`), per the v3 `SmsLog` model. */
-export function v3Log(m: SimMessage, ctx: ReportContext): object {
+/** The fields the v3 SMS log and the MMS log share. */
+function logBase(m: SimMessage, ctx: ReportContext) {
   return {
     sender: m.from,
     destination: m.to,
@@ -100,6 +100,13 @@ export function v3Log(m: SimMessage, ctx: ReportContext): object {
     status: m.status,
     error: m.error,
     platform: platform(m),
+  };
+}
+
+/** v3 log entry (`GET /sms/3/logs`), per the v3 `SmsLog` model. */
+export function v3Log(m: SimMessage, ctx: ReportContext): object {
+  return {
+    ...logBase(m, ctx),
     content: { text: m.text },
     campaignReferenceId: m.campaignReferenceId,
     mccMnc: ctx.mccMnc,
@@ -109,25 +116,15 @@ export function v3Log(m: SimMessage, ctx: ReportContext): object {
 /**
  * MMS log entry (`GET /mms/2/logs`), per the `MmsLog` fields in the Java client's
  * `MmsApiTest` (v2): the v3 SMS log's names (`sender`, `destination`, `messageCount`), a `title`
- * and `content` with the title and segments.
+ * and `content` with the title and segments. Guess: `platform` as in the v3 SMS log; not shown
+ * in that test.
  */
 export function mmsLog(m: SimMessage, ctx: ReportContext): object {
   const content = m.mmsContent ?? { title: undefined, messageSegments: [] };
   return {
-    sender: m.from,
-    destination: m.to,
-    bulkId: m.bulkId,
-    messageId: m.messageId,
-    sentAt: formatInfobipTime(m.sentAt),
-    doneAt: m.doneAt === undefined ? undefined : formatInfobipTime(m.doneAt),
-    messageCount: m.parts,
-    price: price(m, ctx),
-    status: m.status,
-    error: m.error,
+    ...logBase(m, ctx),
     // Guess: the top-level `title` is the content's title (that test gives them different values).
     title: content.title,
-    // Guess: `platform` as in the v3 SMS log; not shown in that test.
-    platform: platform(m),
     content,
     mccMnc: ctx.mccMnc,
   };
