@@ -127,7 +127,8 @@ describeEachDialect('sending', ({ db }) => {
   }
 
   it('retries after 429 (honouring Retry-After) and then succeeds', async () => {
-    const s = await startSendingStack(db());
+    // Reports held back, so that a fast report cannot race the 'accepted' check.
+    const s = await startSendingStack(db(), { sim: { reportDelayMs: 600_000 } });
     try {
       s.sim.addFault({
         kind: 'too-many-requests',
