@@ -1,23 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Message } from '../../messages/message.js';
+import { MESSAGE_STATUSES } from '../../providers/infobip/status-map.js';
 import { BATCH_MAX, type SendService } from '../../messages/send.service.js';
 import type { App } from '../app-type.js';
 import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
 
-const MessageStatus = Type.Union(
-  [
-    'queued',
-    'sending',
-    'accepted',
-    'delivered',
-    'undeliverable',
-    'expired',
-    'rejected',
-    'failed',
-    'suppressed',
-  ].map((s) => Type.Literal(s)),
-);
+const MessageStatus = Type.Union(MESSAGE_STATUSES.map((s) => Type.Literal(s)));
 
 const SendBody = Type.Object(
   {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   canAdvance,
+  MESSAGE_STATUSES,
   isFinal,
   mapInfobipStatus,
   statusRank,
-  type MessageStatus,
 } from './status-map.js';
 
 describe('mapInfobipStatus', () => {
@@ -31,17 +31,7 @@ describe('mapInfobipStatus', () => {
 });
 
 describe('status ordering', () => {
-  const all: MessageStatus[] = [
-    'queued',
-    'sending',
-    'accepted',
-    'delivered',
-    'undeliverable',
-    'expired',
-    'rejected',
-    'failed',
-    'suppressed',
-  ];
+  const all = MESSAGE_STATUSES;
 
   it('a late PENDING after DELIVERED changes nothing', () => {
     expect(canAdvance('delivered', 'accepted')).toBe(false);

@@ -3,17 +3,19 @@
  * ordering that keeps a message from moving backwards (a late PENDING after DELIVERED).
  */
 
-/** Tern's message lifecycle. */
-export type MessageStatus =
-  | 'queued'
-  | 'sending'
-  | 'accepted'
-  | 'delivered'
-  | 'undeliverable'
-  | 'expired'
-  | 'rejected'
-  | 'failed'
-  | 'suppressed';
+/** Tern's message lifecycle, in the order of its stages. */
+export const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'accepted',
+  'delivered',
+  'undeliverable',
+  'expired',
+  'rejected',
+  'failed',
+  'suppressed',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Infobip's general status groups (`status.groupName`; `groupId` 0–5). */
 export type InfobipStatusGroup =
