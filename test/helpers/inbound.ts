@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Db } from '../../src/db/database.js';
+import type { Database } from '../../src/db/schema.js';
 import { phoneHash } from '../../src/profiles/consent.js';
 import type { TestApp } from './app.js';
 
@@ -137,15 +138,18 @@ export async function eventsOf(db: Db, sandbox = 'prod') {
   }));
 }
 
-export async function countRows(
-  db: Db,
-  table: 'inbound_messages' | 'messages' | 'events' | 'profiles' | 'consent_events',
-) {
+export async function countRows(db: Db, table: keyof Database) {
   const row = await db.kysely
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** A refused webhook left no trace: no inbound row, profile, message, event or ledger entry. */
+export async function expectNothingStored(db: Db): Promise<void> {
+  const tables = ['inbound_messages', 'profiles', 'messages', 'events', 'consent_events'] as const;
+  for (const table of tables) expect(await countRows(db, table), table).toBe(0);
 }
 
 /**
