@@ -10,32 +10,36 @@ import type { ResolvedOptions } from './options.js';
 import { OUTCOMES, OutcomeRules } from './outcomes.js';
 import { ReportDispatcher } from './report-dispatcher.js';
 import { ERRORS, STATUSES, type StatusName } from './statuses.js';
-import { Store, type Api, type MmsContent, type SimMessage } from './store.js';
+import { Store, type MmsContent, type SimMessage } from './store.js';
 import { TimerRegistry } from './timers.js';
 import { WebhookSender } from './webhook-sender.js';
 
-/** What a send request says about a message, shared by all its destinations. */
-export interface MessageDraft {
-  api: Api;
-  bulkId: string | undefined;
-  from: string | undefined;
-  text: string;
+/**
+ * What a send request says about a message, shared by all its destinations: the fields of a
+ * {@link SimMessage} a route fills in (price is that of one destination), the rest the engine's.
+ */
+export type MessageDraft = Pick<
+  SimMessage,
+  | 'api'
+  | 'bulkId'
+  | 'from'
+  | 'text'
+  | 'parts'
+  | 'price'
+  | 'acceptedAt'
+  | 'sentAt'
+  | 'validityMs'
+  | 'reportUrl'
+  | 'notify'
+  | 'callbackData'
+  | 'entityId'
+  | 'applicationId'
+  | 'campaignReferenceId'
+  | 'intermediateReport'
+> & {
   /** MMS only: the content as sent. */
   mmsContent?: MmsContent;
-  parts: number;
-  /** Price of one destination. */
-  price: number;
-  acceptedAt: number;
-  sentAt: number;
-  validityMs: number;
-  reportUrl: string | undefined;
-  notify: boolean;
-  callbackData: string | undefined;
-  entityId: string | undefined;
-  applicationId: string | undefined;
-  campaignReferenceId: string | undefined;
-  intermediateReport: boolean;
-}
+};
 
 export class Engine {
   readonly timers = new TimerRegistry();
