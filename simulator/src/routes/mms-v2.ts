@@ -6,23 +6,14 @@ import {
   acceptAll,
   answerAccepted,
   badRequest,
-  v3Validity,
+  checkDestination,
+  parseDestinations,
   type ParsedMessage,
+  v3Validity,
 } from './send-common.js';
 import { parsePlatform, parseRequestOptions, parseWebhooks } from './v3-common.js';
 
 const SEGMENT_TYPES = ['TEXT', 'LINK', 'SMIL', 'UPLOADED_REFERENCE'] as const;
-
-function checkDestination(
-  c: Checker,
-  dest: Json,
-  at: string,
-  out: ParsedMessage['destinations'],
-): void {
-  const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
-  const messageId = c.string(dest, 'messageId', at, { max: 200 });
-  if (to !== undefined) out.push({ to, messageId });
-}
 
 /** Checks the segments and returns the text a phone would show (title + TEXT segments). */
 function checkContent(c: Checker, content: Json, at: string): string {
@@ -110,22 +101,12 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
         }
       }
       const webhooks = parseWebhooks(c, engine, raw, path);
-      const destinations: ParsedMessage['destinations'] = [];
-      const list = c.array(raw, 'destinations', path, true) ?? [];
-      list.forEach((dest, j) => {
-        const at = `${path}.destinations[${j}]`;
-        if (!isObject(dest)) {
-          c.add(at, 'must be an object');
-          return;
-        }
-        if (dest.group === undefined) {
-          checkDestination(c, dest, at, destinations);
-          return;
-        }
+      const destinations = parseDestinations(c, raw, path, (c, dest, at, out) => {
+        if (dest.group === undefined) return checkDestination(c, dest, at, out);
         // Guess: a group MMS is reported per member (one messageId each).
         const group = c.array(dest, 'group', at, true) ?? [];
         group.forEach((member, k) => {
-          if (isObject(member)) checkDestination(c, member, `${at}.group[${k}]`, destinations);
+          if (isObject(member)) checkDestination(c, member, `${at}.group[${k}]`, out);
           else c.add(`${at}.group[${k}]`, 'must be an object');
         });
       });

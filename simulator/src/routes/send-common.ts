@@ -5,7 +5,7 @@ import type { SimMessage } from '../store.js';
 import { errorBody, validationErrorBody, type ErrorShape, type Violation } from '../errors.js';
 import type { StatusName } from '../statuses.js';
 import { MINUTE_MS } from '../time.js';
-import type { Checker, Json } from '../validation.js';
+import { isObject, type Checker, type Json } from '../validation.js';
 
 /** Infobip keeps messages at most 48 h; longer validity periods are set back to 48 h. */
 export const MAX_VALIDITY_MS = 2880 * MINUTE_MS;
@@ -59,6 +59,36 @@ export const TRANSLITERATIONS_V3 = [...TRANSLITERATIONS_V2, 'NONE', 'ALL'] as co
 export interface ParsedMessage {
   draft: MessageDraft;
   destinations: { to: string; messageId: string | undefined }[];
+}
+
+type Destinations = ParsedMessage['destinations'];
+
+/** One `{ to, messageId }` destination, added to `out` when it is valid. */
+export function checkDestination(c: Checker, dest: Json, at: string, out: Destinations): void {
+  const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
+  // Guess: the SMS v3 messageId limit is not stated; 200 as in the MMS / Messages APIs.
+  const messageId = c.string(dest, 'messageId', at, { max: 200 });
+  if (to !== undefined) out.push({ to, messageId });
+}
+
+/**
+ * A message's `destinations` array: each must be an object, handed to `check` (by default a
+ * plain `{ to, messageId }`; an API adds its own fields or, for MMS, groups).
+ */
+export function parseDestinations(
+  c: Checker,
+  message: Json,
+  path: string,
+  check: (c: Checker, dest: Json, at: string, out: Destinations) => void = checkDestination,
+): Destinations {
+  const out: Destinations = [];
+  const list = c.array(message, 'destinations', path, true) ?? [];
+  list.forEach((dest, j) => {
+    const at = `${path}.destinations[${j}]`;
+    if (isObject(dest)) check(c, dest, at, out);
+    else c.add(at, 'must be an object');
+  });
+  return out;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   badRequest,
   checkSpeedLimit,
   clipBulkId,
+  parseDestinations,
   TRANSLITERATIONS_V2,
   v2Validity,
   type ParsedMessage,
@@ -59,19 +60,7 @@ export function registerSmsV2(app: FastifyInstance, engine: Engine): void {
       c.regional(raw, 'regional', path);
       const entityId = c.string(raw, 'entityId', path, { max: 255 });
       const applicationId = c.string(raw, 'applicationId', path, { max: 255 });
-      const destinations: ParsedMessage['destinations'] = [];
-      const list = c.array(raw, 'destinations', path, true) ?? [];
-      for (let j = 0; j < list.length; j++) {
-        const dest = list[j];
-        const at = `${path}.destinations[${j}]`;
-        if (!isObject(dest)) {
-          c.add(at, 'must be an object');
-          continue;
-        }
-        const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
-        const messageId = c.string(dest, 'messageId', at, { max: 200 });
-        if (to !== undefined) destinations.push({ to, messageId });
-      }
+      const destinations = parseDestinations(c, raw, path);
       total += destinations.length;
       const parts = countSegments(text).parts;
       parsed.push({

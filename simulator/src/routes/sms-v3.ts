@@ -7,9 +7,11 @@ import {
   acceptAll,
   answerAccepted,
   badRequest,
+  checkDestination,
+  parseDestinations,
+  type ParsedMessage,
   TRANSLITERATIONS_V3,
   v3Validity,
-  type ParsedMessage,
 } from './send-common.js';
 import { parsePlatform, parseRequestOptions, parseWebhooks } from './v3-common.js';
 
@@ -68,21 +70,10 @@ export function registerSmsV3(app: FastifyInstance, engine: Engine): void {
         c.boolean(options, 'flash', optionsPath);
       }
       const webhooks = parseWebhooks(c, engine, raw, path);
-      const destinations: ParsedMessage['destinations'] = [];
-      const list = c.array(raw, 'destinations', path, true) ?? [];
-      for (let j = 0; j < list.length; j++) {
-        const dest = list[j];
-        const at = `${path}.destinations[${j}]`;
-        if (!isObject(dest)) {
-          c.add(at, 'must be an object');
-          continue;
-        }
-        const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
-        // Guess: the SMS v3 messageId limit is not stated; 200 as in the MMS / Messages APIs.
-        const messageId = c.string(dest, 'messageId', at, { max: 200 });
+      const destinations = parseDestinations(c, raw, path, (c, dest, at, out) => {
+        checkDestination(c, dest, at, out);
         c.integer(dest, 'networkId', at);
-        if (to !== undefined) destinations.push({ to, messageId });
-      }
+      });
       const sendAt = requestOptions.sendAt ?? now;
       parsed.push({
         destinations,
