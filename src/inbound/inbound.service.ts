@@ -349,18 +349,22 @@ export class InboundService {
           ttlMs: this.doubleOptInTtlMs,
           inboundMessageId: inboundId,
         });
+        // The consent it leaves is known: the reply needs no second read of it.
         if (!started.started) {
-          const profile = await findProfileByPhone(trx, sandbox, phone);
           return {
             action: 'already_subscribed',
-            profileId: profile?.id ?? null,
-            replyMessageId: await reply(credential.optInMessage, 'reply'),
+            profileId: started.profileId,
+            replyMessageId: await reply(credential.optInMessage, 'reply', started.consent),
           };
         }
         return {
           action: 'double_opt_in_started',
           profileId: started.profileId,
-          replyMessageId: await reply(credential.doubleOptInMessage, 'double_opt_in'),
+          replyMessageId: await reply(
+            credential.doubleOptInMessage,
+            'double_opt_in',
+            started.consent,
+          ),
         };
       }
       case 'custom': {
@@ -526,6 +530,7 @@ export class InboundService {
         credential.doubleOptInMessage,
         'double_opt_in',
         null,
+        started.consent,
       );
       return { pending: started.pending, profileId: started.profileId, messageId };
     });

@@ -19,9 +19,15 @@ export interface DoubleOptInStart {
   note?: string | null;
 }
 
+/** What became of the request, with the number's profile and consent afterwards. */
 export type DoubleOptInStartResult =
-  | { started: false; consent: 'subscribed' }
-  | { started: true; pending: PendingDoubleOptIn; profileId: string | null };
+  | { started: false; consent: 'subscribed'; profileId: string | null }
+  | {
+      started: true;
+      pending: PendingDoubleOptIn;
+      profileId: string | null;
+      consent: ConsentState;
+    };
 
 /**
  * Starts (or restarts, with a fresh expiry) a double opt-in, in the caller's transaction. A
@@ -40,13 +46,16 @@ export async function startDoubleOptIn(
   const profile = await findProfileByPhone(db, sandbox, phone);
   const current: ConsentState =
     profile?.consent ?? (await consentWithoutProfile(db, sandbox, phone));
-  if (current === 'subscribed') return { started: false, consent: 'subscribed' };
+  if (current === 'subscribed') {
+    return { started: false, consent: 'subscribed', profileId: profile?.id ?? null };
+  }
 
   const existing = await findPendingDoubleOptIn(db, sandbox, phone);
   const previousState: ConsentState =
     existing?.previousState ?? (current === 'pending' ? 'unknown' : current);
   let profileId: string | null = profile?.id ?? null;
-  if (profile || current === 'unsubscribed') {
+  const goesPending = profile !== undefined || current === 'unsubscribed';
+  if (goesPending) {
     const change = await changeConsent(db, clock, {
       sandbox,
       phone,
@@ -96,7 +105,7 @@ export async function startDoubleOptIn(
       inboundMessageId: start.inboundMessageId ?? null,
     },
   });
-  return { started: true, pending, profileId };
+  return { started: true, pending, profileId, consent: goesPending ? 'pending' : current };
 }
 
 /**
