@@ -37,7 +37,7 @@ import type * as DatabaseModule from '../src/db/database.js';
 import type * as MigrateModule from '../src/db/migrate.js';
 import type * as LoggerModule from '../src/logger.js';
 import type * as ServicesModule from '../src/services.js';
-import { assertBuildFresh } from './lib/processes.js';
+import { assertBuildFresh } from '../test/helpers/processes.js';
 import { isMain } from './lib/script.js';
 
 const NUMBER = '14155550100';

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { closedLoop } from './lib/load.js';
-import { startSimulator } from './lib/processes.js';
+import { startSimulator } from '../test/helpers/processes.js';
 import { count, progress } from './lib/progress.js';
 import { isMain } from './lib/script.js';
 

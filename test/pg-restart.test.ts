@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startSimulator, startTern, ternApi, type Child } from '../bench/lib/processes.js';
+import { startSimulator, startTern, ternApi, type Child } from './helpers/processes.js';
 import { sql } from 'kysely';
 import { openDatabase, pingDatabase } from '../src/db/database.js';
 import { postgresBinDir, startPrivatePostgres } from './helpers/private-postgres.js';

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import {
   dropPgDatabase as dropDatabase,
   freshPgDatabase as freshDatabase,
-} from '../bench/lib/pg-database.js';
-import { startSimulator, startTern, ternApi, type Child } from '../bench/lib/processes.js';
+} from './helpers/pg-database.js';
+import { startSimulator, startTern, ternApi, type Child } from './helpers/processes.js';
 import { openDatabase, type Db } from '../src/db/database.js';
 import { POSTGRES_URL } from './helpers/databases.js';
 

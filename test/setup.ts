@@ -1,10 +1,10 @@
 /**
- * Runs in every test file: Tern processes started through bench/lib/processes.ts have their
+ * Runs in every test file: Tern processes started through helpers/processes.ts have their
  * output and secrets recorded for the suite-wide secrets scan, and the records are written out
  * when the file ends.
  */
 import { afterAll } from 'vitest';
-import { childObservers } from '../bench/lib/processes.js';
+import { childObservers } from './helpers/processes.js';
 import { flushLeakRecords, recordChildOutput, recordChildSecrets } from './helpers/leak-record.js';
 
 childObservers.push({

@@ -23,8 +23,14 @@ import { Agent, request } from 'undici';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import type { MessageStatus } from '../../src/messages/message.js';
 import { isFinal } from '../../src/providers/infobip/status-map.js';
-import { dropPgDatabase, freshPgDatabase } from './pg-database.js';
-import { freePort, startSimulator, startTern, ternApi, type Child } from './processes.js';
+import { dropPgDatabase, freshPgDatabase } from '../../test/helpers/pg-database.js';
+import {
+  freePort,
+  startSimulator,
+  startTern,
+  ternApi,
+  type Child,
+} from '../../test/helpers/processes.js';
 
 export interface ChaosOptions {
   dialect: 'sqlite' | 'postgres';

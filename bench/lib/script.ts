@@ -1,7 +1,7 @@
 /** Helpers for bench scripts that are both runnable on their own and imported by the runner. */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { withClient } from './pg-database.js';
+import { withClient } from '../../test/helpers/pg-database.js';
 
 /** True when the module at `moduleUrl` is the script node was started with. */
 export function isMain(moduleUrl: string): boolean {

@@ -7,7 +7,7 @@
 import { request } from 'undici';
 import type { SimMessage } from '../../simulator/src/store.js';
 import { closedLoop, type LoopResult } from './load.js';
-import { startSimulator, startTern, ternApi, type Child } from './processes.js';
+import { startSimulator, startTern, ternApi, type Child } from '../../test/helpers/processes.js';
 
 const KEY = 'bench-outbound-key-000000000000';
 const TOKEN = 'bench-admin-token-0123456789';

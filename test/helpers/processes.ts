@@ -1,5 +1,5 @@
 /**
- * Child processes for benchmarks and fault tests: the simulator and Tern itself, each in its
+ * Child processes for tests, benchmarks and fault runs: the simulator and Tern itself, each in its
  * own process (so that the load generator never shares their event loop), stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

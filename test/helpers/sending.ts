@@ -1,4 +1,4 @@
-import { freePort } from '../../bench/lib/processes.js';
+import { freePort } from './processes.js';
 
 export { freePort };
 import { ManualClock } from '../../src/clock.js';
