@@ -466,52 +466,73 @@ describeEachDialect(
       await t.app.close();
     });
 
-    it('routes by the to number: the same API key in two sandboxes, each with its own inbound number', async () => {
+    it('routes by the to number within its own sandbox only, even when another sandbox shares the API key', async () => {
       const t = await buildTestApp(db());
       await t.services.sandboxes.ensure('eu');
       const prod = await createInboundCredential(t);
+      // The same Infobip account (same key) in prod, with a second number: routed from prod's URL.
+      const prod2 = await createInboundCredential(t, {
+        name: 'prod-2',
+        inboundNumber: '+14155550103',
+        defaultInboundReply: 'prod-2 here',
+      });
+      // The same account in another sandbox: prod's URL must never act there (issue 12 row 3).
       const eu = await createInboundCredential(
         t,
         { inboundNumber: '+14155550101', defaultInboundReply: 'EU here' },
         'eu',
       );
-      // Same number in another Infobip account (another key): its texts must not reach it.
-      const other = await createInboundCredential(
-        t,
-        { name: 'other', apiKey: 'another-key-0123456789', inboundNumber: '+14155550102' },
-        'eu',
-      );
+      // Another Infobip account (another key) in prod: not routed from prod's URL either.
+      const other = await createInboundCredential(t, {
+        name: 'other',
+        apiKey: 'another-key-0123456789',
+        inboundNumber: '+14155550102',
+      });
 
       const body = moBody(
         moResult(ALICE, 'STOP'),
         moResult(ALICE, 'STOP', { to: '14155550101' }),
         moResult(BOB, 'hello', { to: '14155550101' }),
         moResult(CAROL, 'STOP', { to: '14155550102' }),
+        moResult(BOB, 'hello', { to: '14155550103' }),
       );
-      // Infobip may forward every number of the account to one URL: prod's here.
       const res = await postInbound(t, prod.webhook, body);
       expect(res.json()).toMatchObject({
-        received: 4,
-        processed: 3,
-        unrouted: 1,
-        results: [{ sandbox: 'prod' }, { sandbox: 'eu' }, { sandbox: 'eu' }, { sandbox: null }],
+        received: 5,
+        processed: 2,
+        unrouted: 3,
+        results: [
+          { sandbox: 'prod' },
+          { sandbox: null, action: 'unrouted' },
+          { sandbox: null, action: 'unrouted' },
+          { sandbox: null, action: 'unrouted' },
+          { sandbox: 'prod' },
+        ],
       });
       expect(await profileOf(db(), ALICE, 'prod')).toMatchObject({ consent: 'unsubscribed' });
-      expect(await profileOf(db(), ALICE, 'eu')).toMatchObject({ consent: 'unsubscribed' });
-      expect(await messagesTo(db(), ALICE, 'eu')).toMatchObject([
-        { sender: '+14155550101', credential_id: eu.id },
+      expect(await profileOf(db(), ALICE, 'eu')).toBeUndefined();
+      expect(await messagesTo(db(), ALICE, 'eu')).toHaveLength(0);
+      expect(await messagesTo(db(), BOB, 'eu')).toHaveLength(0);
+      expect(await eventsOf(db(), 'eu')).toHaveLength(0);
+      expect(await profileOf(db(), CAROL, 'prod')).toBeUndefined();
+      expect(await messagesTo(db(), BOB, 'prod')).toMatchObject([
+        { text: 'prod-2 here', sender: '+14155550103', credential_id: prod2.id },
       ]);
-      expect(await messagesTo(db(), BOB, 'eu')).toMatchObject([{ text: 'EU here' }]);
-      expect(await messagesTo(db(), BOB, 'prod')).toHaveLength(0);
-      expect(await profileOf(db(), CAROL, 'eu')).toBeUndefined();
 
-      // The other account's own URL routes its own number.
+      // Each number forwarding to its own credential's URL (the remedy) is routed.
+      const euRes = await postInbound(
+        t,
+        eu.webhook,
+        moBody(moResult(ALICE, 'STOP', { to: '14155550101' })),
+      );
+      expect(euRes.json()).toMatchObject({ processed: 1, results: [{ sandbox: 'eu' }] });
+      expect(await profileOf(db(), ALICE, 'eu')).toMatchObject({ consent: 'unsubscribed' });
       await postInbound(t, other.webhook, moBody(moResult(CAROL, 'STOP', { to: '14155550102' })));
-      expect(await profileOf(db(), CAROL, 'eu')).toMatchObject({ consent: 'unsubscribed' });
+      expect(await profileOf(db(), CAROL, 'prod')).toMatchObject({ consent: 'unsubscribed' });
       // Sandboxes stay apart on the API too.
       const list = await t.app.inject({
         url: '/api/v1/inbound',
-        headers: { ...t.auth, 'x-sandbox-name': 'prod' },
+        headers: { ...t.auth, 'x-sandbox-name': 'eu' },
       });
       expect(list.json<{ items: unknown[] }>().items).toHaveLength(1);
       await t.app.close();

@@ -38,7 +38,11 @@ import {
   findPendingDoubleOptIn,
   findProfileByPhone,
 } from '../profiles/profile.repository.js';
-import { parseInboundTexts, type InboundText } from '../providers/infobip/webhooks.js';
+import {
+  parseInboundTexts,
+  rawInboundItem,
+  type InboundText,
+} from '../providers/infobip/webhooks.js';
 import { classifyInbound, type Classification, type InboundCategory } from './classify.js';
 import type { InboundAction, InboundMessage } from './inbound.js';
 import {
@@ -175,7 +179,7 @@ export class InboundService {
     const rawResults = (body as { results: unknown[] }).results;
     const results: TextOutcome[] = [];
     for (const [i, text] of parsed.value.texts.entries()) {
-      results.push(await this.processText(auth, text, JSON.stringify(rawResults[i] ?? null)));
+      results.push(await this.processText(auth, text, rawInboundItem(rawResults[i])));
     }
     return {
       received: results.length,
@@ -188,8 +192,10 @@ export class InboundService {
 
   /**
    * Which credential owns a `to` number. A number owned by another credential counts only when
-   * that credential uses the same Infobip API key (the same account, e.g. in another sandbox):
-   * one credential's webhook secret must not let anyone act in an unrelated sandbox.
+   * that credential is in the same sandbox and uses the same Infobip API key (the same account):
+   * one credential's webhook secret never acts in another sandbox, even one sharing its key.
+   * Such texts are stored unrouted; the remedy is each number forwarding to its own
+   * credential's webhook URL (README, "Inbound texts").
    */
   private async route(auth: StoredCredential, to: string | undefined): Promise<Credential | null> {
     if (to === undefined) return null;
@@ -197,7 +203,7 @@ export class InboundService {
     // transaction: when they agree there is nothing to look up.
     if (to === auth.credential.inboundNumber) return auth.credential;
     const owner = await findInboundNumberOwner(this.deps.db.kysely, to);
-    if (!owner) return null;
+    if (!owner || owner.sandbox !== auth.credential.sandbox) return null;
     if (owner.credentialId === auth.credential.id) return auth.credential;
     const [mine, other] = await Promise.all([
       this.credential(auth.credential.id),
