@@ -208,6 +208,8 @@ export interface InboundMessagesTable {
   action: string | null;
   received_at: string;
   raw: string;
+  /** The credential whose webhook URL received it: replays are de-duplicated per this one. */
+  webhook_credential_id: string;
 }
 
 export interface EventsTable {

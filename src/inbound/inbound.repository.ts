@@ -25,8 +25,9 @@ export function inboundFromRow(row: Row, replyMessageId: string | null = null): 
 }
 
 /**
- * Stores an inbound text unless its provider message id was seen before (Infobip retries
- * webhooks): true when stored, false for a replay. A concurrent replay on PostgreSQL waits for
+ * Stores an inbound text unless its provider message id was seen before by the same webhook
+ * credential (Infobip retries webhooks to the same URL; another credential's ids never count,
+ * so no one can pre-claim a tenant's id): true when stored, false for a replay. A concurrent replay on PostgreSQL waits for
  * the first insert's transaction, then does nothing.
  */
 export async function insertInbound(db: Executor, row: Row): Promise<boolean> {
@@ -50,8 +51,9 @@ const insertInboundQuery = prepare<Row>((db, param) =>
       action: param('action'),
       received_at: param('received_at'),
       raw: param('raw'),
+      webhook_credential_id: param('webhook_credential_id'),
     })
-    .onConflict((oc) => oc.column('provider_message_id').doNothing())
+    .onConflict((oc) => oc.columns(['webhook_credential_id', 'provider_message_id']).doNothing())
     .returning('id'),
 );
 

@@ -241,6 +241,7 @@ export class InboundService {
         action: credential ? null : 'unrouted',
         received_at: receivedAt,
         raw,
+        webhook_credential_id: auth.credential.id,
       });
       const outcome: TextOutcome = {
         providerMessageId: text.messageId,

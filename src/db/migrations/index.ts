@@ -4,6 +4,8 @@ import * as m0002 from './0002_configuration_plane.js';
 import * as m0003 from './0003_messaging.js';
 import * as m0004 from './0004_event_webhooks.js';
 import * as m0005 from './0005_lookup_indexes.js';
+import * as m0006 from './0006_inbound_dedup_per_credential.js';
+import * as m0008 from './0008_unmatched_reports_index.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_messaging': m0003,
   '0004_event_webhooks': m0004,
   '0005_lookup_indexes': m0005,
+  '0006_inbound_dedup_per_credential': m0006,
+  '0008_unmatched_reports_index': m0008,
 };
