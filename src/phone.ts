@@ -5,6 +5,9 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
  * Accepts the international format with or without `+` (Infobip writes numbers without it).
  */
 export function normalizeE164(value: string): string | undefined {
+  // An E.164 number has at most 15 digits; written with spaces, dots and brackets it stays far
+  // under this. Longer input is refused before any parsing and never enters the memo.
+  if (value.length > PHONE_INPUT_MAX_LENGTH) return undefined;
   // Parsing with full metadata costs ~15 µs; every inbound text parses its inbound number and
   // its sender, and those repeat. Pure function, bounded memo.
   if (memo.has(value)) return memo.get(value);
@@ -13,6 +16,9 @@ export function normalizeE164(value: string): string | undefined {
   memo.set(value, normalized);
   return normalized;
 }
+
+/** The longest phone input parsed at all (characters). */
+export const PHONE_INPUT_MAX_LENGTH = 64;
 
 const MEMO_SIZE = 10_000;
 const memo = new Map<string, string | undefined>();

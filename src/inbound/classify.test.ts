@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_HELP_KEYWORDS,
@@ -7,6 +8,7 @@ import {
 import {
   classifyInbound,
   matchForm,
+  trimSurrounding,
   withinOneEdit,
   type InboundCategory,
   type KeywordRules,
@@ -33,6 +35,33 @@ describe('matchForm', () => {
     ["don't stop", "DON'T STOP"],
     ['...', ''],
   ])('%j → %j', (text, key) => expect(matchForm(text)).toBe(key));
+});
+
+describe('trimSurrounding', () => {
+  it.each([
+    ['', ''],
+    ['  ', ''],
+    ['🛑STOP🛑', 'STOP'],
+    ['\u00A0\u3000STOP\u2028', 'STOP'],
+    ['a  b', 'a  b'],
+    ['!a!', 'a'],
+    // A lone surrogate is not punctuation: left in place, never split further.
+    ['\uDC00x\uD83D', '\uDC00x\uD83D'],
+  ])('%j → %j', (text, trimmed) => expect(trimSurrounding(text)).toBe(trimmed));
+
+  it('is linear: the worst cases for the old regex take milliseconds', () => {
+    const worst = [
+      'a' + ' '.repeat(120_000) + 'a',
+      '.'.repeat(120_000) + 'a',
+      'a' + '!?'.repeat(60_000) + 'a',
+      '🛑'.repeat(60_000) + 'a',
+    ];
+    for (const text of worst) {
+      const started = performance.now();
+      matchForm(text);
+      expect(performance.now() - started).toBeLessThan(50);
+    }
+  });
 });
 
 describe('withinOneEdit (optimal string alignment ≤ 1)', () => {

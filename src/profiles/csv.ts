@@ -44,3 +44,38 @@ export function parseCsvLine(line: string): string[] | undefined {
     }
   }
 }
+
+/** The longest CSV line the consent import reads, in characters; a longer one is a rejected row. */
+export const CSV_MAX_LINE_LENGTH = 4096;
+
+/**
+ * Splits text chunks into lines (LF or CRLF; the CR is left for the caller), in linear time and
+ * without ever holding more than `maxLength` characters of one line: a line longer than that
+ * is yielded as `null` (its rest skipped), so one endless line cannot fill memory.
+ */
+export async function* boundedLines(
+  chunks: AsyncIterable<string> | Iterable<string>,
+  maxLength = CSV_MAX_LINE_LENGTH,
+): AsyncGenerator<string | null> {
+  let pending = '';
+  let overlong = false;
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf('\n', start);
+      const piece = chunk.slice(start, newline < 0 ? undefined : newline);
+      if (!overlong && pending.length + piece.length > maxLength) {
+        overlong = true;
+        pending = '';
+      }
+      if (!overlong) pending += piece;
+      if (newline < 0) break;
+      yield overlong ? null : pending;
+      pending = '';
+      overlong = false;
+      start = newline + 1;
+    }
+  }
+  if (overlong) yield null;
+  else if (pending !== '') yield pending;
+}

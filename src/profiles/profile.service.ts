@@ -6,7 +6,7 @@ import { recordEvent } from '../events/events.js';
 import { normalizeE164 } from '../phone.js';
 import { changeConsent } from './consent-change.js';
 import { CONSENT_STATES, consentOf, type ConsentState } from './consent.js';
-import { csvLine, parseCsvLine } from './csv.js';
+import { CSV_MAX_LINE_LENGTH, csvLine, parseCsvLine } from './csv.js';
 import type { Profile } from './profile.js';
 import { profileFromRow } from './profile.repository.js';
 import {
@@ -38,6 +38,16 @@ export interface ImportSummary {
 export const MAX_LISTED_REJECTIONS = 100;
 /** Rows committed per transaction during an import. */
 const IMPORT_CHUNK = 500;
+/** The same bound as the consent API's note. */
+const NOTE_MAX_LENGTH = 2000;
+
+function csvHeaderMissing(): AppError {
+  return new AppError(
+    'validation_failed',
+    'The CSV needs a header line naming the phone and consent columns.',
+    [{ path: '/body', message: 'first line must be a header such as "phone,consent"' }],
+  );
+}
 export const CSV_HEADER = ['phone', 'consent', 'consent_updated_at'];
 
 /** Profiles and the consent ledger, for the API: list, change, erase, import and export. */
@@ -119,7 +129,7 @@ export class ProfileService {
   async importCsv(
     sandbox: string,
     actor: string,
-    lines: AsyncIterable<string>,
+    lines: AsyncIterable<string | null>,
   ): Promise<ImportSummary> {
     const summary: ImportSummary = {
       rows: 0,
@@ -138,6 +148,12 @@ export class ProfileService {
     let lineNo = 0;
     for await (const raw of lines) {
       lineNo++;
+      if (raw === null) {
+        if (!columns) throw csvHeaderMissing();
+        summary.rows++;
+        reject(lineNo, null, `line longer than ${CSV_MAX_LINE_LENGTH} characters`);
+        continue;
+      }
       const line = raw.replace(/^\uFEFF/, '').replace(/\r$/, '');
       if (line.trim() === '') continue;
       const fields = parseCsvLine(line);
@@ -145,19 +161,18 @@ export class ProfileService {
         const header = (fields ?? []).map((f) => f.trim().toLowerCase());
         const phone = header.indexOf('phone');
         const consent = header.indexOf('consent');
-        if (phone < 0 || consent < 0) {
-          throw new AppError(
-            'validation_failed',
-            'The CSV needs a header line naming the phone and consent columns.',
-            [{ path: '/body', message: 'first line must be a header such as "phone,consent"' }],
-          );
-        }
+        if (phone < 0 || consent < 0) throw csvHeaderMissing();
         columns = { phone, consent, note: header.indexOf('note') };
         continue;
       }
       summary.rows++;
       if (!fields) {
         reject(lineNo, null, 'unbalanced quotes');
+        continue;
+      }
+      // PostgreSQL cannot store NUL in text; the JSON routes refuse it in a hook, CSV fields here.
+      if (fields.some((f) => f.includes('\u0000'))) {
+        reject(lineNo, null, 'contains a NUL character');
         continue;
       }
       const rawPhone = fields[columns.phone]?.trim() ?? '';
@@ -176,6 +191,10 @@ export class ProfileService {
         continue;
       }
       const note = columns.note >= 0 ? fields[columns.note]?.trim() || null : null;
+      if (note !== null && note.length > NOTE_MAX_LENGTH) {
+        reject(lineNo, phone, `note longer than ${NOTE_MAX_LENGTH} characters`);
+        continue;
+      }
       chunk.push({ line: lineNo, phone, consent: consent as ConsentState, note });
       if (chunk.length >= IMPORT_CHUNK) {
         await this.importChunk(sandbox, actor, chunk, summary, reject);

@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline';
 import { Readable, Transform } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
 import type { InboundService } from '../../inbound/inbound.service.js';
+import { boundedLines } from '../../profiles/csv.js';
 import type { ProfileService } from '../../profiles/profile.service.js';
 import type { App } from '../app-type.js';
 import { errorResponses, PageOf, pageLimit } from '../schemas.js';
@@ -221,7 +221,8 @@ export function profileRoutes(
         });
         body.pipe(limit);
         body.on('error', (error) => limit.destroy(error));
-        const lines = createInterface({ input: limit, crlfDelay: Infinity });
+        limit.setEncoding('utf8');
+        const lines = boundedLines(limit as AsyncIterable<string>);
         return profiles.importCsv(request.sandbox, request.principal.tokenId, lines);
       },
     );

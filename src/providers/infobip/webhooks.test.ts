@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_PROBLEMS, parseDeliveryReports, parseInboundTexts } from './webhooks.js';
+import {
+  INBOUND_TEXT_MAX_LENGTH,
+  MAX_PROBLEMS,
+  parseDeliveryReports,
+  parseInboundTexts,
+  rawInboundItem,
+} from './webhooks.js';
 
 // infobip.md §4.1
 const v2Report = {
@@ -249,6 +255,7 @@ describe('parseInboundTexts', () => {
             to: '385921004026',
             text: 'QUIZ Correct answer is Paris',
             cleanText: 'Correct answer is Paris',
+            truncated: false,
             keyword: 'QUIZ',
             receivedAt: '2016-10-06T09:28:39.220Z',
             messageCount: 1,
@@ -276,6 +283,35 @@ describe('parseInboundTexts', () => {
         texts: [{ text: 'STOP', cleanText: 'STOP', keyword: null, receivedAt: null }],
       },
     });
+  });
+
+  it('cuts a text over INBOUND_TEXT_MAX_LENGTH (never inside an emoji) instead of refusing it', () => {
+    const long = 'a' + '😀'.repeat(INBOUND_TEXT_MAX_LENGTH);
+    const item = { messageId: 'i1', from: '385916242493', to: '385921004026', text: long };
+    const r = parseInboundTexts({ results: [item] });
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      const [parsed] = r.value.texts;
+      expect(parsed?.truncated).toBe(true);
+      expect(parsed?.text).toBe(long.slice(0, INBOUND_TEXT_MAX_LENGTH - 1));
+      expect(parsed?.cleanText).toBe(parsed?.text);
+    }
+    const raw = JSON.parse(rawInboundItem(item)) as { text: string; ternTruncatedFrom: number };
+    expect(raw.text.length).toBe(INBOUND_TEXT_MAX_LENGTH - 1);
+    expect(raw.ternTruncatedFrom).toBe(long.length);
+    expect(rawInboundItem({ ...item, text: 'STOP' })).toBe(
+      JSON.stringify({ ...item, text: 'STOP' }),
+    );
+  });
+
+  it('refuses identifiers over their bounds, naming the field', () => {
+    const r = parseInboundTexts({
+      results: [{ messageId: 'i'.repeat(201), from: '1'.repeat(101), to: '385921004026' }],
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.problems.map((p) => p.path)).toEqual(['/results/0/messageId', '/results/0/from']);
+    }
   });
 
   it('lists problems', () => {

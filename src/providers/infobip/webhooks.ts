@@ -20,56 +20,73 @@ export type WebhookParse<T> = { ok: true; value: T } | { ok: false; problems: We
 /** More problems than this are not listed: a garbage body would otherwise produce thousands. */
 export const MAX_PROBLEMS = 20;
 
+/**
+ * The longest inbound text Tern classifies and stores, in characters. Infobip refuses a text of
+ * more than 25 parts or 4,000 bytes (status 25, REJECTED_MESSAGE_TOO_LONG): 25 GSM-7 parts are
+ * 3,825 characters. A longer text is kept truncated to this (its raw copy records the length
+ * it had), never refused: a refused POST would be retried and its other texts lost.
+ */
+export const INBOUND_TEXT_MAX_LENGTH = 4096;
+
+// Bounds on the identifiers and labels Infobip sends, so that no field reaches a parser, an
+// index or a log unbounded. Infobip documents messageId as 0..200 characters and callbackData
+// as up to 4,000. Guess: the rest (numbers, names, descriptions) are far under these.
+const ID = { maxLength: 200 };
+const NUMBER = { maxLength: 100 };
+const LABEL = { maxLength: 200 };
+const PROSE = { maxLength: 2000 };
+const CALLBACK_DATA = { maxLength: 4000 };
+
 // Infobip's generated models may serialise absent optionals as null.
 const Nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 
 const PriceSchema = Type.Object({
   pricePerMessage: Nullable(Type.Number()),
-  currency: Nullable(Type.String()),
+  currency: Nullable(Type.String(LABEL)),
 });
 
 const StatusSchema = Type.Object({
   groupId: Type.Integer(),
-  groupName: Nullable(Type.String()),
+  groupName: Nullable(Type.String(LABEL)),
   id: Nullable(Type.Integer()),
-  name: Nullable(Type.String()),
-  description: Nullable(Type.String()),
-  action: Nullable(Type.String()),
+  name: Nullable(Type.String(LABEL)),
+  description: Nullable(Type.String(PROSE)),
+  action: Nullable(Type.String(PROSE)),
 });
 
 const ErrorSchema = Type.Object({
   groupId: Nullable(Type.Integer()),
-  groupName: Nullable(Type.String()),
+  groupName: Nullable(Type.String(LABEL)),
   id: Nullable(Type.Integer()),
-  name: Nullable(Type.String()),
-  description: Nullable(Type.String()),
+  name: Nullable(Type.String(LABEL)),
+  description: Nullable(Type.String(PROSE)),
   permanent: Nullable(Type.Boolean()),
 });
 
 const DeliveryResultSchema = Type.Object({
-  bulkId: Nullable(Type.String()),
-  messageId: Type.String({ minLength: 1 }),
-  to: Nullable(Type.String()),
-  from: Nullable(Type.String()),
-  sender: Nullable(Type.String()),
-  sentAt: Nullable(Type.String()),
-  doneAt: Nullable(Type.String()),
+  bulkId: Nullable(Type.String(ID)),
+  messageId: Type.String({ minLength: 1, ...ID }),
+  to: Nullable(Type.String(NUMBER)),
+  from: Nullable(Type.String(NUMBER)),
+  sender: Nullable(Type.String(NUMBER)),
+  sentAt: Nullable(Type.String(LABEL)),
+  doneAt: Nullable(Type.String(LABEL)),
   smsCount: Nullable(Type.Integer({ minimum: 0 })),
   messageCount: Nullable(Type.Integer({ minimum: 0 })),
-  mccMnc: Nullable(Type.String()),
-  callbackData: Nullable(Type.String()),
+  mccMnc: Nullable(Type.String(LABEL)),
+  callbackData: Nullable(Type.String(CALLBACK_DATA)),
   price: Nullable(PriceSchema),
   status: StatusSchema,
   error: Nullable(ErrorSchema),
-  entityId: Nullable(Type.String()),
-  applicationId: Nullable(Type.String()),
+  entityId: Nullable(Type.String(LABEL)),
+  applicationId: Nullable(Type.String(LABEL)),
   platform: Nullable(
     Type.Object({
-      entityId: Nullable(Type.String()),
-      applicationId: Nullable(Type.String()),
+      entityId: Nullable(Type.String(LABEL)),
+      applicationId: Nullable(Type.String(LABEL)),
     }),
   ),
-  campaignReferenceId: Nullable(Type.String()),
+  campaignReferenceId: Nullable(Type.String(LABEL)),
 });
 
 /** The delivery-report webhook body, v2 or v3. */
@@ -78,19 +95,20 @@ export const DeliveryReportBodySchema = Type.Object({
 });
 
 const InboundResultSchema = Type.Object({
-  messageId: Type.String({ minLength: 1 }),
-  from: Type.String({ minLength: 1 }),
-  to: Type.String({ minLength: 1 }),
+  messageId: Type.String({ minLength: 1, ...ID }),
+  from: Type.String({ minLength: 1, ...NUMBER }),
+  to: Type.String({ minLength: 1, ...NUMBER }),
+  // Not bounded here: over-long text is truncated (INBOUND_TEXT_MAX_LENGTH), not refused.
   text: Nullable(Type.String()),
   cleanText: Nullable(Type.String()),
   keyword: Nullable(Type.String()),
-  receivedAt: Nullable(Type.String()),
+  receivedAt: Nullable(Type.String(LABEL)),
   smsCount: Nullable(Type.Integer({ minimum: 0 })),
   price: Nullable(PriceSchema),
-  callbackData: Nullable(Type.String()),
-  applicationId: Nullable(Type.String()),
-  entityId: Nullable(Type.String()),
-  campaignReferenceId: Nullable(Type.String()),
+  callbackData: Nullable(Type.String(CALLBACK_DATA)),
+  applicationId: Nullable(Type.String(LABEL)),
+  entityId: Nullable(Type.String(LABEL)),
+  campaignReferenceId: Nullable(Type.String(LABEL)),
 });
 
 /** The inbound (MO) webhook body in Infobip's `MO_JSON_2` format. */
@@ -160,9 +178,12 @@ export interface InboundText {
   messageId: string;
   from: string;
   to: string;
+  /** At most {@link INBOUND_TEXT_MAX_LENGTH} characters; see `truncated`. */
   text: string;
-  /** The text without the keyword Infobip matched (falls back to `text`). */
+  /** The text without the keyword Infobip matched (falls back to `text`); bounded the same. */
   cleanText: string;
+  /** True when Infobip's text was longer than {@link INBOUND_TEXT_MAX_LENGTH} and was cut. */
+  truncated: boolean;
   keyword: string | null;
   /** ISO-8601 UTC. */
   receivedAt: string | null;
@@ -269,15 +290,45 @@ function deliveryReport(r: DeliveryResult, i: number, problems: WebhookProblem[]
   };
 }
 
+/** A text cut to {@link INBOUND_TEXT_MAX_LENGTH}, never in the middle of a surrogate pair. */
+function bounded(text: string): string {
+  if (text.length <= INBOUND_TEXT_MAX_LENGTH) return text;
+  const code = text.charCodeAt(INBOUND_TEXT_MAX_LENGTH - 1);
+  const splitsPair = code >= 0xd800 && code <= 0xdbff;
+  return text.slice(0, INBOUND_TEXT_MAX_LENGTH - (splitsPair ? 1 : 0));
+}
+
+/**
+ * One inbound item as stored raw (evidence of what Infobip sent): the JSON as received, with
+ * `text`, `cleanText` and `keyword` cut as {@link InboundText} cuts them, so the raw copy is
+ * bounded too; a cut item records the longest one's original length in `ternTruncatedFrom`.
+ */
+export function rawInboundItem(item: unknown): string {
+  if (item === null || typeof item !== 'object') return JSON.stringify(item ?? null);
+  const fields = item as Record<string, unknown>;
+  const cut: Record<string, string> = {};
+  let longest = 0;
+  for (const name of ['text', 'cleanText', 'keyword']) {
+    const value = fields[name];
+    if (typeof value !== 'string' || value.length <= INBOUND_TEXT_MAX_LENGTH) continue;
+    cut[name] = bounded(value);
+    longest = Math.max(longest, value.length);
+  }
+  if (longest === 0) return JSON.stringify(item);
+  return JSON.stringify({ ...item, ...cut, ternTruncatedFrom: longest });
+}
+
 function inboundText(r: InboundResult, i: number, problems: WebhookProblem[]): InboundText {
-  const text = r.text ?? '';
+  const full = r.text ?? '';
+  const text = bounded(full);
   return {
     messageId: r.messageId,
     from: r.from,
     to: r.to,
     text,
-    cleanText: r.cleanText ?? text,
-    keyword: r.keyword != null && r.keyword !== '' ? r.keyword : null,
+    cleanText: r.cleanText != null ? bounded(r.cleanText) : text,
+    truncated: full.length > INBOUND_TEXT_MAX_LENGTH,
+    keyword: r.keyword != null && r.keyword !== '' ? bounded(r.keyword) : null,
     receivedAt: time(r.receivedAt, `/results/${i}/receivedAt`, problems),
     messageCount: r.smsCount ?? null,
     price: price(r.price),
