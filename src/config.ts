@@ -32,6 +32,9 @@ export interface Config {
   /** Requests a minute per admin token on `/api`, and per credential on provider webhooks. */
   apiRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
+  /** Automatic inbound replies to one texting number an hour, and from one credential a minute. */
+  inboundRepliesPerNumberPerHour: number;
+  inboundRepliesPerCredentialPerMinute: number;
   /** Event-loop lag past which requests get 503 + Retry-After (0 = never shed). */
   maxEventLoopDelayMs: number;
   /** Run the send worker inside `tern serve` (turn off to run `tern worker` processes apart). */
@@ -144,6 +147,19 @@ export function parseConfig(env: Env): Config {
     1,
     10_000_000,
   );
+  // Toll-fraud guard (src/inbound/reply-limits.ts says why these defaults).
+  const inboundRepliesPerNumberPerHour = int(
+    'TERN_INBOUND_REPLIES_PER_NUMBER_PER_HOUR',
+    10,
+    1,
+    1_000_000,
+  );
+  const inboundRepliesPerCredentialPerMinute = int(
+    'TERN_INBOUND_REPLIES_PER_CREDENTIAL_PER_MINUTE',
+    1000,
+    1,
+    10_000_000,
+  );
   // Off by default: a start-up burst (JIT, migrations) on a busy machine would shed the first requests.
   const maxEventLoopDelayMs = int('TERN_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000);
   const worker = bool('TERN_WORKER', true);
@@ -167,6 +183,8 @@ export function parseConfig(env: Env): Config {
     allowLoopbackProvider,
     apiRateLimitPerMinute,
     webhookRateLimitPerMinute,
+    inboundRepliesPerNumberPerHour,
+    inboundRepliesPerCredentialPerMinute,
     maxEventLoopDelayMs,
     worker,
     sendBatchSize,

@@ -12,6 +12,7 @@ export class Metrics {
   private readonly providerLatency: Histogram<'credential'>;
   private readonly webhookRequests: Counter<'kind' | 'status'>;
   private readonly webhookLatency: Histogram<'kind'>;
+  private readonly inboundRepliesLimited: Counter<'reason'>;
 
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tern_' }); // includes event-loop lag
@@ -39,6 +40,12 @@ export class Metrics {
       help: 'Provider webhook handling time, answer after commit included',
       labelNames: ['kind'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    this.inboundRepliesLimited = new Counter({
+      name: 'tern_inbound_replies_limited_total',
+      help: 'Automatic inbound replies not queued because a bound was reached (per_number, per_credential)',
+      labelNames: ['reason'],
       registers: [this.registry],
     });
     new Gauge({
@@ -76,6 +83,11 @@ export class Metrics {
   providerRequest(credentialId: string, outcome: string, seconds: number): void {
     this.providerRequests.inc({ credential: credentialId, outcome });
     this.providerLatency.observe({ credential: credentialId }, seconds);
+  }
+
+  /** An automatic inbound reply held back by a reply bound (toll-fraud guard). */
+  inboundReplyLimited(reason: string): void {
+    this.inboundRepliesLimited.inc({ reason });
   }
 
   webhookRequest(kind: string, status: number, seconds: number): void {

@@ -56,7 +56,17 @@ export function createServices(ctx: ServiceContext): Services {
   };
   return {
     ...services,
-    inbound: new InboundService({ db, clock, committer, credentials: services.credentials }),
+    inbound: new InboundService({
+      db,
+      clock,
+      committer,
+      credentials: services.credentials,
+      replyLimits: {
+        perNumberPerHour: config.inboundRepliesPerNumberPerHour,
+        perCredentialPerMinute: config.inboundRepliesPerCredentialPerMinute,
+      },
+      onReplyLimited: (reason) => services.metrics.inboundReplyLimited(reason),
+    }),
     profiles: new ProfileService({ db, clock }),
     eventWebhooks: new EventWebhookService({
       db,

@@ -268,15 +268,27 @@ export async function secretsCommand(
         );
       keyring = prepareNextKeyFile(config, runtime.keyring);
     }
-    const count = await reencryptAllSecrets(runtime.db, runtime.clock, keyring, CLI_ACTOR);
+    const counts = await reencryptAllSecrets(runtime.db, runtime.clock, keyring, CLI_ACTOR);
     if (!config.secretKey) promoteNextKeyFile(config);
     const next = config.secretKey
       ? ' Now set TERN_SECRET_KEY to the new key and restart Tern.'
       : ' Restart running Tern processes.';
-    if (flags.json) printJson({ reencrypted: count, keyId: keyring.current.id });
-    else
+    const unreadable = counts.unreadableEventWebhooks;
+    if (flags.json)
+      printJson({
+        reencrypted: counts.credentials,
+        eventWebhooks: counts.eventWebhooks,
+        unreadableEventWebhooks: unreadable,
+        keyId: keyring.current.id,
+      });
+    else {
       console.log(
-        `Re-encrypted the secrets of ${count} API credential(s) under key ${keyring.current.id}.${next}`,
+        `Re-encrypted the secrets of ${counts.credentials} API credential(s) and ${counts.eventWebhooks} event webhook(s) under key ${keyring.current.id}.${next}`,
       );
+      if (unreadable.length > 0)
+        console.log(
+          `No configured key decrypts the signing secret of ${unreadable.length} event webhook(s); their deliveries fail until each is deleted and registered again: ${unreadable.map((w) => `${w.id} (sandbox ${w.sandbox})`).join(', ')}`,
+        );
+    }
   });
 }

@@ -5,18 +5,42 @@ import {
   writeEncryptedSecrets,
 } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
+import type { Executor } from '../db/executor.js';
 import type { Keyring } from './secret-box.js';
 
 /**
- * Re-encrypts every credential's secrets under `keyring.current`, in one transaction: either
- * all move to the new key or none do. `keyring` must also hold the old key(s) to decrypt.
+ * Every encrypted column, per table, that {@link reencryptAllSecrets} re-encrypts. A test reads
+ * `src/db/schema.ts` and fails when a `*_encrypted` column is missing here: a secret left under
+ * the old key stops decrypting after the next rotation (the old key file is kept only once).
+ */
+export const ROTATED_COLUMNS = {
+  credentials: ['api_key_encrypted', 'webhook_secret_encrypted'],
+  event_webhooks: ['secret_encrypted'],
+} as const;
+
+/** What a rotation re-encrypted, per kind of secret. */
+export interface RotationCounts {
+  credentials: number;
+  eventWebhooks: number;
+  /**
+   * Event webhooks whose secret no configured key decrypts (left by a rotation before this one
+   * covered them): left as they are, so the rotation still completes; their deliveries fail
+   * visibly until the webhook is deleted and registered again.
+   */
+  unreadableEventWebhooks: { sandbox: string; id: string }[];
+}
+
+/**
+ * Re-encrypts every stored secret (credentials' API keys and webhook secrets, event webhooks'
+ * signing secrets) under `keyring.current`, in one transaction: either all move to the new key
+ * or none do. `keyring` must also hold the old key(s) to decrypt.
  */
 export async function reencryptAllSecrets(
   db: Db,
   clock: Clock,
   keyring: Keyring,
   actor: string,
-): Promise<number> {
+): Promise<RotationCounts> {
   return db.kysely.transaction().execute(async (trx) => {
     const rows = await listEncryptedSecrets(trx);
     for (const row of rows) {
@@ -35,6 +59,39 @@ export async function reencryptAllSecrets(
         details: { keyId: keyring.current.id },
       });
     }
-    return rows.length;
+    const webhooks = await reencryptEventWebhookSecrets(trx, keyring);
+    return {
+      credentials: rows.length,
+      eventWebhooks: webhooks.rotated,
+      unreadableEventWebhooks: webhooks.unreadable,
+    };
   });
+}
+
+/** The event webhooks' signing secrets; their version is not bumped (nothing the API shows changed). */
+async function reencryptEventWebhookSecrets(
+  trx: Executor,
+  keyring: Keyring,
+): Promise<{ rotated: number; unreadable: { sandbox: string; id: string }[] }> {
+  const rows = await trx
+    .selectFrom('event_webhooks')
+    .select(['sandbox', 'id', 'secret_encrypted'])
+    .execute();
+  const unreadable: { sandbox: string; id: string }[] = [];
+  for (const row of rows) {
+    let secret: string;
+    try {
+      secret = keyring.decrypt(row.secret_encrypted);
+    } catch {
+      unreadable.push({ sandbox: row.sandbox, id: row.id });
+      continue;
+    }
+    await trx
+      .updateTable('event_webhooks')
+      .set({ secret_encrypted: keyring.encrypt(secret) })
+      .where('sandbox', '=', row.sandbox)
+      .where('id', '=', row.id)
+      .execute();
+  }
+  return { rotated: rows.length - unreadable.length, unreadable };
 }

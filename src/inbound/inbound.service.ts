@@ -44,6 +44,12 @@ import {
   type InboundText,
 } from '../providers/infobip/webhooks.js';
 import { classifyInbound, type Classification, type InboundCategory } from './classify.js';
+import {
+  DEFAULT_REPLY_LIMITS,
+  ReplyLimiter,
+  type ReplyLimitReason,
+  type ReplyLimits,
+} from './reply-limits.js';
 import type { InboundAction, InboundMessage } from './inbound.js';
 import {
   findInbound,
@@ -56,6 +62,13 @@ import {
 /** Repeated opt-outs inside this window get one confirmation only (carriers frown on more). */
 export const OPT_OUT_REPLY_WINDOW_MS = 24 * 3600 * 1000;
 
+/**
+ * Texts one webhook POST may carry. Infobip forwards one text per request by default, its pull
+ * API answers at most 1,000, and a Subscriptions bucket is 100 by default (issue 12 row 11:
+ * one POST of 10,000 texts queued 10,000 replies). More is a 413, changing nothing.
+ */
+export const MAX_TEXTS_PER_POST = 1000;
+
 export interface InboundServiceDeps {
   db: Db;
   clock: Clock;
@@ -66,6 +79,10 @@ export interface InboundServiceDeps {
   optOutReplyWindowMs?: number;
   /** How long a double opt-in waits for its confirmation; default 30 days. */
   doubleOptInTtlMs?: number;
+  /** Bounds on automatic replies; default {@link DEFAULT_REPLY_LIMITS}. */
+  replyLimits?: ReplyLimits;
+  /** Told of each automatic reply not queued because a bound was reached (for the metric). */
+  onReplyLimited?: (reason: ReplyLimitReason) => void;
 }
 
 /** What became of one text of a webhook batch. */
@@ -84,6 +101,8 @@ export interface WebhookSummary {
   processed: number;
   duplicates: number;
   unrouted: number;
+  /** Texts acted on that got no automatic reply because a reply bound was reached. */
+  repliesLimited: number;
   results: TextOutcome[];
 }
 
@@ -120,10 +139,12 @@ export class InboundService {
   private readonly credentialCache = new Map<string, CachedCredential>();
   // Replies are the same few texts over and over; counting segments costs ~0.3 ms each.
   private readonly segmentCache = new Map<string, SegmentCount>();
+  private readonly replyLimiter: ReplyLimiter;
 
   constructor(private readonly deps: InboundServiceDeps) {
     this.optOutReplyWindowMs = deps.optOutReplyWindowMs ?? OPT_OUT_REPLY_WINDOW_MS;
     this.doubleOptInTtlMs = deps.doubleOptInTtlMs ?? DOUBLE_OPT_IN_TTL_MS;
+    this.replyLimiter = new ReplyLimiter(deps.replyLimits ?? DEFAULT_REPLY_LIMITS, deps.clock);
   }
 
   /** The credential a webhook URL names, when its inbound secret matches; otherwise 401. */
@@ -168,6 +189,14 @@ export class InboundService {
    * body changes nothing), then processes each text in its own transaction.
    */
   async receive(auth: StoredCredential, body: unknown): Promise<WebhookSummary> {
+    const texts = (body as { results?: unknown } | null)?.results;
+    if (Array.isArray(texts) && texts.length > MAX_TEXTS_PER_POST) {
+      throw new AppError(
+        'payload_too_large',
+        `An inbound webhook request carries at most ${MAX_TEXTS_PER_POST} texts; this one has ${texts.length}.`,
+        [{ path: '/results', message: `must have at most ${MAX_TEXTS_PER_POST} items` }],
+      );
+    }
     const parsed = parseInboundTexts(body);
     if (!parsed.ok) {
       throw new AppError(
@@ -178,14 +207,16 @@ export class InboundService {
     }
     const rawResults = (body as { results: unknown[] }).results;
     const results: TextOutcome[] = [];
+    const limited = { count: 0 };
     for (const [i, text] of parsed.value.texts.entries()) {
-      results.push(await this.processText(auth, text, rawInboundItem(rawResults[i])));
+      results.push(await this.processText(auth, text, rawInboundItem(rawResults[i]), limited));
     }
     return {
       received: results.length,
       processed: results.filter((r) => !r.duplicate && r.action !== 'unrouted').length,
       duplicates: results.filter((r) => r.duplicate).length,
       unrouted: results.filter((r) => !r.duplicate && r.action === 'unrouted').length,
+      repliesLimited: limited.count,
       results,
     };
   }
@@ -218,6 +249,7 @@ export class InboundService {
     auth: StoredCredential,
     text: InboundText,
     raw: string,
+    limited: { count: number },
   ): Promise<TextOutcome> {
     const to = normalizeE164(text.to);
     const credential = await this.route(auth, to);
@@ -256,7 +288,7 @@ export class InboundService {
         await setInboundOutcome(trx, id, null, 'invalid_sender');
         return { ...outcome, action: 'invalid_sender' };
       }
-      const effect = await this.apply(trx, credential, from, id, classification);
+      const effect = await this.apply(trx, credential, from, id, classification, limited);
       await setInboundOutcome(trx, id, classification.category, effect.action);
       await recordEvent(trx, clock, {
         sandbox: credential.sandbox,
@@ -288,6 +320,7 @@ export class InboundService {
     phone: string,
     inboundId: string,
     classification: Classification,
+    limited: { count: number },
   ): Promise<{ action: InboundAction; profileId: string | null; replyMessageId: string | null }> {
     const { clock } = this.deps;
     const sandbox = credential.sandbox;
@@ -300,8 +333,9 @@ export class InboundService {
         inboundMessageId: inboundId,
         eventContext: { credentialId: credential.id, callbackData: credential.callbackData },
       });
+    // Automatic replies are bounded (reply-limits.ts); the consent change is made regardless.
     const reply = (body: string, origin: MessageOrigin, consent?: ConsentState) =>
-      this.queueReply(trx, credential, phone, body, origin, inboundId, consent);
+      this.queueReply(trx, credential, phone, body, origin, inboundId, consent, limited);
     // The profile and consent of the texter, for the categories that do not change consent.
     const current = async () => {
       const profile = await findProfileByPhone(trx, sandbox, phone);
@@ -444,11 +478,21 @@ export class InboundService {
     origin: MessageOrigin,
     inboundId: string | null,
     knownConsent?: ConsentState,
+    limited?: { count: number },
   ): Promise<string | null> {
     if (credential.inboundNumber === null) return null;
     const consent =
       knownConsent ?? (await consentOf(trx, credential.sandbox, [phone])).get(phone) ?? 'unknown';
     const block = consentBlock(consent, 'transactional', 'not-unsubscribed', origin);
+    // Only a reply that would be sent spends the budget; one blocked by consent costs nothing.
+    if (limited && block === null) {
+      const refused = this.replyLimiter.take(credential.id, phone);
+      if (refused) {
+        limited.count++;
+        this.deps.onReplyLimited?.(refused);
+        return null;
+      }
+    }
     let count = this.segmentCache.get(text);
     if (!count) {
       count = countSegments(text);

@@ -15,6 +15,10 @@ const Summary = Type.Object({
   processed: Type.Integer(),
   duplicates: Type.Integer(),
   unrouted: Type.Integer(),
+  repliesLimited: Type.Integer({
+    description:
+      'Texts acted on (an opt-out always is) that got no automatic reply: a reply bound was reached',
+  }),
   results: Type.Array(
     Type.Object({
       providerMessageId: Type.String(),
@@ -41,7 +45,7 @@ export function inboundWebhookRoutes(app: App, inbound: InboundService): void {
         tags: ['webhooks'],
         summary: 'Infobip inbound texts (MO_JSON_2)',
         description:
-          "Set this URL (from the credential's webhooks.inbound.url) as the forwarding URL of the inbound number at Infobip. Each text is routed by its `to` number, de-duplicated by messageId, and run through the keyword rules.",
+          "Set this URL (from the credential's webhooks.inbound.url) as the forwarding URL of the inbound number at Infobip. Each text is routed by its `to` number (only to credentials of this credential's sandbox and Infobip account), de-duplicated by messageId per credential, and run through the keyword rules. At most 1,000 texts per request (413 above). Automatic replies are bounded per texting number an hour and per credential a minute; texts over the bound are still acted on, without a reply.",
         params: Params,
         response: { 200: Summary, ...errorResponses(400, 401, 413, 415) },
       },
@@ -54,6 +58,12 @@ export function inboundWebhookRoutes(app: App, inbound: InboundService): void {
       const credential = authenticated.get(request);
       if (!credential) throw new Error('inbound webhook reached its handler unauthenticated');
       const summary = await inbound.receive(credential, request.body);
+      if (summary.repliesLimited > 0) {
+        request.log.warn(
+          { credentialId: credential.credential.id, repliesLimited: summary.repliesLimited },
+          'inbound replies held back: reply bound reached (TERN_INBOUND_REPLIES_PER_*)',
+        );
+      }
       for (const result of summary.results) {
         if (result.action === 'unrouted') {
           request.log.warn(
