@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { WebhookDispatcher } from './events/webhook-dispatcher.js';
+import { eventWebhookMetrics } from './events/webhook-metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { createWorker, openRuntime } from './runtime.js';
 
@@ -41,7 +42,13 @@ export async function startServer(
     worker?.start();
     // Event webhooks: every process may run one (claims are leased), whatever TERN_WORKER says.
     const dispatcher = new WebhookDispatcher(
-      { db, clock, logger, keyring: runtime.keyring },
+      {
+        db,
+        clock,
+        logger,
+        keyring: runtime.keyring,
+        metrics: eventWebhookMetrics(services.metrics.registry),
+      },
       { allowLoopback: config.allowLoopbackProvider },
     );
     dispatcher.start();

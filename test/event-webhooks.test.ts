@@ -382,10 +382,10 @@ describeEachDialect('event webhooks: API rules', ({ db }) => {
       /TERN_ALLOW_LOOPBACK_PROVIDER/,
     );
     expect((await problems({ url: 'https://10.1.2.3/hook' })).details[0]!.message).toMatch(
-      /private/,
+      /must resolve to a public address/,
     );
     expect((await problems({ url: 'https://169.254.169.254/' })).details[0]!.message).toMatch(
-      /metadata/,
+      /must resolve to a public address/,
     );
     expect((await problems({ url: 'https://user:pw@example.com/' })).details[0]!.message).toMatch(
       /password/,

@@ -7,23 +7,30 @@ import type { Executor } from '../db/executor.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs } from '../messages/backoff.js';
-import { createGuardedDispatcher } from '../net/guarded-dispatcher.js';
+import { createGuardedDispatcher, type Resolver } from '../net/guarded-dispatcher.js';
 import { VERSION } from '../version.js';
 import { eventsAfter, idBoundary, type TernEvent } from './events.js';
 import type { EventWebhookRow } from './event-webhook.service.js';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
+import { REFUSED_ADDRESS_MESSAGE } from './webhook-url.js';
 import { PollLoop } from '../poll-loop.js';
 
 export interface WebhookDispatcherOptions {
   /** Events per delivery (one POST). */
   batchSize: number;
-  /** Webhooks claimed (and delivered to concurrently) per pass. */
-  webhooksPerPass: number;
+  /**
+   * Deliveries in flight at once, each to a different webhook. A slow receiver holds only its
+   * own slot: the loop claims the next due webhook as soon as any slot frees up.
+   */
+  concurrency: number;
   /** Sleep between passes when nothing was due. */
   pollMs: number;
   /** How long a claim holds; longer than a delivery can take. */
   leaseMs: number;
-  /** Budget of one POST (headers and body each). */
+  /**
+   * Total budget of one POST, connect, headers and (non-2xx) body together. Per-chunk timeouts
+   * alone let a receiver that trickles a byte every few seconds hold a delivery for an hour.
+   */
   timeoutMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -42,7 +49,7 @@ export interface WebhookDispatcherOptions {
 
 export const DEFAULT_DISPATCHER_OPTIONS: WebhookDispatcherOptions = {
   batchSize: 100,
-  webhooksPerPass: 20,
+  concurrency: 20,
   pollMs: 500,
   leaseMs: 60_000,
   timeoutMs: 10_000,
@@ -57,7 +64,15 @@ export interface WebhookDispatcherDeps {
   clock: Clock;
   logger: Logger;
   keyring: Keyring;
+  /** Counts deliveries by outcome and cause (`tern_event_webhook_deliveries_total`). */
+  metrics?: { eventWebhookDelivery(outcome: DeliveryOutcome, cause: DeliveryCause): void };
+  /** The resolver of the SSRF guard; defaults to the system's (tests give their own names). */
+  resolve?: Resolver;
 }
+
+export type DeliveryOutcome = 'succeeded' | 'failed' | 'gave_up';
+/** Why an attempt failed, as a metric label: `signing` means the secret did not decrypt. */
+export type DeliveryCause = 'none' | 'http' | 'network' | 'timeout' | 'refused' | 'signing';
 
 /** What a receiver gets: the POST body of a delivery. */
 export interface DeliveryBody {
@@ -67,11 +82,23 @@ export interface DeliveryBody {
 }
 
 const USER_AGENT = `tern/${VERSION}`;
+
+/** Drops an unread answer body; undici reports its abort as an error, which is expected here. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
 const MAX_ERROR_BODY = 500;
 
 type Attempt =
   | { ok: true; httpStatus: number; durationMs: number }
-  | { ok: false; httpStatus: number | null; error: string; durationMs: number };
+  | {
+      ok: false;
+      httpStatus: number | null;
+      error: string;
+      durationMs: number;
+      cause: Exclude<DeliveryCause, 'none'>;
+    };
 
 /**
  * Delivers events to event webhooks. Each webhook has a cursor on the `events` table; a pass
@@ -87,6 +114,7 @@ export class WebhookDispatcher {
   private readonly settleMs: number;
   private readonly http: Dispatcher;
   private readonly loop: PollLoop;
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -96,13 +124,14 @@ export class WebhookDispatcher {
     this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
     this.settleMs = this.options.settleMs ?? (deps.db.capabilities.multiProcess ? 1000 : 0);
     this.loop = new PollLoop(
-      async () => ((await this.deliverDue()) === 0 ? this.options.pollMs : 0),
+      () => this.step(),
       (error) => this.deps.logger.error({ err: error }, 'event webhooks: claiming failed'),
       this.options.pollMs,
     );
     this.http = createGuardedDispatcher({
       allowLoopback: this.options.allowLoopback,
-      connectTimeoutMs: 5_000,
+      connectTimeoutMs: Math.min(5_000, this.options.timeoutMs),
+      ...(deps.resolve ? { resolve: deps.resolve } : {}),
     });
   }
 
@@ -113,6 +142,7 @@ export class WebhookDispatcher {
   /** Stops claiming; waits for the deliveries in flight to finish and be recorded. */
   async stop(): Promise<void> {
     await this.loop.stop();
+    await Promise.all([...this.inFlight]);
     if (!this.closed) {
       this.closed = true;
       await this.http.close();
@@ -120,22 +150,38 @@ export class WebhookDispatcher {
   }
 
   /**
-   * One pass: claims the webhooks with pending events whose next attempt is due and delivers
-   * one batch to each, concurrently. Resolves when all are recorded; returns how many.
+   * One step of the running loop: claims as many due webhooks as there are free slots and
+   * starts their deliveries without waiting for them (a finished one wakes the loop).
+   */
+  private async step(): Promise<number> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0) return this.options.pollMs;
+    const claimed = await this.claim(free);
+    // Tracked in inFlight (stop() awaits them); track() never rejects.
+    for (const row of claimed) void this.track(row);
+    return claimed.length === 0 ? this.options.pollMs : 0;
+  }
+
+  private track(row: EventWebhookRow): Promise<void> {
+    const delivery = this.deliver(row).catch((error: unknown) => {
+      // The lease runs out and the batch is tried again: nothing is lost.
+      this.deps.logger.error({ err: error, webhookId: row.id }, 'event webhooks: delivery failed');
+    });
+    this.inFlight.add(delivery);
+    void delivery.finally(() => {
+      this.inFlight.delete(delivery);
+      this.loop.wake();
+    });
+    return delivery;
+  }
+
+  /**
+   * One pass (tests): claims the webhooks with pending events whose next attempt is due and
+   * delivers one batch to each, concurrently. Resolves when all are recorded; returns how many.
    */
   async deliverDue(): Promise<number> {
-    const claimed = await this.claim();
-    await Promise.all(
-      claimed.map((row) =>
-        this.deliver(row).catch((error: unknown) => {
-          // The lease runs out and the batch is tried again: nothing is lost.
-          this.deps.logger.error(
-            { err: error, webhookId: row.id },
-            'event webhooks: delivery failed',
-          );
-        }),
-      ),
-    );
+    const claimed = await this.claim(this.options.concurrency);
+    await Promise.all(claimed.map((row) => this.track(row)));
     return claimed.length;
   }
 
@@ -148,7 +194,7 @@ export class WebhookDispatcher {
     return this.settleMs > 0 ? idBoundary(Date.now() - this.settleMs) : undefined;
   }
 
-  private async claim(): Promise<EventWebhookRow[]> {
+  private async claim(limit: number): Promise<EventWebhookRow[]> {
     const db = this.deps.db.kysely;
     const now = this.deps.clock.now();
     const nowIso = now.toISOString();
@@ -179,7 +225,7 @@ export class WebhookDispatcher {
             ),
           )
           .orderBy('w.next_attempt_at')
-          .limit(this.options.webhooksPerPass)
+          .limit(limit)
           .$if(this.deps.db.capabilities.skipLocked, (qb) => qb.forUpdate().skipLocked()),
       )
       .returningAll()
@@ -209,14 +255,19 @@ export class WebhookDispatcher {
 
     const deliveryId = newId();
     const body = JSON.stringify({ webhookId: row.id, deliveryId, events } satisfies DeliveryBody);
-    const secret = this.deps.keyring.decrypt(row.secret_encrypted);
-    const attempt = await this.post(row.url, body, secret, row.id, deliveryId);
+    const secret = this.secretOf(row);
+    const attempt =
+      secret.ok === true
+        ? await this.post(row.url, body, secret.secret, row.id, deliveryId)
+        : secret.attempt;
     const number = row.attempts + 1;
     const now = nowIso();
-    let outcome: 'succeeded' | 'failed' | 'gave_up';
+    let outcome: DeliveryOutcome;
     let next: string | null = null;
     if (attempt.ok) outcome = 'succeeded';
-    else if (number >= this.options.maxAttempts) outcome = 'gave_up';
+    // Unsigned batches are never given up: they wait (backoff capped at retryMaxMs) until the
+    // key is back or the webhook is registered again, instead of being dropped 12 by 12.
+    else if (number >= this.options.maxAttempts && attempt.cause !== 'signing') outcome = 'gave_up';
     else {
       outcome = 'failed';
       const delay = retryDelayMs(number, {
@@ -225,6 +276,7 @@ export class WebhookDispatcher {
       });
       next = new Date(Date.parse(now) + delay).toISOString();
     }
+    this.deps.metrics?.eventWebhookDelivery(outcome, attempt.ok ? 'none' : attempt.cause);
     if (outcome === 'gave_up') {
       this.deps.logger.warn(
         { webhookId: row.id, events: events.length, attempts: number },
@@ -271,6 +323,32 @@ export class WebhookDispatcher {
     });
   }
 
+  /** The signing secret, or the failed attempt to record when no configured key decrypts it. */
+  private secretOf(
+    row: EventWebhookRow,
+  ): { ok: true; secret: string } | { ok: false; attempt: Attempt } {
+    try {
+      return { ok: true, secret: this.deps.keyring.decrypt(row.secret_encrypted) };
+    } catch (error) {
+      const keyId = row.secret_encrypted.split('.')[1] ?? 'unknown';
+      // The message names the key id only (never key material nor the ciphertext).
+      this.deps.logger.error(
+        { webhookId: row.id, sandbox: row.sandbox, keyId, reason: (error as Error).message },
+        'event webhook: the signing secret does not decrypt; the delivery is not sent',
+      );
+      return {
+        ok: false,
+        attempt: {
+          ok: false,
+          httpStatus: null,
+          cause: 'signing',
+          durationMs: 0,
+          error: `not sent: the signing secret cannot be decrypted (it was encrypted with key ${keyId}, which this server does not hold); delete and register the webhook again, or restore that key`,
+        },
+      };
+    }
+  }
+
   /** Ends the claim, applying `changes` only while this dispatcher still holds the lease. */
   private async release(
     row: EventWebhookRow,
@@ -301,6 +379,8 @@ export class WebhookDispatcher {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const timestamp = Math.floor(this.deps.clock.now().getTime() / 1000);
+    const { timeoutMs } = this.options;
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(url, {
         method: 'POST',
@@ -313,37 +393,68 @@ export class WebhookDispatcher {
         },
         body,
         dispatcher: this.http,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
+        signal: deadline,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
-      // Read a little of the answer (for the log), never all of an unbounded one.
-      let text = '';
-      for await (const chunk of res.body) {
-        text += (chunk as Buffer).toString('utf8');
-        if (text.length >= MAX_ERROR_BODY) {
-          res.body.destroy();
-          break;
-        }
-      }
       if (res.statusCode >= 200 && res.statusCode < 300) {
+        // The answer is in: its body is never read (a receiver could trickle it for ever).
+        discard(res.body);
         return { ok: true, httpStatus: res.statusCode, durationMs: elapsed() };
       }
+      // Read a little of a refusal (for the log) within the same deadline; the status is the
+      // failure, so a body cut short by the deadline just leaves less to show.
+      let text = '';
+      try {
+        for await (const chunk of res.body) {
+          text += (chunk as Buffer).toString('utf8');
+          if (text.length >= MAX_ERROR_BODY) break;
+        }
+      } catch {
+        // deadline or reset while reading: keep what arrived
+      }
+      discard(res.body);
       const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
       return {
         ok: false,
         httpStatus: res.statusCode,
+        cause: 'http',
         error: `HTTP ${res.statusCode}${snippet ? `: ${snippet}` : ''}`,
         durationMs: elapsed(),
       };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const code = (error as { code?: unknown } | null)?.code;
+      return { ...this.networkFailure(error, webhookId, deadline.aborted), durationMs: elapsed() };
+    }
+  }
+
+  private networkFailure(
+    error: unknown,
+    webhookId: string,
+    timedOut: boolean,
+  ): Omit<Extract<Attempt, { ok: false }>, 'durationMs'> {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_TERN_ADDRESS_REFUSED') {
+      // The operator may see what the name resolved to; the tenant reading the log may not.
+      this.deps.logger.warn(
+        { webhookId, reason: (error as Error).message },
+        'event webhook: refused an internal address',
+      );
+      return { ok: false, httpStatus: null, cause: 'refused', error: REFUSED_ADDRESS_MESSAGE };
+    }
+    if (timedOut) {
       return {
         ok: false,
         httpStatus: null,
-        error: `network: ${typeof code === 'string' ? `${code} ` : ''}${message}`.slice(0, 300),
-        durationMs: elapsed(),
+        cause: 'timeout',
+        error: `timeout: no complete answer within ${this.options.timeoutMs} ms`,
       };
     }
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      httpStatus: null,
+      cause: 'network',
+      error: `network: ${typeof code === 'string' ? `${code} ` : ''}${message}`.slice(0, 300),
+    };
   }
 }

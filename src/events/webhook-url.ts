@@ -1,4 +1,8 @@
-import { classifyAddress, describeAddressClass, isIpLiteral } from '../net/ip-ranges.js';
+import { classifyAddress, isIpLiteral } from '../net/ip-ranges.js';
+
+/** The refusal of a URL whose host is, or resolves to, an internal address: never the address. */
+export const REFUSED_ADDRESS_MESSAGE =
+  'the URL is not allowed: it must resolve to a public address';
 
 /**
  * Checks an event webhook URL before it is stored: https to any host that is not an internal
@@ -38,12 +42,9 @@ export function checkWebhookUrl(
       'loopback addresses are allowed only when TERN_ALLOW_LOOPBACK_PROVIDER=true (tests, demos)',
     );
   } else if (!loopback && isIpLiteral(host)) {
-    const cls = classifyAddress(host);
-    if (cls !== 'public') {
-      problems.push(
-        `host ${host} is ${describeAddressClass(cls)}; internal addresses are not allowed`,
-      );
-    }
+    // One wording for every internal class, as the delivery log says for a name that resolves
+    // to one: the answer never tells what kind of internal address it saw.
+    if (classifyAddress(host) !== 'public') problems.push(REFUSED_ADDRESS_MESSAGE);
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, url: url.toString() };
 }
