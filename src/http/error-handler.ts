@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/dialect.js';
 import { AppError, type ErrorCode, type ErrorDetail } from '../errors.js';
+import { validationDetails } from './validation-details.js';
 
 /** The only place that knows which HTTP status each error code means. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -33,18 +34,7 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
     // them; other parts carry their location (`/querystring/limit`, `/headers/if-match`).
     const context = error.validationContext ?? 'body';
     const prefix = context === 'body' ? '' : `/${context}`;
-    const details = error.validation.map((v) => {
-      const params = v.params as
-        { additionalProperty?: string; missingProperty?: string } | undefined;
-      const child = params?.additionalProperty ?? params?.missingProperty;
-      const path = `${prefix}${v.instancePath}${child ? `/${child}` : ''}` || '/';
-      const message = params?.additionalProperty
-        ? 'is not a known property'
-        : params?.missingProperty
-          ? 'is required'
-          : (v.message ?? 'is invalid');
-      return { path, message };
-    });
+    const details = validationDetails(error.validation, prefix);
     return new AppError('validation_failed', 'The request is not valid.', details);
   }
   switch (error.code) {
