@@ -1,0 +1,520 @@
+/**
+ * One case per route of Tern, for driving a running `tern serve` over real sockets: the happy
+ * path (objects made through the API itself) and the shape of its parameters for fuzzing. The
+ * real-socket suite fails when a registered route or an OpenAPI path has no case here.
+ */
+import {
+  call,
+  callStream,
+  json,
+  METRICS_TOKEN,
+  SIMULATOR_KEY,
+  type Answer,
+  type Call,
+  type Served,
+} from './real-http.js';
+
+/** Tern's inbound number in these runs, and a person who texts it. */
+export const SOCKET_INBOUND = '+14155550170';
+export const SOCKET_PERSON = '+14155550171';
+
+/** Objects the happy paths read or change, made once through the API. */
+export interface Fixtures {
+  served: Served;
+  credentialId: string;
+  inboundPath: string;
+  reportsPath: string;
+  channelId: string;
+  messageId: string;
+  inboundId: string;
+  eventWebhookId: string;
+  /** Made per call: a new, unused object of each kind, for DELETE and PATCH. */
+  fresh: {
+    credential(): Promise<string>;
+    channel(): Promise<string>;
+    eventWebhook(): Promise<string>;
+    token(): Promise<string>;
+  };
+}
+
+let serial = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++serial}`;
+
+/** Calls with the admin token; throws unless the status is one of `expected`. */
+export async function api(
+  served: Served,
+  c: Call,
+  expected: number[] = [200, 201, 202, 204],
+): Promise<Answer> {
+  const answer = await call(served.base, {
+    ...c,
+    headers: { ...served.auth, ...c.headers },
+  });
+  if (!expected.includes(answer.status))
+    throw new Error(`${c.method} ${c.path}: ${answer.status} ${answer.text.slice(0, 300)}`);
+  return answer;
+}
+
+const idOf = (answer: Answer) => {
+  const id = json<{ id?: string }>(answer)?.id;
+  if (!id) throw new Error(`no id in ${answer.text.slice(0, 200)}`);
+  return id;
+};
+
+/** One MO_JSON_2 body as Infobip sends it (numbers without `+`). */
+export function inboundBody(text: string, overrides: Record<string, unknown> = {}) {
+  return {
+    results: [
+      {
+        messageId: unique('mo'),
+        from: SOCKET_PERSON.slice(1),
+        to: SOCKET_INBOUND.slice(1),
+        text,
+        cleanText: text,
+        keyword: text.split(' ')[0] ?? '',
+        receivedAt: '2026-11-25T12:00:00.000+0000',
+        smsCount: 1,
+        price: { pricePerMessage: 0, currency: 'EUR' },
+        callbackData: null,
+        ...overrides,
+      },
+    ],
+    messageCount: 1,
+    pendingMessageCount: 0,
+  };
+}
+
+/** A v3 delivery report for `messageId`. */
+export function reportBody(messageId: string) {
+  return {
+    results: [
+      {
+        messageId,
+        to: '14155550172',
+        sender: 'TERN',
+        sentAt: '2026-11-25T12:00:00.000+0000',
+        doneAt: '2026-11-25T12:00:01.000+0000',
+        messageCount: 1,
+        price: { pricePerMessage: 0.01, currency: 'EUR' },
+        status: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' },
+        error: { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', permanent: false },
+      },
+    ],
+  };
+}
+
+/** Makes the fixtures through the API of a running Tern. */
+export async function makeFixtures(served: Served): Promise<Fixtures> {
+  const credential = async (inboundNumber?: string) => {
+    const answer = await api(served, {
+      method: 'POST',
+      path: '/api/v1/credentials',
+      body: {
+        name: unique('cred'),
+        baseUrl: served.sim.url,
+        apiKey: SIMULATOR_KEY,
+        sendRatePerSecond: 1000,
+        customInboundKeywords: 'OFFERS',
+        ...(inboundNumber ? { inboundNumber } : {}),
+      },
+    });
+    return json<{
+      id: string;
+      webhooks: { inbound: { url: string }; deliveryReports: { url: string } };
+    }>(answer)!;
+  };
+  const main = await credential(SOCKET_INBOUND);
+  const channel = async (credentialId: string) =>
+    idOf(
+      await api(served, {
+        method: 'POST',
+        path: '/api/v1/channel-configurations',
+        body: { name: unique('chan'), credentialId, sender: 'TERN' },
+      }),
+    );
+  const channelId = await channel(main.id);
+  const messageId = idOf(
+    await api(served, {
+      method: 'POST',
+      path: '/api/v1/messages',
+      body: { channelConfigurationId: channelId, to: '+14155550172', text: 'Hello' },
+    }),
+  );
+  const inboundPath = new URL(main.webhooks.inbound.url).pathname;
+  const reportsPath = new URL(main.webhooks.deliveryReports.url).pathname;
+  const received = await call(served.base, {
+    method: 'POST',
+    path: inboundPath,
+    body: inboundBody('OFFERS'),
+  });
+  const inboundId = json<{ results: { inboundMessageId: string }[] }>(received)?.results[0]
+    ?.inboundMessageId;
+  if (received.status !== 200 || !inboundId) throw new Error(`inbound: ${received.text}`);
+  const eventWebhook = async () =>
+    idOf(
+      await api(served, {
+        method: 'POST',
+        path: '/api/v1/event-webhooks',
+        body: { url: `${served.sim.url}/tern-events`, types: ['consent.changed'] },
+      }),
+    );
+  return {
+    served,
+    credentialId: main.id,
+    inboundPath,
+    reportsPath,
+    channelId,
+    messageId,
+    inboundId,
+    eventWebhookId: await eventWebhook(),
+    fresh: {
+      credential: async () => (await credential()).id,
+      channel: () => channel(main.id),
+      eventWebhook,
+      token: async () =>
+        idOf(
+          await api(served, {
+            method: 'POST',
+            path: '/api/v1/tokens',
+            body: { name: unique('tok') },
+          }),
+        ),
+    },
+  };
+}
+
+/** The happy path of a route: a request and the statuses that count as success. */
+export interface Happy extends Call {
+  expect: number[];
+  /** Read only the start of the answer (an endless event stream). */
+  stream?: boolean;
+  /** No bearer token (webhooks, probes, the console). */
+  anonymous?: boolean;
+}
+
+export interface RouteCase {
+  /** `METHOD /registered/:url`, as in app.registeredRoutes. */
+  route: string;
+  happy(f: Fixtures): Promise<Happy> | Happy;
+  /** Where fuzzed values go: the path with `:params` and whether a body is read. */
+  body: boolean;
+}
+
+const get = (
+  route: string,
+  path: (f: Fixtures) => string,
+  expect = [200],
+  extra: Partial<Happy> = {},
+): RouteCase => ({
+  route: `GET ${route}`,
+  body: false,
+  happy: (f) => ({ method: 'GET', path: path(f), expect, ...extra }),
+});
+
+const phone = encodeURIComponent(SOCKET_PERSON);
+
+/** Every route Tern serves. A HEAD route is covered by its GET (each GET case is sent as HEAD too). */
+export const ROUTE_CASES: RouteCase[] = [
+  // Probes, metrics, the OpenAPI document, Swagger UI, the console.
+  get('/healthz', () => '/healthz', [200], { anonymous: true }),
+  get('/readyz', () => '/readyz', [200], { anonymous: true }),
+  get('/metrics', () => '/metrics', [200], {
+    anonymous: true,
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  }),
+  get('/openapi.json', () => '/openapi.json', [200], { anonymous: true }),
+  get('/docs', () => '/docs', [200, 302], { anonymous: true }),
+  get('/docs/', () => '/docs/', [200, 302], { anonymous: true }),
+  get('/docs/static/index.html', () => '/docs/static/index.html', [200, 302], { anonymous: true }),
+  get('/docs/static/swagger-initializer.js', () => '/docs/static/swagger-initializer.js', [200], {
+    anonymous: true,
+  }),
+  get('/docs/json', () => '/docs/json', [200], { anonymous: true }),
+  get('/docs/yaml', () => '/docs/yaml', [200], { anonymous: true }),
+  get('/docs/static/*', () => '/docs/static/swagger-ui.css', [200], { anonymous: true }),
+  get('/', () => '/', [200], { anonymous: true, headers: { accept: 'text/html' } }),
+  // Only when the console is built (web/dist): its own paths load index.html.
+  get('/*', () => '/credentials/new', [200], { anonymous: true, headers: { accept: 'text/html' } }),
+
+  // Provider webhooks: the secret in the URL, no token.
+  {
+    route: 'POST /webhooks/infobip/:credentialId/inbound/:secret',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: f.inboundPath,
+      body: inboundBody('HELP'),
+      expect: [200],
+      anonymous: true,
+    }),
+  },
+  {
+    route: 'POST /webhooks/infobip/:credentialId/reports/:secret',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: f.reportsPath,
+      body: reportBody(f.messageId),
+      expect: [200],
+      anonymous: true,
+    }),
+  },
+
+  // The API.
+  get('/api/v1/me', () => '/api/v1/me'),
+  get('/api/v1/sandboxes', () => '/api/v1/sandboxes'),
+  {
+    route: 'POST /api/v1/sandboxes',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/sandboxes',
+      body: {
+        name: unique('sbx')
+          .toLowerCase()
+          .replace(/[^a-z0-9-]/g, '-'),
+      },
+      expect: [201],
+    }),
+  },
+  {
+    route: 'PATCH /api/v1/sandboxes/:name',
+    body: true,
+    happy: () => ({
+      method: 'PATCH',
+      path: '/api/v1/sandboxes/prod',
+      body: { consentPolicy: 'not-unsubscribed' },
+      expect: [200],
+    }),
+  },
+  get('/api/v1/tokens', () => '/api/v1/tokens'),
+  {
+    route: 'POST /api/v1/tokens',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/tokens',
+      body: { name: unique('tok') },
+      expect: [201],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/tokens/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/tokens/${await f.fresh.token()}`,
+      expect: [204],
+    }),
+  },
+  get('/api/v1/audit', () => '/api/v1/audit?limit=5'),
+  get('/api/v1/credentials', () => '/api/v1/credentials?name=cred&limit=10'),
+  {
+    route: 'POST /api/v1/credentials',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/credentials',
+      body: { name: unique('cred'), baseUrl: f.served.sim.url, apiKey: SIMULATOR_KEY },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/credentials/:id', (f) => `/api/v1/credentials/${f.credentialId}`),
+  {
+    route: 'PATCH /api/v1/credentials/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/credentials/${await f.fresh.credential()}`,
+      headers: { 'if-match': '"1"' },
+      body: { helpMessage: 'Help is on its way.', optOutKeywords: 'ARRET, Halt' },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/credentials/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/credentials/${await f.fresh.credential()}?force=true`,
+      expect: [204],
+    }),
+  },
+  {
+    route: 'POST /api/v1/credentials/:id/verify',
+    body: false,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/credentials/${f.credentialId}/verify`,
+      expect: [200],
+    }),
+  },
+  get(
+    '/api/v1/channel-configurations',
+    (f) => `/api/v1/channel-configurations?credentialId=${f.credentialId}`,
+  ),
+  {
+    route: 'POST /api/v1/channel-configurations',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/channel-configurations',
+      body: { name: unique('chan'), credentialId: f.credentialId, sender: 'TERN' },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/channel-configurations/:id', (f) => `/api/v1/channel-configurations/${f.channelId}`),
+  {
+    route: 'PATCH /api/v1/channel-configurations/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/channel-configurations/${await f.fresh.channel()}`,
+      body: { description: 'changed over a real socket' },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/channel-configurations/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/channel-configurations/${await f.fresh.channel()}`,
+      expect: [204],
+    }),
+  },
+  get('/api/v1/profiles', () => '/api/v1/profiles?phone=555&consent=subscribed&limit=10'),
+  get('/api/v1/profiles/consent.csv', () => '/api/v1/profiles/consent.csv'),
+  {
+    route: 'POST /api/v1/profiles/consent.csv',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/profiles/consent.csv',
+      headers: { 'content-type': 'text/csv' },
+      body: 'phone,consent,note\n+14155550173,subscribed,"signed up, on paper"\n',
+      expect: [200],
+    }),
+  },
+  get('/api/v1/profiles/:phone', () => `/api/v1/profiles/${phone}`),
+  {
+    route: 'PUT /api/v1/profiles/:phone/consent',
+    body: true,
+    happy: () => ({
+      method: 'PUT',
+      path: `/api/v1/profiles/${encodeURIComponent('+14155550174')}/consent`,
+      body: { consent: 'subscribed', note: 'web form' },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/profiles/:phone/double-opt-in',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/profiles/${encodeURIComponent('+14155550175')}/double-opt-in`,
+      body: { credentialId: f.credentialId },
+      expect: [202],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/profiles/:phone',
+    body: false,
+    happy: () => ({
+      method: 'DELETE',
+      path: `/api/v1/profiles/${encodeURIComponent('+14155550174')}`,
+      expect: [204],
+    }),
+  },
+  get('/api/v1/events/stream', () => '/api/v1/events/stream?types=consent.changed', [200], {
+    stream: true,
+  }),
+  get('/api/v1/inbound', () => `/api/v1/inbound?from=${phone}&category=custom`),
+  get('/api/v1/inbound/:id', (f) => `/api/v1/inbound/${f.inboundId}`),
+  {
+    route: 'POST /api/v1/messages',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/messages',
+      headers: { 'idempotency-key': unique('idem') },
+      body: { channelConfigurationId: f.channelId, to: '+14155550176', text: 'Hi there 👋' },
+      expect: [202],
+    }),
+  },
+  {
+    route: 'POST /api/v1/messages/batch',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/messages/batch',
+      body: {
+        messages: [
+          { channelConfigurationId: f.channelId, to: '+14155550177', text: 'one' },
+          { channelConfigurationId: f.channelId, to: 'not a number', text: 'two' },
+        ],
+      },
+      expect: [202],
+    }),
+  },
+  get('/api/v1/messages', (f) => `/api/v1/messages?channelConfigurationId=${f.channelId}&limit=5`),
+  get('/api/v1/messages/:id', (f) => `/api/v1/messages/${f.messageId}`),
+  get('/api/v1/event-webhooks', () => '/api/v1/event-webhooks'),
+  {
+    route: 'POST /api/v1/event-webhooks',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/event-webhooks',
+      body: { url: `${f.served.sim.url}/tern-events`, description: 'real socket' },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/event-webhooks/:id', (f) => `/api/v1/event-webhooks/${f.eventWebhookId}`),
+  {
+    route: 'PATCH /api/v1/event-webhooks/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/event-webhooks/${await f.fresh.eventWebhook()}`,
+      body: { enabled: false },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/event-webhooks/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/event-webhooks/${await f.fresh.eventWebhook()}`,
+      expect: [204],
+    }),
+  },
+  get(
+    '/api/v1/event-webhooks/:id/deliveries',
+    (f) => `/api/v1/event-webhooks/${f.eventWebhookId}/deliveries`,
+  ),
+];
+
+/** Routes the OpenAPI document does not list (schema.hide), each with a case above. */
+export const HIDDEN_ROUTES = [
+  'GET /metrics',
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /docs/',
+  'GET /docs/static/index.html',
+  'GET /docs/static/swagger-initializer.js',
+  'GET /docs/json',
+  'GET /docs/yaml',
+  'GET /docs/static/*',
+  'GET /',
+  'GET /*',
+];
+
+/** Sends a happy-path request; an event stream is read until its first event, then dropped. */
+export function sendHappy(f: Fixtures, happy: Happy): Promise<Answer> {
+  const headers = { ...(happy.anonymous ? {} : f.served.auth), ...happy.headers };
+  return happy.stream
+    ? callStream(f.served.base, { ...happy, headers })
+    : call(f.served.base, { ...happy, headers });
+}
