@@ -37,7 +37,7 @@ describeEachDialect(
       const to = (name: string) =>
         withSchemaLock(async () => {
           const { error } = await migrator.migrateTo(name);
-          if (error) throw error;
+          if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
         });
       await to('0005_lookup_indexes');
       const row = (id: string, credential: string | null) => ({
