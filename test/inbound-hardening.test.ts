@@ -6,6 +6,7 @@ import { describeEachDialect } from './helpers/databases.js';
 import {
   ALICE,
   BOB,
+  INBOUND,
   countRows,
   expectNothingStored,
   createInboundCredential,
@@ -132,6 +133,36 @@ describeEachDialect('inbound hardening', ({ db }) => {
     t.clock.advance(60_000);
     expect((await text(t, cred, ALICE, 'HELP')).repliesLimited).toBe(0);
     expect(await countRows(db(), 'messages')).toBe(6);
+    await t.app.close();
+  });
+
+  it('answers a taken inbound number alike wherever its holder is, naming no one (row 22)', async () => {
+    const t = await buildTestApp(db());
+    await t.services.sandboxes.ensure('other');
+    const holder = await createInboundCredential(t, { name: 'HOLDER-NAME' });
+    const claim = (sandbox: string, name: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/credentials',
+        headers: { ...t.auth, 'x-sandbox-name': sandbox },
+        payload: {
+          name,
+          baseUrl: 'https://ggx5k8.api.infobip.com',
+          apiKey: 'key-0123456789abcdef',
+          inboundNumber: INBOUND,
+        },
+      });
+    const sameSandbox = await claim('prod', 'second');
+    const elsewhere = await claim('other', 'second');
+    expect(sameSandbox.statusCode).toBe(409);
+    expect(elsewhere.statusCode).toBe(409);
+    expect(elsewhere.json()).toEqual(sameSandbox.json());
+    expect(elsewhere.json()).toMatchObject({
+      error: { code: 'conflict', details: [{ path: '/inboundNumber' }] },
+    });
+    for (const mark of ['prod', holder.id, 'HOLDER-NAME', 'belongs', 'sandbox']) {
+      expect(elsewhere.body).not.toContain(mark);
+    }
     await t.app.close();
   });
 });

@@ -302,17 +302,16 @@ export class CredentialService {
       const owner = settings.inboundNumber
         ? await findInboundNumberOwner(this.deps.db.kysely, settings.inboundNumber)
         : undefined;
+      // One answer wherever the holder is (this sandbox or another), naming no one: a tenant
+      // learns only that the number is not free (issue 12 row 22; README says the remedy).
       if (owner && owner.credentialId !== id) {
-        throw new AppError(
-          'conflict',
-          `Inbound number ${settings.inboundNumber} already belongs to another API credential.`,
-          [
-            {
-              path: '/inboundNumber',
-              message: 'is already used by another API credential (inbound texts are routed by it)',
-            },
-          ],
-        );
+        throw new AppError('conflict', 'This inbound number is not available.', [
+          {
+            path: '/inboundNumber',
+            message:
+              'is not available: an inbound number routes texts to one API credential only; ask the operator to release it',
+          },
+        ]);
       }
       throw new AppError(
         'conflict',
