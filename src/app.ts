@@ -9,7 +9,13 @@ import type { App } from './http/app-type.js';
 import { requireAdminToken } from './http/auth.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
-import { refuseNulCharacters, registerLoadShedding, registerRateLimit } from './http/protection.js';
+import {
+  refuseNulCharacters,
+  registerAuthFailureLimit,
+  registerLoadShedding,
+  registerRateLimit,
+} from './http/protection.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { channelRoutes } from './http/routes/channels.js';
@@ -19,6 +25,7 @@ import { inboundApiRoutes } from './http/routes/inbound.js';
 import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { meRoutes } from './http/routes/me.js';
 import { messageRoutes } from './http/routes/messages.js';
+import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
 import { registerWebConsole } from './http/static.js';
 import type { Logger } from './logger.js';
@@ -86,16 +93,15 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   installErrorHandling(app);
+  await registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
 
   await registerLoadShedding(app, ctx.config.maxEventLoopDelayMs);
   refuseNulCharacters(app);
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const registry = ctx.services.metrics.registry;
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  metricsRoutes(app, { metrics: ctx.services.metrics, token: ctx.config.metricsToken });
   await app.register(async (hooks) => {
+    registerAuthFailureLimit(hooks, ctx.config.authFailuresPerMinute);
     await registerRateLimit(hooks, 'webhook', ctx.config.webhookRateLimitPerMinute);
     hooks.addHook('onResponse', (request, reply, done) => {
       const kind = request.url.includes('/inbound/') ? 'inbound' : 'reports';
@@ -107,12 +113,17 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       db: ctx.db,
       clock: ctx.clock,
       credentials: ctx.services.credentials,
+      unmatched: {
+        maxPerCredential: ctx.config.unmatchedReportsPerCredential,
+        onPruned: (count) => ctx.services.metrics.reportsPrunedCount(count),
+      },
     });
   });
 
   const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);
   await app.register(
     async (scope) => {
+      registerAuthFailureLimit(scope, ctx.config.authFailuresPerMinute);
       await registerRateLimit(scope, 'api', ctx.config.apiRateLimitPerMinute);
       const api = scope.withTypeProvider<TypeBoxTypeProvider>();
       api.addHook('onRoute', (route) => {

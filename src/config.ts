@@ -35,6 +35,12 @@ export interface Config {
   /** Automatic inbound replies to one texting number an hour, and from one credential a minute. */
   inboundRepliesPerNumberPerHour: number;
   inboundRepliesPerCredentialPerMinute: number;
+  /** Failed authentications (401) a minute per client address on `/api` and webhooks, then 429. */
+  authFailuresPerMinute: number;
+  /** Bearer token `GET /metrics` requires; unset, `/metrics` answers 404 (metrics off). */
+  metricsToken: string | undefined;
+  /** Reports for unknown message ids kept per credential; the oldest are pruned past it. */
+  unmatchedReportsPerCredential: number;
   /** Event-loop lag past which requests get 503 + Retry-After (0 = never shed). */
   maxEventLoopDelayMs: number;
   /** Run the send worker inside `tern serve` (turn off to run `tern worker` processes apart). */
@@ -147,6 +153,19 @@ export function parseConfig(env: Env): Config {
     1,
     10_000_000,
   );
+  // 600 a minute (10/s) is far above a person mistyping and far below a guessing script.
+  const authFailuresPerMinute = int('TERN_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 600, 1, 10_000_000);
+  const metricsToken = str('TERN_METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push('TERN_METRICS_TOKEN must be at least 16 characters');
+  }
+  // 10,000 reports of at most ~9 kB: under 90 MB a credential, however it is fed.
+  const unmatchedReportsPerCredential = int(
+    'TERN_UNMATCHED_REPORTS_PER_CREDENTIAL',
+    10_000,
+    1,
+    10_000_000,
+  );
   // Toll-fraud guard (src/inbound/reply-limits.ts says why these defaults).
   const inboundRepliesPerNumberPerHour = int(
     'TERN_INBOUND_REPLIES_PER_NUMBER_PER_HOUR',
@@ -185,6 +204,9 @@ export function parseConfig(env: Env): Config {
     webhookRateLimitPerMinute,
     inboundRepliesPerNumberPerHour,
     inboundRepliesPerCredentialPerMinute,
+    authFailuresPerMinute,
+    metricsToken,
+    unmatchedReportsPerCredential,
     maxEventLoopDelayMs,
     worker,
     sendBatchSize,

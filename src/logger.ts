@@ -28,9 +28,28 @@ export const REDACT_PATHS = [
   '*.*.secret',
 ];
 
-/** Masks the secret segment of webhook URLs (`/webhooks/infobip/:id/:kind/:secret`). */
+/** Query parameters named in a log line, and the length of each name: a URL is caller input. */
+const MAX_LOGGED_PARAMS = 20;
+const MAX_LOGGED_NAME = 64;
+
+/**
+ * The URL as logged: the secret segment of webhook URLs (`/webhooks/infobip/:id/:kind/:secret`)
+ * masked, and every query value replaced by `[redacted]`: a query may carry a phone number, a
+ * cursor or a token a client put there, and only the names help to read a log.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^(\/webhooks\/[^?]*\/)[^/?]+(\/?(\?.*)?)$/, '$1[redacted]$2');
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const masked = path.replace(/^(\/webhooks\/.*\/)[^/]+(\/?)$/, '$1[redacted]$2');
+  if (q === -1) return masked;
+  const names = url
+    .slice(q + 1)
+    .split('&', MAX_LOGGED_PARAMS + 1)
+    .filter((pair) => pair !== '')
+    .map((pair) => pair.split('=', 1)[0]?.slice(0, MAX_LOGGED_NAME) ?? '');
+  const shown = names.slice(0, MAX_LOGGED_PARAMS).map((name) => `${name}=[redacted]`);
+  if (names.length > MAX_LOGGED_PARAMS) shown.push('…');
+  return `${masked}?${shown.join('&')}`;
 }
 
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {

@@ -4,12 +4,14 @@ import type { Db } from './db/database.js';
 /**
  * Prometheus metrics (`GET /metrics`). Counters and histograms are fed by the worker and the
  * webhook routes as things happen; queue depth and consent totals are read from the database
- * at scrape time, so they are right across every process sharing it.
+ * at scrape time, so they are right across every process sharing it. No label carries a
+ * credential id or a sandbox name: a scrape shows totals, never who the tenants are.
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly providerRequests: Counter<'credential' | 'outcome'>;
-  private readonly providerLatency: Histogram<'credential'>;
+  private readonly providerRequests: Counter<'outcome'>;
+  private readonly providerLatency: Histogram;
+  private readonly reportsPruned: Counter;
   private readonly webhookRequests: Counter<'kind' | 'status'>;
   private readonly webhookLatency: Histogram<'kind'>;
   private readonly inboundRepliesLimited: Counter<'reason'>;
@@ -18,14 +20,13 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tern_' }); // includes event-loop lag
     this.providerRequests = new Counter({
       name: 'tern_provider_requests_total',
-      help: 'Provider send requests by credential and outcome (ok, rejected, retryable, network)',
-      labelNames: ['credential', 'outcome'],
+      help: 'Provider send requests by outcome (ok, rejected, retryable, network)',
+      labelNames: ['outcome'],
       registers: [this.registry],
     });
     this.providerLatency = new Histogram({
       name: 'tern_provider_request_seconds',
       help: 'Provider send request latency',
-      labelNames: ['credential'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
@@ -40,6 +41,11 @@ export class Metrics {
       help: 'Provider webhook handling time, answer after commit included',
       labelNames: ['kind'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    this.reportsPruned = new Counter({
+      name: 'tern_delivery_reports_pruned_total',
+      help: 'Stored reports for unknown message ids deleted (oldest first) past the per-credential bound',
       registers: [this.registry],
     });
     this.inboundRepliesLimited = new Counter({
@@ -80,9 +86,13 @@ export class Metrics {
     });
   }
 
-  providerRequest(credentialId: string, outcome: string, seconds: number): void {
-    this.providerRequests.inc({ credential: credentialId, outcome });
-    this.providerLatency.observe({ credential: credentialId }, seconds);
+  providerRequest(outcome: string, seconds: number): void {
+    this.providerRequests.inc({ outcome });
+    this.providerLatency.observe(seconds);
+  }
+
+  reportsPrunedCount(count: number): void {
+    this.reportsPruned.inc(count);
   }
 
   /** An automatic inbound reply held back by a reply bound (toll-fraud guard). */

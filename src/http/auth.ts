@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AdminPrincipal, AdminTokenVerifier } from '../auth/admin-tokens.js';
 import { AppError } from '../errors.js';
 import { sandboxFromHeader } from './sandbox.js';
@@ -12,10 +12,14 @@ declare module 'fastify' {
   }
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
+/**
+ * The token of an `Authorization: Bearer <token>` header: the scheme in any case, any
+ * whitespace around the token (the rate limit buckets by this same token, so `bearer x` and
+ * `BEARER  x` are one caller). The classes are disjoint, so the match is linear in the length.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
 
@@ -32,7 +36,7 @@ export function requireAdminToken(
   scope.decorateRequest('principal', null as unknown as AdminPrincipal);
   scope.decorateRequest('sandbox', '');
   scope.addHook('onRequest', async (request) => {
-    const token = bearerToken(request);
+    const token = bearerToken(request.headers.authorization);
     if (!token) {
       throw new AppError('unauthorized', 'Send an admin token as "Authorization: Bearer <token>".');
     }

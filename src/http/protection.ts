@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { bearerToken } from './auth.js';
 import { errorBody } from './error-handler.js';
 
 /**
@@ -28,13 +29,21 @@ export async function registerLoadShedding(
   });
 }
 
-/** The caller a rate limit counts: its bearer token (hashed, never kept as is), else its address. */
+/**
+ * The caller a rate limit counts: the bearer token itself (hashed, never kept as is), parsed as
+ * `requireAdminToken` parses it, so that `bearer`, `BEARER` or extra spaces are the same bucket;
+ * a request without one counts against its address.
+ */
 function apiCaller(request: FastifyRequest): string {
-  const header = request.headers.authorization;
-  return header ? createHash('sha256').update(header).digest('hex') : `ip:${request.ip}`;
+  const token = bearerToken(request.headers.authorization);
+  return token ? createHash('sha256').update(token).digest('hex') : `ip:${request.ip}`;
 }
 
-/** The source a webhook rate limit counts: the credential its URL names. */
+/**
+ * The source a webhook rate limit counts: the credential its URL names. The limit runs after
+ * the route's `onRequest` authentication, so only requests bearing that credential's secret
+ * count: a stranger cannot spend a credential's budget.
+ */
 function webhookSource(request: FastifyRequest): string {
   const params = request.params as { credentialId?: string } | undefined;
   return `credential:${params?.credentialId ?? request.ip}`;
@@ -43,6 +52,8 @@ function webhookSource(request: FastifyRequest): string {
 /**
  * Per-caller request limits in a route scope: `perMinute` requests a minute per token (API) or
  * per credential (provider webhooks); over it, 429 with Retry-After in the usual error shape.
+ * The plugin appends its check to each route's own `onRequest` hooks, so it counts only the
+ * requests that authenticated (the scope's and the route's auth hooks run first).
  */
 export async function registerRateLimit(
   scope: FastifyInstance,
@@ -58,6 +69,54 @@ export async function registerRateLimit(
         'rate_limited',
         `Too many requests: at most ${context.max} a minute; retry in ${context.after}.`,
       ),
+  });
+}
+
+/** Addresses tracked at once by {@link registerAuthFailureLimit}; past it, new ones share one. */
+const MAX_TRACKED_ADDRESSES = 10_000;
+
+/**
+ * Limits failed authentications per client address in a scope: after `perMinute` answers of
+ * 401 in the current minute, that address gets 429 with Retry-After before any secret or token
+ * is looked up. Counting only failures keeps Infobip's shared addresses, which carry every
+ * credential's genuine webhooks, out of it; those are limited per credential instead.
+ * A fixed one-minute window, its counts in memory (at most 10,000 addresses, then one shared
+ * count for the rest), so that a spray of addresses cannot grow it without bound.
+ */
+export function registerAuthFailureLimit(
+  scope: FastifyInstance,
+  perMinute: number,
+  now: () => number = Date.now,
+): void {
+  let windowStart = now();
+  let failures = new Map<string, number>();
+  const keyOf = (ip: string) =>
+    failures.has(ip) || failures.size < MAX_TRACKED_ADDRESSES ? ip : 'overflow';
+  const roll = () => {
+    if (now() - windowStart >= 60_000) {
+      windowStart = now();
+      failures = new Map();
+    }
+  };
+  scope.addHook('onRequest', (request, reply, done) => {
+    roll();
+    if ((failures.get(keyOf(request.ip)) ?? 0) < perMinute) return done();
+    const after = Math.max(1, Math.ceil((windowStart + 60_000 - now()) / 1000));
+    void reply.header('retry-after', String(after));
+    done(
+      new AppError(
+        'rate_limited',
+        `Too many failed authentications from this address: at most ${perMinute} a minute; retry in ${after} seconds.`,
+      ),
+    );
+  });
+  scope.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode === 401) {
+      roll();
+      const key = keyOf(request.ip);
+      failures.set(key, (failures.get(key) ?? 0) + 1);
+    }
+    done();
   });
 }
 

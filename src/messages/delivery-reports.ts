@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
+import type { Kysely } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { recordEvents, type NewEvent } from '../events/events.js';
 import { newId } from '../ids.js';
@@ -42,18 +44,30 @@ function dedupKey(credentialId: string, r: DeliveryReport): string {
 }
 
 /**
+ * How many reports for unknown message ids a credential keeps: past `maxPerCredential`, the
+ * oldest are deleted in the same transaction and `onPruned` hears how many (a metric).
+ */
+export interface UnmatchedReportsBound {
+  maxPerCredential: number;
+  onPruned?: (count: number) => void;
+}
+
+/**
  * Applies delivery reports for one credential, all in one transaction: keeps each raw report,
  * ignores duplicates, moves messages only forward (a late PENDING after DELIVERED changes
- * nothing), and keeps reports for unknown message ids for inspection. Once committed, logs one
- * info line with the ids of the messages moved, and a debug line per message moved.
+ * nothing), and keeps reports for unknown message ids for inspection, at most
+ * `unmatched.maxPerCredential` of them (oldest pruned). Once committed, logs one info line with
+ * the ids of the messages moved, and a debug line per message moved.
  */
 export async function applyDeliveryReports(
   db: Db,
   clock: Clock,
   credential: StoredCredential,
   body: unknown,
-  log?: Pick<Logger, 'info' | 'debug'>,
+  options: { unmatched: UnmatchedReportsBound; log?: Pick<Logger, 'info' | 'debug'> },
 ): Promise<ReportsOutcome> {
+  const { log, unmatched: bound } = options;
+  let pruned = 0;
   const parsed = parseDeliveryReports(body);
   if (!parsed.ok) {
     const details = parsed.problems.map((p) => ({ path: p.path, message: p.message }));
@@ -158,7 +172,10 @@ export async function applyDeliveryReports(
     }
     await appendMessageEvents(trx, clock, history);
     await recordEvents(trx, clock, statusEvents);
+    if (outcome.unknown > 0)
+      pruned = await pruneUnmatched(trx, credentialId, bound.maxPerCredential);
   });
+  if (pruned > 0) bound.onPruned?.(pruned);
   if (log) {
     log.info(
       { credentialId, sandbox, ...outcome, messageIds: moved.map((m) => m.messageId) },
@@ -167,4 +184,38 @@ export async function applyDeliveryReports(
     for (const m of moved) log.debug({ ...m, credentialId, sandbox }, 'delivery report applied');
   }
   return outcome;
+}
+
+/**
+ * Deletes a credential's oldest unmatched reports past `max`; returns how many. Runs only after
+ * a POST stored an unknown one, so matched traffic never pays for the count (an index-only scan
+ * of at most `max` + one POST's rows, on `delivery_reports_unmatched_idx`).
+ */
+async function pruneUnmatched(
+  trx: Kysely<Database>,
+  credentialId: string,
+  max: number,
+): Promise<number> {
+  const row = await trx
+    .selectFrom('delivery_reports')
+    .select(trx.fn.countAll<number>().as('n'))
+    .where('credential_id', '=', credentialId)
+    .where('matched', '=', 0)
+    .executeTakeFirst();
+  const excess = Number(row?.n ?? 0) - max;
+  if (excess <= 0) return 0;
+  const deleted = await trx
+    .deleteFrom('delivery_reports')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('delivery_reports')
+        .select('id')
+        .where('credential_id', '=', credentialId)
+        .where('matched', '=', 0)
+        .orderBy('received_at')
+        .orderBy('id')
+        .limit(excess),
+    )
+    .executeTakeFirst();
+  return Number(deleted.numDeletedRows);
 }

@@ -340,7 +340,7 @@ export class SendWorker {
     rows: MessageRow[],
     result: Awaited<ReturnType<InfobipApi['sendSms']>>,
   ): Promise<Settled[]> {
-    this.deps.metrics?.providerRequest(credential.id, result.kind, result.latencyMs / 1000);
+    this.deps.metrics?.providerRequest(result.kind, result.latencyMs / 1000);
     // One line per provider request, with the ids it carried (a batch is one line, not 500).
     const line = {
       credentialId: credential.id,

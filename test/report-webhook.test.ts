@@ -1,0 +1,165 @@
+import { connect } from 'node:net';
+import { request } from 'undici';
+import { expect, it } from 'vitest';
+import { REPORTS_BODY_LIMIT_BYTES } from '../src/http/routes/report-webhook.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
+import { describeEachDialect } from './helpers/databases.js';
+import { createInboundCredential } from './helpers/inbound.js';
+
+/** A credential's delivery-report webhook path (with its secret), made through the API. */
+async function reportsWebhook(t: TestApp, name = 'reports'): Promise<{ id: string; path: string }> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/credentials',
+    headers: t.auth,
+    payload: { name, baseUrl: 'https://ggx5k8.api.infobip.com', apiKey: 'key-0123456789abcdef' },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  const body = res.json<{ id: string; webhooks: { deliveryReports: { url: string } } }>();
+  return { id: body.id, path: new URL(body.webhooks.deliveryReports.url).pathname };
+}
+
+/** A v3 report with every field Infobip fills in, for a message id Tern may not know. */
+function report(messageId: string, callbackData: string | null = null) {
+  return {
+    bulkId: '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+    messageId,
+    to: '441134960000',
+    sender: 'TERN-ALERTS',
+    sentAt: '2026-11-25T12:00:00.000+0000',
+    doneAt: '2026-11-25T12:00:05.000+0000',
+    messageCount: 1,
+    mccMnc: '23410',
+    callbackData,
+    price: { pricePerMessage: 0.0075, currency: 'EUR' },
+    status: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' },
+    error: { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', permanent: false },
+    platform: { entityId: 'tern-entity-0001', applicationId: 'tern-app-0001' },
+    campaignReferenceId: 'summer-2026-campaign',
+  };
+}
+
+/**
+ * Sends headers announcing a 2 MB body and only its first 64 kB, over a raw socket, and resolves
+ * with the status line the server answers meanwhile (or "no answer" after `waitMs`): a server
+ * that reads the body before checking the secret waits for the rest and never answers.
+ */
+function answerBeforeBody(base: string, path: string, waitMs = 3000): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('no answer');
+    }, waitMs);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const line = received.split('\r\n')[0];
+      if (received.includes('\r\n') && line) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(line);
+      }
+    });
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: 2000000\r\n\r\n`,
+    );
+    socket.write(`{"results":[${' '.repeat(64 * 1024)}`);
+  });
+}
+
+describeEachDialect(
+  'delivery-report webhook: secret first, bounded body, bounded store',
+  ({ db }) => {
+    it('answers a wrong secret with 401 before reading the body (real socket), as the inbound webhook does', async () => {
+      const t = await buildTestApp(db());
+      const cred = await reportsWebhook(t);
+      const inbound = await createInboundCredential(t);
+      const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const started = performance.now();
+      // Before the fix the report route parsed the whole body first: no answer until 2 MB came.
+      expect(await answerBeforeBody(base, cred.path.replace(/[^/]+$/, 'wrong'))).toBe(
+        'HTTP/1.1 401 Unauthorized',
+      );
+      expect(await answerBeforeBody(base, `/webhooks/infobip/${cred.id}x/reports/x`)).toBe(
+        'HTTP/1.1 401 Unauthorized',
+      );
+      expect(await answerBeforeBody(base, inbound.webhook.replace(inbound.secret, 'wrong'))).toBe(
+        'HTTP/1.1 401 Unauthorized',
+      );
+      expect(performance.now() - started).toBeLessThan(2000);
+      await t.app.close();
+    });
+
+    it(`takes 100 reports with Tern's longest callbackData, and refuses a body over ${REPORTS_BODY_LIMIT_BYTES} bytes with 413 (real socket)`, async () => {
+      const t = await buildTestApp(db());
+      const cred = await reportsWebhook(t);
+      const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const post = async (body: string) => {
+        const res = await request(`${base}${cred.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+      };
+      // 4,000 two-byte characters: 8.7 kB a report, 871 kB for 100.
+      const hundred = JSON.stringify({
+        results: Array.from({ length: 100 }, (_, i) => report(`m-${i}`, 'é'.repeat(4000))),
+      });
+      expect(Buffer.byteLength(hundred)).toBeGreaterThan(850_000);
+      expect(Buffer.byteLength(hundred)).toBeLessThan(REPORTS_BODY_LIMIT_BYTES);
+      expect(await post(hundred)).toEqual({
+        status: 200,
+        body: { applied: 0, unchanged: 0, duplicates: 0, unknown: 100 },
+      });
+      const over = JSON.stringify({
+        results: [report('m-x', 'x'.repeat(REPORTS_BODY_LIMIT_BYTES))],
+      });
+      const refused = await post(over);
+      expect(refused.status).toBe(413);
+      expect(refused.body).toMatchObject({ error: { code: 'payload_too_large' } });
+      await t.app.close();
+    });
+
+    it('keeps at most N reports for unknown message ids per credential, oldest pruned, with a metric', async () => {
+      const t = await buildTestApp(db(), {
+        TERN_UNMATCHED_REPORTS_PER_CREDENTIAL: '5',
+        TERN_METRICS_TOKEN: 'metrics-token-0123456789abcdef',
+      });
+      const a = await reportsWebhook(t, 'a');
+      const b = await reportsWebhook(t, 'b');
+      const post = async (path: string, ids: string[]) => {
+        t.clock.advance(1000);
+        const res = await t.app.inject({
+          method: 'POST',
+          url: path,
+          payload: { results: ids.map((id) => report(id)) },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+      };
+      await post(a.path, ['a1', 'a2', 'a3']);
+      await post(b.path, ['b1', 'b2']);
+      await post(a.path, ['a4', 'a5', 'a6', 'a7']);
+      const stored = async (credentialId: string) =>
+        (
+          await db()
+            .kysely.selectFrom('delivery_reports')
+            .select('message_id')
+            .where('credential_id', '=', credentialId)
+            .orderBy('message_id')
+            .execute()
+        ).map((r) => r.message_id);
+      expect(await stored(a.id)).toEqual(['a3', 'a4', 'a5', 'a6', 'a7']);
+      expect(await stored(b.id)).toEqual(['b1', 'b2']);
+      const metrics = await t.app.inject({
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-0123456789abcdef' },
+      });
+      expect(metrics.body).toContain('tern_delivery_reports_pruned_total 2');
+      await t.app.close();
+    });
+  },
+);
