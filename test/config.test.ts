@@ -73,3 +73,40 @@ describe('parseConfig', () => {
     );
   });
 });
+
+describe('parseConfig: metrics, failed authentications, unmatched reports', () => {
+  it('has /metrics off, 600 failures a minute and 10,000 unmatched reports by default', () => {
+    expect(parseConfig({})).toMatchObject({
+      metricsToken: undefined,
+      authFailuresPerMinute: 600,
+      unmatchedReportsPerCredential: 10_000,
+    });
+    expect(
+      parseConfig({
+        TERN_METRICS_TOKEN: 'scrape-token-0123456789',
+        TERN_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '30',
+        TERN_UNMATCHED_REPORTS_PER_CREDENTIAL: '500',
+      }),
+    ).toMatchObject({
+      metricsToken: 'scrape-token-0123456789',
+      authFailuresPerMinute: 30,
+      unmatchedReportsPerCredential: 500,
+    });
+  });
+
+  it('lists a short metrics token and bad bounds together', () => {
+    let caught: unknown;
+    try {
+      parseConfig({
+        TERN_METRICS_TOKEN: 'short',
+        TERN_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+        TERN_UNMATCHED_REPORTS_PER_CREDENTIAL: 'lots',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toHaveLength(3);
+    expect((caught as ConfigError).message).toMatch(/TERN_METRICS_TOKEN must be at least 16/);
+  });
+});

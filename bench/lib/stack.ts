@@ -11,6 +11,8 @@ import { startSimulator, startTern, ternApi, type Child } from '../../test/helpe
 
 const KEY = 'bench-outbound-key-000000000000';
 const TOKEN = 'bench-admin-token-0123456789';
+/** /metrics is off without a metrics token (TERN_METRICS_TOKEN). */
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 /** The simulator's counters (`GET /__sim/state`). */
 export interface SimulatorState {
@@ -40,6 +42,7 @@ export async function startStack(databaseUrl: string): Promise<Stack> {
       {
         DATABASE_URL: databaseUrl,
         TERN_ADMIN_TOKEN: TOKEN,
+        TERN_METRICS_TOKEN: METRICS_TOKEN,
         TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
         TERN_SEND_BATCH_SIZE: '1000',
       },
@@ -169,7 +172,9 @@ export async function waitForProvider(
 
 /** Tern's message counts by status, read from `/metrics` (`tern_messages{status="…"}`). */
 export async function ternMessageCounts(stack: Stack): Promise<Record<string, number>> {
-  const res = await request(`${stack.tern.url}/metrics`);
+  const res = await request(`${stack.tern.url}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
   const text = await res.body.text();
   const counts: Record<string, number> = {};
   for (const match of text.matchAll(/^tern_messages\{status="([a-z_]+)"\} (\d+)$/gm))

@@ -83,6 +83,7 @@ export async function buildTestApp(
   const { token } = await createAdminToken(db, clock, { name: 'test' });
   recordSecret('admin_token', token);
   recordSecret('admin_token', config.adminToken);
+  recordSecret('admin_token', config.metricsToken); // a bearer token too: never put out
   const services = createServices({ config, db, clock, keyring: TEST_KEYRING, checkConnection });
   await services.sandboxes.ensure('prod');
   const app = await buildApp({ config, db, clock, logger, services });
