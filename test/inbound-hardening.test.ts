@@ -165,4 +165,36 @@ describeEachDialect('inbound hardening', ({ db }) => {
     }
     await t.app.close();
   });
+
+  it('sends one double opt-in message per number per 10 minutes however often the API is called (row 23)', async () => {
+    const t = await buildTestApp(db());
+    const cred = await createInboundCredential(t);
+    const request = (phone: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/profiles/${encodeURIComponent(phone)}/double-opt-in`,
+        headers: t.auth,
+        payload: { credentialId: cred.id },
+      });
+    const first = await request(ALICE);
+    expect(first.statusCode, first.body).toBe(202);
+    const pending = first.json<{ pending: { requestedAt: string } }>().pending;
+    expect(first.json()).toMatchObject({ sent: true, messageId: expect.any(String) as unknown });
+    for (let i = 0; i < 5; i++) {
+      const again = await request(ALICE);
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.json()).toMatchObject({ sent: false, messageId: null, pending });
+      t.clock.advance(60_000);
+    }
+    expect(await messagesTo(db(), ALICE)).toHaveLength(1);
+    // Ten minutes after the last message, a person who lost it can be sent another.
+    t.clock.advance(5 * 60_000);
+    expect((await request(ALICE)).statusCode).toBe(202);
+    expect(await messagesTo(db(), ALICE)).toHaveLength(2);
+    // Concurrent calls (a double-clicked form): one message, on either database.
+    const both = await Promise.all([request(BOB), request(BOB), request(BOB)]);
+    expect(both.map((r) => r.statusCode).sort()).toEqual([200, 200, 202]);
+    expect(await messagesTo(db(), BOB)).toHaveLength(1);
+    await t.app.close();
+  });
 });

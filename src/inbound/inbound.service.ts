@@ -69,6 +69,13 @@ export const OPT_OUT_REPLY_WINDOW_MS = 24 * 3600 * 1000;
  */
 export const MAX_TEXTS_PER_POST = 1000;
 
+/**
+ * An API double opt-in repeated within this time of the last one sends nothing new (issue 12
+ * row 23: each call sent an SMS). 10 minutes covers a double-submitted or retried sign-up form;
+ * after it a person who lost the text can be sent another.
+ */
+export const DOUBLE_OPT_IN_RESEND_AFTER_MS = 10 * 60 * 1000;
+
 export interface InboundServiceDeps {
   db: Db;
   clock: Clock;
@@ -537,7 +544,12 @@ export class InboundService {
     actor: string,
     rawPhone: string,
     input: { credentialId: string; note?: string | null },
-  ): Promise<{ pending: PendingDoubleOptIn; profileId: string | null; messageId: string | null }> {
+  ): Promise<{
+    pending: PendingDoubleOptIn;
+    profileId: string | null;
+    messageId: string | null;
+    sent: boolean;
+  }> {
     const phone = requirePhone(rawPhone);
     const stored = await this.deps.credentials
       .get(sandbox, input.credentialId)
@@ -568,7 +580,17 @@ export class InboundService {
         ttlMs: this.doubleOptInTtlMs,
         actor,
         note: input.note ?? null,
+        resendAfterMs: DOUBLE_OPT_IN_RESEND_AFTER_MS,
       });
+      if (!started.started && started.reason === 'recent') {
+        // The pending request stands as it was; its message went out less than 10 minutes ago.
+        return {
+          pending: started.pending,
+          profileId: started.profileId,
+          messageId: null,
+          sent: false,
+        };
+      }
       if (!started.started) {
         throw new AppError('conflict', `${phone} is already subscribed.`, [
           { path: '/phone', message: 'is already subscribed: no double opt-in needed' },
@@ -583,7 +605,7 @@ export class InboundService {
         null,
         started.consent,
       );
-      return { pending: started.pending, profileId: started.profileId, messageId };
+      return { pending: started.pending, profileId: started.profileId, messageId, sent: true };
     });
   }
 

@@ -17,11 +17,23 @@ export interface DoubleOptInStart {
   inboundMessageId?: string | null;
   actor?: string | null;
   note?: string | null;
+  /**
+   * When set, a request for a number whose pending double opt-in was requested less than this
+   * long ago changes nothing (`started: false, reason: 'recent'`), so no second message goes.
+   */
+  resendAfterMs?: number;
 }
 
 /** What became of the request, with the number's profile and consent afterwards. */
 export type DoubleOptInStartResult =
-  | { started: false; consent: 'subscribed'; profileId: string | null }
+  | { started: false; reason: 'subscribed'; consent: 'subscribed'; profileId: string | null }
+  | {
+      started: false;
+      reason: 'recent';
+      pending: PendingDoubleOptIn;
+      profileId: string | null;
+      consent: ConsentState;
+    }
   | {
       started: true;
       pending: PendingDoubleOptIn;
@@ -47,13 +59,59 @@ export async function startDoubleOptIn(
   const current: ConsentState =
     profile?.consent ?? (await consentWithoutProfile(db, sandbox, phone));
   if (current === 'subscribed') {
-    return { started: false, consent: 'subscribed', profileId: profile?.id ?? null };
+    return {
+      started: false,
+      reason: 'subscribed',
+      consent: 'subscribed',
+      profileId: profile?.id ?? null,
+    };
   }
 
   const existing = await findPendingDoubleOptIn(db, sandbox, phone);
   const previousState: ConsentState =
     existing?.previousState ?? (current === 'pending' ? 'unknown' : current);
   let profileId: string | null = profile?.id ?? null;
+  const now = clock.now();
+  const pending: PendingDoubleOptIn = {
+    phone,
+    credentialId: start.credentialId,
+    previousState,
+    requestedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + start.ttlMs).toISOString(),
+  };
+  // The request row first: with a resend window, the guard sits in the upsert itself, so two
+  // concurrent requests cannot both pass it (PostgreSQL makes the second wait, then skip).
+  const cutoff =
+    start.resendAfterMs !== undefined
+      ? new Date(now.getTime() - start.resendAfterMs).toISOString()
+      : null;
+  const written = await db
+    .insertInto('double_opt_in_requests')
+    .values({
+      sandbox,
+      phone,
+      credential_id: pending.credentialId,
+      previous_state: pending.previousState,
+      requested_at: pending.requestedAt,
+      expires_at: pending.expiresAt,
+    })
+    .onConflict((oc) => {
+      const update = oc.columns(['sandbox', 'phone']).doUpdateSet({
+        credential_id: pending.credentialId,
+        requested_at: pending.requestedAt,
+        expires_at: pending.expiresAt,
+      });
+      return cutoff === null
+        ? update
+        : update.where('double_opt_in_requests.requested_at', '<=', cutoff);
+    })
+    .returning('phone')
+    .executeTakeFirst();
+  if (!written) {
+    const recent = await findPendingDoubleOptIn(db, sandbox, phone);
+    if (recent)
+      return { started: false, reason: 'recent', pending: recent, profileId, consent: current };
+  }
   const goesPending = profile !== undefined || current === 'unsubscribed';
   if (goesPending) {
     const change = await changeConsent(db, clock, {
@@ -67,32 +125,6 @@ export async function startDoubleOptIn(
     });
     profileId = change.profileId;
   }
-  const now = clock.now();
-  const pending: PendingDoubleOptIn = {
-    phone,
-    credentialId: start.credentialId,
-    previousState,
-    requestedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + start.ttlMs).toISOString(),
-  };
-  await db
-    .insertInto('double_opt_in_requests')
-    .values({
-      sandbox,
-      phone,
-      credential_id: pending.credentialId,
-      previous_state: pending.previousState,
-      requested_at: pending.requestedAt,
-      expires_at: pending.expiresAt,
-    })
-    .onConflict((oc) =>
-      oc.columns(['sandbox', 'phone']).doUpdateSet({
-        credential_id: pending.credentialId,
-        requested_at: pending.requestedAt,
-        expires_at: pending.expiresAt,
-      }),
-    )
-    .execute();
   await recordEvent(db, clock, {
     sandbox,
     type: 'double_opt_in.requested',

@@ -92,6 +92,7 @@ export async function text(
     processed: number;
     duplicates: number;
     unrouted: number;
+    repliesLimited: number;
     results: { action: string | null; category: string | null; inboundMessageId: string | null }[];
   }>();
 }

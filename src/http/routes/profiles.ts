@@ -79,6 +79,15 @@ const PendingResponse = Type.Object({
   expiresAt: Type.String(),
 });
 
+const DoubleOptInResponse = Type.Object({
+  pending: PendingResponse,
+  profileId: Nullable(Type.String()),
+  messageId: Nullable(Type.String()),
+  sent: Type.Boolean({
+    description: 'false when a request less than 10 minutes old stands: nothing new was sent',
+  }),
+});
+
 const ProfileDetailResponse = Type.Object({
   phone: Type.String(),
   consent: Consent,
@@ -288,7 +297,7 @@ export function profileRoutes(
         tags,
         summary: 'Start a double opt-in',
         description:
-          "Marks the number pending (or records a pending request when it has no profile) and queues the credential's double opt-in message from its inbound number; the person confirms by texting an opt-in keyword. Expires (default 30 days) back to the previous state. 409 when already subscribed.",
+          "Marks the number pending (or records a pending request when it has no profile) and queues the credential's double opt-in message from its inbound number (202, sent: true); the person confirms by texting an opt-in keyword. Expires (default 30 days) back to the previous state. 409 when already subscribed. Repeated within 10 minutes of the last request for the number: 200 with the pending request as it stands, sent: false, and no new message.
         params: PhoneParams,
         body: Type.Object(
           {
@@ -302,11 +311,8 @@ export function profileRoutes(
           { additionalProperties: false },
         ),
         response: {
-          202: Type.Object({
-            pending: PendingResponse,
-            profileId: Nullable(Type.String()),
-            messageId: Nullable(Type.String()),
-          }),
+          200: DoubleOptInResponse,
+          202: DoubleOptInResponse,
           ...errorResponses(400, 401, 404, 409),
         },
       },
@@ -318,7 +324,7 @@ export function profileRoutes(
         request.params.phone,
         { credentialId: request.body.credentialId, note: request.body.note ?? null },
       );
-      return reply.status(202).send(result);
+      return reply.status(result.sent ? 202 : 200).send(result);
     },
   );
 
