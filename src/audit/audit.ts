@@ -13,22 +13,53 @@ export type AuditAction =
   | 'channel_configuration.updated'
   | 'channel_configuration.deleted'
   | 'sandbox.created'
-  | 'sandbox.updated';
+  | 'sandbox.updated'
+  | 'admin_token.created'
+  | 'admin_token.revoked'
+  | 'event_webhook.created'
+  | 'event_webhook.updated'
+  | 'event_webhook.deleted'
+  | 'profile.erased';
+
+/**
+ * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token
+ * for every sandbox): no sandbox is named `''` (names are 1-63 characters), and the column is
+ * part of the primary key, so it cannot be NULL. The API shows it as null.
+ */
+const OUTSIDE_SANDBOXES = '';
+
+/** Actors that are not stored tokens. */
+const ACTOR_NAMES: Record<string, string> = {
+  env: 'TERN_ADMIN_TOKEN',
+  cli: 'command line',
+  system: 'Tern',
+};
 
 /** One audited change. `fields` are names only: values of secrets never reach the audit log. */
 export interface AuditEntry {
   id: string;
-  sandbox: string;
+  /** Null for a change outside any sandbox (listed to tokens valid in every sandbox). */
+  sandbox: string | null;
   at: string;
+  /** The admin token id (or `env`, `cli`, `system`). */
   actor: string;
+  /** The token's name, when it is known. */
+  actorName: string | null;
   action: AuditAction;
   resourceType: string;
   resourceId: string;
+  /** The resource's name when changed (a credential's name, a webhook's URL host). */
+  resourceName: string | null;
   fields: string[];
   details: Record<string, unknown> | null;
 }
 
-export type AuditInput = Omit<AuditEntry, 'id' | 'at' | 'details'> & {
+export type AuditInput = Omit<
+  AuditEntry,
+  'id' | 'at' | 'details' | 'actorName' | 'resourceName'
+> & {
+  /** The resource's name; never a secret or a value that carries one (a webhook's full URL). */
+  resourceName: string | null;
   details?: Record<string, unknown>;
 };
 
@@ -37,42 +68,82 @@ export async function recordAudit(db: Executor, clock: Clock, entry: AuditInput)
   await db
     .insertInto('audit_events')
     .values({
-      sandbox: entry.sandbox,
+      sandbox: entry.sandbox ?? OUTSIDE_SANDBOXES,
       id: newId(),
       at: clock.now().toISOString(),
       actor: entry.actor,
       action: entry.action,
       resource_type: entry.resourceType,
       resource_id: entry.resourceId,
+      resource_name: entry.resourceName,
       fields: JSON.stringify(entry.fields),
       details: entry.details ? JSON.stringify(entry.details) : null,
     })
     .execute();
 }
 
-/** The sandbox's audit log, newest first. */
+/**
+ * The sandbox's audit log, newest first; with `outsideSandboxes` (for tokens valid in every
+ * sandbox) the changes made outside any sandbox too. Actor names come from the admin tokens,
+ * whose names never change.
+ */
 export async function listAudit(
   db: Executor,
   sandbox: string,
-  query: { resourceId?: string; cursor?: string; limit: number },
+  query: { resourceId?: string; cursor?: string; limit: number; outsideSandboxes?: boolean },
 ): Promise<Page<AuditEntry>> {
   const after = decodeCursor(query.cursor);
-  let select = db.selectFrom('audit_events').selectAll().where('sandbox', '=', sandbox);
-  if (query.resourceId) select = select.where('resource_id', '=', query.resourceId);
-  if (after) select = select.where('id', '<', after);
+  const sandboxes = query.outsideSandboxes ? [sandbox, OUTSIDE_SANDBOXES] : [sandbox];
+  let select = db
+    .selectFrom('audit_events as a')
+    .leftJoin('admin_tokens as t', 't.id', 'a.actor')
+    // Entries without a stored name (before 0010, key rotation) show the resource's current one.
+    .leftJoin('credentials as c', (join) =>
+      join
+        .onRef('c.sandbox', '=', 'a.sandbox')
+        .onRef('c.id', '=', 'a.resource_id')
+        .on('a.resource_type', '=', 'credential'),
+    )
+    .leftJoin('channel_configurations as ch', (join) =>
+      join
+        .onRef('ch.sandbox', '=', 'a.sandbox')
+        .onRef('ch.id', '=', 'a.resource_id')
+        .on('a.resource_type', '=', 'channel_configuration'),
+    )
+    .selectAll('a')
+    .select(['t.name as actor_name', 'c.name as credential_name', 'ch.name as channel_name'])
+    .where('a.sandbox', 'in', sandboxes);
+  if (query.resourceId) select = select.where('a.resource_id', '=', query.resourceId);
+  if (after) select = select.where('a.id', '<', after);
   const rows = await select
-    .orderBy('id', 'desc')
+    .orderBy('a.id', 'desc')
     .limit(query.limit + 1)
     .execute();
   return toPage(rows, query.limit, (row) => ({
     id: row.id,
-    sandbox: row.sandbox,
+    sandbox: row.sandbox === OUTSIDE_SANDBOXES ? null : row.sandbox,
     at: row.at,
     actor: row.actor,
+    actorName: row.actor_name ?? ACTOR_NAMES[row.actor] ?? null,
     action: row.action as AuditAction,
     resourceType: row.resource_type,
     resourceId: row.resource_id,
+    resourceName: row.resource_name ?? row.credential_name ?? row.channel_name ?? null,
     fields: JSON.parse(row.fields) as string[],
     details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
   }));
+}
+
+/** A phone number as an audit name after erasure: its last two digits only (`•••42`). */
+export function erasedPhoneName(phone: string): string {
+  return `•••${phone.slice(-2)}`;
+}
+
+/** A webhook URL's host: its path and query may carry the receiver's own secret. */
+export function urlHostName(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid URL)';
+  }
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { recordAudit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
@@ -20,25 +21,42 @@ export function generateToken(): string {
   return `tern_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Stores a new token's hash and returns the token itself (shown once, never stored). */
+/**
+ * Stores a new token's hash and returns the token itself (shown once, never stored). Audited in
+ * the token's sandbox, or outside any sandbox for a token valid in all of them; `actor` is who
+ * asked (a token id, `cli`; `system` for the bootstrap token).
+ */
 export async function createAdminToken(
   db: Db,
   clock: Clock,
-  input: { name: string; sandbox?: string | null },
+  input: { name: string; sandbox?: string | null; actor?: string },
 ): Promise<{ id: string; token: string }> {
   const token = generateToken();
   const id = newId();
-  await db.kysely
-    .insertInto('admin_tokens')
-    .values({
-      id,
-      name: input.name,
-      token_hash: hashToken(token),
-      sandbox: input.sandbox ?? null,
-      created_at: clock.now().toISOString(),
-      revoked_at: null,
-    })
-    .execute();
+  const sandbox = input.sandbox ?? null;
+  await db.kysely.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('admin_tokens')
+      .values({
+        id,
+        name: input.name,
+        token_hash: hashToken(token),
+        sandbox,
+        created_at: clock.now().toISOString(),
+        revoked_at: null,
+      })
+      .execute();
+    await recordAudit(trx, clock, {
+      sandbox,
+      actor: input.actor ?? 'system',
+      action: 'admin_token.created',
+      resourceType: 'admin_token',
+      resourceId: id,
+      resourceName: input.name,
+      fields: ['name', 'sandbox'],
+      details: { sandbox },
+    });
+  });
   return { id, token };
 }
 
@@ -162,8 +180,13 @@ export async function listAdminTokens(db: Db, sandbox: string | null): Promise<A
   }));
 }
 
-/** Revokes a token; false when there is no such active token. */
-export async function revokeAdminToken(db: Db, clock: Clock, id: string): Promise<boolean> {
+/** Revokes a token (audited as `actor`'s doing); false when there is no such active token. */
+export async function revokeAdminToken(
+  db: Db,
+  clock: Clock,
+  id: string,
+  actor = 'system',
+): Promise<boolean> {
   const cache = verifiedTokensOf(db);
   const forget = () => {
     cache.generation++;
@@ -174,12 +197,27 @@ export async function revokeAdminToken(db: Db, clock: Clock, id: string): Promis
   // Before the update (no request may start trusting it from the cache) and after it (a
   // verification that read the row in between is not cached: the generation moved).
   forget();
-  const result = await db.kysely
-    .updateTable('admin_tokens')
-    .set({ revoked_at: clock.now().toISOString() })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  const revoked = await db.kysely.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('admin_tokens')
+      .set({ revoked_at: clock.now().toISOString() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .returning(['name', 'sandbox'])
+      .executeTakeFirst();
+    if (row) {
+      await recordAudit(trx, clock, {
+        sandbox: row.sandbox,
+        actor,
+        action: 'admin_token.revoked',
+        resourceType: 'admin_token',
+        resourceId: id,
+        resourceName: row.name,
+        fields: ['revokedAt'],
+      });
+    }
+    return row !== undefined;
+  });
   forget();
-  return Number(result.numUpdatedRows) === 1;
+  return revoked;
 }

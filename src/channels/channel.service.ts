@@ -59,6 +59,7 @@ export class ChannelService {
         action: 'channel_configuration.created',
         resourceType: 'channel_configuration',
         resourceId: channel.id,
+        resourceName: channel.name,
         fields: Object.keys(settings),
       });
     });
@@ -95,6 +96,7 @@ export class ChannelService {
         action: 'channel_configuration.updated',
         resourceType: 'channel_configuration',
         resourceId: id,
+        resourceName: channel.name,
         fields,
       });
     });
@@ -102,7 +104,7 @@ export class ChannelService {
   }
 
   async delete(sandbox: string, actor: Actor, id: string): Promise<void> {
-    await this.get(sandbox, id);
+    const { name } = await this.get(sandbox, id);
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       await deleteChannel(trx, sandbox, id);
       await recordAudit(trx, this.deps.clock, {
@@ -111,6 +113,7 @@ export class ChannelService {
         action: 'channel_configuration.deleted',
         resourceType: 'channel_configuration',
         resourceId: id,
+        resourceName: name,
         fields: [],
       });
     });

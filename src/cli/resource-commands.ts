@@ -224,6 +224,7 @@ export async function tokensCommand(
           name: flags.name,
           sandbox,
         });
+          actor: CLI_ACTOR,
         return flags.json
           ? printJson({ id: tokenId, token, name: flags.name, sandbox })
           : console.log(
@@ -231,7 +232,7 @@ export async function tokensCommand(
             );
       }
       case 'revoke':
-        if (!(await revokeAdminToken(db, systemClock, need(id, 'token'))))
+        if (!(await revokeAdminToken(db, systemClock, need(id, 'token'), CLI_ACTOR)))
           throw new AppError('not_found', `No active admin token ${id}.`);
         return flags.json ? printJson({ revoked: id }) : console.log(`Revoked token ${id}.`);
       default:

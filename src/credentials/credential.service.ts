@@ -141,6 +141,7 @@ export class CredentialService {
         action: 'credential.created',
         resourceType: 'credential',
         resourceId: credential.id,
+        resourceName: credential.name,
         fields: [...Object.keys(settings), 'apiKey'],
       });
     });
@@ -192,6 +193,7 @@ export class CredentialService {
         action: 'credential.updated',
         resourceType: 'credential',
         resourceId: id,
+        resourceName: credential.name,
         fields,
       });
     });
@@ -212,7 +214,7 @@ export class CredentialService {
     id: string,
     force: boolean,
   ): Promise<{ deletedChannelConfigurations: string[] }> {
-    await this.get(sandbox, id);
+    const { name } = (await this.get(sandbox, id)).credential;
     return this.deps.db.kysely.transaction().execute(async (trx) => {
       const dependents = await trx
         .selectFrom('channel_configurations')
@@ -245,6 +247,7 @@ export class CredentialService {
           action: 'channel_configuration.deleted',
           resourceType: 'channel_configuration',
           resourceId: dependent.id,
+          resourceName: dependent.name,
           fields: [],
           details: { reason: `credential ${id} deleted with force` },
         });
@@ -257,6 +260,7 @@ export class CredentialService {
         action: 'credential.deleted',
         resourceType: 'credential',
         resourceId: id,
+        resourceName: name,
         fields: [],
         ...(dependents.length > 0
           ? { details: { forced: true, deletedChannelConfigurations: dependents.map((d) => d.id) } }
@@ -279,6 +283,7 @@ export class CredentialService {
       action: 'credential.verified',
       resourceType: 'credential',
       resourceId: id,
+      resourceName: stored.credential.name,
       fields: [],
       details: {
         status: outcome.status,

@@ -55,6 +55,8 @@ export async function reencryptAllSecrets(
         action: 'credential.secrets_rotated',
         resourceType: 'credential',
         resourceId: row.id,
+        // The log shows the credential's current name (listAudit reads it by id).
+        resourceName: null,
         fields: ['apiKey', 'webhooks'],
         details: { keyId: keyring.current.id },
       });

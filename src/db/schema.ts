@@ -82,6 +82,7 @@ export interface ChannelConfigurationsTable {
 
 /** Who changed what, when: field names only, never values of secrets. */
 export interface AuditEventsTable {
+  /** `''` for changes outside any sandbox (admin tokens, sandboxes); the API shows null. */
   sandbox: string;
   id: string;
   at: string;
@@ -93,6 +94,8 @@ export interface AuditEventsTable {
   fields: string;
   /** JSON object with non-secret context (e.g. a verify result), or null. */
   details: string | null;
+  /** The changed resource's name when made (never a secret); null in entries before 0010. */
+  resource_name: string | null;
 }
 
 /** A person, by E.164 phone number within a sandbox. `consent` is derived from the ledger. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
+import { recordAudit, urlHostName } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/secret-box.js';
 import type { Db } from '../db/database.js';
@@ -151,6 +152,7 @@ export class EventWebhookService {
   async create(
     sandbox: string,
     input: EventWebhookInput,
+    actor = 'system',
   ): Promise<{ webhook: EventWebhook; secret: string }> {
     const { url, types } = this.validate(input, true);
     const now = this.deps.clock.now().toISOString();
@@ -176,7 +178,19 @@ export class EventWebhookService {
       updated_at: now,
       version: 1,
     };
-    await db.insertInto('event_webhooks').values(row).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('event_webhooks').values(row).execute();
+      // Named by its host only: a receiver's URL path or query often carries its own secret.
+      await recordAudit(trx, this.deps.clock, {
+        sandbox,
+        actor,
+        action: 'event_webhook.created',
+        resourceType: 'event_webhook',
+        resourceId: row.id,
+        resourceName: urlHostName(row.url),
+        fields: Object.keys(input),
+      });
+    });
     return { webhook: webhookFromRow(row), secret };
   }
 
@@ -217,6 +231,7 @@ export class EventWebhookService {
     id: string,
     input: EventWebhookInput,
     expectedVersion: number | undefined,
+    actor = 'system',
   ): Promise<EventWebhook> {
     const current = await this.row(sandbox, id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
@@ -234,27 +249,53 @@ export class EventWebhookService {
     // A new URL or a re-enabled webhook gets the pending batch at once, with fresh attempts.
     const retryNow =
       (url !== undefined && url !== current.url) || (input.enabled === true && !current.enabled);
-    const updated = await this.deps.db.kysely
-      .updateTable('event_webhooks')
-      .set({
-        ...changes,
-        ...(retryNow ? { attempts: 0, next_attempt_at: now } : {}),
-        updated_at: now,
-        version: current.version + 1,
-      })
-      .where('sandbox', '=', sandbox)
-      .where('id', '=', id)
-      .where('version', '=', current.version)
-      .returningAll()
-      .executeTakeFirst();
+    const updated = await this.deps.db.kysely.transaction().execute(async (trx) => {
+      const written = await trx
+        .updateTable('event_webhooks')
+        .set({
+          ...changes,
+          ...(retryNow ? { attempts: 0, next_attempt_at: now } : {}),
+          updated_at: now,
+          version: current.version + 1,
+        })
+        .where('sandbox', '=', sandbox)
+        .where('id', '=', id)
+        .where('version', '=', current.version)
+        .returningAll()
+        .executeTakeFirst();
+      if (written) {
+        await recordAudit(trx, this.deps.clock, {
+          sandbox,
+          actor,
+          action: 'event_webhook.updated',
+          resourceType: 'event_webhook',
+          resourceId: id,
+          resourceName: urlHostName(written.url),
+          fields: Object.keys(changes),
+          ...(url !== undefined && url !== current.url
+            ? { details: { fromHost: urlHostName(current.url) } }
+            : {}),
+        });
+      }
+      return written;
+    });
     if (!updated) throw staleVersionError('event webhook');
     return webhookFromRow(updated);
   }
 
   /** Deletes a webhook and its delivery log. */
-  async delete(sandbox: string, id: string): Promise<void> {
-    await this.row(sandbox, id);
+  async delete(sandbox: string, id: string, actor = 'system'): Promise<void> {
+    const { url } = await this.row(sandbox, id);
     await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await recordAudit(trx, this.deps.clock, {
+        sandbox,
+        actor,
+        action: 'event_webhook.deleted',
+        resourceType: 'event_webhook',
+        resourceId: id,
+        resourceName: urlHostName(url),
+        fields: [],
+      });
       await trx
         .deleteFrom('event_webhook_deliveries')
         .where('sandbox', '=', sandbox)

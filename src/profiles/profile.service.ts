@@ -1,3 +1,4 @@
+import { erasedPhoneName, recordAudit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Page } from '../db/pagination.js';
@@ -95,6 +96,16 @@ export class ProfileService {
         sandbox,
         type: 'profile.deleted',
         payload: { profileId: profile.id, actor },
+      });
+      // The number itself would undo the erasure: the log keeps its last two digits only.
+      await recordAudit(trx, this.deps.clock, {
+        sandbox,
+        actor,
+        action: 'profile.erased',
+        resourceType: 'profile',
+        resourceId: profile.id,
+        resourceName: erasedPhoneName(phone),
+        fields: [],
       });
     });
   }

@@ -65,12 +65,14 @@ export class SandboxService {
     try {
       await this.db.kysely.transaction().execute(async (trx) => {
         await trx.insertInto('sandboxes').values({ name, created_at: createdAt }).execute();
+        // Outside any sandbox: made by a token valid in all of them, listed to such tokens.
         await recordAudit(trx, this.clock, {
-          sandbox: name,
+          sandbox: null,
           actor,
           action: 'sandbox.created',
           resourceType: 'sandbox',
           resourceId: name,
+          resourceName: name,
           fields: ['name'],
         });
       });
@@ -109,6 +111,7 @@ export class SandboxService {
         action: 'sandbox.updated',
         resourceType: 'sandbox',
         resourceId: name,
+        resourceName: name,
         fields: ['consentPolicy'],
         details: { consentPolicy: policy },
       });

@@ -6,6 +6,7 @@ import * as m0004 from './0004_event_webhooks.js';
 import * as m0005 from './0005_lookup_indexes.js';
 import * as m0006 from './0006_inbound_dedup_per_credential.js';
 import * as m0008 from './0008_unmatched_reports_index.js';
+import * as m0010 from './0010_audit_names.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_lookup_indexes': m0005,
   '0006_inbound_dedup_per_credential': m0006,
   '0008_unmatched_reports_index': m0008,
+  '0010_audit_names': m0010,
 };

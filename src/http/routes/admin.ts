@@ -25,12 +25,22 @@ const Token = Type.Object({
 });
 const AuditEntry = Type.Object({
   id: Type.String(),
-  sandbox: Type.String(),
+  sandbox: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Null for a change outside any sandbox (a sandbox created, a token for all sandboxes): listed to tokens valid in every sandbox',
+  }),
   at: Type.String(),
-  actor: Type.String({ description: 'The admin token id that made the change (or "cli")' }),
+  actor: Type.String({
+    description: 'The admin token id that made the change (or "env", "cli", "system")',
+  }),
+  actorName: Type.Union([Type.String(), Type.Null()], { description: "The token's name" }),
   action: Type.String(),
   resourceType: Type.String(),
   resourceId: Type.String(),
+  resourceName: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "The resource's name when changed (a webhook: its URL's host; an erased profile: the number's last two digits)",
+  }),
   fields: Type.Array(Type.String(), {
     description: 'Names of the fields that changed; never values of secrets',
   }),
@@ -171,6 +181,7 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       const { id, token } = await createAdminToken(deps.db, deps.clock, {
         name: request.body.name,
         sandbox,
+        actor: request.principal.tokenId,
       });
       return reply.status(201).send({ id, token, name: request.body.name, sandbox });
     },
@@ -188,7 +199,9 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
     },
     async (request, reply) => {
       requireGlobalToken(request);
-      if (!(await revokeAdminToken(deps.db, deps.clock, request.params.id))) {
+      if (
+        !(await revokeAdminToken(deps.db, deps.clock, request.params.id, request.principal.tokenId))
+      ) {
         throw new AppError('not_found', `No active admin token ${request.params.id}.`);
       }
       return reply.status(204).send(null);
@@ -201,6 +214,8 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       schema: {
         tags: ['audit'],
         summary: 'The audit log of the sandbox, newest first',
+        description:
+          'A token valid in every sandbox also sees the changes made outside any sandbox (sandbox null): sandboxes created, tokens for all sandboxes.',
         querystring: Type.Object(
           {
             resourceId: Type.Optional(Type.String({ maxLength: 100 })),
@@ -214,6 +229,7 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
     },
     (request) =>
       listAudit(deps.db.kysely, request.sandbox, {
+        outsideSandboxes: request.principal.sandbox === null,
         resourceId: request.query.resourceId,
         cursor: request.query.cursor,
         limit: pageLimit(request.query.limit),

@@ -125,7 +125,11 @@ export function eventWebhookRoutes(api: App, webhooks: EventWebhookService): voi
       },
     },
     async (request, reply) => {
-      const { webhook, secret } = await webhooks.create(request.sandbox, request.body);
+      const { webhook, secret } = await webhooks.create(
+        request.sandbox,
+        request.body,
+        request.principal.tokenId,
+      );
       setEtag(reply, webhook.version);
       reply.header('location', `/api/v1/event-webhooks/${webhook.id}`);
       return reply.status(201).send({ ...webhook, secret });
@@ -168,6 +172,7 @@ export function eventWebhookRoutes(api: App, webhooks: EventWebhookService): voi
         request.params.id,
         request.body,
         ifMatchVersion(request),
+        request.principal.tokenId,
       );
       setEtag(reply, webhook.version);
       return webhook;
@@ -185,7 +190,7 @@ export function eventWebhookRoutes(api: App, webhooks: EventWebhookService): voi
       },
     },
     async (request, reply) => {
-      await webhooks.delete(request.sandbox, request.params.id);
+      await webhooks.delete(request.sandbox, request.params.id, request.principal.tokenId);
       return reply.status(204).send(null);
     },
   );

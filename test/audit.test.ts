@@ -1,0 +1,414 @@
+import { expect, it } from 'vitest';
+import type { Db } from '../src/db/database.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
+import { describeEachDialect } from './helpers/databases.js';
+import { ledgerOf, profileOf } from './helpers/inbound.js';
+
+interface Entry {
+  sandbox: string | null;
+  actor: string;
+  actorName: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  resourceName: string | null;
+  fields: string[];
+}
+
+const PHONE = '+14155550142';
+const WEBHOOK_URL = 'https://hooks.example.com/services/SECRET-PATH?token=SECRET-QUERY';
+
+/** What one successful call changed: the audit entry it must leave. */
+interface Audited {
+  action: string;
+  resourceId: string;
+  resourceName: string;
+  sandbox: string | null;
+}
+
+/** State the recipes share: ids made by earlier ones. */
+type Ids = Record<string, string>;
+
+type Call = (t: TestApp, ids: Ids, db: Db) => Promise<Audited>;
+
+async function call(
+  t: TestApp,
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: object | string,
+  headers: Record<string, string> = {},
+) {
+  const res = await t.app.inject({
+    method,
+    url,
+    headers: { ...t.auth, ...headers },
+    ...(payload !== undefined ? { payload } : {}),
+  });
+  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
+  return res.body ? res.json<Record<string, unknown>>() : {};
+}
+
+/**
+ * One successful call per audited route, in an order where each finds what it needs. Keys are
+ * the routes as registered: a mutating route missing here and from RECORDED_ELSEWHERE fails.
+ */
+const AUDITED: [string, Call][] = [
+  [
+    'POST /api/v1/sandboxes',
+    async (t) => {
+      await call(t, 'POST', '/api/v1/sandboxes', { name: 'eu' });
+      return { action: 'sandbox.created', resourceId: 'eu', resourceName: 'eu', sandbox: null };
+    },
+  ],
+  [
+    'PATCH /api/v1/sandboxes/:name',
+    async (t) => {
+      await call(t, 'PATCH', '/api/v1/sandboxes/prod', { consentPolicy: 'subscribed-only' });
+      return {
+        action: 'sandbox.updated',
+        resourceId: 'prod',
+        resourceName: 'prod',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/tokens',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/tokens', { name: 'ci-deploy' });
+      ids.token = String(body.id);
+      return {
+        action: 'admin_token.created',
+        resourceId: ids.token,
+        resourceName: 'ci-deploy',
+        sandbox: null,
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/tokens/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/tokens/${ids.token}`);
+      return {
+        action: 'admin_token.revoked',
+        resourceId: ids.token!,
+        resourceName: 'ci-deploy',
+        sandbox: null,
+      };
+    },
+  ],
+  [
+    'POST /api/v1/credentials',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/credentials', {
+        name: 'infobip-main',
+        baseUrl: 'http://127.0.0.1:1',
+        apiKey: 'SECRET-API-KEY-0123456789',
+        inboundNumber: '+14155550199',
+      });
+      ids.credential = String(body.id);
+      return {
+        action: 'credential.created',
+        resourceId: ids.credential,
+        resourceName: 'infobip-main',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/credentials/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/credentials/${ids.credential}`, {
+        apiKey: 'SECRET-API-KEY-9876543210',
+      });
+      return {
+        action: 'credential.updated',
+        resourceId: ids.credential!,
+        resourceName: 'infobip-main',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/credentials/:id/verify',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/credentials/${ids.credential}/verify`, {});
+      return {
+        action: 'credential.verified',
+        resourceId: ids.credential!,
+        resourceName: 'infobip-main',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/channel-configurations',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/channel-configurations', {
+        name: 'sms-alerts',
+        credentialId: ids.credential,
+        sender: 'ACME',
+      });
+      ids.channel = String(body.id);
+      return {
+        action: 'channel_configuration.created',
+        resourceId: ids.channel,
+        resourceName: 'sms-alerts',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/channel-configurations/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/channel-configurations/${ids.channel}`, { sender: 'ACME2' });
+      return {
+        action: 'channel_configuration.updated',
+        resourceId: ids.channel!,
+        resourceName: 'sms-alerts',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/event-webhooks',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/event-webhooks', { url: WEBHOOK_URL });
+      ids.webhook = String(body.id);
+      ids.webhookSecret = String(body.secret);
+      return {
+        action: 'event_webhook.created',
+        resourceId: ids.webhook,
+        resourceName: 'hooks.example.com',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/event-webhooks/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/event-webhooks/${ids.webhook}`, {
+        url: 'https://other.example.com/SECRET-PATH',
+        enabled: false,
+      });
+      return {
+        action: 'event_webhook.updated',
+        resourceId: ids.webhook!,
+        resourceName: 'other.example.com',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/event-webhooks/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/event-webhooks/${ids.webhook}`);
+      return {
+        action: 'event_webhook.deleted',
+        resourceId: ids.webhook!,
+        resourceName: 'other.example.com',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/profiles/:phone',
+    async (t, ids, db) => {
+      await call(t, 'PUT', `/api/v1/profiles/${encodeURIComponent(PHONE)}/consent`, {
+        consent: 'subscribed',
+      });
+      ids.profile = (await profileOf(db, PHONE))!.id;
+      await call(t, 'DELETE', `/api/v1/profiles/${encodeURIComponent(PHONE)}`);
+      return {
+        action: 'profile.erased',
+        resourceId: ids.profile,
+        resourceName: '•••42',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/channel-configurations/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/channel-configurations/${ids.channel}`);
+      return {
+        action: 'channel_configuration.deleted',
+        resourceId: ids.channel!,
+        resourceName: 'sms-alerts',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/credentials/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/credentials/${ids.credential}`);
+      return {
+        action: 'credential.deleted',
+        resourceId: ids.credential!,
+        resourceName: 'infobip-main',
+        sandbox: 'prod',
+      };
+    },
+  ],
+];
+
+/**
+ * Routes whose changes have a record of their own, with the actor, instead of an audit entry:
+ * consent has its append-only ledger (source api, the token as actor), and sends are traffic,
+ * not configuration (the message log is their record; an audit row per send would double the
+ * writes of the hot path). Each check proves that record is there.
+ */
+const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promise<void>> = {
+  'PUT /api/v1/profiles/:phone/consent': async (t, ids, db) => {
+    await call(t, 'PUT', `/api/v1/profiles/${encodeURIComponent('+14155550177')}/consent`, {
+      consent: 'unsubscribed',
+    });
+    await expectLedgerActor(db, '+14155550177', ids.tokenId!, 'unsubscribed');
+  },
+  'POST /api/v1/profiles/:phone/double-opt-in': async (t, ids, db) => {
+    const cred = await call(t, 'POST', '/api/v1/credentials', {
+      name: 'doi',
+      baseUrl: 'http://127.0.0.1:1',
+      apiKey: 'SECRET-API-KEY-doi-000000',
+      inboundNumber: '+14155550188',
+    });
+    // (A number with a profile: its pending state goes into the ledger with the actor.)
+    await call(t, 'PUT', `/api/v1/profiles/${encodeURIComponent('+14155550178')}/consent`, {
+      consent: 'unsubscribed',
+    });
+    await call(t, 'POST', `/api/v1/profiles/${encodeURIComponent('+14155550178')}/double-opt-in`, {
+      credentialId: cred.id,
+    });
+    await expectLedgerActor(db, '+14155550178', ids.tokenId!, 'pending');
+  },
+  'POST /api/v1/profiles/consent.csv': async (t, ids, db) => {
+    await call(
+      t,
+      'POST',
+      '/api/v1/profiles/consent.csv',
+      'phone,consent\n+14155550179,subscribed\n',
+      {
+        'content-type': 'text/csv',
+      },
+    );
+    await expectLedgerActor(db, '+14155550179', ids.tokenId!, 'subscribed');
+  },
+  'POST /api/v1/messages': async (t, ids) => {
+    const body = await call(t, 'POST', '/api/v1/messages', {
+      channelConfigurationId: ids.channel2,
+      to: '+14155550180',
+      text: 'hello',
+    });
+    expect(body.id).toEqual(expect.any(String));
+  },
+  'POST /api/v1/messages/batch': async (t, ids) => {
+    const body = await call(t, 'POST', '/api/v1/messages/batch', {
+      messages: [{ channelConfigurationId: ids.channel2, to: '+14155550181', text: 'hello' }],
+    });
+    expect(body.accepted).toBe(1);
+  },
+};
+
+/** The number's newest ledger entry was made through the API by this token. */
+async function expectLedgerActor(db: Db, phone: string, tokenId: string, to: string) {
+  const rows = await ledgerOf(db, phone);
+  expect(rows.at(-1)).toMatchObject({ actor: tokenId, to_state: to });
+}
+
+async function audit(t: TestApp, headers: Record<string, string> = t.auth): Promise<Entry[]> {
+  const res = await t.app.inject({ url: '/api/v1/audit?limit=200', headers });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<{ items: Entry[] }>().items;
+}
+
+describeEachDialect('every change is audited', ({ db }) => {
+  it(
+    'each mutating route writes an audit entry with names, or has its own record',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const t = await buildTestApp(db(), { TERN_ALLOW_LOOPBACK_PROVIDER: 'true' });
+      await t.app.ready();
+      const me = await t.app.inject({ url: '/api/v1/me', headers: t.auth });
+      const ids: Ids = { tokenId: me.json<{ token: { id: string } }>().token.id };
+
+      const mutating = t.app.registeredRoutes
+        .filter((r) => r.url.startsWith('/api') && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
+        .map((r) => `${r.method} ${r.url}`);
+      const covered = [...AUDITED.map(([route]) => route), ...Object.keys(RECORDED_ELSEWHERE)];
+      for (const route of mutating) {
+        expect(covered, `${route} changes state: audit it and add it to AUDITED`).toContain(route);
+      }
+      for (const route of covered) expect(mutating, `${route} is not a route`).toContain(route);
+
+      for (const [route, run] of AUDITED) {
+        const expected = await run(t, ids, db());
+        const entries = await audit(t);
+        const entry = entries.find(
+          (e) => e.action === expected.action && e.resourceId === expected.resourceId,
+        );
+        expect(entry, `${route} left no ${expected.action} entry`).toBeDefined();
+        expect(entry, route).toMatchObject({
+          sandbox: expected.sandbox,
+          actor: ids.tokenId,
+          actorName: 'test',
+          resourceName: expected.resourceName,
+        });
+      }
+
+      // What the elsewhere-recorded routes need: a channel configuration to send through.
+      const cred = await call(t, 'POST', '/api/v1/credentials', {
+        name: 'sender',
+        baseUrl: 'http://127.0.0.1:1',
+        apiKey: 'SECRET-API-KEY-sender-0000',
+      });
+      const channel = await call(t, 'POST', '/api/v1/channel-configurations', {
+        name: 'sends',
+        credentialId: cred.id,
+        sender: 'ACME',
+      });
+      ids.channel2 = String(channel.id);
+      for (const [route, check] of Object.entries(RECORDED_ELSEWHERE)) {
+        await check(t, ids, db()).catch((error: unknown) => {
+          throw new Error(`${route}: ${String(error)}`);
+        });
+      }
+
+      // No secret, and no URL path or query (a receiver's secret often lives there), in the log.
+      const body = JSON.stringify(await audit(t));
+      for (const secret of ['SECRET-API-KEY', 'SECRET-PATH', 'SECRET-QUERY', ids.webhookSecret!]) {
+        expect(body).not.toContain(secret);
+      }
+      expect(body).not.toContain('14155550142');
+      await t.app.close();
+    },
+  );
+
+  it('shows changes outside any sandbox only to tokens valid in every sandbox', async () => {
+    const t = await buildTestApp(db());
+    await call(t, 'POST', '/api/v1/sandboxes', { name: 'eu' });
+    const euToken = await call(t, 'POST', '/api/v1/tokens', { name: 'eu-only', sandbox: 'eu' });
+    await call(t, 'POST', '/api/v1/tokens', { name: 'everywhere' });
+
+    const global = await audit(t, { ...t.auth, 'x-sandbox-name': 'eu' });
+    expect(global.map((e) => [e.action, e.resourceName, e.sandbox])).toEqual(
+      expect.arrayContaining([
+        ['sandbox.created', 'eu', null],
+        ['admin_token.created', 'eu-only', 'eu'],
+        ['admin_token.created', 'everywhere', null],
+      ]),
+    );
+    const euOnly = await audit(t, {
+      authorization: `Bearer ${String(euToken.token)}`,
+      'x-sandbox-name': 'eu',
+    });
+    expect(euOnly.map((e) => [e.action, e.resourceName])).toEqual([
+      ['admin_token.created', 'eu-only'],
+    ]);
+    // The token itself is never in the log.
+    expect(JSON.stringify(global)).not.toContain(String(euToken.token));
+    await t.app.close();
+  });
+});
