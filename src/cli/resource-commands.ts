@@ -6,6 +6,7 @@ import { prepareNextKeyFile, promoteNextKeyFile } from '../crypto/key-file.js';
 import { reencryptAllSecrets } from '../crypto/rotation.js';
 import { Keyring, secretKey } from '../crypto/secret-box.js';
 import { AppError } from '../errors.js';
+import { CLI_BUSY_TIMEOUT_MS } from '../db/database.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { printJson, printRecord, printTable } from './output.js';
 
@@ -58,7 +59,7 @@ function need(id: string | undefined, what: string): string {
 }
 
 async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime(config, systemClock);
+  const runtime = await openRuntime(config, systemClock, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
   try {
     return await work(runtime);
   } finally {

@@ -1,0 +1,534 @@
+import { expect, it } from 'vitest';
+import type { Db } from '../src/db/database.js';
+import type { Database } from '../src/db/schema.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
+import { describeEachDialect } from './helpers/databases.js';
+import { ALICE, INBOUND, moBody, moResult } from './helpers/inbound.js';
+
+/**
+ * The hostile-tenant matrix (issue 12): a victim sandbox, a "twin" sandbox using the same
+ * Infobip API key and a "stranger" with another key. Each attacker, with its own sandbox-scoped
+ * token and its own valid webhook secrets, tries every route Tern registers (enumerated from
+ * app.registeredRoutes: a new route without a case here fails the test) with the victim's ids,
+ * secrets, numbers and message ids. After every attempt the victim's rows are as they were.
+ */
+
+const KEY = 'shared-key-0123456789abcdef';
+const STRANGER_KEY = 'stranger-key-0123456789ab';
+
+/** Every table holding tenant data, by its sandbox column. */
+const TENANT_TABLES: (keyof Database)[] = [
+  'credentials',
+  'inbound_numbers',
+  'channel_configurations',
+  'audit_events',
+  'profiles',
+  'consent_events',
+  'double_opt_in_requests',
+  'messages',
+  'message_events',
+  'delivery_reports',
+  'inbound_messages',
+  'events',
+  'event_webhooks',
+  'event_webhook_deliveries',
+];
+
+/** The victim's rows, in a stable order, as text. */
+async function snapshot(db: Db): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of TENANT_TABLES) {
+    const rows = await db.kysely
+      .selectFrom(table)
+      .selectAll()
+      .where('sandbox' as never, '=', 'prod')
+      .execute();
+    out.push(...rows.map((r) => `${table} ${JSON.stringify(r)}`).sort());
+  }
+  const tokens = await db.kysely
+    .selectFrom('admin_tokens')
+    .selectAll()
+    .where((eb) => eb.or([eb('sandbox', '=', 'prod'), eb('sandbox', 'is', null)]))
+    .execute();
+  out.push(...tokens.map((r) => `admin_tokens ${JSON.stringify(r)}`).sort());
+  const sandbox = await db.kysely.selectFrom('sandboxes').selectAll().execute();
+  out.push(...sandbox.map((r) => `sandboxes ${JSON.stringify(r)}`).sort());
+  return out;
+}
+
+interface Tenant {
+  sandbox: string;
+  token: string;
+  credentialId: string;
+  inboundPath: string;
+  inboundSecret: string;
+  reportsPath: string;
+  reportsSecret: string;
+}
+
+interface Victim extends Tenant {
+  channelId: string;
+  messageId: string;
+  inboundId: string;
+  inboundProviderId: string;
+  eventWebhookId: string;
+  tokenId: string;
+}
+
+async function ok<T>(t: TestApp, method: string, url: string, payload?: object, sandbox = 'prod') {
+  const res = await t.app.inject({
+    method: method as 'POST',
+    url,
+    headers: { ...t.auth, 'x-sandbox-name': sandbox },
+    ...(payload ? { payload } : {}),
+  });
+  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
+  return res.json<T>();
+}
+
+async function tenant(t: TestApp, sandbox: string, apiKey: string, number: string) {
+  if (sandbox !== 'prod') await ok(t, 'POST', '/api/v1/sandboxes', { name: sandbox });
+  const { token } = await ok<{ token: string }>(t, 'POST', '/api/v1/tokens', {
+    name: `${sandbox}-only`,
+    sandbox,
+  });
+  const cred = await ok<{
+    id: string;
+    webhooks: {
+      inbound: { url: string; secret: string };
+      deliveryReports: { url: string; secret: string };
+    };
+  }>(
+    t,
+    'POST',
+    '/api/v1/credentials',
+    {
+      name: `infobip-${sandbox}`,
+      baseUrl: 'https://ggx5k8.api.infobip.com',
+      apiKey,
+      inboundNumber: number,
+      doubleOptInKeywords: 'JOIN',
+      defaultInboundReply: `reply from ${sandbox}`,
+    },
+    sandbox,
+  );
+  return {
+    sandbox,
+    token,
+    credentialId: cred.id,
+    inboundPath: new URL(cred.webhooks.inbound.url).pathname,
+    inboundSecret: cred.webhooks.inbound.secret,
+    reportsPath: new URL(cred.webhooks.deliveryReports.url).pathname,
+    reportsSecret: cred.webhooks.deliveryReports.secret,
+  };
+}
+
+async function victimOf(t: TestApp): Promise<Victim> {
+  const base = await tenant(t, 'prod', KEY, INBOUND);
+  const channel = await ok<{ id: string }>(t, 'POST', '/api/v1/channel-configurations', {
+    name: 'victim-channel',
+    credentialId: base.credentialId,
+    sender: 'VICTIM',
+  });
+  const message = await ok<{ id: string }>(t, 'POST', '/api/v1/messages', {
+    channelConfigurationId: channel.id,
+    to: ALICE,
+    text: 'victim text',
+  });
+  await ok(t, 'PUT', `/api/v1/profiles/${encodeURIComponent(ALICE)}/consent`, {
+    consent: 'subscribed',
+  });
+  const mo = moResult('+14155550130', 'JOIN', { messageId: 'victim-mo-1' });
+  const received = await t.app.inject({
+    method: 'POST',
+    url: base.inboundPath,
+    payload: moBody(mo),
+  });
+  const inboundId = received.json<{ results: { inboundMessageId: string }[] }>().results[0]!
+    .inboundMessageId;
+  const hook = await ok<{ id: string }>(t, 'POST', '/api/v1/event-webhooks', {
+    url: 'http://127.0.0.1:9/victim-events',
+  });
+  const tokens = await ok<{ items: { id: string; name: string }[] }>(t, 'GET', '/api/v1/tokens');
+  return {
+    ...base,
+    channelId: channel.id,
+    messageId: message.id,
+    inboundId,
+    inboundProviderId: mo.messageId,
+    eventWebhookId: hook.id,
+    tokenId: tokens.items.find((i) => i.name === 'prod-only')!.id,
+  };
+}
+
+const report = (messageId: string) => ({
+  results: [
+    {
+      messageId,
+      to: ALICE.slice(1),
+      sentAt: '2026-11-25T12:00:00.000+0000',
+      doneAt: '2026-11-25T12:00:01.000+0000',
+      messageCount: 1,
+      price: { pricePerMessage: 0.01, currency: 'EUR' },
+      status: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' },
+      error: { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', permanent: false },
+    },
+  ],
+});
+
+interface Attempt {
+  method: string;
+  url: string;
+  payload?: unknown;
+  headers?: Record<string, string>;
+  /** Statuses allowed; by default anything under 500 that is not a success on the victim's ids. */
+  expect?: number[];
+}
+
+type Cases = (v: Victim, a: Tenant) => Attempt[];
+
+const phone = encodeURIComponent(ALICE);
+const NOT_FOUND = [400, 404];
+
+/** What each route is tried with. Every registered route must appear here or in NO_TENANT_INPUT. */
+const CASES: Record<string, Cases> = {
+  'POST /webhooks/infobip/:credentialId/inbound/:secret': (v, a) => [
+    // Its own valid URL, texts for the victim's number, the victim's provider message id.
+    {
+      method: 'POST',
+      url: a.inboundPath,
+      payload: moBody(
+        moResult(ALICE, 'STOP', { messageId: 'attack-1' }),
+        moResult(ALICE, 'JOIN', { messageId: v.inboundProviderId }),
+        moResult('+14155550130', 'STOP', { messageId: 'attack-2' }),
+        moResult(ALICE, 'hello', { messageId: 'attack-3' }),
+      ),
+      expect: [200],
+    },
+    // The victim's credential with its own secret, and its own credential with the victim's.
+    {
+      method: 'POST',
+      url: `/webhooks/infobip/${v.credentialId}/inbound/${a.inboundSecret}`,
+      payload: moBody(moResult(ALICE, 'STOP')),
+      expect: [401],
+    },
+    {
+      method: 'POST',
+      url: `/webhooks/infobip/${a.credentialId}/inbound/${v.inboundSecret}`,
+      payload: moBody(moResult(ALICE, 'STOP')),
+      expect: [401],
+    },
+    {
+      method: 'POST',
+      url: `/webhooks/infobip/${v.credentialId}/inbound/${v.reportsSecret}`,
+      payload: moBody(moResult(ALICE, 'STOP')),
+      expect: [401],
+    },
+  ],
+  'POST /webhooks/infobip/:credentialId/reports/:secret': (v, a) => [
+    { method: 'POST', url: a.reportsPath, payload: report(v.messageId), expect: [200] },
+    {
+      method: 'POST',
+      url: `/webhooks/infobip/${v.credentialId}/reports/${a.reportsSecret}`,
+      payload: report(v.messageId),
+      expect: [401],
+    },
+    {
+      method: 'POST',
+      url: `/webhooks/infobip/${a.credentialId}/reports/${v.reportsSecret}`,
+      payload: report(v.messageId),
+      expect: [401],
+    },
+    {
+      method: 'POST',
+      url: `/webhooks/infobip/${v.credentialId}/reports/${v.inboundSecret}`,
+      payload: report(v.messageId),
+      expect: [401],
+    },
+  ],
+  'GET /api/v1/me': () => [{ method: 'GET', url: '/api/v1/me', expect: [200] }],
+  'GET /api/v1/sandboxes': () => [{ method: 'GET', url: '/api/v1/sandboxes', expect: [200] }],
+  'POST /api/v1/sandboxes': () => [
+    { method: 'POST', url: '/api/v1/sandboxes', payload: { name: 'prod' }, expect: [403, 409] },
+  ],
+  'PATCH /api/v1/sandboxes/:name': () => [
+    {
+      method: 'PATCH',
+      url: '/api/v1/sandboxes/prod',
+      payload: { consentPolicy: 'subscribed-only' },
+      expect: [403, 404],
+    },
+  ],
+  'GET /api/v1/tokens': () => [{ method: 'GET', url: '/api/v1/tokens', expect: [200, 403] }],
+  'POST /api/v1/tokens': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/tokens',
+      payload: { name: 'takeover', sandbox: 'prod' },
+      expect: [400, 403, 404],
+    },
+  ],
+  'DELETE /api/v1/tokens/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/tokens/${v.tokenId}`, expect: [403, 404] },
+  ],
+  'GET /api/v1/audit': () => [{ method: 'GET', url: '/api/v1/audit', expect: [200] }],
+  'GET /api/v1/credentials': () => [
+    { method: 'GET', url: '/api/v1/credentials?name=infobip', expect: [200] },
+  ],
+  'POST /api/v1/credentials': () => [
+    // The victim's inbound number: refused, and the victim keeps it.
+    {
+      method: 'POST',
+      url: '/api/v1/credentials',
+      payload: {
+        name: 'grab',
+        baseUrl: 'https://ggx5k8.api.infobip.com',
+        apiKey: KEY,
+        inboundNumber: INBOUND,
+      },
+      expect: [409],
+    },
+  ],
+  'GET /api/v1/credentials/:id': (v) => [
+    { method: 'GET', url: `/api/v1/credentials/${v.credentialId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/credentials/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/credentials/${v.credentialId}`,
+      payload: { helpMessage: 'pwned' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/credentials/:id': (v) => [
+    {
+      method: 'DELETE',
+      url: `/api/v1/credentials/${v.credentialId}?force=true`,
+      expect: NOT_FOUND,
+    },
+  ],
+  'POST /api/v1/credentials/:id/verify': (v) => [
+    { method: 'POST', url: `/api/v1/credentials/${v.credentialId}/verify`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/channel-configurations': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/channel-configurations?credentialId=${v.credentialId}`,
+      expect: [200, 400, 404],
+    },
+  ],
+  'POST /api/v1/channel-configurations': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/channel-configurations',
+      payload: { name: 'borrow', credentialId: v.credentialId, sender: 'X' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'GET /api/v1/channel-configurations/:id': (v) => [
+    { method: 'GET', url: `/api/v1/channel-configurations/${v.channelId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/channel-configurations/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/channel-configurations/${v.channelId}`,
+      payload: { description: 'pwned' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/channel-configurations/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/channel-configurations/${v.channelId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/profiles': () => [
+    { method: 'GET', url: `/api/v1/profiles?phone=${phone}`, expect: [200] },
+  ],
+  'GET /api/v1/profiles/consent.csv': () => [
+    { method: 'GET', url: '/api/v1/profiles/consent.csv', expect: [200] },
+  ],
+  // In its own sandbox: a profile of its own for the same phone, never the victim's.
+  'POST /api/v1/profiles/consent.csv': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/profiles/consent.csv',
+      headers: { 'content-type': 'text/csv' },
+      payload: `phone,consent\n${ALICE},unsubscribed\n`,
+      expect: [200],
+    },
+  ],
+  'GET /api/v1/profiles/:phone': () => [
+    { method: 'GET', url: `/api/v1/profiles/${phone}`, expect: [200, 404] },
+  ],
+  'PUT /api/v1/profiles/:phone/consent': () => [
+    {
+      method: 'PUT',
+      url: `/api/v1/profiles/${phone}/consent`,
+      payload: { consent: 'unsubscribed' },
+      expect: [200],
+    },
+  ],
+  'POST /api/v1/profiles/:phone/double-opt-in': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/profiles/${encodeURIComponent('+14155550131')}/double-opt-in`,
+      payload: { credentialId: v.credentialId },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/profiles/:phone': () => [
+    { method: 'DELETE', url: `/api/v1/profiles/${phone}`, expect: [204, 404] },
+  ],
+  'GET /api/v1/inbound': () => [
+    { method: 'GET', url: `/api/v1/inbound?from=${phone}`, expect: [200] },
+  ],
+  'GET /api/v1/inbound/:id': (v) => [
+    { method: 'GET', url: `/api/v1/inbound/${v.inboundId}`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/messages': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/messages',
+      payload: { channelConfigurationId: v.channelId, to: ALICE, text: 'x' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'POST /api/v1/messages/batch': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/messages/batch',
+      payload: { messages: [{ channelConfigurationId: v.channelId, to: ALICE, text: 'x' }] },
+      expect: [202, 400, 404],
+    },
+  ],
+  'GET /api/v1/messages': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/messages?channelConfigurationId=${v.channelId}`,
+      expect: [200, 400, 404],
+    },
+  ],
+  'GET /api/v1/messages/:id': (v) => [
+    { method: 'GET', url: `/api/v1/messages/${v.messageId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/event-webhooks': () => [
+    { method: 'GET', url: '/api/v1/event-webhooks', expect: [200] },
+  ],
+  'POST /api/v1/event-webhooks': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/event-webhooks',
+      payload: { url: 'http://127.0.0.1:9/attacker' },
+      expect: [201],
+    },
+  ],
+  'GET /api/v1/event-webhooks/:id': (v) => [
+    { method: 'GET', url: `/api/v1/event-webhooks/${v.eventWebhookId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/event-webhooks/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/event-webhooks/${v.eventWebhookId}`,
+      payload: { enabled: false },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/event-webhooks/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/event-webhooks/${v.eventWebhookId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/event-webhooks/:id/deliveries': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/event-webhooks/${v.eventWebhookId}/deliveries`,
+      expect: NOT_FOUND,
+    },
+  ],
+};
+
+/** Routes that take no tenant's ids or secrets (probes, docs, the console) or only stream (below). */
+const NO_TENANT_INPUT = [
+  /^GET \/(healthz|readyz|metrics|openapi\.json|docs.*|\*)?$/,
+  /^GET \/api\/v1\/events\/stream$/,
+];
+
+describeEachDialect('hostile tenants', ({ db }) => {
+  it(
+    'no tenant reaches another through any route, with the same Infobip key or another',
+    { timeout: 120_000 },
+    async () => {
+      const t = await buildTestApp(db(), { TERN_ALLOW_LOOPBACK_PROVIDER: 'true' });
+      const victim = await victimOf(t);
+      const twin = await tenant(t, 'twin', KEY, '+14155550101');
+      const stranger = await tenant(t, 'stranger', STRANGER_KEY, '+14155550102');
+
+      await t.app.ready();
+      const routes = t.app.registeredRoutes
+        .filter((r) => r.method !== 'HEAD')
+        .map((r) => `${r.method} ${r.url}`);
+      const uncovered = routes.filter(
+        (r) => !(r in CASES) && !NO_TENANT_INPUT.some((re) => re.test(r)),
+      );
+      expect(uncovered, 'routes without a hostile case').toEqual([]);
+      expect(
+        Object.keys(CASES).filter((r) => !routes.includes(r)),
+        'cases for no route',
+      ).toEqual([]);
+
+      const before = await snapshot(db());
+      let attempts = 0;
+      for (const attacker of [twin, stranger]) {
+        for (const [route, cases] of Object.entries(CASES)) {
+          for (const attempt of cases(victim, attacker)) {
+            const api = attempt.url.startsWith('/api');
+            // Its own sandbox, then naming the victim's: the second must never be let in.
+            const targets = api ? [attacker.sandbox, 'prod'] : [undefined];
+            for (const sandbox of targets) {
+              const res = await t.app.inject({
+                method: attempt.method as 'GET',
+                url: attempt.url,
+                headers: {
+                  ...(api
+                    ? { authorization: `Bearer ${attacker.token}`, 'x-sandbox-name': sandbox! }
+                    : {}),
+                  ...attempt.headers,
+                },
+                ...(attempt.payload !== undefined ? { payload: attempt.payload as string } : {}),
+              });
+              const name = `${attacker.sandbox} → ${route} (${attempt.url}) in ${sandbox ?? 'webhook'}`;
+              attempts++;
+              if (sandbox === 'prod')
+                expect([403, 404], `${name}: ${res.body}`).toContain(res.statusCode);
+              else
+                expect(attempt.expect ?? NOT_FOUND, `${name}: ${res.body}`).toContain(
+                  res.statusCode,
+                );
+              for (const mark of [
+                'victim-channel',
+                'VICTIM',
+                'victim text',
+                'reply from prod',
+                victim.inboundSecret,
+                victim.reportsSecret,
+              ]) {
+                expect(res.body, `${name} leaked ${mark}`).not.toContain(mark);
+              }
+              expect(await snapshot(db()), `${name} changed the victim's data`).toEqual(before);
+            }
+          }
+        }
+      }
+      expect(attempts).toBeGreaterThan(150);
+
+      // The victim's own webhook still acts on its texts, the attacker's replay of its id included.
+      const own = await t.app.inject({
+        method: 'POST',
+        url: victim.inboundPath,
+        payload: moBody(moResult(ALICE, 'STOP', { messageId: 'attack-1' })),
+      });
+      expect(own.json()).toMatchObject({
+        processed: 1,
+        duplicates: 0,
+        results: [{ sandbox: 'prod' }],
+      });
+      await t.app.close();
+    },
+  );
+});
