@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadEnv, parseConfig, type Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { CLI_BUSY_TIMEOUT_MS, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import {
   channelsCommand,
@@ -58,7 +58,7 @@ const commands: Record<string, Command> = {
     summary: 'Apply pending database migrations and exit',
     usage: 'tern migrate',
     run: async () => {
-      const db = openDatabase(config().databaseUrl);
+      const db = openDatabase(config().databaseUrl, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
       try {
         const applied = await migrateToLatest(db);
         console.log(

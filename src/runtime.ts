@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { assertKeyringDecrypts } from './crypto/key-check.js';
 import { loadKeyring } from './crypto/key-file.js';
 import type { Keyring } from './crypto/secret-box.js';
 import { openDatabase, type Db } from './db/database.js';
@@ -20,18 +21,37 @@ export interface Runtime {
   services: Services;
   /** Migrations applied while opening. */
   applied: string[];
+  /** What opening fixed that the operator should hear of (file modes tightened): log them. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
-/** Opens the database, applies pending migrations, loads the keyring and makes the default sandbox. */
+export interface RuntimeOptions {
+  /** An opened database (default: DATABASE_URL). */
+  db?: Db;
+  /** SQLite lock wait per statement (see `SERVER_BUSY_TIMEOUT_MS`); the CLI waits longer. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the database, applies pending migrations, loads the keyring (refusing one that cannot
+ * decrypt the stored credentials: {@link assertKeyringDecrypts}) and makes the default sandbox.
+ */
 export async function openRuntime(
   config: Config,
   clock: Clock,
-  db: Db = openDatabase(config.databaseUrl),
+  options: RuntimeOptions = {},
 ): Promise<Runtime> {
+  const db =
+    options.db ??
+    openDatabase(
+      config.databaseUrl,
+      options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs },
+    );
   try {
     const applied = await migrateToLatest(db);
-    const { keyring, source } = loadKeyring(config);
+    const { keyring, source, warnings } = loadKeyring(config);
+    const keyWarnings = await assertKeyringDecrypts(db.kysely, keyring, source);
     const services = createServices({
       config,
       db,
@@ -49,6 +69,7 @@ export async function openRuntime(
       keySource: source,
       services,
       applied,
+      warnings: [...db.warnings, ...warnings, ...keyWarnings],
       close: () => db.close(),
     };
   } catch (error) {

@@ -30,6 +30,7 @@ export async function startServer(
   try {
     if (runtime.applied.length > 0) logger.info({ applied: runtime.applied }, 'migrations applied');
     logger.info({ keySource: runtime.keySource }, 'encryption key loaded');
+    for (const warning of runtime.warnings) logger.warn(warning);
     const app = await buildApp({ config, db, clock, logger, services });
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
@@ -108,6 +109,7 @@ export async function runWorkerUntilSignalled(config: Config): Promise<void> {
   const signalled = untilSignalled();
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, systemClock);
+  for (const warning of runtime.warnings) logger.warn(warning);
   const worker = createWorker(runtime, logger);
   worker.start();
   logger.info({ owner: worker.owner, database: runtime.db.describe }, 'send worker running');

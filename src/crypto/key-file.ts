@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isPostgresUrl, type Config } from '../config.js';
+import { securePrivateDirectory, tightenFile } from '../db/file-modes.js';
 import { Keyring, secretKey } from './secret-box.js';
 
 /**
@@ -24,26 +25,42 @@ function readKey(path: string): Buffer {
 }
 
 function writeKey(path: string, key: Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
+  securePrivateDirectory(dirname(path));
   writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
 }
 
-/** Loads the keyring: the configured key, or the key file (created on first start). */
-export function loadKeyring(config: Config): { keyring: Keyring; source: string } {
+/**
+ * Loads the keyring: the configured key, or the key file (created on first start). Key files
+ * an older Tern left readable by others are set to 0600; `warnings` says which.
+ */
+export function loadKeyring(config: Config): {
+  keyring: Keyring;
+  source: string;
+  warnings: string[];
+} {
   if (config.secretKey)
-    return { keyring: new Keyring(secretKey(config.secretKey)), source: 'TERN_SECRET_KEY' };
+    return {
+      keyring: new Keyring(secretKey(config.secretKey)),
+      source: 'TERN_SECRET_KEY',
+      warnings: [],
+    };
   if (config.databaseUrl === ':memory:') {
     return {
       keyring: new Keyring(secretKey(randomBytes(32))),
       source: 'ephemeral (in-memory database)',
+      warnings: [],
     };
   }
   const path = keyFilePath(config);
   if (!existsSync(path)) writeKey(path, randomBytes(32));
-  const others = [`${path}.next`, `${path}.previous`]
-    .filter((p) => existsSync(p))
-    .map((p) => secretKey(readKey(p)));
-  return { keyring: new Keyring(secretKey(readKey(path)), others), source: path };
+  const present = [path, `${path}.next`, `${path}.previous`].filter((p) => existsSync(p));
+  const warnings = present.flatMap((p) => tightenFile(p) ?? []);
+  const others = present.slice(1).map((p) => secretKey(readKey(p)));
+  return {
+    keyring: new Keyring(secretKey(readKey(path)), others),
+    source: `the key file ${path}`,
+    warnings,
+  };
 }
 
 /** Rotation step 1: a new key saved beside the current one, loaded alongside it. */

@@ -1,11 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl } from '../config.js';
 import { capabilities, type DialectCapabilities } from './dialect.js';
 import { startCheckpointer } from './checkpointer.js';
+import { createPrivateFile, securePrivateDirectory, tightenFile } from './file-modes.js';
+import { WriteLockingSqliteDialect, writeLockProbe } from './sqlite-locking.js';
 import { LiteralLimitPlugin } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -17,6 +18,13 @@ export interface Db {
   describe: string;
   /** PostgreSQL: the schema Tern's tables live in (so that migrations look only there). */
   schema?: string;
+  /**
+   * False while another connection holds SQLite's write lock (every write would fail with
+   * SQLITE_BUSY): readiness reports it. Always true on PostgreSQL, which locks rows, not files.
+   */
+  writable(): Promise<boolean>;
+  /** What opening found and fixed that an operator should know (file modes tightened). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -25,39 +33,71 @@ export interface OpenOptions {
   schema?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /**
+   * SQLite: how long one statement waits, blocking the thread, for a lock another connection
+   * holds. Default {@link SERVER_BUSY_TIMEOUT_MS}; the CLI, which serves no one meanwhile, waits longer.
+   */
+  busyTimeoutMs?: number;
 }
+
+/**
+ * better-sqlite3 is synchronous: a statement waiting for a lock held elsewhere (a CLI command,
+ * `sqlite3 tern.db 'BEGIN IMMEDIATE'`) stops the whole event loop for its busy timeout. 5,000 ms
+ * froze every request, /healthz included; 50 ms bounds that stall, then the write fails with
+ * SQLITE_BUSY (503 unavailable with Retry-After) and the group committer and worker retry it.
+ */
+export const SERVER_BUSY_TIMEOUT_MS = 50;
+/** The CLI's lock wait: a command may wait for a running server's commit; it blocks no one. */
+export const CLI_BUSY_TIMEOUT_MS = 5000;
 
 /** Opens SQLite (a file path or `:memory:`) or PostgreSQL (a `postgres://` URL). */
 export function openDatabase(url: string, options: OpenOptions = {}): Db {
-  return isPostgresUrl(url) ? openPostgres(url, options) : openSqlite(url);
+  return isPostgresUrl(url) ? openPostgres(url, options) : openSqlite(url, options);
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string, options: OpenOptions): Db {
   const file = path.replace(/^(sqlite|file):(\/\/)?/, '');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const onDisk = file !== ':memory:';
+  const warnings: string[] = [];
+  const tighten = () => {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      const warning = tightenFile(f);
+      if (warning) warnings.push(warning);
+    }
+  };
+  if (onDisk) {
+    const warning = securePrivateDirectory(dirname(file));
+    if (warning) warnings.push(warning);
+    // SQLite gives the -wal and -shm files the database file's mode: 0600 here makes all three so.
+    createPrivateFile(file);
+    tighten();
+  }
   const sqlite = new SQLite(file);
   // WAL lets readers run while the writer commits; NORMAL sync is durable across process
   // crashes (only an OS crash can lose the last commits), and measured ~3x the insert rate of FULL.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS}`);
   // Savepoints (one per group-committed item) keep their undo pages in a temp sub-journal: in
   // memory it costs ~6 µs less per insert than a temp file.
   sqlite.pragma('temp_store = MEMORY');
   // The log is checkpointed by a worker thread (see checkpointer.ts); the automatic checkpoint
   // inside a commit stays only as a safety net, at 10,000 pages (~40 MB) instead of 1,000.
   sqlite.pragma('wal_autocheckpoint = 10000');
-  const checkpointer = file === ':memory:' ? null : startCheckpointer(file);
+  if (onDisk) tighten(); // a -wal or -shm an older Tern left behind
+  const checkpointer = onDisk ? startCheckpointer(file) : null;
   cachePreparedStatements(sqlite);
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: sqlite }),
+    dialect: new WriteLockingSqliteDialect({ database: sqlite }),
     plugins: [new LiteralLimitPlugin()],
   });
   return {
     kysely,
     capabilities: capabilities.sqlite,
     describe: `sqlite:${file}`,
+    writable: writeLockProbe(kysely),
+    warnings,
     close: async () => {
       await checkpointer?.stop();
       await kysely.destroy();
@@ -109,6 +149,8 @@ function openPostgres(url: string, options: OpenOptions): Db {
     capabilities: capabilities.postgres,
     schema: options.schema ?? 'public',
     describe: `${parsed.toString()}${options.schema ? ` (schema ${options.schema})` : ''}`,
+    writable: () => Promise.resolve(true),
+    warnings: [],
     close: () => kysely.destroy(),
   };
 }

@@ -31,7 +31,6 @@ const UNAVAILABLE_CODES = new Set([
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
-  'SQLITE_BUSY',
 ]);
 // node-postgres reports a lost or unobtainable connection without a code.
 const UNAVAILABLE_MESSAGE =
@@ -46,6 +45,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  // SQLite: the lock held elsewhere, SQLITE_BUSY and its extended codes (…_SNAPSHOT, …_RECOVERY).
+  if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
   if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
   return UNAVAILABLE_MESSAGE.test(error.message);
 }

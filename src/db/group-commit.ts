@@ -1,9 +1,19 @@
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Db } from './database.js';
+import { isDatabaseUnavailable } from './dialect.js';
 import type { Database } from './schema.js';
 
 /** Most work items one transaction carries; the rest wait for the next batch. */
 export const GROUP_COMMIT_MAX_ITEMS = 256;
+
+/**
+ * How long a batch whose transaction could not begin (SQLite's write lock held by another
+ * process, PostgreSQL away) is tried again, first after 50 ms, doubling: a lock held for a CLI
+ * command's few milliseconds costs a short wait instead of a 503. Nothing of the batch has run
+ * then, so running it again is safe. Past the budget its items fail (503 with Retry-After).
+ */
+export const BEGIN_RETRY_BUDGET_MS = 1000;
+const FIRST_RETRY_PAUSE_MS = 50;
 
 const SAVEPOINT = CompiledQuery.raw('savepoint tern_item');
 const RELEASE = CompiledQuery.raw('release savepoint tern_item');
@@ -32,6 +42,8 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
  * - Every promise settles only after the COMMIT: a caller answers 2xx only once its work is
  *   durable. If the commit fails, every item of the batch rejects.
  * - A batch of one item runs without a savepoint: its failure rolls the transaction back.
+ * - A transaction that cannot begin is begun again for up to {@link BEGIN_RETRY_BUDGET_MS},
+ *   pausing between attempts (the event loop is free meanwhile); one whose work began is not.
  *
  * The work function must do every read and write through the transaction it is given. On
  * SQLite, Kysely has a single connection: a query on `db.kysely` inside the work would wait for
@@ -79,9 +91,26 @@ export class GroupCommitter {
   }
 
   private async runBatch(batch: Item[]): Promise<void> {
+    const start = Date.now();
+    for (let pause = FIRST_RETRY_PAUSE_MS; ; pause *= 2) {
+      const outcome = await this.attempt(batch);
+      const again =
+        !outcome.began &&
+        isDatabaseUnavailable(outcome.error) &&
+        Date.now() + pause - start <= BEGIN_RETRY_BUDGET_MS;
+      if (outcome.error === undefined || !again) return this.settle(batch, outcome);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  private async attempt(
+    batch: Item[],
+  ): Promise<{ began: boolean; settled: Settled[]; error?: unknown }> {
     const settled: Settled[] = [];
+    let began = false;
     try {
       await this.db.kysely.transaction().execute(async (trx) => {
+        began = true;
         if (batch.length === 1) {
           // Alone: the transaction is the item's; its failure rolls it back and rejects it.
           settled.push({ ok: true, value: await batch[0]!.work(trx) });
@@ -102,6 +131,14 @@ export class GroupCommitter {
         }
       });
     } catch (error) {
+      return { began, settled, error: error ?? new Error('group commit failed') };
+    }
+    return { began, settled };
+  }
+
+  private settle(batch: Item[], outcome: { settled: Settled[]; error?: unknown }): void {
+    const { settled, error } = outcome;
+    if (error !== undefined) {
       // The commit (or a rollback to a savepoint) failed: nothing of the batch is durable.
       for (const item of batch) item.reject(error);
       return;
