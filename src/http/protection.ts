@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -121,17 +122,16 @@ export function registerAuthFailureLimit(
 }
 
 /**
- * True when a parsed JSON value (or params/query object) holds a NUL in a key or string. Only
- * arrays and plain objects are walked: a body a content-type parser leaves as a stream (the
- * consent CSV import) is a cyclic graph of sockets and buffers; walking it hung the process
- * at 100 % CPU. Such bodies check their own fields (the CSV import checks each one).
+ * True when a parsed JSON value (or params/query object) holds a NUL in a key or string.
+ * Streams and buffers are not walked: the body the CSV content-type parser leaves is the request
+ * stream, a cyclic graph of sockets and buffers; walking it hung the process at 100 % CPU. Such
+ * bodies check their own fields (the CSV import checks each one).
  */
 export function containsNul(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (depth > 64 || value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
+  if (value instanceof EventEmitter || ArrayBuffer.isView(value)) return false;
   return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v, depth + 1));
 }
 
