@@ -23,7 +23,8 @@ export async function registerLoadShedding(
     retryAfter: 5,
     // A returned body is sent as is (under-pressure's contract); undefined lets the request through.
     pressureHandler: ((request: FastifyRequest, reply: FastifyReply, type: string) => {
-      if (request.url === '/healthz' || request.url === '/readyz') return undefined;
+      const path = request.url.split('?', 1)[0];
+      if (path === '/healthz' || path === '/readyz') return undefined;
       void reply.status(503).header('retry-after', '5');
       return errorBody('unavailable', `Tern is overloaded (${type}); retry shortly.`);
     }) as never,
