@@ -21,6 +21,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
 import { eventWebhookRoutes } from './http/routes/event-webhooks.js';
+import { eventRoutes } from './http/routes/events.js';
 import { inboundApiRoutes } from './http/routes/inbound.js';
 import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { meRoutes } from './http/routes/me.js';
@@ -135,6 +136,14 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       credentialRoutes(api, ctx.services.credentials);
       channelRoutes(api, ctx.services.channels);
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
+      eventRoutes(api, {
+        db: ctx.db,
+        options: {
+          maxStreamsPerToken: ctx.config.eventStreamsPerToken,
+          tokenCheckMs: ctx.config.eventStreamTokenCheckMs,
+          stallMs: ctx.config.eventStreamStallMs,
+        },
+      });
       messageRoutes(api, ctx.services.messages);
       eventWebhookRoutes(api, ctx.services.eventWebhooks);
     },

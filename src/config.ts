@@ -41,6 +41,12 @@ export interface Config {
   metricsToken: string | undefined;
   /** Reports for unknown message ids kept per credential; the oldest are pruned past it. */
   unmatchedReportsPerCredential: number;
+  /** Open event streams (SSE) one admin token may hold in a process; more get 429. */
+  eventStreamsPerToken: number;
+  /** How often an open event stream checks that its token is still valid. */
+  eventStreamTokenCheckMs: number;
+  /** How long an event stream waits for a client that reads nothing before dropping it. */
+  eventStreamStallMs: number;
   /** Event-loop lag past which requests get 503 + Retry-After (0 = never shed). */
   maxEventLoopDelayMs: number;
   /** Run the send worker inside `tern serve` (turn off to run `tern worker` processes apart). */
@@ -179,6 +185,11 @@ export function parseConfig(env: Env): Config {
     1,
     10_000_000,
   );
+  // 10 of the process's 200 stream slots: a console in a few tabs, and 19 other tokens still fit.
+  const eventStreamsPerToken = int('TERN_EVENT_STREAMS_PER_TOKEN', 10, 1, 200);
+  // A revoked token's streams end within two of these (one check, one cached answer): 10 s.
+  const eventStreamTokenCheckMs = int('TERN_EVENT_STREAM_TOKEN_CHECK_MS', 5000, 100, 60_000);
+  const eventStreamStallMs = int('TERN_EVENT_STREAM_STALL_MS', 30_000, 100, 3_600_000);
   // Off by default: a start-up burst (JIT, migrations) on a busy machine would shed the first requests.
   const maxEventLoopDelayMs = int('TERN_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000);
   const worker = bool('TERN_WORKER', true);
@@ -207,6 +218,9 @@ export function parseConfig(env: Env): Config {
     authFailuresPerMinute,
     metricsToken,
     unmatchedReportsPerCredential,
+    eventStreamsPerToken,
+    eventStreamTokenCheckMs,
+    eventStreamStallMs,
     maxEventLoopDelayMs,
     worker,
     sendBatchSize,

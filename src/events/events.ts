@@ -62,18 +62,48 @@ export async function recordEvent(db: Executor, clock: Clock, event: NewEvent): 
   return id!;
 }
 
-/** Events of a sandbox after `afterId` (exclusive), oldest first, at most `limit`. */
+/**
+ * Events of a sandbox after `afterId` (exclusive), oldest first, at most `limit`, and, with
+ * `maxBytes`, no more payload than that (counted in characters; always at least one event, so
+ * a reader never stalls on one larger than the bound). The sizes are read first, so a batch of
+ * large events is never loaded only to be cut.
+ */
 export async function eventsAfter(
   db: Executor,
   sandbox: string,
   afterId: string | null,
-  options: { limit: number; beforeId?: string; types?: readonly string[] },
+  options: { limit: number; maxBytes?: number; beforeId?: string; types?: readonly string[] },
 ): Promise<TernEvent[]> {
-  let select = db.selectFrom('events').selectAll().where('sandbox', '=', sandbox);
-  if (afterId !== null) select = select.where('id', '>', afterId);
-  if (options.beforeId !== undefined) select = select.where('id', '<', options.beforeId);
-  if (options.types && options.types.length > 0) select = select.where('type', 'in', options.types);
-  const rows = await select.orderBy('id').limit(options.limit).execute();
+  const base = () => {
+    let select = db.selectFrom('events').where('sandbox', '=', sandbox);
+    if (afterId !== null) select = select.where('id', '>', afterId);
+    if (options.beforeId !== undefined) select = select.where('id', '<', options.beforeId);
+    if (options.types && options.types.length > 0)
+      select = select.where('type', 'in', options.types);
+    return select;
+  };
+  let lastId: string | undefined;
+  let limit = options.limit;
+  if (options.maxBytes !== undefined) {
+    const sizes = await base()
+      .select((eb) => ['id', eb.fn<number | string>('length', ['payload']).as('size')])
+      .orderBy('id')
+      .limit(options.limit)
+      .execute();
+    let total = 0;
+    let fit = 0;
+    for (const row of sizes) {
+      total += Number(row.size);
+      if (fit > 0 && total > options.maxBytes) break;
+      fit++;
+      lastId = row.id;
+    }
+    if (lastId === undefined) return [];
+    limit = fit;
+  }
+  let select = base().selectAll();
+  if (lastId !== undefined) select = select.where('id', '<=', lastId);
+  const rows = await select.orderBy('id').limit(limit).execute();
   return rows.map((r) => ({
     id: r.id,
     sandbox: r.sandbox,

@@ -6,7 +6,6 @@ import type { ProfileService } from '../../profiles/profile.service.js';
 import { normalizeE164 } from '../../phone.js';
 import type { App } from '../app-type.js';
 import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
-import { eventRoutes, type EventStreamOptions } from './events.js';
 import { InboundMessageResponse, profileRoutes } from './profiles.js';
 
 const InboundQuery = Type.Object(
@@ -22,18 +21,16 @@ const InboundQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** The inbound side of the API: the inbound log, profiles and consent, and the event stream. */
+/** The inbound side of the API: the inbound log, profiles and consent. */
 export function inboundApiRoutes(
   api: App,
   deps: {
     db: Db;
     inbound: InboundService;
     profiles: ProfileService;
-    eventStream?: EventStreamOptions;
   },
 ): void {
   profileRoutes(api, deps);
-  eventRoutes(api, { db: deps.db, ...(deps.eventStream ? { options: deps.eventStream } : {}) });
   const { inbound } = deps;
 
   api.get(
