@@ -321,6 +321,67 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await page.locator('.page-header .badge', { hasText: 'suppressed' }).waitFor();
   });
 
+  it('asks before a #token= link replaces the session, naming both tokens', async () => {
+    const created = await fetch(`${base}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${demo.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'link-token' }),
+    });
+    const other = (await created.json()) as { token: string };
+    // (Run in the page: the browser's sessionStorage, typed here since tests have no DOM types.)
+    interface Store {
+      getItem(key: string): string | null;
+      setItem(key: string, value: string): void;
+    }
+    const sessionToken = () =>
+      page.evaluate(
+        () =>
+          (
+            JSON.parse(
+              (globalThis as unknown as { sessionStorage: Store }).sessionStorage.getItem(
+                'tern.session',
+              ) ?? '{}',
+            ) as { token?: string }
+          ).token,
+      );
+    // As a link opened from elsewhere: a new document in this tab (its sessionStorage kept).
+    const open = async () => {
+      await page.goto('about:blank');
+      await page.goto(`${base}/#token=${encodeURIComponent(other.token)}`);
+      const dialog = page.getByRole('dialog', { name: 'Switch admin token?' });
+      await dialog.waitFor();
+      await expect.poll(() => dialog.textContent()).toContain('link-token');
+      await expect.poll(() => dialog.textContent()).toContain('demo console');
+      // The token has left the address bar either way.
+      expect(new URL(page.url()).hash).toBe('');
+      return dialog;
+    };
+
+    // Keeping is the default (focused first): the session stays as it was.
+    await (await open()).getByRole('button', { name: /^Keep/ }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await sessionToken()).toBe(demo.token);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await (await open()).getByRole('button', { name: /^Switch/ }).click();
+    await expect.poll(sessionToken).toBe(other.token);
+
+    // The same token as the session's: nothing to ask.
+    await page.evaluate(
+      (token) =>
+        (globalThis as unknown as { sessionStorage: Store }).sessionStorage.setItem(
+          'tern.session',
+          JSON.stringify({ token, sandbox: 'prod' }),
+        ),
+      demo.token,
+    );
+    await page.goto('about:blank');
+    await page.goto(`${base}/#token=${encodeURIComponent(demo.token)}`);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(await sessionToken()).toBe(demo.token);
+  });
+
   it('shows the dashboard and settings', async () => {
     await go('Dashboard');
     await expect.poll(() => page.locator('.tile').first().textContent()).toMatch(/^[1-9]/);
@@ -330,6 +391,11 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page
       .getByRole('row', { name: /credential/ })
+      .first()
+      .waitFor();
+    // Entries name what changed and who changed it, not only their ids.
+    await page
+      .getByRole('row', { name: /Acme UK.*credential.*demo console/ })
       .first()
       .waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -12,7 +12,7 @@ import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
 import { SettingsPage } from './pages/Settings';
 import { Link, match, navigate, useLocation } from './router';
 import { loadSession, saveSession, SessionProvider, useSession } from './session';
-import { errorText, Field, useLoad } from './ui';
+import { Dialog, errorText, Field, useLoad } from './ui';
 
 /** A token handed over in the URL fragment (`tern demo` prints one): taken, then erased. */
 function sessionFromFragment(): Session | null {
@@ -23,10 +23,22 @@ function sessionFromFragment(): Session | null {
   return { token, sandbox: params.get('sandbox') ?? 'prod' };
 }
 
+/**
+ * The session to start with, and a link's session that needs the user's yes first: a link
+ * never silently replaces a signed-in session with another token (login CSRF).
+ */
+function initialSessions(): { session: Session | null; offered: Session | null } {
+  const offered = sessionFromFragment();
+  const current = loadSession();
+  if (!offered) return { session: current, offered: null };
+  if (!current || current.token === offered.token) return { session: offered, offered: null };
+  return { session: current, offered };
+}
+
 export function App() {
-  const [session, setSession] = useState<Session | null>(
-    () => sessionFromFragment() ?? loadSession(),
-  );
+  const [initial] = useState(initialSessions);
+  const [session, setSession] = useState<Session | null>(initial.session);
+  const [offered, setOffered] = useState<Session | null>(initial.offered);
   const change = useCallback((next: Session | null) => {
     saveSession(next);
     setSession(next);
@@ -34,13 +46,87 @@ export function App() {
   useEffect(() => saveSession(session), [session]);
   if (!session) return <SignIn onSignIn={change} />;
   return (
-    <SessionProvider
-      key={`${session.token}/${session.sandbox}`}
-      session={session}
-      onChange={change}
+    <>
+      <SessionProvider
+        key={`${session.token}/${session.sandbox}`}
+        session={session}
+        onChange={change}
+      >
+        <Shell />
+      </SessionProvider>
+      {offered ? (
+        <SwitchSessionDialog
+          current={session}
+          offered={offered}
+          onKeep={() => setOffered(null)}
+          onSwitch={() => {
+            setOffered(null);
+            change(offered);
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+/** A token's name as the API tells it; null when the token does not work. */
+function useTokenName(session: Session): string | null {
+  const [name, setName] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    whoAmI(session)
+      .then((me) => live && setName(me.token.name))
+      .catch(() => live && setName(null));
+    return () => {
+      live = false;
+    };
+  }, [session]);
+  return name;
+}
+
+/** Asks before a `#token=` link replaces the session; keeping the current one comes first. */
+function SwitchSessionDialog({
+  current,
+  offered,
+  onKeep,
+  onSwitch,
+}: {
+  current: Session;
+  offered: Session;
+  onKeep: () => void;
+  onSwitch: () => void;
+}) {
+  const currentName = useTokenName(current);
+  const offeredName = useTokenName(offered);
+  return (
+    <Dialog
+      title="Switch admin token?"
+      onClose={onKeep}
+      actions={
+        <>
+          <button type="button" className="btn btn-primary" onClick={onKeep}>
+            Keep {currentName ? `“${currentName}”` : 'the current token'}
+          </button>
+          <button type="button" className="btn" onClick={onSwitch}>
+            Switch to {offeredName ? `“${offeredName}”` : 'the other token'}
+          </button>
+        </>
+      }
     >
-      <Shell />
-    </SessionProvider>
+      <p>
+        The link you opened signs in with{' '}
+        {offeredName ? (
+          <>
+            the admin token <strong>{offeredName}</strong>
+          </>
+        ) : (
+          'another admin token'
+        )}
+        . You are signed in with{' '}
+        {currentName ? <strong>{currentName}</strong> : 'a different admin token'}. Switch only if
+        you expected this link.
+      </p>
+    </Dialog>
   );
 }
 

@@ -300,11 +300,15 @@ export interface AdminToken {
 
 export interface AuditEntry {
   id: string;
+  /** Null for a change outside any sandbox (a sandbox created, an all-sandbox token). */
+  sandbox: string | null;
   at: string;
   action: string;
   resourceType?: string;
   resourceId?: string | null;
+  resourceName?: string | null;
   actor?: string | null;
+  actorName?: string | null;
   details: Record<string, unknown> | null;
   [key: string]: unknown;
 }

@@ -267,10 +267,15 @@ function Audit() {
                 <td>{formatDate(a.at)}</td>
                 <td>{a.action}</td>
                 <td>
-                  {a.resourceType} <code className="small">{a.resourceId}</code>
+                  {a.resourceName ? <strong>{a.resourceName}</strong> : null} {a.resourceType}{' '}
+                  <code className="small">{a.resourceId}</code>
+                  {a.sandbox === null ? (
+                    <span className="muted small"> · all sandboxes</span>
+                  ) : null}
                 </td>
                 <td>{Array.isArray(a.fields) ? (a.fields as string[]).join(', ') : ''}</td>
                 <td>
+                  {a.actorName ? <>{a.actorName} </> : null}
                   <code className="small">{a.actor}</code>
                 </td>
               </tr>
