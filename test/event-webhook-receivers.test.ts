@@ -53,14 +53,15 @@ async function trickler(mode: 'head' | 'body-200' | 'body-500'): Promise<{
 }
 
 /** A prompt receiver that records the event ids it got. */
-async function fastReceiver(): Promise<{ url: string; eventIds: string[] }> {
-  const state = { url: '', eventIds: [] as string[] };
+async function fastReceiver(): Promise<{ url: string; eventIds: string[]; posts: number[] }> {
+  const state = { url: '', eventIds: [] as string[], posts: [] as number[] };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
     req.on('end', () => {
       const body = JSON.parse(raw) as { events: { id: string }[] };
       state.eventIds.push(...body.events.map((e) => e.id));
+      state.posts.push(body.events.length);
       res.writeHead(204).end();
     });
   });
@@ -197,6 +198,30 @@ describeEachDialect('event webhooks: slow and hostile receivers', ({ db }) => {
       expect(performance.now() - sent).toBeLessThan(1000);
     }
     expect(slow.requests).toBe(1);
+  });
+});
+
+describeEachDialect('event webhooks: bounded deliveries', ({ db }) => {
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('a delivery carries at most 1 MiB of events; a larger event goes alone', async () => {
+    const t = await appWithLoopback(db());
+    const fast = await fastReceiver();
+    await register(t, fast.url);
+    const sizes = [400_000, 400_000, 400_000, 1_500_000, 10, 10];
+    await recordEvents(
+      db().kysely,
+      t.clock,
+      sizes.map((n) => ({
+        sandbox: 'prod',
+        type: 'consent.changed',
+        payload: { x: 'z'.repeat(n) },
+      })),
+    );
+    await dispatcher(t, db()).drain();
+    expect(fast.posts).toEqual([2, 1, 1, 2]);
   });
 });
 

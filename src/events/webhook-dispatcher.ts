@@ -18,6 +18,8 @@ import { PollLoop } from '../poll-loop.js';
 export interface WebhookDispatcherOptions {
   /** Events per delivery (one POST). */
   batchSize: number;
+  /** Event payload per delivery (characters; a single larger event still goes, alone). */
+  batchBytes: number;
   /**
    * Deliveries in flight at once, each to a different webhook. A slow receiver holds only its
    * own slot: the loop claims the next due webhook as soon as any slot frees up.
@@ -49,6 +51,9 @@ export interface WebhookDispatcherOptions {
 
 export const DEFAULT_DISPATCHER_OPTIONS: WebhookDispatcherOptions = {
   batchSize: 100,
+  // 1 MiB: 20 deliveries in flight hold at most ~20 MiB of bodies, and receivers' usual
+  // request-size limits (1-10 MB) take it.
+  batchBytes: 1024 * 1024,
   concurrency: 20,
   pollMs: 500,
   leaseMs: 60_000,
@@ -237,6 +242,7 @@ export class WebhookDispatcher {
     const boundary = this.boundary();
     const scanned = await eventsAfter(db, row.sandbox, row.cursor === '' ? null : row.cursor, {
       limit: this.options.batchSize,
+      maxBytes: this.options.batchBytes,
       ...(boundary !== undefined ? { beforeId: boundary } : {}),
     });
     const lastId = scanned[scanned.length - 1]?.id;
