@@ -44,7 +44,8 @@ export interface OpenOptions {
  * better-sqlite3 is synchronous: a statement waiting for a lock held elsewhere (a CLI command,
  * `sqlite3 tern.db 'BEGIN IMMEDIATE'`) stops the whole event loop for its busy timeout. 5,000 ms
  * froze every request, /healthz included; 50 ms bounds that stall, then the write fails with
- * SQLITE_BUSY (503 unavailable with Retry-After) and the group committer and worker retry it.
+ * SQLITE_BUSY (503 unavailable with Retry-After) and the group committer and worker retry it;
+ * for 250 ms after that, statements do not wait at all (sqlite-locking.ts).
  */
 export const SERVER_BUSY_TIMEOUT_MS = 50;
 /** The CLI's lock wait: a command may wait for a running server's commit; it blocks no one. */
@@ -78,7 +79,8 @@ function openSqlite(path: string, options: OpenOptions): Db {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS}`);
+  const busyTimeoutMs = options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS;
+  sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   // Savepoints (one per group-committed item) keep their undo pages in a temp sub-journal: in
   // memory it costs ~6 µs less per insert than a temp file.
   sqlite.pragma('temp_store = MEMORY');
@@ -88,15 +90,16 @@ function openSqlite(path: string, options: OpenOptions): Db {
   if (onDisk) tighten(); // a -wal or -shm an older Tern left behind
   const checkpointer = onDisk ? startCheckpointer(file) : null;
   cachePreparedStatements(sqlite);
+  const dialect = new WriteLockingSqliteDialect(sqlite, busyTimeoutMs);
   const kysely = new Kysely<Database>({
-    dialect: new WriteLockingSqliteDialect({ database: sqlite }),
+    dialect,
     plugins: [new LiteralLimitPlugin()],
   });
   return {
     kysely,
     capabilities: capabilities.sqlite,
     describe: `sqlite:${file}`,
-    writable: writeLockProbe(kysely),
+    writable: writeLockProbe(kysely, () => dialect.lastBusyAt()),
     warnings,
     close: async () => {
       await checkpointer?.stop();
