@@ -9,34 +9,12 @@ import { AppError } from '../errors.js';
 import { CLI_BUSY_TIMEOUT_MS } from '../db/database.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { printJson, printRecord, printTable } from './output.js';
-
-/** Raised for a wrong invocation: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
+import { UsageError, type ResourceFlags } from './usage.js';
 
 /** The audit actor for changes made from the command line. */
 const CLI_ACTOR = 'cli';
 
-export interface ResourceFlags {
-  sandbox?: string;
-  json?: boolean;
-  data?: string;
-  file?: string;
-  force?: boolean;
-  name?: string;
-  'if-match'?: string;
-  'new-key'?: string;
-}
-
-export const RESOURCE_OPTIONS = {
-  sandbox: { type: 'string' },
-  json: { type: 'boolean' },
-  data: { type: 'string' },
-  file: { type: 'string' },
-  force: { type: 'boolean' },
-  name: { type: 'string' },
-  'if-match': { type: 'string' },
-  'new-key': { type: 'string' },
-} as const;
+export { RESOURCE_OPTIONS, UsageError, type ResourceFlags } from './usage.js';
 
 /** The JSON body of create/update: `--data '{…}'` or `--file path.json`, as the API takes it. */
 function body(flags: ResourceFlags): Record<string, unknown> {
@@ -224,8 +202,8 @@ export async function tokensCommand(
         const { id: tokenId, token } = await createAdminToken(db, systemClock, {
           name: flags.name,
           sandbox,
-        });
           actor: CLI_ACTOR,
+        });
         return flags.json
           ? printJson({ id: tokenId, token, name: flags.name, sandbox })
           : console.log(
