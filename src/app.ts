@@ -8,6 +8,7 @@ import type { Db } from './db/database.js';
 import type { App } from './http/app-type.js';
 import { requireAdminToken } from './http/auth.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
+import { registerBoundedJsonParser } from './http/json-body.js';
 import { registerOpenApi } from './http/openapi.js';
 import {
   refuseNulCharacters,
@@ -94,6 +95,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   installErrorHandling(app);
+  registerBoundedJsonParser(app);
   await registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
 
