@@ -297,7 +297,7 @@ export function profileRoutes(
         tags,
         summary: 'Start a double opt-in',
         description:
-          "Marks the number pending (or records a pending request when it has no profile) and queues the credential's double opt-in message from its inbound number (202, sent: true); the person confirms by texting an opt-in keyword. Expires (default 30 days) back to the previous state. 409 when already subscribed. Repeated within 10 minutes of the last request for the number: 200 with the pending request as it stands, sent: false, and no new message.
+          "Marks the number pending (or records a pending request when it has no profile) and queues the credential's double opt-in message from its inbound number (202, sent: true); the person confirms by texting an opt-in keyword. Expires (default 30 days) back to the previous state. 409 when already subscribed. Repeated within 10 minutes of the last request for the number: 200 with the pending request as it stands, sent: false, and no new message.",
         params: PhoneParams,
         body: Type.Object(
           {
