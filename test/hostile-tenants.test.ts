@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import type { Db } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
@@ -41,7 +42,7 @@ async function snapshot(db: Db): Promise<string[]> {
     const rows = await db.kysely
       .selectFrom(table)
       .selectAll()
-      .where('sandbox' as never, '=', 'prod')
+      .where(sql.ref('sandbox'), '=', 'prod')
       .execute();
     out.push(...rows.map((r) => `${table} ${JSON.stringify(r)}`).sort());
   }
