@@ -290,7 +290,10 @@ describeEachDialect('event webhooks: failures shown as failures', ({ db }) => {
       'mixed.example.test': '192.168.7.9',
     };
     const ids: string[] = [];
-    for (const host of Object.keys(answers)) ids.push(await register(t, `https://${host}/hook`));
+    // A name with no address at all reads the same, so names cannot be probed for existence.
+    for (const host of [...Object.keys(answers), 'nothing.example.test']) {
+      ids.push(await register(t, `https://${host}/hook`));
+    }
     await emit(t, db());
     await dispatcher(
       t,
@@ -299,6 +302,12 @@ describeEachDialect('event webhooks: failures shown as failures', ({ db }) => {
       {
         resolve: (hostname, _family, callback) => {
           const address = answers[hostname];
+          if (hostname === 'nothing.example.test') {
+            return callback(
+              Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }),
+              [],
+            );
+          }
           callback(null, [
             ...(hostname === 'mixed.example.test' ? [{ address: '93.184.215.14', family: 4 }] : []),
             ...(address ? [{ address, family: 4 }] : []),

@@ -88,6 +88,9 @@ export interface DeliveryBody {
 
 const USER_AGENT = `tern/${VERSION}`;
 
+/** DNS failures (getaddrinfo and c-ares codes) that say a name has no usable address. */
+const NAME_NOT_RESOLVED = new Set<unknown>(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'ENODATA']);
+
 /** Drops an unread answer body; undici reports its abort as an error, which is expected here. */
 function discard(body: Dispatcher.ResponseData['body']): void {
   body.on('error', () => undefined);
@@ -439,7 +442,9 @@ export class WebhookDispatcher {
     timedOut: boolean,
   ): Omit<Extract<Attempt, { ok: false }>, 'durationMs'> {
     const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_TERN_ADDRESS_REFUSED') {
+    // A name that does not resolve gets the same words as one that resolves inside: telling
+    // them apart would let a tenant probe which internal names exist.
+    if (code === 'ERR_TERN_ADDRESS_REFUSED' || NAME_NOT_RESOLVED.has(code)) {
       // The operator may see what the name resolved to; the tenant reading the log may not.
       this.deps.logger.warn(
         { webhookId, reason: (error as Error).message },
