@@ -8,6 +8,7 @@ import type { Db } from './db/database.js';
 import type { App } from './http/app-type.js';
 import { requireAdminToken } from './http/auth.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
+import { answerClientError } from './http/client-errors.js';
 import { registerBoundedJsonParser } from './http/json-body.js';
 import { registerOpenApi } from './http/openapi.js';
 import {
@@ -68,6 +69,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     // Errors the router raises before any route runs (a malformed URL) get the same shape too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'precondition_failed'
   | 'precondition_required'
   | 'payload_too_large'
+  | 'headers_too_large'
+  | 'request_timeout'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'unavailable'

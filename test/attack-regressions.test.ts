@@ -3,6 +3,7 @@
  * and 2), replayed over a real socket: `inject()` never builds a request stream, which is how
  * the suite stayed green while both hung the process.
  */
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterEach, expect, it } from 'vitest';
@@ -132,5 +133,30 @@ describeEachDialect('attack regressions over a real socket', ({ db }) => {
     );
     expect(rows.map((r) => r.category)).toEqual(['none', 'none', 'none']);
     expect(JSON.parse(rows[0]!.raw)).toMatchObject({ ternTruncatedFrom: 120_002 });
+  });
+
+  it('what the HTTP parser refuses is answered in the error shape, then the connection closed', async () => {
+    const base = await listening(db());
+    const { port } = new URL(base);
+    const exchange = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(raw));
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (answer += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(answer));
+      });
+    const huge = await exchange(
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1.1 431 /);
+    expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'headers_too_large' },
+    });
+    const malformed = await exchange('NOT HTTP AT ALL\r\n\r\n');
+    expect(malformed).toMatch(/^HTTP\/1.1 400 /);
+    expect(malformed).toContain('"code":"validation_failed"');
+    expect((await healthz(base)).status).toBe(200);
   });
 });
