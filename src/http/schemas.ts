@@ -22,19 +22,23 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref(ErrorResponse)]));
 }
 
+/**
+ * The `limit` of a list endpoint. Query values are strings (body types are never coerced), so
+ * the number is parsed by {@link pageLimit}.
+ */
+export const PageLimit = Type.String({
+  maxLength: 3,
+  pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
+  description: 'Page size, 1-200 (default 50)',
+});
+
 /** Query string of list endpoints: cursor pagination and a name filter. */
 export const ListQuery = Type.Object(
   {
     cursor: Type.Optional(
       Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
     ),
-    // Query values are strings (body types are never coerced), so the number is parsed here.
-    limit: Type.Optional(
-      Type.String({
-        pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
-        description: 'Page size, 1-200 (default 50)',
-      }),
-    ),
+    limit: Type.Optional(PageLimit),
     name: Type.Optional(
       Type.String({
         maxLength: 100,

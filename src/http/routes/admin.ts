@@ -6,7 +6,7 @@ import type { Db } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { SandboxService } from '../../sandboxes/sandboxes.js';
 import type { App } from '../app-type.js';
-import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
+import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
 import type { FastifyRequest } from 'fastify';
 
 const Sandbox = Type.Object({
@@ -220,7 +220,7 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
           {
             resourceId: Type.Optional(Type.String({ maxLength: 100 })),
             cursor: Type.Optional(Type.String({ maxLength: 200 })),
-            limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$' })),
+            limit: Type.Optional(PageLimit),
           },
           { additionalProperties: false },
         ),

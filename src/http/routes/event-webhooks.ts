@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventWebhookService } from '../../events/event-webhook.service.js';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
-import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
+import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
 
 const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
 const Types = Type.Union(
@@ -79,12 +79,7 @@ const PageQuery = Type.Object(
     cursor: Type.Optional(
       Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
     ),
-    limit: Type.Optional(
-      Type.String({
-        pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
-        description: 'Page size, 1-200 (default 50)',
-      }),
-    ),
+    limit: Type.Optional(PageLimit),
   },
   { additionalProperties: false },
 );

@@ -5,18 +5,18 @@ import type { InboundService } from '../../inbound/inbound.service.js';
 import type { ProfileService } from '../../profiles/profile.service.js';
 import { normalizeE164 } from '../../phone.js';
 import type { App } from '../app-type.js';
-import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
+import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
 import { InboundMessageResponse, profileRoutes } from './profiles.js';
 
 const InboundQuery = Type.Object(
   {
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$' })),
+    limit: Type.Optional(PageLimit),
     from: Type.Optional(Type.String({ maxLength: 40, description: 'Sender, E.164' })),
     to: Type.Optional(Type.String({ maxLength: 40, description: 'Inbound number, E.164' })),
     category: Type.Optional(Type.Union(INBOUND_CATEGORIES.map((c) => Type.Literal(c)))),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
-    until: Type.Optional(Type.String({ format: 'date-time' })),
+    since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+    until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
   },
   { additionalProperties: false },
 );

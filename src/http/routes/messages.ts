@@ -4,7 +4,7 @@ import type { Message } from '../../messages/message.js';
 import { MESSAGE_STATUSES } from '../../providers/infobip/status-map.js';
 import { BATCH_MAX, type SendService } from '../../messages/send.service.js';
 import type { App } from '../app-type.js';
-import { errorResponses, IdParams, PageOf, pageLimit } from '../schemas.js';
+import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
 
 const MessageStatus = Type.Union(MESSAGE_STATUSES.map((s) => Type.Literal(s)));
 
@@ -126,7 +126,7 @@ const ListMessagesQuery = Type.Object(
     ),
     until: Type.Optional(Type.String({ maxLength: 40, description: 'Created before (ISO-8601)' })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$' })),
+    limit: Type.Optional(PageLimit),
   },
   { additionalProperties: false },
 );

@@ -5,7 +5,7 @@ import type { InboundService } from '../../inbound/inbound.service.js';
 import { boundedLines } from '../../profiles/csv.js';
 import type { ProfileService } from '../../profiles/profile.service.js';
 import type { App } from '../app-type.js';
-import { errorResponses, PageOf, pageLimit } from '../schemas.js';
+import { errorResponses, PageLimit, PageOf, pageLimit } from '../schemas.js';
 
 /** An inbound text as the API shows it. */
 export const InboundMessageResponse = Type.Object(
@@ -111,7 +111,7 @@ const PhoneParams = Type.Object({
 const ProfileQuery = Type.Object(
   {
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$' })),
+    limit: Type.Optional(PageLimit),
     phone: Type.Optional(Type.String({ maxLength: 40, description: 'Digits the number contains' })),
     consent: Type.Optional(Consent),
     attribute: Type.Optional(
