@@ -46,7 +46,7 @@ export function validationError(message: string, details: ErrorDetail[] = []): A
 export function staleVersionError(resource: string, currentVersion?: number): AppError {
   return new AppError(
     'precondition_failed',
-    `The ${resource} was changed by someone else since you read it. Reload it and apply your change again.`,
+    `If-Match does not name the current version of the ${resource}: it changed since you read it, or the tag is not one of its versions. Reload it and apply your change again.`,
     currentVersion !== undefined
       ? [{ path: '/headers/if-match', message: `current version is ${currentVersion}` }]
       : [],
