@@ -97,7 +97,7 @@ export async function listAudit(
   let select = db
     .selectFrom('audit_events as a')
     .leftJoin('admin_tokens as t', 't.id', 'a.actor')
-    // Entries without a stored name (before 0010, key rotation) show the resource's current one.
+    // Entries without a stored name (before 0008, key rotation) show the resource's current one.
     .leftJoin('credentials as c', (join) =>
       join
         .onRef('c.sandbox', '=', 'a.sandbox')

@@ -94,7 +94,7 @@ export interface AuditEventsTable {
   fields: string;
   /** JSON object with non-secret context (e.g. a verify result), or null. */
   details: string | null;
-  /** The changed resource's name when made (never a secret); null in entries before 0010. */
+  /** The changed resource's name when made (never a secret); null in entries before 0008. */
   resource_name: string | null;
 }
 

@@ -5,8 +5,8 @@ import * as m0003 from './0003_messaging.js';
 import * as m0004 from './0004_event_webhooks.js';
 import * as m0005 from './0005_lookup_indexes.js';
 import * as m0006 from './0006_inbound_dedup_per_credential.js';
-import * as m0008 from './0008_unmatched_reports_index.js';
-import * as m0010 from './0010_audit_names.js';
+import * as m0007 from './0007_unmatched_reports_index.js';
+import * as m0008 from './0008_audit_names.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -19,6 +19,6 @@ export const migrations: Record<string, Migration> = {
   '0004_event_webhooks': m0004,
   '0005_lookup_indexes': m0005,
   '0006_inbound_dedup_per_credential': m0006,
-  '0008_unmatched_reports_index': m0008,
-  '0010_audit_names': m0010,
+  '0007_unmatched_reports_index': m0007,
+  '0008_audit_names': m0008,
 };
