@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -57,8 +57,11 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
 }
 
 function openSqlite(path: string, options: OpenOptions): Db {
-  const file = path.replace(/^(sqlite|file):(\/\/)?/, '');
-  const onDisk = file !== ':memory:';
+  const given = path.replace(/^(sqlite|file):(\/\/)?/, '');
+  const onDisk = given !== ':memory:';
+  // Absolute from here on: the checkpointer thread opens the file again, and a relative path
+  // would be taken from whatever the working directory is by then.
+  const file = onDisk ? resolve(given) : given;
   const warnings: string[] = [];
   const tighten = () => {
     for (const f of [file, `${file}-wal`, `${file}-shm`]) {
