@@ -70,6 +70,9 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     clientErrorHandler: answerClientError,
+    // The error handler words schema errors itself (validation-details.ts); Fastify's default
+    // formatter would first join every one of them into a message nobody reads.
+    schemaErrorFormatter: () => new Error('The request is not valid.'),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     // Errors the router raises before any route runs (a malformed URL) get the same shape too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {

@@ -91,13 +91,12 @@ describeEachDialect('schema errors name every bad field and the allowed values',
     });
     const ms = performance.now() - started;
     expect(res.statusCode).toBe(400);
-    // The first MAX_DETAILS fields, then one entry counting the rest (4 bad fields an item).
+    // The first MAX_DETAILS fields, then one entry saying there are more.
     const details = res.json<Details>().error.details;
     expect(details).toHaveLength(MAX_DETAILS + 1);
-    expect(details.at(-1)).toEqual({
-      path: '/',
-      message: `and ${4000 - MAX_DETAILS} more bad fields, not listed`,
-    });
+    expect(details.at(-1)?.message).toMatch(
+      /^and more bad fields, not listed \(\d+ schema errors in all\)$/,
+    );
     expect(ms).toBeLessThan(1000);
     await t.app.close();
   });
