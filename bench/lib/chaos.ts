@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import type { MessageStatus } from '../../src/messages/message.js';
-import { isFinal } from '../../src/providers/infobip/status-map.js';
+import { isFinal } from '../../src/messages/status.js';
 import { dropPgDatabase, freshPgDatabase } from '../../test/helpers/pg-database.js';
 import {
   freePort,

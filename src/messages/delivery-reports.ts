@@ -8,16 +8,21 @@ import { AppError } from '../errors.js';
 import { recordEvents, type NewEvent } from '../events/events.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { canAdvance, isFinal } from '../providers/infobip/status-map.js';
+import { canAdvance, isFinal } from './status.js';
 import { parseDeliveryReports, type DeliveryReport } from '../providers/infobip/webhooks.js';
 import type { MessageStatus } from './message.js';
 import { appendMessageEvents, type StatusChange } from './message.repository.js';
+import { answerProblems, keepRejects } from './webhook-rejects.js';
 
 export interface ReportsOutcome {
   applied: number;
   unchanged: number;
   duplicates: number;
   unknown: number;
+  /** Items that were not usable reports (kept raw with their problems; see webhook-rejects.ts). */
+  rejected: number;
+  /** The first problems of the rejected items, with their paths into the body. */
+  problems: { path: string; message: string }[];
 }
 
 interface MessageState {
@@ -53,7 +58,9 @@ export interface UnmatchedReportsBound {
 }
 
 /**
- * Applies delivery reports for one credential, all in one transaction: keeps each raw report,
+ * Applies delivery reports for one credential, all in one transaction: each item is judged on
+ * its own, so an unusable one (kept raw with its problems, bounded) does not cost the others
+ * (issue 13 item 5); a body with no usable item is a 400 naming the problems. Keeps each raw report,
  * ignores duplicates, moves messages only forward (a late PENDING after DELIVERED changes
  * nothing), and keeps reports for unknown message ids for inspection, at most
  * `unmatched.maxPerCredential` of them (oldest pruned). Once committed, logs one info line with
@@ -73,16 +80,35 @@ export async function applyDeliveryReports(
     const details = parsed.problems.map((p) => ({ path: p.path, message: p.message }));
     throw new AppError('validation_failed', 'The delivery report body is not valid.', details);
   }
+  const { reports, rejected } = parsed.value;
   const { sandbox, id: credentialId } = credential.credential;
+  const scope = { credentialId, sandbox, webhook: 'reports' as const };
+  const problems = answerProblems(rejected);
+  if (reports.length === 0 && rejected.length > 0) {
+    // Nothing usable: kept for inspection all the same, and refused so the sender hears why.
+    await keepRejects(db.kysely, clock, scope, rejected);
+    throw new AppError(
+      'validation_failed',
+      `None of the ${rejected.length} delivery reports is valid.`,
+      problems.map((p) => ({ path: p.path, message: p.message })),
+    );
+  }
   const now = clock.now().toISOString();
-  const outcome: ReportsOutcome = { applied: 0, unchanged: 0, duplicates: 0, unknown: 0 };
+  const outcome: ReportsOutcome = {
+    applied: 0,
+    unchanged: 0,
+    duplicates: 0,
+    unknown: 0,
+    rejected: rejected.length,
+    problems,
+  };
   const moved: { messageId: string; status: MessageStatus; reason: string | null }[] = [];
 
   await db.kysely.transaction().execute(async (trx) => {
     // A few statements a POST, whatever its size (one round trip each on PostgreSQL): the
     // messages read at once, the raw reports inserted at once; then each report, in body order.
     const messages = new Map<string, MessageState>();
-    const ids = [...new Set(parsed.value.map((r) => r.messageId))];
+    const ids = [...new Set(reports.map((r) => r.messageId))];
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await trx
         .selectFrom('messages')
@@ -93,7 +119,7 @@ export async function applyDeliveryReports(
         .execute();
       for (const row of rows) messages.set(row.id, { ...row, status: row.status as MessageStatus });
     }
-    const keyed = parsed.value.map((report) => ({ report, key: dedupKey(credentialId, report) }));
+    const keyed = reports.map((report) => ({ report, key: dedupKey(credentialId, report) }));
     // Keys this POST stored; a key stored elsewhere before, or twice in this body, is a duplicate.
     const fresh = new Set<string>();
     for (let i = 0; i < keyed.length; i += 500) {
@@ -170,6 +196,7 @@ export async function applyDeliveryReports(
       outcome.applied += 1;
       moved.push({ messageId: message.id, status: next, reason });
     }
+    await keepRejects(trx, clock, scope, rejected);
     await appendMessageEvents(trx, clock, history);
     await recordEvents(trx, clock, statusEvents);
     if (outcome.unknown > 0)
@@ -178,7 +205,13 @@ export async function applyDeliveryReports(
   if (pruned > 0) bound.onPruned?.(pruned);
   if (log) {
     log.info(
-      { credentialId, sandbox, ...outcome, messageIds: moved.map((m) => m.messageId) },
+      {
+        credentialId,
+        sandbox,
+        ...outcome,
+        problems: undefined,
+        messageIds: moved.map((m) => m.messageId),
+      },
       'delivery reports applied',
     );
     for (const m of moved) log.debug({ ...m, credentialId, sandbox }, 'delivery report applied');

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Credential } from '../credentials/credential.js';
@@ -8,6 +8,7 @@ import {
   type StoredCredential,
 } from '../credentials/credential.repository.js';
 import type { CredentialService } from '../credentials/credential.service.js';
+import { recordProviderOutcome } from '../credentials/credential-health.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -19,7 +20,7 @@ import {
   type InfobipApi,
   type SentMessage,
 } from '../providers/infobip/client.js';
-import { isFinal } from '../providers/infobip/status-map.js';
+import { isFinal } from './status.js';
 import type { SandboxService } from '../sandboxes/sandboxes.js';
 import { retryDelayMs } from './backoff.js';
 import { consentBlock } from './consent-gate.js';
@@ -28,6 +29,13 @@ import type { MessageRow } from './message.repository.js';
 import { claimMessages, dueCredentials, settleMessages, type Settlement } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PollLoop } from '../poll-loop.js';
+import {
+  createReportsPuller,
+  isDuplicateMessageId,
+  type ReportsPuller,
+} from '../providers/infobip/reports-pull.js';
+import { LogsBudget } from './logs-budget.js';
+import { infobipLookup, reconcileUncertain, Reconciler, type SweepOptions } from './reconcile.js';
 
 export interface WorkerOptions {
   /** Messages per provider request. */
@@ -41,6 +49,10 @@ export interface WorkerOptions {
   /** Provider requests in flight at once, across credentials. */
   maxInFlight: number;
   allowLoopbackProvider: boolean;
+  /** The reconciliation sweep (overdue reports pulled, stuck `accepted` ended); see reconcile.ts. */
+  sweep: Partial<SweepOptions>;
+  /** Reports for unknown ids kept per credential when pulled (as for the webhook). */
+  unmatchedReportsPerCredential: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -51,7 +63,12 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   retryMaxMs: 10 * 60_000,
   maxInFlight: 8,
   allowLoopbackProvider: false,
+  sweep: {},
+  unmatchedReportsPerCredential: 10_000,
 };
+
+/** How often the reconciliation sweep runs (by the worker's clock). */
+const SWEEP_EVERY_MS = 60_000;
 
 export interface WorkerDeps {
   db: Db;
@@ -88,8 +105,18 @@ export class SendWorker {
   private readonly busyCredentials = new Set<string>();
   private readonly clients = new Map<
     string,
-    { version: number; client: InfobipApi; notifyUrl: string }
+    {
+      version: number;
+      client: InfobipApi;
+      notifyUrl: string;
+      budgetKey: string;
+      pullReports: ReportsPuller;
+    }
   >();
+  /** Logs lookups' own rate limit, per API key (120 a minute, see logs-budget.ts). */
+  private readonly logsBudget: LogsBudget;
+  readonly reconciler: Reconciler;
+  private nextSweep = 0;
   private readonly dispatcher: Dispatcher;
   private readonly loop: PollLoop;
   private nextHousekeeping = 0;
@@ -99,6 +126,18 @@ export class SendWorker {
     options: Partial<WorkerOptions> = {},
   ) {
     this.options = { ...DEFAULT_WORKER_OPTIONS, ...options };
+    this.logsBudget = new LogsBudget(() => this.deps.clock.now().getTime());
+    this.reconciler = new Reconciler(
+      {
+        db: deps.db,
+        clock: deps.clock,
+        logger: deps.logger,
+        budget: this.logsBudget,
+        unmatched: { maxPerCredential: this.options.unmatchedReportsPerCredential },
+        targetFor: (sandbox, credentialId) => this.reconcileTarget(sandbox, credentialId),
+      },
+      this.options.sweep,
+    );
     this.loop = new PollLoop(
       () => this.step(),
       // The database may be down for a while: keep the process, try again after a pause.
@@ -126,6 +165,7 @@ export class SendWorker {
   /** One step of the loop: upkeep, then claim what is due; returns how long to sleep. */
   private async step(): Promise<number> {
     await this.housekeep();
+    if (this.deps.clock.now().getTime() >= this.nextSweep) await this.sweep();
     const started = await this.dispatchDue();
     if (started === 0) return this.options.pollMs;
     return this.inFlight.size >= this.options.maxInFlight ? 5 : 0;
@@ -208,40 +248,13 @@ export class SendWorker {
     // was sent, whatever its consent or validity say now (judging it first recorded sent
     // messages as suppressed or expired, and their delivery reports were then ignored).
     // Each channel has its own logs (an MMS is not in /sms/3/logs): one lookup per channel.
-    let pending = rows;
-    for (const channel of ['sms', 'mms'] as const) {
-      const uncertain = rows.filter((r) => r.uncertain === 1 && r.channel === channel);
-      if (uncertain.length === 0) continue;
-      const found = await client.findLogs(
-        channel,
-        uncertain.map((r) => r.id),
-      );
-      if (found.kind !== 'ok') {
-        for (const row of uncertain) settled.push(this.retry(row, found, true));
-        pending = pending.filter((r) => !uncertain.includes(r));
-        continue;
-      }
-      const known = new Map(found.logs.map((l) => [l.messageId, l]));
-      for (const row of uncertain) {
-        const log = known.get(row.id);
-        if (!log) continue;
-        const status = log.ternStatus;
-        settled.push(
-          status && isFinal(status) && status !== 'accepted'
-            ? {
-                id: row.id,
-                settlement: {
-                  kind: 'final',
-                  status: status as 'delivered',
-                  reason: 'found in the provider logs',
-                  providerStatus: log.status,
-                },
-              }
-            : { id: row.id, settlement: { kind: 'accepted', providerStatus: log.status } },
-        );
-      }
-      pending = pending.filter((r) => !known.has(r.id));
-    }
+    const reconciled = await reconcileUncertain(rows, {
+      now: now.getTime(),
+      budget: this.logsBudget,
+      target: { lookup: infobipLookup(client), budgetKey: this.providerFor(stored).budgetKey },
+    });
+    settled.push(...reconciled.settled);
+    const pending = reconciled.pending;
 
     // Consent again, right before sending: an opt-out may have arrived while the message waited.
     const [consent, policy] = await Promise.all([
@@ -341,6 +354,7 @@ export class SendWorker {
     result: Awaited<ReturnType<InfobipApi['sendSms']>>,
   ): Promise<Settled[]> {
     this.deps.metrics?.providerRequest(result.kind, result.latencyMs / 1000);
+    await recordProviderOutcome(this.deps, sandbox, credential, result, rows.map((r) => r.id));
     // One line per provider request, with the ids it carried (a batch is one line, not 500).
     const line = {
       credentialId: credential.id,
@@ -369,6 +383,9 @@ export class SendWorker {
             },
             true,
           );
+        // Status 23 to a resend: the first copy exists; its report (or the sweep) ends it.
+        if (isDuplicateMessageId(sent.status))
+          return { id: row.id, settlement: { kind: 'accepted', providerStatus: sent.status } };
         if (sent.ternStatus === 'rejected') {
           return final(
             row.id,
@@ -439,8 +456,28 @@ export class SendWorker {
         at: new Date(now + delay).toISOString(),
         reason: `will retry: ${reason}`,
         uncertain,
+        ...(uncertain && row.uncertain_since !== null
+          ? { uncertainSince: row.uncertain_since }
+          : {}),
       },
     };
+  }
+
+  /** One reconciliation sweep now (the loop runs one a minute); tests drive it by hand. */
+  async sweep(): Promise<void> {
+    this.nextSweep = this.deps.clock.now().getTime() + SWEEP_EVERY_MS;
+    try {
+      await this.reconciler.sweep();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'send worker: reconciliation sweep failed');
+    }
+  }
+
+  private async reconcileTarget(sandbox: string, credentialId: string) {
+    const stored = await findCredential(this.deps.db.kysely, sandbox, credentialId);
+    if (!stored) return undefined;
+    const { client, budgetKey, pullReports } = this.providerFor(stored);
+    return { lookup: infobipLookup(client), pullReports, budgetKey, stored };
   }
 
   private async settle(sandbox: string, credentialId: string, settled: Settled[]): Promise<void> {
@@ -486,6 +523,12 @@ export class SendWorker {
         ? this.deps.clientFor(credential.baseUrl, apiKey, this.dispatcher)
         : createInfobipClient({ baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher }),
       notifyUrl: `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`,
+      budgetKey: createHash('sha256').update(`${credential.baseUrl} ${apiKey}`).digest('hex'),
+      pullReports: createReportsPuller({
+        baseUrl: credential.baseUrl,
+        apiKey,
+        dispatcher: this.dispatcher,
+      }),
     };
     this.clients.set(credential.id, entry);
     return entry;

@@ -26,6 +26,10 @@ describe('checkProviderBaseUrl: accepted', () => {
     ['http://localhost:9090', loopback, 'http://localhost:9090'],
     ['http://[::1]:9090', loopback, 'http://[::1]:9090'],
     ['https://localhost:9443', loopback, 'https://localhost:9443'],
+    // As Infobip's portal shows it: no scheme means https (issue 13 item 10).
+    ['ggx5k8.api.infobip.com', strict, 'https://ggx5k8.api.infobip.com'],
+    [' GGX5K8.api.infobip.com/ ', strict, 'https://ggx5k8.api.infobip.com'],
+    ['localhost:9443', loopback, 'https://localhost:9443'],
   ];
   it.each(cases)('%s', (raw, policy, expected) => {
     expect(checkProviderBaseUrl(raw, policy)).toEqual({ ok: true, url: expected });
@@ -35,7 +39,8 @@ describe('checkProviderBaseUrl: accepted', () => {
 describe('checkProviderBaseUrl: refused', () => {
   const cases: [string, ProviderUrlPolicy, RegExp][] = [
     ['', strict, /must not be empty/],
-    ['api.infobip.com', strict, /absolute URL/],
+    ['example.com', strict, /not an Infobip API host/],
+    ['ggx5k8.api.infobip.com/sms/3/messages', strict, /must not contain a path/],
     ['//api.infobip.com', strict, /absolute URL/],
     ['ftp://api.infobip.com', strict, /must use https \(got ftp\)/],
     ['file:///etc/passwd', strict, /must use https/],

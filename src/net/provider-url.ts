@@ -60,8 +60,12 @@ const LOOPBACK_HINT =
 
 /** Checks a provider base URL against the SSRF rules; on success returns its origin without a trailing slash. */
 export function checkProviderBaseUrl(raw: string, policy: ProviderUrlPolicy): ProviderUrlCheck {
-  const text = raw.trim();
-  if (text === '') return { ok: false, problems: ['must not be empty'] };
+  const given = raw.trim();
+  if (given === '') return { ok: false, problems: ['must not be empty'] };
+  // Infobip's portal shows the base URL without a scheme (`xxxxx.api.infobip.com`): a bare host
+  // means https, as in Infobip's SDKs. (`localhost:9090` would otherwise parse as a scheme.)
+  const bare = /^[a-z0-9]/i.test(given) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(given);
+  const text = bare ? `https://${given}` : given;
   let url: URL;
   try {
     url = new URL(text);

@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Message } from '../../messages/message.js';
-import { MESSAGE_STATUSES } from '../../providers/infobip/status-map.js';
+import { MESSAGE_STATUSES } from '../../messages/status.js';
 import { BATCH_MAX, type SendService } from '../../messages/send.service.js';
 import type { App } from '../app-type.js';
 import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
+import { DltFields, ValidityPeriodSchema } from '../sending-options.js';
 
 const MessageStatus = Type.Union(MESSAGE_STATUSES.map((s) => Type.Literal(s)));
 
@@ -43,6 +44,9 @@ const SendBody = Type.Object(
     idempotencyKey: Type.Optional(
       Type.String({ maxLength: 1000, description: 'Or the Idempotency-Key header' }),
     ),
+    validityPeriod: Type.Optional(ValidityPeriodSchema),
+    dltContentTemplateId: Type.Optional(DltFields.dltContentTemplateId),
+    dltTelemarketerId: Type.Optional(DltFields.dltTelemarketerId),
   },
   { additionalProperties: false },
 );
@@ -67,15 +71,30 @@ export const MessageResponse = Type.Object(
     statusReason: Type.Union([Type.String(), Type.Null()]),
     attempts: Type.Integer(),
     nextAttemptAt: Type.Union([Type.String(), Type.Null()]),
-    validUntil: Type.String(),
+    validUntil: Type.String({
+      description:
+        "When the provider stops trying: sendAt (or accept) plus the message's or credential's validityPeriod",
+    }),
     sendAt: Type.Union([Type.String(), Type.Null()]),
     segments: Type.Integer(),
     encoding: Type.String(),
     providerStatus: Type.Unknown(),
     providerError: Type.Unknown(),
+    lastProviderError: Type.Union(
+      [Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()],
+      {
+        description:
+          'The last error a provider call for this message met (DNS failure, refused, TLS, an HTTP error), kept after a later success',
+      },
+    ),
     idempotencyKey: Type.Union([Type.String(), Type.Null()]),
     origin: Type.String(),
     inboundMessageId: Type.Union([Type.String(), Type.Null()]),
+    dltContentTemplateId: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "India DLT template sent: the message's or its channel configuration's; null: the credential's",
+    }),
+    dltTelemarketerId: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String(),
     updatedAt: Type.String(),
     acceptedAt: Type.Union([Type.String(), Type.Null()]),

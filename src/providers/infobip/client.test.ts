@@ -186,6 +186,8 @@ describe('InfobipClient.sendSms', () => {
           content: { text: 'Hi' },
         },
       ],
+      // Without it Infobip leaves details.messageCount out (issue 13 item 10).
+      options: { includeSmsCountInResponse: true },
     });
     expect(r).toMatchObject({
       kind: 'ok',
@@ -426,6 +428,14 @@ describe('InfobipClient network outcomes', () => {
 });
 
 describe('InfobipClient.sendMms', () => {
+  it('leaves the sender out when there is none (optional in MMS v2, issue 13 item 10)', async () => {
+    handler = (_req, res) =>
+      json(res, 200, { bulkId: 'b', messages: [pending('mms-2', '15551234567')] });
+    await client().sendMms([{ messageId: 'mms-2', to: '+15551234567', text: 'Hi', media: [] }]);
+    const body = JSON.parse(seen[0]?.body ?? '') as { messages: Record<string, unknown>[] };
+    expect(body.messages[0]).not.toHaveProperty('sender');
+  });
+
   it('sends the exact MMS v2 request', async () => {
     handler = (_req, res) =>
       json(res, 200, { bulkId: 'b', messages: [pending('mms-1', '15551234567')] });
@@ -467,6 +477,8 @@ describe('InfobipClient.sendMms', () => {
           options: { validityPeriod: { amount: 1, timeUnit: 'HOURS' } },
           webhooks: {
             delivery: { url: 'https://tern.example/webhooks/infobip/c1/reports/s' },
+            // MMS takes webhooks.contentType too (issue 13 item 10).
+            contentType: 'application/json',
             callbackData: 'abc',
           },
         },

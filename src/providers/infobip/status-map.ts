@@ -1,21 +1,11 @@
 /**
- * Infobip status groups mapped onto Tern's message statuses, in one exhaustive switch, and the
- * ordering that keeps a message from moving backwards (a late PENDING after DELIVERED).
+ * Infobip status groups mapped onto Tern's message statuses, in one exhaustive switch. The
+ * statuses and their order live in `messages/status.ts`.
  */
+import type { MessageStatus } from '../provider.js';
 
-/** Tern's message lifecycle, in the order of its stages. */
-export const MESSAGE_STATUSES = [
-  'queued',
-  'sending',
-  'accepted',
-  'delivered',
-  'undeliverable',
-  'expired',
-  'rejected',
-  'failed',
-  'suppressed',
-] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+// Webhook parsing reads the type from here; the statuses themselves live in messages/status.ts.
+export type { MessageStatus } from '../provider.js';
 
 /** Infobip's general status groups (`status.groupName`; `groupId` 0–5). */
 export type InfobipStatusGroup =
@@ -75,60 +65,4 @@ export function mapInfobipStatus(status: {
 }): MessageStatus | null {
   const group = infobipStatusGroup(status);
   return group === null ? null : statusForGroup(group);
-}
-
-/** True for statuses no later report or retry changes (except to `delivered`, see {@link statusRank}). */
-export function isFinal(status: MessageStatus): boolean {
-  switch (status) {
-    case 'queued':
-    case 'sending':
-    case 'accepted':
-      return false;
-    case 'delivered':
-    case 'undeliverable':
-    case 'expired':
-    case 'rejected':
-    case 'failed':
-    case 'suppressed':
-      return true;
-    default: {
-      const unreachable: never = status;
-      return unreachable;
-    }
-  }
-}
-
-/**
- * How far along a message is. A report may move a message only to a higher rank. Failures share
- * one rank (the first final outcome wins); `delivered` ranks above them because a handset receipt
- * that arrives after, say, EXPIRED is the better evidence of what happened.
- */
-export function statusRank(status: MessageStatus): number {
-  switch (status) {
-    case 'queued':
-      return 0;
-    case 'sending':
-      return 1;
-    case 'accepted':
-      return 2;
-    case 'undeliverable':
-    case 'expired':
-    case 'rejected':
-    case 'failed':
-      return 3;
-    case 'delivered':
-      return 4;
-    case 'suppressed':
-      // Never sent: nothing the provider says can apply to it.
-      return 5;
-    default: {
-      const unreachable: never = status;
-      return unreachable;
-    }
-  }
-}
-
-/** True when a message in `current` should take `next` (strictly forward only). */
-export function canAdvance(current: MessageStatus, next: MessageStatus): boolean {
-  return statusRank(next) > statusRank(current);
 }
