@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import './fastify-types.js';
 import type { Engine } from './engine.js';
 import { LEGACY_UNAUTHORIZED_BODY, errorBody, type ErrorShape } from './errors.js';
-import { redactAuthorization } from './auth.js';
+import { allows, redactAuthorization } from './auth.js';
 import { INVALID_JSON, type InvalidJsonBody } from './validation.js';
 import { dropConnection, pathOf } from './routes/send-common.js';
 import { registerSmsV2 } from './routes/sms-v2.js';
@@ -71,8 +71,15 @@ export function buildApp(engine: Engine): FastifyInstance {
         }
       }
     }
-    if (!engine.auth.check(request.headers.authorization)) {
-      return unauthorized(engine, reply, shape);
+    const principal = engine.auth.check(request.headers.authorization);
+    if (!principal) return unauthorized(engine, reply, shape);
+    const { scopes, throttled } = request.routeOptions.config;
+    if (scopes && !allows(principal, scopes)) {
+      return reply.code(403).send(errorBody(shape, 403));
+    }
+    if (throttled && !engine.logsThrottle.take(principal.id, request.routeOptions.url ?? '')) {
+      // Guess: Infobip documents no Retry-After on these 429s.
+      return reply.code(429).send(errorBody(shape, 429));
     }
   });
 

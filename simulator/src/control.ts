@@ -7,6 +7,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Engine } from './engine.js';
 import { checkFaultSpec } from './faults.js';
+import { addressKind, type InboundMmsInput } from './inbound.js';
+import { checkBatchSize, checkRateLimit, type RateLimit } from './options.js';
+import { checkScopes, SENDING_SCOPES, type Scope } from './scopes.js';
 import { checkOutcomeRules, isOutcomeName } from './outcomes.js';
 import { phonePage } from './phone-page.js';
 import type { SimMessage } from './store.js';
@@ -54,7 +57,12 @@ export function registerControl(app: FastifyInstance, engine: Engine): void {
       'GET /__sim/duplicates',
       'POST /__sim/inbound',
       'GET /__sim/inbound',
+      'POST /__sim/inbound/mms',
+      'GET /__sim/inbound/mms',
       'GET|PUT|DELETE /__sim/numbers[/:number]',
+      'GET|PUT|DELETE /__sim/mms-numbers[/:number]',
+      'GET|PUT|DELETE /__sim/keys[/:key]',
+      'GET|PUT /__sim/settings',
       'GET|POST|DELETE /__sim/faults[/:id]',
       'GET|PUT /__sim/outcomes',
       'PUT /__sim/balance',
@@ -126,10 +134,9 @@ export function registerControl(app: FastifyInstance, engine: Engine): void {
     const problems: string[] = [];
     if (!isObject(body)) problems.push('body must be an object');
     else {
-      for (const key of ['from', 'to', 'text'] as const) {
-        if (typeof body[key] !== 'string' || (key !== 'text' && body[key] === '')) {
-          problems.push(`${key} must be a ${key === 'text' ? 'string' : 'non-empty string'}`);
-        }
+      checkAddresses(body, problems);
+      if (typeof body.text !== 'string' || body.text.length > MAX_TEXT) {
+        problems.push(`text must be a string of at most ${MAX_TEXT} characters`);
       }
     }
     if (problems.length > 0 || !isObject(body)) {
@@ -154,23 +161,125 @@ export function registerControl(app: FastifyInstance, engine: Engine): void {
     );
   });
 
-  app.get(`${p}/numbers`, () => Object.fromEntries(engine.inbound.numbers));
-
-  app.put(`${p}/numbers/:number`, (request, reply) => {
-    const { number } = request.params as { number: string };
-    const body = request.body;
-    const url = isObject(body) ? body.forwardUrl : undefined;
-    if (url !== null && typeof url !== 'string') {
-      return problem(reply, 400, 'invalid_request', 'forwardUrl must be a URL string or null');
-    }
-    engine.inbound.numbers.set(number, url);
-    return { number, forwardUrl: url };
+  app.post(`${p}/inbound/mms`, (request, reply) => {
+    const { input, problems } = checkInboundMms(request.body);
+    if (!input) return problem(reply, 400, 'invalid_request', 'Invalid inbound MMS', problems);
+    return reply.code(201).send(engine.inbound.injectMms(input));
   });
 
-  app.delete(`${p}/numbers/:number`, (request, reply) => {
-    const { number } = request.params as { number: string };
-    engine.inbound.numbers.delete(number);
+  app.get(`${p}/inbound/mms`, (request) => {
+    const q = request.query as Q;
+    return newest(
+      engine.inbound.receivedMms,
+      (r) =>
+        (q.from === undefined || r.message.from === q.from) &&
+        (q.to === undefined || r.message.to === q.to),
+      limitOf(q, 1000),
+    );
+  });
+
+  const numberRoutes = (
+    path: string,
+    set: (n: string, url: string | null) => void,
+    map: Map<string, string | null>,
+  ) => {
+    app.get(`${p}/${path}`, () => Object.fromEntries(map));
+    app.put(`${p}/${path}/:number`, (request, reply) => {
+      const { number } = request.params as { number: string };
+      const body = request.body;
+      const url = isObject(body) ? body.forwardUrl : undefined;
+      if (url !== null && typeof url !== 'string') {
+        return problem(reply, 400, 'invalid_request', 'forwardUrl must be a URL string or null');
+      }
+      if (number.length > MAX_ADDRESS || addressKind(number.replace(/^\+/, '')) === undefined) {
+        return problem(reply, 400, 'invalid_request', ADDRESS_RULE.replace('{field}', 'number'));
+      }
+      set(number, url);
+      return { number: number.replace(/^\+(?=\d+$)/, ''), forwardUrl: url };
+    });
+    app.delete(`${p}/${path}/:number`, (request, reply) => {
+      const { number } = request.params as { number: string };
+      map.delete(number.replace(/^\+(?=\d+$)/, ''));
+      return reply.code(204).send();
+    });
+  };
+  numberRoutes('numbers', (n, url) => engine.inbound.setNumber(n, url), engine.inbound.numbers);
+  numberRoutes(
+    'mms-numbers',
+    (n, url) => engine.inbound.setMmsNumber(n, url),
+    engine.inbound.mmsNumbers,
+  );
+
+  app.get(`${p}/keys`, () => engine.auth.list());
+
+  /** Creates a key or replaces its scopes; without `scopes`, the sending scopes. */
+  app.put(`${p}/keys/:key`, (request, reply) => {
+    const { key } = request.params as { key: string };
+    const body = request.body;
+    const scopes = isObject(body) && body.scopes !== undefined ? body.scopes : SENDING_SCOPES;
+    const problems = checkScopes(scopes, 'scopes');
+    if (key.length === 0 || key.length > MAX_KEY)
+      problems.push(`key must be 1..${MAX_KEY} characters`);
+    if (problems.length > 0)
+      return problem(reply, 400, 'invalid_request', 'Invalid API key', problems);
+    engine.auth.setKey(key, scopes as Scope[]);
+    return { key, scopes };
+  });
+
+  app.delete(`${p}/keys/:key`, (request, reply) => {
+    const { key } = request.params as { key: string };
+    if (!engine.auth.removeKey(key)) return problem(reply, 404, 'not_found', 'No such API key');
     return reply.code(204).send();
+  });
+
+  app.get(`${p}/settings`, () => settingsOf(engine));
+
+  /** Strictness knobs at run time: logs lag and throttle, duplicate ids, report batch size. */
+  app.put(`${p}/settings`, (request, reply) => {
+    const body = request.body;
+    if (!isObject(body)) return problem(reply, 400, 'invalid_request', 'body must be an object');
+    const problems: string[] = [];
+    const { logsLagMs, logsRateLimit, duplicateMessageIds, reportBatchSize } = body;
+    if (logsLagMs !== undefined && !(typeof logsLagMs === 'number' && logsLagMs >= 0)) {
+      problems.push('logsLagMs must be a number >= 0');
+    }
+    if (logsRateLimit !== undefined) {
+      try {
+        if (logsRateLimit !== false && !isObject(logsRateLimit)) throw new Error();
+        checkRateLimit(logsRateLimit as RateLimit | false, 'logsRateLimit');
+      } catch {
+        problems.push('logsRateLimit must be false or {requests >= 1 (integer), windowMs > 0}');
+      }
+    }
+    if (
+      duplicateMessageIds !== undefined &&
+      duplicateMessageIds !== 'reject' &&
+      duplicateMessageIds !== 'accept'
+    ) {
+      problems.push('duplicateMessageIds must be reject or accept');
+    }
+    if (reportBatchSize !== undefined && !checkBatchSize(reportBatchSize)) {
+      problems.push('reportBatchSize must be an integer in 1..2000');
+    }
+    if (problems.length > 0)
+      return problem(reply, 400, 'invalid_request', 'Invalid settings', problems);
+    const o = engine.options;
+    if (typeof logsLagMs === 'number') o.logsLagMs = logsLagMs;
+    if (logsRateLimit !== undefined) {
+      const limit =
+        logsRateLimit === false ? false : { ...(logsRateLimit as unknown as RateLimit) };
+      o.logsRateLimit = limit;
+      engine.logsThrottle.limit = limit;
+      engine.logsThrottle.clear();
+    }
+    if (duplicateMessageIds === 'reject' || duplicateMessageIds === 'accept') {
+      o.duplicateMessageIds = duplicateMessageIds;
+    }
+    if (typeof reportBatchSize === 'number') {
+      o.reportBatchSize = reportBatchSize;
+      engine.reports.settings.batchSize = reportBatchSize;
+    }
+    return settingsOf(engine);
   });
 
   app.get(`${p}/faults`, () => engine.faults.list);
@@ -278,4 +387,118 @@ export function registerControl(app: FastifyInstance, engine: Engine): void {
     }
     return { phones, inboundNumbers: [...engine.inbound.numbers.keys()] };
   });
+}
+
+function settingsOf(engine: Engine) {
+  const o = engine.options;
+  return {
+    logsLagMs: o.logsLagMs,
+    logsRateLimit: o.logsRateLimit,
+    duplicateMessageIds: o.duplicateMessageIds,
+    reportBatchSize: o.reportBatchSize,
+  };
+}
+
+/** Bounds of control inputs (a local tool, but no input may stall it). */
+const MAX_ADDRESS = 64;
+const MAX_TEXT = 10_000;
+const MAX_KEY = 256;
+const MAX_PARTS = 50;
+const MAX_URL = 2048;
+const ADDRESS_RULE =
+  '{field} must be a number (international format, + optional), a short code (3-8 digits) or an alphanumeric id (at most 11 characters)';
+
+/** `from` and `to` of an injected MO: a number, a short code or an alphanumeric id. */
+function checkAddresses(body: Record<string, unknown>, problems: string[]): void {
+  for (const key of ['from', 'to'] as const) {
+    const value = body[key];
+    if (
+      typeof value !== 'string' ||
+      value.length > MAX_ADDRESS ||
+      addressKind(value.replace(/^\+/, '')) === undefined
+    ) {
+      problems.push(ADDRESS_RULE.replace('{field}', key));
+    }
+  }
+}
+
+function optionalString(
+  body: Record<string, unknown>,
+  key: string,
+  problems: string[],
+): string | undefined {
+  const value = body[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_URL) {
+    problems.push(`${key} must be a string of at most ${MAX_URL} characters`);
+    return undefined;
+  }
+  return value;
+}
+
+/** `{from, to, parts: [{contentType, value} | {contentType, url}], group?, userAgent?, …}`. */
+function checkInboundMms(body: unknown): { input?: InboundMmsInput; problems: string[] } {
+  const problems: string[] = [];
+  if (!isObject(body)) return { problems: ['body must be an object'] };
+  checkAddresses(body, problems);
+  const parts: InboundMmsInput['parts'] = [];
+  if (!Array.isArray(body.parts) || body.parts.length === 0 || body.parts.length > MAX_PARTS) {
+    problems.push(`parts must be an array of 1..${MAX_PARTS} parts`);
+  } else {
+    body.parts.forEach((raw: unknown, i) => {
+      const part = isObject(raw) ? raw : {};
+      const contentType = part.contentType;
+      if (typeof contentType !== 'string' || contentType === '' || contentType.length > 255) {
+        problems.push(`parts[${i}].contentType must be a non-empty string (at most 255)`);
+        return;
+      }
+      if (
+        typeof part.value === 'string' &&
+        part.url === undefined &&
+        part.value.length <= MAX_TEXT
+      ) {
+        parts.push({ contentType, value: part.value });
+      } else if (
+        typeof part.url === 'string' &&
+        part.value === undefined &&
+        part.url.length <= MAX_URL
+      ) {
+        parts.push({ contentType, url: part.url });
+      } else {
+        problems.push(`parts[${i}] needs exactly one of value (text) or url (media)`);
+      }
+    });
+  }
+  let group: InboundMmsInput['group'];
+  if (body.group !== undefined) {
+    if (!Array.isArray(body.group) || body.group.length > 200) {
+      problems.push('group must be an array of at most 200 members');
+    } else {
+      group = [];
+      body.group.forEach((raw: unknown, i) => {
+        const m = isObject(raw) ? raw : {};
+        if (typeof m.to === 'string' && m.cc === undefined && m.to.length <= MAX_ADDRESS)
+          group!.push({ to: m.to });
+        else if (typeof m.cc === 'string' && m.to === undefined && m.cc.length <= MAX_ADDRESS)
+          group!.push({ cc: m.cc });
+        else problems.push(`group[${i}] must be {to} or {cc}`);
+      });
+    }
+  }
+  const userAgent = optionalString(body, 'userAgent', problems);
+  const callbackData = optionalString(body, 'callbackData', problems);
+  const pairedMessageId = optionalString(body, 'pairedMessageId', problems);
+  if (problems.length > 0) return { problems };
+  return {
+    input: {
+      from: body.from as string,
+      to: body.to as string,
+      parts,
+      group,
+      userAgent,
+      callbackData,
+      pairedMessageId,
+    },
+    problems,
+  };
 }

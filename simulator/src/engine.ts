@@ -11,6 +11,7 @@ import { OUTCOMES, OutcomeRules } from './outcomes.js';
 import { ReportDispatcher } from './report-dispatcher.js';
 import { ERRORS, STATUSES, type StatusName } from './statuses.js';
 import { Store, type MmsContent, type SimMessage } from './store.js';
+import { Throttle } from './throttle.js';
 import { TimerRegistry } from './timers.js';
 import { WebhookSender } from './webhook-sender.js';
 
@@ -51,6 +52,8 @@ export class Engine {
   readonly webhooks: WebhookSender;
   readonly reports: ReportDispatcher;
   readonly inbound: InboundService;
+  /** The logs endpoints' throttle (its `limit` can be changed at run time). */
+  readonly logsThrottle: Throttle;
   balance: number;
 
   constructor(readonly options: ResolvedOptions) {
@@ -79,7 +82,9 @@ export class Engine {
       clock,
       options.currency,
       options.inboundNumbers,
+      options.mmsInboundNumbers,
     );
+    this.logsThrottle = new Throttle(options.logsRateLimit, clock);
     this.balance = options.balance;
   }
 
@@ -187,6 +192,7 @@ export class Engine {
     this.webhooks.dropPending();
     this.inbound.clear();
     this.faults.clear();
+    this.logsThrottle.clear();
     this.balance = this.options.balance;
   }
 

@@ -44,7 +44,7 @@ export const LEGACY_UNAUTHORIZED_BODY =
 const LEGACY_TEXT: Record<LegacyErrorId, string> = {
   BAD_REQUEST: 'Bad request',
   UNAUTHORIZED: 'Invalid login details',
-  // Guess: FORBIDDEN / NOT_FOUND texts are not in infobip.md.
+  // FORBIDDEN / NOT_FOUND / TOO_MANY_REQUESTS: the spec's ApiException403/404/429 examples.
   FORBIDDEN: 'Forbidden',
   NOT_FOUND: 'Not found',
   TOO_MANY_REQUESTS: 'Too many requests',
@@ -71,34 +71,56 @@ export function legacyError(
   return { requestError: { serviceException } };
 }
 
-const RESOURCES = [{ name: 'API docs', url: 'https://www.infobip.com/docs/api' }];
+interface V3Text {
+  description: string;
+  action: string;
+  resources: { name: string; url: string }[];
+}
 
-// Guess: only the E400 texts are documented; the others follow the same style.
-const V3_TEXT: Record<number, { description: string; action: string }> = {
+/** The `ApiError` responses of Infobip's OpenAPI document 3.210.0 (components.responses). */
+const V3_TEXT: Record<number, V3Text> = {
   400: {
-    description: 'Provided request can not be processed.',
-    action: 'Check request syntax and provided violations to adjust the request accordingly.',
+    description: 'Request cannot be processed.',
+    action: 'Check the syntax, violations and adjust the request.',
+    resources: [],
   },
   401: {
-    description: 'Unauthorized access.',
-    action: 'Check the provided credentials and the Authorization header format.',
+    description: 'The request lacks valid authentication credentials for the requested resource.',
+    action: 'Check the resources and adjust authentication credentials.',
+    resources: [
+      {
+        name: 'API Authentication',
+        url: 'https://www.infobip.com/docs/essentials/api-authentication',
+      },
+    ],
   },
   403: {
-    description: 'Forbidden access.',
-    action: 'Check that your credentials have the scopes required by this endpoint.',
+    description: 'Insufficient permissions to access the requested resource.',
+    action: 'Repeat the request with new or different credentials.',
+    resources: [
+      {
+        name: 'API Scopes',
+        url: 'https://www.infobip.com/docs/essentials/api-essentials/api-authorization#api-scopes',
+      },
+    ],
   },
   404: {
-    description: 'Requested resource not found.',
-    action: 'Check the request URL.',
+    description:
+      "Not found - request URL doesn't exist on the API server or resource is not found.",
+    action: 'Check the resources and adjust your request.',
+    resources: [],
   },
   429: {
-    description: 'Too many requests.',
-    action: 'Reduce the request rate and retry later.',
+    description: 'Too many requests sent.',
+    action: 'Check request rate limit specified in the API endpoint documentation resource.',
+    resources: [
+      {
+        name: 'Throttling handling errors',
+        url: 'https://www.infobip.com/docs/essentials/integration-best-practices#throttling-handling-errors',
+      },
+    ],
   },
-  500: {
-    description: 'Something went wrong. Please contact support.',
-    action: 'Retry the request later; contact support if the problem persists.',
-  },
+  500: { description: 'Something went wrong.', action: 'Contact the support.', resources: [] },
 };
 
 export function apiError(httpStatus: number, violations: Violation[] = []): ApiErrorBody {
@@ -108,7 +130,7 @@ export function apiError(httpStatus: number, violations: Violation[] = []): ApiE
     description: text.description,
     action: text.action,
     violations,
-    resources: RESOURCES,
+    resources: text.resources.map((r) => ({ ...r })),
   };
 }
 

@@ -6,17 +6,28 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { Engine } from './engine.js';
 import type { Fault, FaultSpec } from './faults.js';
-import type { InboundInput, InboundRecord } from './inbound.js';
+import type { InboundInput, InboundMmsInput, InboundMmsRecord, InboundRecord } from './inbound.js';
+import type { Scope } from './scopes.js';
 import { resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import type { OutcomeName, OutcomeRule } from './outcomes.js';
 import type { RecordedRequest, SimMessage, WebhookPost } from './store.js';
 
-export type { SimulatorOptions } from './options.js';
-export { DEFAULT_API_KEY } from './options.js';
+export type { ApiKeySpec, RateLimit, SimulatorOptions } from './options.js';
+export { DEFAULT_API_KEY, DEFAULT_LOGS_LAG_MS, LOGS_RATE_LIMIT } from './options.js';
+export type { Scope } from './scopes.js';
+export { ALL_SCOPES, ROUTE_SCOPES, SCOPES, SENDING_SCOPES } from './scopes.js';
 export type { OutcomeName, OutcomeRule } from './outcomes.js';
 export { OUTCOME_NAMES, DEFAULT_OUTCOME_RULES } from './outcomes.js';
 export type { Fault, FaultKind, FaultSpec } from './faults.js';
-export type { InboundInput, InboundMessage, InboundRecord } from './inbound.js';
+export type {
+  InboundInput,
+  InboundMessage,
+  InboundMms,
+  InboundMmsInput,
+  InboundMmsRecord,
+  InboundRecord,
+  MmsPart,
+} from './inbound.js';
 export type { RecordedRequest, SimMessage, WebhookPost } from './store.js';
 export { STATUSES, ERRORS } from './statuses.js';
 export { formatInfobipTime } from './time.js';
@@ -48,7 +59,12 @@ export interface Simulator {
   addFault(spec: FaultSpec): Fault;
   clearFaults(): void;
   injectInbound(input: InboundInput): InboundRecord;
+  /** An inbound MMS, forwarded in MO_MMS_2 to the number's MMS forwarding URL (or pulled). */
+  injectInboundMms(input: InboundMmsInput): InboundMmsRecord;
   setInboundNumber(number: string, forwardUrl: string | null): void;
+  setMmsInboundNumber(number: string, forwardUrl: string | null): void;
+  /** Adds an API key or replaces its scopes. */
+  setApiKey(key: string, scopes: readonly Scope[]): void;
   setOutcomes(rules: OutcomeRule[], defaultOutcome?: OutcomeName): void;
   /** Emits every scheduled report now and waits until the POSTs (with pending retries) end. */
   flushReports(): Promise<void>;
@@ -100,9 +116,10 @@ export async function createSimulator(options?: SimulatorOptions): Promise<Simul
     addFault: (spec) => engine.faults.add(spec),
     clearFaults: () => engine.faults.clear(),
     injectInbound: (input) => engine.inbound.inject(input),
-    setInboundNumber: (number, forwardUrl) => {
-      engine.inbound.numbers.set(number, forwardUrl);
-    },
+    injectInboundMms: (input) => engine.inbound.injectMms(input),
+    setInboundNumber: (number, forwardUrl) => engine.inbound.setNumber(number, forwardUrl),
+    setMmsInboundNumber: (number, forwardUrl) => engine.inbound.setMmsNumber(number, forwardUrl),
+    setApiKey: (key, scopes) => engine.auth.setKey(key, scopes),
     setOutcomes: (rules, defaultOutcome) => engine.outcomes.replace(rules, defaultOutcome),
     flushReports: () => engine.reports.flush(),
     reset: () => engine.reset(),

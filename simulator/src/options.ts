@@ -1,15 +1,35 @@
 /** Simulator options with their defaults; every guess beyond infobip.md is a knob here. */
 import { DEFAULT_OUTCOME_RULES, type OutcomeName, type OutcomeRule } from './outcomes.js';
+import { checkScopes, type Scope } from './scopes.js';
 import { systemClock, type Clock } from './time.js';
 
 export interface BasicCredential {
   username: string;
   password: string;
+  /** Default: the sending scopes (`SENDING_SCOPES`). */
+  scopes?: readonly Scope[];
+}
+
+/** An API key and the scopes it holds (Infobip's `x-scopes`; see scopes.ts). */
+export interface ApiKeySpec {
+  key: string;
+  scopes: readonly Scope[];
+}
+
+/** At most `requests` in any `windowMs` per key and endpoint, else 429. */
+export interface RateLimit {
+  requests: number;
+  windowMs: number;
 }
 
 export interface SimulatorOptions {
-  /** Keys accepted in `Authorization: App <key>`. Default: [`DEFAULT_API_KEY`]. */
-  apiKeys?: string[];
+  /**
+   * Keys accepted in `Authorization: App <key>`, each with its scopes; a plain string holds the
+   * sending scopes (`SENDING_SCOPES`: send, logs read, inbound read for SMS and MMS; not
+   * `account-management:manage`, so `GET /account/1/balance` answers 403). A route outside a
+   * key's scopes answers 403. Default: [`DEFAULT_API_KEY`] with the sending scopes.
+   */
+  apiKeys?: (string | ApiKeySpec)[];
   /** Accounts accepted in `Authorization: Basic …`. Default: none. */
   basicCredentials?: BasicCredential[];
   /** Delay between accepting a message and its final report. Default 1000 ms. */
@@ -31,6 +51,19 @@ export interface SimulatorOptions {
   defaultOutcome?: OutcomeName;
   /** Inbound numbers: number → forwarding URL (MO_JSON_2). A number mapped to null uses pull. */
   inboundNumbers?: Record<string, string | null>;
+  /** MMS inbound numbers: number → forwarding URL (MO_MMS_2). null: `GET /mms/1/inbox/reports`. */
+  mmsInboundNumbers?: Record<string, string | null>;
+  /**
+   * How long after acceptance a message appears in `/sms/1/logs`, `/sms/3/logs`, `/mms/2/logs`.
+   * Guess: 2000 ms (Infobip documents no figure and says logs are for display). Not scaled by
+   * `timeFactor`. 0 shows messages at once.
+   */
+  logsLagMs?: number;
+  /**
+   * Throttle of each logs endpoint per key (`x-throttling-info`: 120 requests a minute), then
+   * 429 in the endpoint's shape. `false` turns it off. Default `{ requests: 120, windowMs: 60000 }`.
+   */
+  logsRateLimit?: RateLimit | false;
   /**
    * Where reports go when a message names no webhook and did not set `notify: false` (Infobip's
    * Subscriptions fallback). Default: none, the report waits for pull (`GET /sms/1/reports`).
@@ -50,8 +83,9 @@ export interface SimulatorOptions {
   /** v2 answers to one destination omit `bulkId` unless the caller gave one. Default true. */
   omitBulkIdForSingleDestination?: boolean;
   /**
-   * What a caller-supplied messageId already seen does. Guess: `accept` (counted as duplicate,
-   * sent again); `reject` answers REJECTED_DUPLICATE_MESSAGE_ID (23). Counted either way.
+   * What a caller-supplied messageId already seen does: `reject` (default) answers status 23
+   * REJECTED_DUPLICATE_MESSAGE_ID (group 5) for that destination in the 200, and reports it;
+   * the first copy is unaffected. `accept` sends it again. Counted either way.
    */
   duplicateMessageIds?: 'accept' | 'reject';
   /** Send a final report for destinations rejected inside the 200. Guess: true. */
@@ -81,22 +115,55 @@ export interface SimulatorOptions {
 export const DEFAULT_API_KEY = 'tern-simulator-key';
 
 export type ResolvedOptions = Required<
-  Omit<SimulatorOptions, 'subscriptionReportUrl' | 'inboundNumbers' | 'outcomeRules'>
+  Omit<
+    SimulatorOptions,
+    'subscriptionReportUrl' | 'inboundNumbers' | 'mmsInboundNumbers' | 'outcomeRules'
+  >
 > & {
   subscriptionReportUrl: string | undefined;
   inboundNumbers: Record<string, string | null>;
+  mmsInboundNumbers: Record<string, string | null>;
   outcomeRules: readonly OutcomeRule[];
 };
+
+/** Infobip's logs throttle (`x-throttling-info` of the four logs endpoints). */
+export const LOGS_RATE_LIMIT: RateLimit = Object.freeze({ requests: 120, windowMs: 60_000 });
+
+/** Guess: see `logsLagMs`. */
+export const DEFAULT_LOGS_LAG_MS = 2000;
+
+function checkKeys(keys: readonly (string | ApiKeySpec)[]): void {
+  keys.forEach((spec, i) => {
+    if (typeof spec === 'string') return;
+    const problems = checkScopes(spec.scopes, `apiKeys[${i}].scopes`);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  });
+}
+
+export function checkRateLimit(limit: RateLimit | false, name: string): void {
+  if (limit === false) return;
+  if (!Number.isInteger(limit.requests) || limit.requests < 1 || !(limit.windowMs > 0)) {
+    throw new Error(`${name} needs an integer requests >= 1 and windowMs > 0`);
+  }
+}
+
+export function checkBatchSize(batch: unknown): batch is number {
+  return Number.isInteger(batch) && (batch as number) >= 1 && (batch as number) <= 2000;
+}
 
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
   const timeFactor = options.timeFactor ?? 1;
   if (!(timeFactor > 0)) throw new Error('timeFactor must be > 0');
   const batch = options.reportBatchSize ?? 100;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 2000) {
-    throw new Error('reportBatchSize must be an integer in 1..2000');
-  }
+  if (!checkBatchSize(batch)) throw new Error('reportBatchSize must be an integer in 1..2000');
+  const apiKeys = options.apiKeys ?? [DEFAULT_API_KEY];
+  checkKeys(apiKeys);
+  const logsLagMs = options.logsLagMs ?? DEFAULT_LOGS_LAG_MS;
+  if (!(logsLagMs >= 0)) throw new Error('logsLagMs must be >= 0');
+  const logsRateLimit = options.logsRateLimit ?? LOGS_RATE_LIMIT;
+  checkRateLimit(logsRateLimit, 'logsRateLimit');
   return {
-    apiKeys: options.apiKeys ?? [DEFAULT_API_KEY],
+    apiKeys,
     basicCredentials: options.basicCredentials ?? [],
     reportDelayMs: options.reportDelayMs ?? 1000,
     timeFactor,
@@ -106,6 +173,9 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     outcomeRules: options.outcomeRules ?? DEFAULT_OUTCOME_RULES,
     defaultOutcome: options.defaultOutcome ?? 'DELIVERED',
     inboundNumbers: options.inboundNumbers ?? {},
+    mmsInboundNumbers: options.mmsInboundNumbers ?? {},
+    logsLagMs,
+    logsRateLimit,
     subscriptionReportUrl: options.subscriptionReportUrl,
     balance: options.balance ?? 100_000,
     currency: options.currency ?? 'EUR',
@@ -114,7 +184,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     mccMnc: options.mccMnc ?? '22801',
     v3AuthErrorShape: options.v3AuthErrorShape ?? 'v3',
     omitBulkIdForSingleDestination: options.omitBulkIdForSingleDestination ?? true,
-    duplicateMessageIds: options.duplicateMessageIds ?? 'accept',
+    duplicateMessageIds: options.duplicateMessageIds ?? 'reject',
     reportRejected: options.reportRejected ?? true,
     deprecationHeaders: options.deprecationHeaders ?? false,
     maxRecordedRequests: options.maxRecordedRequests ?? 2_000,

@@ -16,13 +16,17 @@ export const OUTCOME_NAMES = [
   'REJECTED_INVALID_DESTINATION',
   'REJECTED_FLOODING_FILTER',
   'NO_REPORT',
+  'BAD_REQUEST',
 ] as const;
 
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 
 export interface OutcomeSpec {
-  /** `accept`: the status is already in the 200 answer; `report`: it arrives in the DLR. */
-  phase: 'accept' | 'report';
+  /**
+   * `accept`: the status is already in the 200 answer; `report`: it arrives in the DLR;
+   * `request`: the whole request is refused with a 400 whose violation names this destination.
+   */
+  phase: 'accept' | 'report' | 'request';
   status: StatusName;
   error: ErrorName;
   /** False for NO_REPORT: the message stays pending and no report is ever sent. */
@@ -77,6 +81,13 @@ export const OUTCOMES: Record<OutcomeName, OutcomeSpec> = {
     reported: true,
   },
   NO_REPORT: { phase: 'report', status: 'PENDING_ACCEPTED', error: 'NO_ERROR', reported: false },
+  // Never accepted: the route answers 400 before any destination is (status/error unused).
+  BAD_REQUEST: {
+    phase: 'request',
+    status: 'REJECTED_INVALID_DESTINATION',
+    error: 'EC_INVALID_DESTINATION_ADDRESS',
+    reported: false,
+  },
 };
 
 /** A rule; every condition given must hold. */
@@ -102,6 +113,7 @@ export const DEFAULT_OUTCOME_RULES: readonly OutcomeRule[] = [
   { toEndsWith: '0996', outcome: 'REJECTED_NOT_ENOUGH_CREDITS' },
   { toEndsWith: '0995', outcome: 'NO_REPORT' },
   { toEndsWith: '0994', outcome: 'UNKNOWN_SUBSCRIBER' },
+  { toEndsWith: '0993', outcome: 'BAD_REQUEST' },
 ];
 
 export function isOutcomeName(value: unknown): value is OutcomeName {
@@ -115,10 +127,19 @@ export interface OutcomeChoice {
 
 /** Mutable rule set (the control API can replace it at run time). */
 export class OutcomeRules {
+  /** True when some rule (or the default) refuses whole requests; the routes then pre-check. */
+  refusesRequests: boolean;
+
   constructor(
     private rules: readonly OutcomeRule[],
     private fallback: OutcomeName,
-  ) {}
+  ) {
+    this.refusesRequests = this.computeRefuses();
+  }
+
+  private computeRefuses(): boolean {
+    return this.fallback === 'BAD_REQUEST' || this.rules.some((r) => r.outcome === 'BAD_REQUEST');
+  }
 
   get list(): readonly OutcomeRule[] {
     return this.rules;
@@ -131,6 +152,7 @@ export class OutcomeRules {
   replace(rules: readonly OutcomeRule[], fallback?: OutcomeName): void {
     this.rules = rules;
     if (fallback) this.fallback = fallback;
+    this.refusesRequests = this.computeRefuses();
   }
 
   choose(to: string, text: string, channel: 'sms' | 'mms'): OutcomeChoice {

@@ -42,7 +42,8 @@ export class ReportDispatcher {
     private readonly timers: TimerRegistry,
     private readonly sender: WebhookSender,
     private readonly clock: Clock,
-    private readonly settings: { batchSize: number; context: ReportContext },
+    /** `batchSize` may be changed at run time (control API). */
+    readonly settings: { batchSize: number; context: ReportContext },
   ) {}
 
   schedule(message: SimMessage, at: number, kind: ReportKind): void {

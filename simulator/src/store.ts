@@ -112,7 +112,8 @@ export class Store {
 
   addMessage(message: SimMessage): void {
     this.messages.push(message);
-    this.byId.set(message.messageId, message);
+    // A duplicate id refused with 23 must not hide the first copy from lookups by id.
+    if (!this.byId.has(message.messageId)) this.byId.set(message.messageId, message);
     // Long benchmarks: forget the oldest half at once rather than one by one.
     if (this.messages.length > this.maxMessages) {
       const drop = this.messages.length - Math.floor(this.maxMessages / 2);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest, SimMessage, Simulator } from '../src/index.js';
 import { parseSimulatorArgs } from '../src/cli.js';
-import { AUTH, get, post, startSimulator, type SendAnswer } from './helpers.js';
+import { ADMIN_AUTH, AUTH, get, post, startSimulator, type SendAnswer } from './helpers.js';
 
 let sim: Simulator;
 let url: string;
@@ -121,7 +121,7 @@ describe('observation and control', () => {
       pendingReports: 0,
       faults: [],
     });
-    expect((await get(`${url}/account/1/balance`, AUTH)).status).toBe(200);
+    expect((await get(`${url}/account/1/balance`, ADMIN_AUTH)).status).toBe(200);
   });
 
   it('answers unknown control routes in Tern’s error shape', async () => {

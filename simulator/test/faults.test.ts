@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../src/index.js';
-import { get, post, startSimulator, type SendAnswer } from './helpers.js';
+import { ADMIN_AUTH, get, noLogsLag, post, startSimulator, type SendAnswer } from './helpers.js';
 
 let sim: Simulator;
 let url: string;
@@ -80,10 +80,10 @@ describe('fault injection', () => {
   it('adds latency', async () => {
     sim.addFault({ kind: 'latency', latencyMs: 120, count: 1 });
     const started = Date.now();
-    expect((await get(`${url}/account/1/balance`)).status).toBe(200);
+    expect((await get(`${url}/account/1/balance`, ADMIN_AUTH)).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(110);
     const again = Date.now();
-    await get(`${url}/account/1/balance`);
+    await get(`${url}/account/1/balance`, ADMIN_AUTH);
     expect(Date.now() - again).toBeLessThan(100);
   });
 
@@ -95,7 +95,8 @@ describe('fault injection', () => {
       }),
     ).rejects.toThrow();
     expect(sim.message('lost-answer')?.status.name).toBe('PENDING_ACCEPTED');
-    // The sender can find out through the logs.
+    // The sender can find out through the logs (once they show it).
+    await noLogsLag(url);
     const logs = await get<{ results: { messageId: string }[] }>(
       `${url}/sms/3/logs?messageId=lost-answer`,
     );
@@ -143,7 +144,8 @@ describe('fault injection', () => {
     // random() yields 0, .25, .5, .75 … ; probability .5 fires for the first two of each four.
     sim.addFault({ kind: 'server-error', probability: 0.5 });
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await get(`${url}/account/1/balance`)).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push((await get(`${url}/account/1/balance`, ADMIN_AUTH)).status);
     expect(statuses).toEqual([500, 500, 200, 200, 500, 500, 200, 200]);
   });
 

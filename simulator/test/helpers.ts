@@ -1,10 +1,19 @@
 /** Test helpers: a real HTTP receiver for webhooks, and a polling wait. */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../src/index.js';
+import {
+  ALL_SCOPES,
+  createSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '../src/index.js';
 
+/** A least-privileged sending key (the plain-string form: the sending scopes). */
 export const KEY = 'test-key';
 export const AUTH = { authorization: `App ${KEY}`, 'content-type': 'application/json' };
+/** A key with every scope, `account-management:manage` included (needed for the balance). */
+export const ADMIN_KEY = 'admin-key';
+export const ADMIN_AUTH = { authorization: `App ${ADMIN_KEY}`, 'content-type': 'application/json' };
 
 export interface Received {
   path: string;
@@ -66,12 +75,22 @@ export async function waitFor<T>(check: () => T | undefined | false, timeoutMs =
   }
 }
 
-/** A listening simulator with the test key and fast timings. */
+/** Messages show in the logs at once (the lag itself is tested in strict.test.ts). */
+export async function noLogsLag(url: string): Promise<void> {
+  const res = await fetch(`${url}/__sim/settings`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ logsLagMs: 0 }),
+  });
+  if (res.status !== 200) throw new Error(`settings: ${res.status}`);
+}
+
+/** A listening simulator with the test keys and fast timings; strict otherwise. */
 export async function startSimulator(
   options: SimulatorOptions = {},
 ): Promise<{ sim: Simulator; url: string }> {
   const sim = await createSimulator({
-    apiKeys: [KEY],
+    apiKeys: [KEY, { key: ADMIN_KEY, scopes: ALL_SCOPES }],
     reportDelayMs: 20,
     timeFactor: 0.0001,
     outcomeRules: [],

@@ -3,7 +3,7 @@
 import { AuthType, Infobip } from '@infobip-api/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../src/index.js';
-import { KEY, startSimulator } from './helpers.js';
+import { KEY, noLogsLag, startSimulator } from './helpers.js';
 
 interface AxiosLike {
   status: number;
@@ -64,6 +64,7 @@ describe('@infobip-api/sdk against the simulator', () => {
     expect(reports.data).toMatchObject({
       results: [{ messageId: 'sdk-1', status: { name: 'DELIVERED_TO_HANDSET' } }],
     });
+    await noLogsLag(url);
     const logs = (await sms(infobip).logs.get({ messageId: 'sdk-1' })) as AxiosLike;
     expect(logs.data).toMatchObject({
       results: [{ messageId: 'sdk-1', text: 'This is a sample message' }],

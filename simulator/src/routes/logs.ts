@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine.js';
+import { ROUTE_SCOPES } from '../scopes.js';
 import type { Violation } from '../errors.js';
 import { mmsLog, v1Log, v3Log } from '../report-shapes.js';
 import type { SimMessage } from '../store.js';
@@ -48,11 +49,14 @@ function matches(m: SimMessage, f: Filter): boolean {
   return true;
 }
 
+/** Matching messages, newest first, leaving out those accepted less than `logsLagMs` ago. */
 function find(engine: Engine, f: Filter): SimMessage[] {
   const found: SimMessage[] = [];
   const all = engine.store.messages;
+  const visibleBefore = engine.now() - engine.options.logsLagMs;
   for (let i = all.length - 1; i >= 0 && found.length < f.limit; i--) {
     const m = all[i]!;
+    if (m.acceptedAt > visibleBefore) continue;
     if (matches(m, f)) found.push(m);
   }
   return found;
@@ -78,19 +82,21 @@ function filter(q: Query, v3: boolean, mms: boolean, violations: Violation[]): F
 
 export function registerLogs(app: FastifyInstance, engine: Engine): void {
   const ctx = { currency: engine.options.currency, mccMnc: engine.options.mccMnc };
-  app.get('/sms/1/logs', { config: { shape: 'legacy' } }, (request, reply) => {
+  const smsLogs = { scopes: ROUTE_SCOPES.smsLogs, throttled: true };
+  const mmsLogs = { scopes: ROUTE_SCOPES.mmsLogs, throttled: true };
+  app.get('/sms/1/logs', { config: { shape: 'legacy', ...smsLogs } }, (request, reply) => {
     const violations: Violation[] = [];
     const f = filter(request.query as Query, false, false, violations);
     if (violations.length > 0) return badRequest(reply, 'legacy', violations);
     return { results: find(engine, f).map((m) => v1Log(m, ctx)) };
   });
-  app.get('/sms/3/logs', { config: { shape: 'v3' } }, (request, reply) => {
+  app.get('/sms/3/logs', { config: { shape: 'v3', ...smsLogs } }, (request, reply) => {
     const violations: Violation[] = [];
     const f = filter(request.query as Query, true, false, violations);
     if (violations.length > 0) return badRequest(reply, 'v3', violations);
     return { results: find(engine, f).map((m) => v3Log(m, ctx)) };
   });
-  app.get('/mms/2/logs', { config: { shape: 'v3' } }, (request, reply) => {
+  app.get('/mms/2/logs', { config: { shape: 'v3', ...mmsLogs } }, (request, reply) => {
     const violations: Violation[] = [];
     const f = filter(request.query as Query, true, true, violations);
     if (violations.length > 0) return badRequest(reply, 'v3', violations);

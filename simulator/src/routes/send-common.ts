@@ -58,7 +58,8 @@ export const TRANSLITERATIONS_V3 = [...TRANSLITERATIONS_V2, 'NONE', 'ALL'] as co
 /** One message of a send request, checked: what to accept, for which destinations. */
 export interface ParsedMessage {
   draft: MessageDraft;
-  destinations: { to: string; messageId: string | undefined }[];
+  /** `at`: the destination's property path (`messages[0].destinations[1]`), for violations. */
+  destinations: { to: string; messageId: string | undefined; at: string }[];
 }
 
 type Destinations = ParsedMessage['destinations'];
@@ -68,7 +69,7 @@ export function checkDestination(c: Checker, dest: Json, at: string, out: Destin
   const to = c.string(dest, 'to', at, { required: true, notBlank: true, max: 64 });
   // Guess: the SMS v3 messageId limit is not stated; 200 as in the MMS / Messages APIs.
   const messageId = c.string(dest, 'messageId', at, { max: 200 });
-  if (to !== undefined) out.push({ to, messageId });
+  if (to !== undefined) out.push({ to, messageId, at });
 }
 
 /**
@@ -109,6 +110,28 @@ export function acceptAll(
     for (const d of destinations) out.push(entry(engine.accept(draft, d.to, d.messageId, forced)));
   }
   return out;
+}
+
+/**
+ * Violations for destinations whose outcome is BAD_REQUEST: Infobip refuses the whole request
+ * with a 400 whose `violations[].property` names the item (`messages[3].destinations[0].to`).
+ * Guess: the violation text for a destination Infobip refuses is not documented.
+ */
+export function requestViolations(engine: Engine, parsed: ParsedMessage[]): Violation[] {
+  if (!engine.outcomes.refusesRequests) return [];
+  const violations: Violation[] = [];
+  for (const { draft, destinations } of parsed) {
+    const channel = draft.api === 'mms-v2' ? 'mms' : 'sms';
+    for (const d of destinations) {
+      if (engine.outcomes.choose(d.to, draft.text, channel).outcome === 'BAD_REQUEST') {
+        violations.push({
+          property: `${d.at}.to`,
+          violation: 'must be a valid destination address',
+        });
+      }
+    }
+  }
+  return violations;
 }
 
 export function badRequest(reply: FastifyReply, shape: ErrorShape, violations: Violation[]) {
