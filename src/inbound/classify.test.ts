@@ -56,10 +56,15 @@ describe('trimSurrounding', () => {
       'a' + '!?'.repeat(60_000) + 'a',
       '🛑'.repeat(60_000) + 'a',
     ];
+    // Best of three: the old regex took 21.7 s on the first one every time; a busy shared
+    // machine may stall any one run.
     for (const text of worst) {
-      const started = performance.now();
-      matchForm(text);
-      expect(performance.now() - started).toBeLessThan(50);
+      const runs = [0, 1, 2].map(() => {
+        const started = performance.now();
+        matchForm(text);
+        return performance.now() - started;
+      });
+      expect(Math.min(...runs)).toBeLessThan(50);
     }
   });
 });
