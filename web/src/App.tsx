@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { whoAmI, type Sandbox, type Session } from './api';
 import type { StreamState } from './events';
+import { GoingLiveBanner } from './health';
 import { ChannelForm, ChannelsPage } from './pages/Channels';
 import { CredentialForm } from './pages/CredentialForm';
 import { CredentialsPage } from './pages/Credentials';
@@ -287,6 +288,7 @@ function Shell() {
         ))}
       </nav>
       <main className="content" id="main" tabIndex={-1}>
+        <GoingLiveBanner path={path} />
         <Screen path={path} />
       </main>
     </div>

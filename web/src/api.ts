@@ -152,6 +152,21 @@ export interface Sandbox {
   [key: string]: unknown;
 }
 
+/** What the last provider calls with a credential's key met (flagged at the first failure). */
+export interface CredentialHealth {
+  status: 'unknown' | 'ok' | 'failing';
+  problem: string | null;
+  message: string | null;
+  since: string | null;
+  checkedAt: string | null;
+}
+
+/** Why Infobip cannot reach Tern's webhook URLs (TERN_PUBLIC_URL local or plain http). */
+export interface CredentialWarning {
+  code: 'public_url_not_reachable' | 'public_url_not_https';
+  message: string;
+}
+
 export interface CredentialSummary {
   id: string;
   name: string;
@@ -160,6 +175,8 @@ export interface CredentialSummary {
   apiKeyHint: string;
   inboundNumber: string | null;
   validityPeriodHours: number;
+  health: CredentialHealth;
+  warnings: CredentialWarning[];
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -236,6 +253,8 @@ export interface Message {
   doneAt: string | null;
   validUntil: string;
   providerError: unknown;
+  /** The last error a provider call for this message met, kept after a later success. */
+  lastProviderError: { message: string; at: string } | null;
 }
 
 export interface MessageDetail {

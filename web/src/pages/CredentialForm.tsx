@@ -27,6 +27,7 @@ import {
   splitKeywords,
 } from '../ui';
 import { DeleteCredentialDialog } from './Credentials';
+import { HealthPanel } from '../health';
 
 interface FormState {
   name: string;
@@ -518,6 +519,7 @@ function CredentialStatus({ credential }: { credential: Credential }) {
           {formatDate(credential.providerAuthFailedAt)}. Replace the key, then verify.
         </div>
       ) : null}
+      <HealthPanel health={credential.health} warnings={credential.warnings} />
       <div className="status-grid">
         <div>
           <div className="label">API key</div>

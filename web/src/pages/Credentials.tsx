@@ -1,6 +1,7 @@
 /** Administration › Channels › API credentials: the list, search, delete through the bin. */
 import { useState } from 'react';
 import { ApiError, type CredentialSummary, type Page } from '../api';
+import { HealthBadge } from '../health';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import {
@@ -77,6 +78,7 @@ export function CredentialsPage() {
                 <th scope="col">API key</th>
                 <th scope="col">Inbound number</th>
                 <th scope="col">Validity</th>
+                <th scope="col">Health</th>
                 <th scope="col">Updated</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
@@ -95,6 +97,17 @@ export function CredentialsPage() {
                   </td>
                   <td>{c.inboundNumber ?? <span className="muted">—</span>}</td>
                   <td>{c.validityPeriodHours} h</td>
+                  <td>
+                    <HealthBadge health={c.health} />
+                    {c.warnings.length > 0 ? (
+                      <span
+                        className="badge badge-warn"
+                        title={c.warnings.map((w) => w.message).join('\n')}
+                      >
+                        Webhooks unreachable
+                      </span>
+                    ) : null}
+                  </td>
                   <td>{formatDate(c.updatedAt)}</td>
                   <td className="row-actions">
                     <RowEditDelete

@@ -1,5 +1,6 @@
 /**
- * Dashboard: sent / delivered / failed per hour (last 24 h) and keyword opt-ins / opt-outs per
+ * Dashboard: sent (handed to the provider) / delivered / failed per hour (last 24 h), what waits
+ * in the queue (apart: what waits after a failed provider call) and keyword opt-ins / opt-outs per
  * day (last 14 days), counted from the list APIs (there is no statistics endpoint).
  */
 import { useCallback } from 'react';
@@ -15,6 +16,7 @@ import {
 } from 'recharts';
 import type { Api, InboundMessage, Message, Page } from '../api';
 import { Link } from '../router';
+import { isRetrying } from './Messages';
 import { useEvents, useSession } from '../session';
 import { ErrorBanner, Loading, useLoad } from '../ui';
 
@@ -44,6 +46,8 @@ async function readAll<T>(
 }
 
 const FAILED = new Set(['undeliverable', 'expired', 'rejected', 'failed']);
+/** Handed to the provider: only these count as sent (a queued message may never have gone out). */
+const SENT = new Set(['accepted', 'delivered', 'undeliverable']);
 
 export function DashboardPage() {
   const { api, session } = useSession();
@@ -74,6 +78,8 @@ export function DashboardPage() {
       failed: 0,
     }));
     let suppressed = 0;
+    let waiting = 0;
+    let retrying = 0;
     for (const m of messages.items) {
       const slot = hours[Math.floor((Date.parse(m.createdAt) - hourStart) / HOUR)];
       if (!slot) continue;
@@ -81,7 +87,14 @@ export function DashboardPage() {
         suppressed++;
         continue;
       }
-      slot.sent++;
+      if (m.status === 'queued' || m.status === 'sending') {
+        // Queued after a failed provider call (a wrong base URL, the provider unreachable) is
+        // not sent: it waits for a retry and may expire.
+        if (isRetrying(m)) retrying++;
+        else waiting++;
+        continue;
+      }
+      if (SENT.has(m.status)) slot.sent++;
       if (m.status === 'delivered') slot.delivered++;
       if (FAILED.has(m.status)) slot.failed++;
     }
@@ -117,6 +130,8 @@ export function DashboardPage() {
         delivered: total('delivered'),
         failed: total('failed'),
         suppressed,
+        waiting,
+        retrying,
         optIns: optIns.items.length,
         optOuts: optOuts.items.length,
       },
@@ -143,13 +158,19 @@ export function DashboardPage() {
             <Tile label="Delivered" value={stats.data.totals.delivered} tone="good" />
             <Tile label="Failed" value={stats.data.totals.failed} tone="bad" />
             <Tile label="Suppressed (no consent)" value={stats.data.totals.suppressed} />
+            <Tile label="Queued" value={stats.data.totals.waiting} />
+            <Tile
+              label="Queued after provider errors"
+              value={stats.data.totals.retrying}
+              tone={stats.data.totals.retrying > 0 ? 'bad' : undefined}
+            />
             <Tile label="Opt-ins (14 d)" value={stats.data.totals.optIns} tone="good" />
             <Tile label="Opt-outs (14 d)" value={stats.data.totals.optOuts} tone="bad" />
           </div>
           {stats.data.truncated ? (
             <p className="muted small">Counted from the newest 2,000 items of each list.</p>
           ) : null}
-          {stats.data.totals.sent === 0 &&
+          {stats.data.totals.sent + stats.data.totals.waiting + stats.data.totals.retrying === 0 &&
           stats.data.totals.optIns + stats.data.totals.optOuts === 0 ? (
             <div className="empty">
               <h3>Nothing sent yet</h3>

@@ -166,6 +166,14 @@ export function MessagesPage() {
                   <td>{m.origin === 'reply' ? 'reply' : m.messageType}</td>
                   <td>
                     <Badge value={m.status} />
+                    {isRetrying(m) ? (
+                      <span
+                        className="badge badge-bad"
+                        title={m.lastProviderError?.message ?? undefined}
+                      >
+                        provider error
+                      </span>
+                    ) : null}
                   </td>
                 </tr>
               ))}
@@ -189,6 +197,11 @@ export function MessagesPage() {
   );
 }
 
+/** Queued, but the last provider call failed: waiting for a retry, not on its way. */
+export function isRetrying(m: Message): boolean {
+  return (m.status === 'queued' || m.status === 'sending') && m.lastProviderError !== null;
+}
+
 export function MessageDetailPage({ id }: { id: string }) {
   const { api } = useSession();
   const detail = useLoad(() => api.get<MessageDetail>(`/v1/messages/${id}`), [api, id]);
@@ -205,6 +218,15 @@ export function MessageDetailPage({ id }: { id: string }) {
         <h1>Message to {message.to}</h1>
         <Badge value={message.status} />
       </div>
+      {isRetrying(message) ? (
+        <div className="banner banner-error" role="alert" data-testid="last-provider-error">
+          <span>
+            Not sent yet: the last provider call failed ({message.lastProviderError?.message}, at{' '}
+            {formatDate(message.lastProviderError?.at)}). Tern retries until the message is valid no
+            more ({formatDate(message.validUntil)}); check the API credentials&apos; health.
+          </span>
+        </div>
+      ) : null}
       <div className="card">
         <dl className="facts">
           <dt>Text</dt>
@@ -223,6 +245,12 @@ export function MessageDetailPage({ id }: { id: string }) {
           <dd>{message.attempts}</dd>
           <dt>Status reason</dt>
           <dd>{message.statusReason ?? '—'}</dd>
+          <dt>Last provider error</dt>
+          <dd data-testid="last-provider-error-fact">
+            {message.lastProviderError
+              ? `${message.lastProviderError.message} (${formatDate(message.lastProviderError.at)})`
+              : '—'}
+          </dd>
           <dt>Valid until</dt>
           <dd>{formatDate(message.validUntil)}</dd>
           <dt>Profile</dt>
