@@ -7,7 +7,7 @@ import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { SendWorker, type WorkerOptions } from './messages/worker.js';
-import { checkInfobipConnection } from './providers/infobip/connection-check.js';
+import { verifyConnection } from './providers/registry.js';
 import { DEFAULT_SANDBOX } from './sandboxes/sandboxes.js';
 import { createServices, type Services } from './services.js';
 
@@ -58,7 +58,11 @@ export async function openRuntime(
       clock,
       keyring,
       checkConnection: (baseUrl, apiKey) =>
-        checkInfobipConnection({ baseUrl, apiKey, allowLoopback: config.allowLoopbackProvider }),
+        verifyConnection('infobip', {
+          baseUrl,
+          apiKey,
+          allowLoopback: config.allowLoopbackProvider,
+        }),
     });
     await services.sandboxes.ensure(DEFAULT_SANDBOX);
     return {

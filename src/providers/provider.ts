@@ -24,11 +24,7 @@ export type Channel = 'sms' | 'mms';
  * - `unreachable`: no usable answer (DNS, refused, TLS, timeout, reset, garbled answer).
  */
 export type ProviderErrorKind =
-  | 'auth_failed'
-  | 'missing_scope'
-  | 'rejected'
-  | 'retry_later'
-  | 'unreachable';
+  'auth_failed' | 'missing_scope' | 'rejected' | 'retry_later' | 'unreachable';
 
 /** One refused field of a request, as the provider named it. */
 export interface ProviderViolation {

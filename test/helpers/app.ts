@@ -8,7 +8,7 @@ import type { Db } from '../../src/db/database.js';
 import type { CredentialServiceDeps } from '../../src/credentials/credential.service.js';
 import { Keyring, secretKey } from '../../src/crypto/secret-box.js';
 import { createLogger } from '../../src/logger.js';
-import { checkInfobipConnection } from '../../src/providers/infobip/connection-check.js';
+import { verifyConnection } from '../../src/providers/registry.js';
 import { createServices, type Services } from '../../src/services.js';
 import { recordAnswers, recordOutput, recordSecret, recordStored } from './leak-record.js';
 
@@ -51,7 +51,7 @@ export const TEST_KEYRING = new Keyring(secretKey(Buffer.alloc(32, 0x42)));
 
 /** The real provider check, through the SSRF guard; tests point credentials at the simulator. */
 const checkConnection: CredentialServiceDeps['checkConnection'] = (baseUrl, apiKey) =>
-  checkInfobipConnection({ baseUrl, apiKey, allowLoopback: true });
+  verifyConnection('infobip', { baseUrl, apiKey, allowLoopback: true });
 
 export interface TestApp {
   services: Services;

@@ -1,18 +1,12 @@
 import { createGuardedDispatcher, type Resolver } from '../../net/guarded-dispatcher.js';
+import type { VerifyOutcome } from '../provider.js';
+import { InfobipProvider } from './adapter.js';
 import { createInfobipClient } from './client.js';
 
-/** The outcome of calling the provider with a credential's key ("Verify connection"). */
-export interface VerifyOutcome {
-  status: 'ok' | 'unauthorized' | 'unreachable' | 'error';
-  message: string;
-  latencyMs: number;
-  httpStatus?: number;
-  balance?: { amount: number; currency: string };
-}
-
 /**
- * "Verify connection": Infobip's `GET /account/1/balance` with the credential's key, the
- * cheapest authenticated call there is, through the SSRF guard.
+ * "Verify connection" with a credential's key, through the SSRF guard: one least-privilege
+ * check per scope Tern uses (see `adapter.ts`), never `GET /account/1/balance` (that needs
+ * `account-management:manage`, the scope that also manages API keys).
  */
 export async function checkInfobipConnection(input: {
   baseUrl: string;
@@ -34,46 +28,14 @@ export async function checkInfobipConnection(input: {
       headersTimeoutMs: 10_000,
       bodyTimeoutMs: 10_000,
     });
-    const result = await client.getBalance();
-    const latencyMs = Math.round(result.latencyMs);
-    switch (result.kind) {
-      case 'ok':
-        return {
-          status: 'ok',
-          message: `Connected: balance ${result.balance} ${result.currency}.`,
-          latencyMs,
-          httpStatus: 200,
-          balance: { amount: result.balance, currency: result.currency },
-        };
-      case 'rejected':
-        return result.httpStatus === 401 || result.httpStatus === 403
-          ? {
-              status: 'unauthorized',
-              message: `Infobip refused the API key: ${result.message}`,
-              latencyMs,
-              httpStatus: result.httpStatus,
-            }
-          : {
-              status: 'error',
-              message: `Infobip answered ${result.httpStatus}: ${result.message}`,
-              latencyMs,
-              httpStatus: result.httpStatus,
-            };
-      case 'retryable':
-        return {
-          status: 'error',
-          message: `Infobip is not accepting requests right now: ${result.message}`,
-          latencyMs,
-          ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
-        };
-      case 'network':
-        return {
-          status: 'unreachable',
-          message: `Could not reach ${input.baseUrl}: ${result.message}`,
-          latencyMs,
-        };
-    }
+    const outcome = await new InfobipProvider(client).verify();
+    return outcome.status === 'unreachable'
+      ? { ...outcome, message: `Could not reach ${input.baseUrl}: ${outcome.message}` }
+      : outcome;
   } finally {
     await dispatcher.close();
   }
 }
+
+// The domain reads the type from the contract; kept here for callers not yet moved.
+export type { VerifyOutcome } from '../provider.js';

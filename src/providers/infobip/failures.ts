@@ -166,7 +166,9 @@ export function httpFailure(
     httpStatus: status,
     code,
     message:
-      status >= 300 && status < 400 ? `Unexpected redirect (HTTP ${status}), not followed` : message,
+      status >= 300 && status < 400
+        ? `Unexpected redirect (HTTP ${status}), not followed`
+        : message,
     violations: (parsed?.violations ?? []).map((v) => ({
       property: scrub(v.property),
       violation: scrub(v.violation),

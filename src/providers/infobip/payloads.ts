@@ -14,8 +14,8 @@ export interface SmsToSend {
   to: string;
   sender: string;
   text: string;
-  /** Whole hours (Infobip clamps above 48). */
-  validityHours?: number;
+  /** What is left of the validity period, in whole seconds (Infobip clamps above 48 h). */
+  validitySeconds?: number;
   callbackData?: string;
   /** Where Infobip POSTs delivery reports. */
   notifyUrl?: string;
@@ -38,7 +38,8 @@ export interface MmsToSend {
   title?: string;
   text?: string;
   media: MmsMedia[];
-  validityHours?: number;
+  /** Whole seconds, as for SMS. */
+  validitySeconds?: number;
   callbackData?: string;
   notifyUrl?: string;
 }
@@ -78,8 +79,15 @@ function senderField(sender: string): string {
   return /^\+\d+$/.test(sender) ? sender.slice(1) : sender;
 }
 
-function validity(hours: number | undefined): { amount: number; timeUnit: 'HOURS' } | undefined {
-  return hours === undefined ? undefined : { amount: hours, timeUnit: 'HOURS' };
+/**
+ * SMS v3 and MMS v2 `validityPeriod` in seconds, the finest unit they take: whole hours (as
+ * before) rounded a 5-minute code up to an hour and let a retry outlive Tern's `validUntil`.
+ * Guess: that the operator's SMSC keeps second resolution (SMPP's relative validity does).
+ */
+function validity(
+  seconds: number | undefined,
+): { amount: number; timeUnit: 'SECONDS' } | undefined {
+  return seconds === undefined ? undefined : { amount: seconds, timeUnit: 'SECONDS' };
 }
 
 /** The report webhook of one message: JSON reports to `notifyUrl`, with its callback data. */
@@ -97,7 +105,7 @@ function webhooksField(m: { notifyUrl?: string; callbackData?: string }) {
 export function smsRequestBody(batch: readonly SmsToSend[]): Record<string, unknown> {
   const messages = batch.map((m) => {
     const options: Record<string, unknown> = {};
-    const vp = validity(m.validityHours);
+    const vp = validity(m.validitySeconds);
     if (vp) options.validityPeriod = vp;
     if (m.indiaDlt) {
       const { principalEntityId, contentTemplateId, telemarketerId } = m.indiaDlt;
@@ -136,7 +144,7 @@ export function mmsRequestBody(batch: readonly MmsToSend[]): Record<string, unkn
         contentUrl: media.url,
       });
     });
-    const vp = validity(m.validityHours);
+    const vp = validity(m.validitySeconds);
     return {
       ...(m.sender !== undefined && m.sender !== '' ? { sender: senderField(m.sender) } : {}),
       destinations: [{ to: withoutPlus(m.to), messageId: m.messageId }],

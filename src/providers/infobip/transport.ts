@@ -7,12 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../../clock.js';
 import { VERSION } from '../../version.js';
-import {
-  httpFailure,
-  networkFailure,
-  type FailureResult,
-  type RawResponse,
-} from './failures.js';
+import { httpFailure, networkFailure, type FailureResult, type RawResponse } from './failures.js';
 
 /** How the client reaches Infobip. */
 export interface InfobipClientOptions {

@@ -1,0 +1,52 @@
+/**
+ * The one place that knows which providers exist: it builds a {@link ProviderClient} for a
+ * credential and hands out each provider's webhook parsers. Nothing else imports
+ * `providers/<name>/` (eslint.config.js, `no-restricted-imports`).
+ */
+import type { Dispatcher } from 'undici';
+import type { Resolver } from '../net/guarded-dispatcher.js';
+import { InfobipProvider } from './infobip/adapter.js';
+import { createInfobipClient } from './infobip/client.js';
+import { checkInfobipConnection } from './infobip/connection-check.js';
+import type { ProviderClient, VerifyOutcome } from './provider.js';
+
+export type * from './provider.js';
+// Infobip's webhook shapes are the only ones Tern receives so far (`/webhooks/infobip/…`).
+export {
+  INBOUND_TEXT_MAX_LENGTH,
+  parseDeliveryReports,
+  parseInboundTexts,
+  rawInboundItem,
+  type DeliveryReport,
+  type InboundText,
+} from './infobip/webhooks.js';
+
+/** The providers Tern can talk to (`credentials.provider`). */
+export type ProviderName = 'infobip';
+
+/** How to reach a provider account. */
+export interface ProviderAccount {
+  baseUrl: string;
+  apiKey: string;
+  /** The SSRF-guarded dispatcher shared by the process (not owned by the client). */
+  dispatcher: Dispatcher;
+}
+
+/** A provider client for one credential. */
+export function providerClient(provider: ProviderName, account: ProviderAccount): ProviderClient {
+  switch (provider) {
+    case 'infobip':
+      return new InfobipProvider(createInfobipClient(account));
+  }
+}
+
+/** "Verify connection" for a credential's key, through its own SSRF-guarded dispatcher. */
+export function verifyConnection(
+  provider: ProviderName,
+  input: { baseUrl: string; apiKey: string; allowLoopback: boolean; resolve?: Resolver },
+): Promise<VerifyOutcome> {
+  switch (provider) {
+    case 'infobip':
+      return checkInfobipConnection(input);
+  }
+}
