@@ -2,6 +2,14 @@ import { expect, it } from 'vitest';
 import { describeEachDialect } from './helpers/databases.js';
 import { eventually, startSendingStack, type SendingStack } from './helpers/sending.js';
 
+/** Moves time through the whole lookup window (5 min) in one-minute steps, pumping each. */
+async function walkWindow(s: SendingStack): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    s.clock.advance(60_000);
+    await s.pump();
+  }
+}
+
 /**
  * A message whose send may have reached the provider unanswered (a killed worker, a cut
  * connection) is looked up in the provider's logs before anything else is decided about it:
@@ -132,10 +140,10 @@ describeEachDialect('uncertain MMS sends', ({ db }) => {
       });
       expect(s.sim.messages().filter((m) => m.messageId === id)).toHaveLength(0);
 
-      s.clock.advance(120_000);
-      await s.pump();
+      // Not found in the logs: looked up again through the window, then sent once more.
+      await walkWindow(s);
       expect((await s.message(id)).message).toMatchObject({ status: 'accepted', attempts: 2 });
-      expect(s.sim.requests().filter((r) => r.path === '/mms/2/logs')).toHaveLength(1);
+      expect(s.sim.requests().filter((r) => r.path === '/mms/2/logs').length).toBeGreaterThan(1);
       expect(s.sim.requests().filter((r) => r.path === '/mms/2/messages')).toHaveLength(2);
       expect(s.sim.messages().filter((m) => m.messageId === id)).toHaveLength(1);
       expect(s.sim.duplicateCount()).toBe(0);
@@ -155,15 +163,14 @@ describeEachDialect('uncertain MMS sends', ({ db }) => {
       await s.pump();
       for (const id of [sms, mmsId]) expect((await s.message(id)).message.status).toBe('queued');
 
-      s.clock.advance(120_000);
-      await s.pump();
+      await walkWindow(s);
       for (const id of [sms, mmsId]) expect((await s.message(id)).message.status).toBe('accepted');
       const asked = (path: string) =>
         s.sim
           .requests()
           .filter((r) => r.path === path)
           .map((r) => new URL(r.url, 'http://x').searchParams.get('messageId'));
-      expect(asked('/sms/3/logs')).toEqual([sms]);
+      expect(new Set(asked('/sms/3/logs'))).toEqual(new Set([sms]));
       expect(asked('/mms/2/logs')).toEqual([mmsId]);
       expect(s.sim.requests().filter((r) => r.path === '/mms/2/messages')).toHaveLength(1);
       expect(s.sim.requests().filter((r) => r.path === '/sms/3/messages')).toHaveLength(2);

@@ -1,4 +1,4 @@
-import type { Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { MessagesTable } from '../db/schema.js';
 import type { DialectCapabilities } from '../db/dialect.js';
@@ -64,6 +64,13 @@ export async function claimMessages(
       lease_expires_at: leaseExpiresAt,
       attempts: eb('attempts', '+', 1),
       uncertain: eb.case().when('status', '=', 'sending').then(1).else(eb.ref('uncertain')).end(),
+      // Its logs lookups are scheduled from now (the lost send was at least a lease ago).
+      uncertain_since: eb
+        .case()
+        .when('status', '=', 'sending')
+        .then(eb.fn.coalesce('uncertain_since', eb.val(now)))
+        .else(eb.ref('uncertain_since'))
+        .end(),
       updated_at: now,
     }))
     .where('sandbox', '=', sandbox)
@@ -97,7 +104,16 @@ export type Settlement =
       providerStatus?: unknown;
       providerError?: unknown;
     }
-  | { kind: 'retry'; at: string; reason: string; uncertain: boolean };
+  | {
+      kind: 'retry';
+      at: string;
+      reason: string;
+      uncertain: boolean;
+      /** When it became uncertain (default now): lookups are scheduled from there. */
+      uncertainSince?: string;
+      /** Only its logs were looked at (nothing sent): the claim does not count as an attempt. */
+      lookupOnly?: boolean;
+    };
 
 /**
  * Settles claimed messages. Each update only applies while the row is still `sending` under
@@ -119,13 +135,22 @@ export async function settleMessages(
       status: MessageStatus;
       reason: string | null;
       report: unknown;
+      lookupOnly: boolean;
       ids: string[];
     }
   >();
   for (const { id, settlement } of settlements) {
     const { values, status, reason, report } = updateFor(settlement, now);
-    const key = JSON.stringify(values);
-    const group = groups.get(key) ?? { values, status, reason, report, ids: [] as string[] };
+    const lookupOnly = settlement.kind === 'retry' && settlement.lookupOnly === true;
+    const key = JSON.stringify([values, lookupOnly]);
+    const group = groups.get(key) ?? {
+      values,
+      status,
+      reason,
+      report,
+      lookupOnly,
+      ids: [] as string[],
+    };
     group.ids.push(id);
     groups.set(key, group);
   }
@@ -135,7 +160,9 @@ export async function settleMessages(
       const ids = group.ids.slice(i, i + 1000);
       const updated = await db
         .updateTable('messages')
-        .set(group.values)
+        .set(
+          group.lookupOnly ? { ...group.values, attempts: sql<number>`attempts - 1` } : group.values,
+        )
         .where('sandbox', '=', sandbox)
         .where('id', 'in', ids)
         .where('status', '=', 'sending')
@@ -194,6 +221,7 @@ function updateFor(
           accepted_at: now,
           next_attempt_at: null,
           uncertain: 0,
+          uncertain_since: null,
           provider_status: JSON.stringify(settlement.providerStatus),
         },
         status: 'accepted' as const,
@@ -209,6 +237,7 @@ function updateFor(
           done_at: now,
           next_attempt_at: null,
           uncertain: 0,
+          uncertain_since: null,
           ...(settlement.providerStatus !== undefined
             ? { provider_status: JSON.stringify(settlement.providerStatus) }
             : {}),
@@ -228,10 +257,128 @@ function updateFor(
           status_reason: settlement.reason,
           next_attempt_at: settlement.at,
           uncertain: settlement.uncertain ? 1 : 0,
+          uncertain_since: settlement.uncertain ? (settlement.uncertainSince ?? now) : null,
         },
         status: 'queued' as const,
         reason: settlement.reason,
         report: null,
       };
   }
+}
+
+/** A message the sweep looks at: one waiting for a report, or uncertain. */
+export interface AwaitingMessage {
+  sandbox: string;
+  id: string;
+  credentialId: string;
+  channel: string;
+  validUntil: string;
+}
+
+/**
+ * Credentials and channels with messages whose reports are overdue: `accepted` since before
+ * `acceptedBefore`, or queued as uncertain (a lost send whose report may come by pull).
+ */
+export async function overdueReports(
+  db: Executor,
+  request: { acceptedBefore: string; limit: number },
+): Promise<{ sandbox: string; credentialId: string; channel: string }[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['sandbox', 'credential_id', 'channel'])
+    .distinct()
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'accepted'), eb('accepted_at', '<=', request.acceptedBefore)]),
+        eb.and([eb('status', '=', 'queued'), eb('uncertain', '=', 1)]),
+      ]),
+    )
+    .limit(request.limit)
+    .execute();
+  return rows.map((r) => ({
+    sandbox: r.sandbox,
+    credentialId: r.credential_id,
+    channel: r.channel,
+  }));
+}
+
+/** Messages still `accepted` whose validity ended before `validBefore` (oldest first). */
+export async function acceptedPastValidity(
+  db: Executor,
+  request: { validBefore: string; limit: number },
+): Promise<AwaitingMessage[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['sandbox', 'id', 'credential_id', 'channel', 'valid_until'])
+    .where('status', '=', 'accepted')
+    .where('valid_until', '<', request.validBefore)
+    .orderBy('valid_until')
+    .limit(request.limit)
+    .execute();
+  return rows.map((r) => ({
+    sandbox: r.sandbox,
+    id: r.id,
+    credentialId: r.credential_id,
+    channel: r.channel,
+    validUntil: r.valid_until,
+  }));
+}
+
+/** A final outcome the sweep gives a message stuck in `accepted`. */
+export interface SweptOutcome {
+  id: string;
+  status: 'delivered' | 'undeliverable' | 'expired' | 'rejected';
+  reason: string;
+  providerStatus?: unknown;
+}
+
+/**
+ * Makes messages stuck in `accepted` final. Each update applies only while the message is still
+ * `accepted`, so a report that arrived meanwhile wins. Returns how many were changed.
+ */
+export async function finishAccepted(
+  db: Executor,
+  clock: Clock,
+  sandbox: string,
+  outcomes: SweptOutcome[],
+): Promise<number> {
+  const now = clock.now().toISOString();
+  let finished = 0;
+  for (const o of outcomes) {
+    const updated = await db
+      .updateTable('messages')
+      .set({
+        status: o.status,
+        status_reason: o.reason,
+        done_at: now,
+        updated_at: now,
+        ...(o.providerStatus !== undefined
+          ? { provider_status: JSON.stringify(o.providerStatus) }
+          : {}),
+      })
+      .where('sandbox', '=', sandbox)
+      .where('id', '=', o.id)
+      .where('status', '=', 'accepted')
+      .returning(['id', 'to_number', 'callback_data'])
+      .execute();
+    const u = updated[0];
+    if (!u) continue;
+    finished += 1;
+    const change = { sandbox, messageId: u.id, status: o.status, reason: o.reason };
+    await appendMessageEvents(db, clock, [{ ...change, report: o.providerStatus ?? null }]);
+    await recordEvents(db, clock, [
+      {
+        sandbox,
+        type: 'message.status_changed' as const,
+        payload: {
+          messageId: u.id,
+          status: o.status,
+          reason: o.reason,
+          to: u.to_number,
+          callbackData: u.callback_data,
+        },
+      },
+    ]);
+  }
+  return finished;
 }

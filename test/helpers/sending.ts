@@ -48,16 +48,18 @@ export async function startSendingStack(
     env?: Record<string, string>;
   } = {},
 ): Promise<SendingStack> {
+  const clock = new ManualClock(new Date());
   const sim = await createSimulator({
     apiKeys: [SIM_KEY],
     outcomeRules: [],
     reportDelayMs: 10,
+    // The simulator's time (logs lag, logs throttle) follows Tern's manual clock.
+    clock: () => clock.now().getTime(),
     ...options.sim,
   });
   const simUrl = await sim.listen({ port: 0, host: '127.0.0.1' });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const clock = new ManualClock(new Date());
   const t = await buildTestApp(
     db,
     {
