@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest, SimMessage, Simulator } from '../src/index.js';
 import { parseSimulatorArgs } from '../src/cli.js';
-import { ADMIN_AUTH, AUTH, get, post, startSimulator, type SendAnswer } from './helpers.js';
+import { ADMIN_AUTH, get, post, startSimulator, type SendAnswer } from './helpers.js';
 
 let sim: Simulator;
 let url: string;
