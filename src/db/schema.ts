@@ -17,6 +17,7 @@ export interface Database {
   message_events: MessageEventsTable;
   delivery_reports: DeliveryReportsTable;
   inbound_messages: InboundMessagesTable;
+  webhook_rejects: WebhookRejectsTable;
   events: EventsTable;
   event_webhooks: EventWebhooksTable;
   event_webhook_deliveries: EventWebhookDeliveriesTable;
@@ -56,6 +57,13 @@ export interface CredentialsTable {
   updated_at: string;
   version: number;
   provider_auth_failed_at: string | null;
+  /** Null while the provider answers; else what failed (see credentials/credential-health.ts). */
+  provider_health: string | null;
+  provider_health_message: string | null;
+  /** The first failure of the current run of failures. */
+  provider_health_since: string | null;
+  /** The last provider call recorded for this credential, failed or not. */
+  provider_checked_at: string | null;
 }
 
 /** Global: an inbound number routes to exactly one credential, whatever its sandbox. */
@@ -75,6 +83,9 @@ export interface ChannelConfigurationsTable {
   credential_id: string;
   sender: string;
   marketing_footer: string | null;
+  /** India DLT ids of this configuration's SMS (0011); null: the credential's. */
+  dlt_content_template_id: string | null;
+  dlt_telemarketer_id: string | null;
   created_at: string;
   updated_at: string;
   version: number;
@@ -158,10 +169,15 @@ export interface MessagesTable {
   valid_until: string;
   /** 1: a send may have reached the provider unanswered; check its logs before resending. */
   uncertain: number;
+  /** When the message last became uncertain: its logs lookups are scheduled from here. */
+  uncertain_since: string | null;
   lease_owner: string | null;
   lease_expires_at: string | null;
   provider_status: string | null;
   provider_error: string | null;
+  /** The last error a provider call for this message met (kept after a later success). */
+  last_provider_error: string | null;
+  last_provider_error_at: string | null;
   segments: number;
   encoding: string;
   idempotency_key: string | null;
@@ -170,6 +186,9 @@ export interface MessagesTable {
   /** `api`, `batch`, `reply` (keyword auto-reply), `double_opt_in`. */
   origin: string;
   inbound_message_id: string | null;
+  /** India DLT ids chosen at accept (message, else channel configuration, 0011); null: the credential's. */
+  dlt_content_template_id: string | null;
+  dlt_telemarketer_id: string | null;
   created_at: string;
   updated_at: string;
   accepted_at: string | null;
@@ -213,6 +232,24 @@ export interface InboundMessagesTable {
   raw: string;
   /** The credential whose webhook URL received it: replays are de-duplicated per this one. */
   webhook_credential_id: string;
+  /** `sms` (MO_JSON_2) or `mms` (MO_MMS_2). */
+  channel: string;
+  /** JSON: an MMS's parts, `{contentType, text}` or `{contentType, url}`; `[]` for a text. */
+  parts: string;
+}
+
+/** An item of a webhook POST that Tern could not use, kept raw with its problems (bounded). */
+export interface WebhookRejectsTable {
+  id: string;
+  credential_id: string;
+  sandbox: string;
+  webhook: string;
+  dedup_key: string;
+  item_index: number;
+  raw: string;
+  /** JSON: `[{path, message}]`. */
+  problems: string;
+  received_at: string;
 }
 
 export interface EventsTable {

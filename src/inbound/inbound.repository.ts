@@ -4,7 +4,7 @@ import { decodeCursor, toPage, type Page } from '../db/pagination.js';
 import { prepare } from '../db/prepared.js';
 import type { InboundMessagesTable } from '../db/schema.js';
 import type { InboundCategory } from './classify.js';
-import type { InboundAction, InboundMessage } from './inbound.js';
+import type { InboundAction, InboundMessage, InboundPart } from './inbound.js';
 
 type Row = Selectable<InboundMessagesTable>;
 
@@ -16,12 +16,24 @@ export function inboundFromRow(row: Row, replyMessageId: string | null = null): 
     credentialId: row.credential_id,
     from: row.from_number,
     to: row.to_number,
+    channel: row.channel === 'mms' ? 'mms' : 'sms',
     text: row.text,
+    parts: parseParts(row.parts),
     category: row.category as InboundCategory | null,
     action: row.action as InboundAction | null,
     replyMessageId,
     receivedAt: row.received_at,
   };
+}
+
+/** The stored parts of an MMS (`[]` for a text); a row Tern did not write gives none. */
+function parseParts(json: string): InboundPart[] {
+  try {
+    const parts: unknown = JSON.parse(json);
+    return Array.isArray(parts) ? (parts as InboundPart[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -52,6 +64,8 @@ const insertInboundQuery = prepare<Row>((db, param) =>
       received_at: param('received_at'),
       raw: param('raw'),
       webhook_credential_id: param('webhook_credential_id'),
+      channel: param('channel'),
+      parts: param('parts'),
     })
     .onConflict((oc) => oc.columns(['webhook_credential_id', 'provider_message_id']).doNothing())
     .returning('id'),

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Credential } from '../credentials/credential.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
 import { findInboundNumberOwner } from '../credentials/credential.repository.js';
+import { inboundAddresses } from '../credentials/inbound-number.js';
 import type { CredentialService } from '../credentials/credential.service.js';
 import { secretsEqual } from '../credentials/webhook-auth.js';
 import type { Db } from '../db/database.js';
@@ -38,11 +39,9 @@ import {
   findPendingDoubleOptIn,
   findProfileByPhone,
 } from '../profiles/profile.repository.js';
-import {
-  parseInboundTexts,
-  rawInboundItem,
-  type InboundText,
-} from '../providers/infobip/webhooks.js';
+import { answerProblems, keepRejects } from '../messages/webhook-rejects.js';
+import { validityMs } from '../messages/validity.js';
+import { parseInboundTexts, type InboundText } from '../providers/infobip/webhooks.js';
 import { classifyInbound, type Classification, type InboundCategory } from './classify.js';
 import {
   DEFAULT_REPLY_LIMITS,
@@ -110,6 +109,10 @@ export interface WebhookSummary {
   unrouted: number;
   /** Texts acted on that got no automatic reply because a reply bound was reached. */
   repliesLimited: number;
+  /** Items that were not usable texts: kept raw with their problems (webhook-rejects.ts). */
+  rejected: number;
+  /** The first problems of the rejected items, with their paths into the body. */
+  problems: { path: string; message: string }[];
   results: TextOutcome[];
 }
 
@@ -192,15 +195,17 @@ export class InboundService {
   }
 
   /**
-   * Handles one MO_JSON_2 body from an authenticated webhook: validates all of it first (a bad
-   * body changes nothing), then processes each text in its own transaction.
+   * Handles one MO_JSON_2 or MO_MMS_2 body from an authenticated webhook: each item is judged
+   * on its own, so one bad item does not lose the others (issue 13 item 5); the unusable ones
+   * are kept raw with their problems, and a body with none usable is a 400 naming them. Each
+   * usable text is processed in its own transaction.
    */
   async receive(auth: StoredCredential, body: unknown): Promise<WebhookSummary> {
-    const texts = (body as { results?: unknown } | null)?.results;
-    if (Array.isArray(texts) && texts.length > MAX_TEXTS_PER_POST) {
+    const items = (body as { results?: unknown } | null)?.results;
+    if (Array.isArray(items) && items.length > MAX_TEXTS_PER_POST) {
       throw new AppError(
         'payload_too_large',
-        `An inbound webhook request carries at most ${MAX_TEXTS_PER_POST} texts; this one has ${texts.length}.`,
+        `An inbound webhook request carries at most ${MAX_TEXTS_PER_POST} texts; this one has ${items.length}.`,
         [{ path: '/results', message: `must have at most ${MAX_TEXTS_PER_POST} items` }],
       );
     }
@@ -212,18 +217,34 @@ export class InboundService {
         parsed.problems.map((p) => ({ path: p.path, message: p.message })),
       );
     }
-    const rawResults = (body as { results: unknown[] }).results;
+    const { texts, rejected } = parsed.value;
+    const problems = answerProblems(rejected).map((p) => ({ path: p.path, message: p.message }));
+    if (rejected.length > 0) {
+      await keepRejects(
+        this.deps.db.kysely,
+        this.deps.clock,
+        { credentialId: auth.credential.id, sandbox: auth.credential.sandbox, webhook: 'inbound' },
+        rejected,
+      );
+      if (texts.length === 0) {
+        throw new AppError(
+          'validation_failed',
+          `None of the ${rejected.length} inbound items is valid.`,
+          problems,
+        );
+      }
+    }
     const results: TextOutcome[] = [];
     const limited = { count: 0 };
-    for (const [i, text] of parsed.value.texts.entries()) {
-      results.push(await this.processText(auth, text, rawInboundItem(rawResults[i]), limited));
-    }
+    for (const text of texts) results.push(await this.processText(auth, text, limited));
     return {
       received: results.length,
       processed: results.filter((r) => !r.duplicate && r.action !== 'unrouted').length,
       duplicates: results.filter((r) => r.duplicate).length,
       unrouted: results.filter((r) => !r.duplicate && r.action === 'unrouted').length,
       repliesLimited: limited.count,
+      rejected: rejected.length,
+      problems,
       results,
     };
   }
@@ -235,31 +256,42 @@ export class InboundService {
    * Such texts are stored unrouted; the remedy is each number forwarding to its own
    * credential's webhook URL (README, "Inbound texts").
    */
-  private async route(auth: StoredCredential, to: string | undefined): Promise<Credential | null> {
-    if (to === undefined) return null;
+  private async route(auth: StoredCredential, addresses: string[]): Promise<Credential | null> {
     // The credential's inbound number is written with the global lookup row, in one
     // transaction: when they agree there is nothing to look up.
-    if (to === auth.credential.inboundNumber) return auth.credential;
-    const owner = await findInboundNumberOwner(this.deps.db.kysely, to);
-    if (!owner || owner.sandbox !== auth.credential.sandbox) return null;
-    if (owner.credentialId === auth.credential.id) return auth.credential;
-    const [mine, other] = await Promise.all([
-      this.credential(auth.credential.id),
-      this.credential(owner.credentialId),
-    ]);
-    return mine && other && secretsEqual(mine.apiKey, other.apiKey)
-      ? other.stored.credential
-      : null;
+    if (auth.credential.inboundNumber !== null && addresses.includes(auth.credential.inboundNumber))
+      return auth.credential;
+    for (const address of addresses) {
+      const owner = await findInboundNumberOwner(this.deps.db.kysely, address);
+      if (!owner) continue;
+      if (owner.sandbox !== auth.credential.sandbox) return null;
+      if (owner.credentialId === auth.credential.id) return auth.credential;
+      const [mine, other] = await Promise.all([
+        this.credential(auth.credential.id),
+        this.credential(owner.credentialId),
+      ]);
+      return mine && other && secretsEqual(mine.apiKey, other.apiKey)
+        ? other.stored.credential
+        : null;
+    }
+    return null;
   }
 
   private async processText(
     auth: StoredCredential,
     text: InboundText,
-    raw: string,
     limited: { count: number },
   ): Promise<TextOutcome> {
-    const to = normalizeE164(text.to);
-    const credential = await this.route(auth, to);
+    // A short code arrives as is ("25256"), a number without `+`; an alphanumeric `to` owns
+    // no credential and is stored unrouted (issue 13 item 6).
+    const addresses = inboundAddresses(text.to);
+    const credential = await this.route(auth, addresses);
+    const to =
+      credential?.inboundNumber !== undefined &&
+      credential.inboundNumber !== null &&
+      addresses.includes(credential.inboundNumber)
+        ? credential.inboundNumber
+        : addresses[0];
     const from = normalizeE164(text.from);
     const { clock } = this.deps;
     const id = newId();
@@ -279,8 +311,10 @@ export class InboundService {
         category: classification?.category ?? null,
         action: credential ? null : 'unrouted',
         received_at: receivedAt,
-        raw,
+        raw: text.raw,
         webhook_credential_id: auth.credential.id,
+        channel: text.channel,
+        parts: JSON.stringify(text.parts),
       });
       const outcome: TextOutcome = {
         providerMessageId: text.messageId,
@@ -306,7 +340,9 @@ export class InboundService {
           credentialId: credential.id,
           from,
           to: to ?? text.to,
+          channel: text.channel,
           text: text.text,
+          parts: text.parts,
           category: classification.category,
           keyword: classification.keyword,
           fuzzy: classification.fuzzy,
@@ -521,7 +557,7 @@ export class InboundService {
       callbackData: credential.callbackData,
       status: block === null ? 'queued' : 'suppressed',
       statusReason: block,
-      validUntil: new Date(now + credential.validityPeriodHours * 3600 * 1000).toISOString(),
+      validUntil: new Date(now + validityMs(credential.validityPeriod)).toISOString(),
       sendAt: null,
       segments,
       encoding,

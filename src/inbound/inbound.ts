@@ -27,6 +27,10 @@ export type InboundAction =
   | 'keyword_recorded'
   | 'none';
 
+/** One part of an inbound MMS: a text, or a link to media Infobip hosts. */
+export type InboundPart =
+  { contentType: string | null; text: string } | { contentType: string | null; url: string };
+
 /** An inbound text as the API shows it. */
 export interface InboundMessage {
   id: string;
@@ -35,7 +39,12 @@ export interface InboundMessage {
   credentialId: string | null;
   from: string;
   to: string;
+  /** `sms`, or `mms` for an inbound MMS (MO_MMS_2). */
+  channel: 'sms' | 'mms';
+  /** For an MMS, its text parts joined by a line break (what the keyword rules read). */
   text: string;
+  /** An MMS's parts in order (media as links); empty for a text. */
+  parts: InboundPart[];
   category: InboundCategory | null;
   action: InboundAction | null;
   /** Id of the reply queued for it (possibly `suppressed`), or null. */

@@ -15,6 +15,12 @@ const Summary = Type.Object({
   processed: Type.Integer(),
   duplicates: Type.Integer(),
   unrouted: Type.Integer(),
+  rejected: Type.Integer({
+    description: 'Items that were not usable texts: kept raw with their problems',
+  }),
+  problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+    description: 'The first 20 problems of the rejected items (paths into the body)',
+  }),
   repliesLimited: Type.Integer({
     description:
       'Texts acted on (an opt-out always is) that got no automatic reply: a reply bound was reached',
@@ -43,9 +49,9 @@ export function inboundWebhookRoutes(app: App, inbound: InboundService): void {
     {
       schema: {
         tags: ['webhooks'],
-        summary: 'Infobip inbound texts (MO_JSON_2)',
+        summary: 'Infobip inbound texts (MO_JSON_2) and MMS (MO_MMS_2)',
         description:
-          "Set this URL (from the credential's webhooks.inbound.url) as the forwarding URL of the inbound number at Infobip. Each text is routed by its `to` number (only to credentials of this credential's sandbox and Infobip account), de-duplicated by messageId per credential, and run through the keyword rules. At most 1,000 texts per request (413 above). Automatic replies are bounded per texting number an hour and per credential a minute; texts over the bound are still acted on, without a reply.",
+          "Set this URL (from the credential's webhooks.inbound.url) as the forwarding URL of the inbound number at Infobip. Each item is judged on its own: a bad one is kept raw with its problems (`rejected`, `problems`) and the others are processed; 400 only when none is usable. Each text is routed by its `to` number or short code (only to credentials of this credential's sandbox and Infobip account), de-duplicated by messageId per credential, and run through the keyword rules (an MMS by its text parts; its media are kept as links). At most 1,000 texts per request (413 above). Automatic replies are bounded per texting number an hour and per credential a minute; texts over the bound are still acted on, without a reply.",
         params: Params,
         response: { 200: Summary, ...errorResponses(400, 401, 413, 415) },
       },

@@ -15,8 +15,19 @@ export const InboundMessageResponse = Type.Object(
     sandbox: Type.Union([Type.String(), Type.Null()]),
     credentialId: Type.Union([Type.String(), Type.Null()]),
     from: Type.String(),
-    to: Type.String(),
-    text: Type.String(),
+    to: Type.String({ description: 'The inbound number texted: E.164, or a short code as is' }),
+    channel: Type.Union([Type.Literal('sms'), Type.Literal('mms')]),
+    text: Type.String({ description: 'For an MMS, its text parts joined by a line break' }),
+    parts: Type.Array(
+      Type.Union([
+        Type.Object({ contentType: Type.Union([Type.String(), Type.Null()]), text: Type.String() }),
+        Type.Object({
+          contentType: Type.Union([Type.String(), Type.Null()]),
+          url: Type.String({ description: 'Where Infobip serves the media' }),
+        }),
+      ]),
+      { description: 'An inbound MMS in order: text parts and media links; empty for an SMS' },
+    ),
     category: Type.Union([Type.String(), Type.Null()], {
       description: 'opt_out, opt_in, help, double_opt_in, custom, fuzzy_opt_out or none',
     }),

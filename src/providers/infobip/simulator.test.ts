@@ -23,8 +23,10 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const parsed = parseDeliveryReports(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      if (parsed.ok) reports.push(...parsed.value);
-      res.statusCode = parsed.ok ? 200 : 400;
+      if (parsed.ok) reports.push(...parsed.value.reports);
+      const usable =
+        parsed.ok && (parsed.value.rejected.length === 0 || parsed.value.reports.length > 0);
+      res.statusCode = usable ? 200 : 400;
       res.end();
     });
   });
@@ -67,7 +69,7 @@ describe('InfobipClient against the simulator', () => {
         to: '+41793026727',
         sender: 'Tern',
         text: 'hello',
-        validityHours: 2,
+        validitySeconds: 7200,
         notifyUrl,
         callbackData: 'cb',
       },
@@ -145,7 +147,7 @@ describe('InfobipClient against the simulator', () => {
         title: 'Receipt',
         text: 'Thanks',
         media: [{ url: 'https://cdn.example.com/r.jpg', contentType: 'image/jpeg' }],
-        validityHours: 1,
+        validitySeconds: 300,
       },
     ]);
     expect(r).toMatchObject({

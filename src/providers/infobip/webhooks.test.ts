@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   INBOUND_TEXT_MAX_LENGTH,
   MAX_PROBLEMS,
+  REJECTED_RAW_MAX_LENGTH,
   parseDeliveryReports,
   parseInboundTexts,
   rawInboundItem,
@@ -131,23 +132,29 @@ describe('parseDeliveryReports', () => {
   it('normalises the v2 shape', () => {
     expect(parseDeliveryReports(v2Report)).toEqual({
       ok: true,
-      value: [
-        { ...delivered, shape: 'v2', callbackData: 'callbackData', campaignReferenceId: null },
-      ],
+      value: {
+        reports: [
+          { ...delivered, shape: 'v2', callbackData: 'callbackData', campaignReferenceId: null },
+        ],
+        rejected: [],
+      },
     });
   });
 
   it('normalises the v3 shape to the same type', () => {
     expect(parseDeliveryReports(v3Report)).toEqual({
       ok: true,
-      value: [
-        {
-          ...delivered,
-          shape: 'v3',
-          callbackData: 'transactionId=100',
-          campaignReferenceId: 'summersale',
-        },
-      ],
+      value: {
+        reports: [
+          {
+            ...delivered,
+            shape: 'v3',
+            callbackData: 'transactionId=100',
+            campaignReferenceId: 'summersale',
+          },
+        ],
+        rejected: [],
+      },
     });
   });
 
@@ -176,7 +183,7 @@ describe('parseDeliveryReports', () => {
       ],
     };
     const r = parseDeliveryReports(body);
-    expect(r.ok && r.value[0]).toMatchObject({
+    expect(r.ok && r.value.reports[0]).toMatchObject({
       ternStatus: 'undeliverable',
       doneAt: '2023-08-01T10:40:00.000Z',
       error: { groupId: 1, id: 27, name: 'EC_ABSENT_SUBSCRIBER', permanent: false },
@@ -201,43 +208,118 @@ describe('parseDeliveryReports', () => {
       ],
     };
     const r = parseDeliveryReports(body);
-    expect(r.ok && r.value[0]).toMatchObject({ messageId: 'm1', ternStatus: null, bulkId: null });
-    expect(parseDeliveryReports({ results: [] })).toEqual({ ok: true, value: [] });
+    expect(r.ok && r.value.reports[0]).toMatchObject({
+      messageId: 'm1',
+      ternStatus: null,
+      bulkId: null,
+    });
+    expect(parseDeliveryReports({ results: [] })).toEqual({
+      ok: true,
+      value: { reports: [], rejected: [] },
+    });
   });
 
-  it('lists problems with paths', () => {
+  it('lists problems with paths, per item, the raw item kept', () => {
     const r = parseDeliveryReports({
       results: [{ status: { groupId: 3 } }, { messageId: 'x', status: { groupId: 'three' } }],
     });
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.problems.map((p) => p.path)).toEqual(
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.value.reports).toEqual([]);
+      expect(r.value.rejected.map((i) => i.index)).toEqual([0, 1]);
+      expect(r.value.rejected.flatMap((i) => i.problems.map((p) => p.path))).toEqual(
         expect.arrayContaining(['/results/0/messageId', '/results/1/status/groupId']),
       );
+      expect(r.value.rejected[0]?.raw).toBe(JSON.stringify({ status: { groupId: 3 } }));
     }
     expect(parseDeliveryReports(null)).toMatchObject({ ok: false, problems: [{ path: '/' }] });
     expect(parseDeliveryReports([])).toMatchObject({ ok: false });
+    expect(parseDeliveryReports({ results: 'x' })).toMatchObject({
+      ok: false,
+      problems: [{ path: '/results' }],
+    });
+  });
+
+  it('one bad report among good ones costs only itself (issue 13 item 5)', () => {
+    const good = v3Report.results[0]!;
+    const results = Array.from({ length: 2000 }, (_, i) =>
+      i === 1234 ? { ...good, messageId: '' } : { ...good, messageId: `m-${i}` },
+    );
+    const r = parseDeliveryReports({ results });
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.value.reports).toHaveLength(1999);
+      expect(r.value.rejected).toHaveLength(1);
+      expect(r.value.rejected[0]).toMatchObject({
+        index: 1234,
+        problems: [{ path: '/results/1234/messageId' }],
+      });
+    }
+  });
+
+  it('keeps at most REJECTED_RAW_MAX_LENGTH characters of a bad item, marked as cut', () => {
+    const item = { messageId: 'm', status: { groupId: 'x' }, junk: 'j'.repeat(50_000) };
+    const r = parseDeliveryReports({ results: [item] });
+    const raw = (r.ok && r.value.rejected[0]?.raw) || '';
+    expect(raw.length).toBeLessThan(REJECTED_RAW_MAX_LENGTH + 50);
+    expect(raw).toContain(`[cut from ${JSON.stringify(item).length} characters]`);
   });
 
   it('refuses timestamps that are not Infobip timestamps', () => {
-    const r = parseDeliveryReports({
-      results: [{ messageId: 'm', status: { groupId: 3 }, doneAt: 'yesterday' }],
-    });
+    const item = { messageId: 'm', status: { groupId: 3 }, doneAt: 'yesterday' };
+    const r = parseDeliveryReports({ results: [item] });
     expect(r).toEqual({
-      ok: false,
-      problems: [
-        {
-          path: '/results/0/doneAt',
-          message: 'Not an Infobip timestamp (e.g. 2019-11-09T16:00:00.000+0000): yesterday',
-        },
-      ],
+      ok: true,
+      value: {
+        reports: [],
+        rejected: [
+          {
+            index: 0,
+            raw: JSON.stringify(item),
+            problems: [
+              {
+                path: '/results/0/doneAt',
+                message: 'Not an Infobip timestamp (e.g. 2019-11-09T16:00:00.000+0000): yesterday',
+              },
+            ],
+          },
+        ],
+      },
     });
   });
 
-  it('caps the number of problems', () => {
-    const results = Array.from({ length: 500 }, () => ({ status: 'bad' }));
-    const r = parseDeliveryReports({ results });
-    expect(r.ok === false && r.problems.length).toBe(MAX_PROBLEMS);
+  it('caps the number of problems of an item', () => {
+    const status = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`x${i}`, 1]));
+    const bad = {
+      messageId: 1,
+      to: 2,
+      from: 3,
+      sender: 4,
+      sentAt: 5,
+      doneAt: 6,
+      smsCount: 'a',
+      messageCount: 'b',
+      mccMnc: 7,
+      callbackData: 8,
+      price: 9,
+      error: 10,
+      entityId: 11,
+      applicationId: 12,
+      platform: 13,
+      campaignReferenceId: 14,
+      bulkId: 15,
+      status: {
+        ...status,
+        groupId: 'x',
+        groupName: 1,
+        id: 'y',
+        name: 2,
+        description: 3,
+        action: 4,
+      },
+    };
+    const r = parseDeliveryReports({ results: [bad] });
+    expect(r.ok && r.value.rejected[0]?.problems.length).toBe(MAX_PROBLEMS);
   });
 });
 
@@ -248,8 +330,13 @@ describe('parseInboundTexts', () => {
       value: {
         messageCount: 1,
         pendingMessageCount: 0,
+        rejected: [],
         texts: [
           {
+            index: 0,
+            channel: 'sms',
+            parts: [],
+            raw: JSON.stringify(mo.results[0]),
             messageId: '817790313235066447',
             from: '385916242493',
             to: '385921004026',
@@ -308,20 +395,135 @@ describe('parseInboundTexts', () => {
     const r = parseInboundTexts({
       results: [{ messageId: 'i'.repeat(201), from: '1'.repeat(101), to: '385921004026' }],
     });
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.problems.map((p) => p.path)).toEqual(['/results/0/messageId', '/results/0/from']);
+    expect(r.ok && r.value.texts).toEqual([]);
+    if (r.ok) {
+      expect(r.value.rejected[0]?.problems.map((p) => p.path)).toEqual([
+        '/results/0/messageId',
+        '/results/0/from',
+      ]);
     }
   });
 
   it('lists problems', () => {
     const r = parseInboundTexts({ results: [{ messageId: 'i1', to: '1', receivedAt: 5 }] });
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.problems.map((p) => p.path)).toEqual(
+    expect(r.ok && r.value.texts).toEqual([]);
+    if (r.ok) {
+      expect(r.value.rejected[0]?.problems.map((p) => p.path)).toEqual(
         expect.arrayContaining(['/results/0/from', '/results/0/receivedAt']),
       );
     }
+  });
+
+  it('keeps the good texts of a body with a bad one (issue 13 item 5)', () => {
+    const good = mo.results[0]!;
+    const r = parseInboundTexts({
+      results: [
+        { ...good, messageId: 'a', text: 'STOP' },
+        { ...good, from: 5 },
+        { ...good, messageId: 'c' },
+      ],
+    });
+    expect(r.ok && r.value.texts.map((t) => [t.index, t.messageId, t.text])).toEqual([
+      [0, 'a', 'STOP'],
+      [2, 'c', good.text],
+    ]);
+    expect(r.ok && r.value.rejected.map((i) => [i.index, i.problems[0]?.path])).toEqual([
+      [1, '/results/1/from'],
+    ]);
+  });
+});
+
+describe('parseInboundTexts: MO_MMS_2', () => {
+  // The MMS OpenAPI document's example "Received MMS (part of a group)".
+  const mms = {
+    results: [
+      {
+        from: '41793026727',
+        to: '25256',
+        receivedAt: '2016-10-06T09:28:39.220+0000',
+        messageId: '817790313235066447',
+        pairedMessageId: 'out-1',
+        callbackData: 'Some custom data',
+        userAgent: 'iPhone_12_Pro_Max_A2342',
+        message: [
+          { contentType: 'image/jpeg', url: 'https://examplelink.com/123456' },
+          { contentType: 'text/plain', value: 'This is message text' },
+        ],
+        group: [{ to: '25256' }, { cc: '41793026888' }],
+        price: { pricePerMessage: 0, currency: 'EUR' },
+      },
+    ],
+    messageCount: 1,
+    pendingMessageCount: 0,
+  };
+
+  it('keeps the parts: media as links, text parts as the text (before: an empty text)', () => {
+    const r = parseInboundTexts(mms);
+    expect(r).toMatchObject({
+      ok: true,
+      value: {
+        rejected: [],
+        texts: [
+          {
+            channel: 'mms',
+            messageId: '817790313235066447',
+            from: '41793026727',
+            to: '25256',
+            text: 'This is message text',
+            parts: [
+              { contentType: 'image/jpeg', url: 'https://examplelink.com/123456' },
+              { contentType: 'text/plain', text: 'This is message text' },
+            ],
+            receivedAt: '2016-10-06T09:28:39.220Z',
+            callbackData: 'Some custom data',
+            keyword: null,
+          },
+        ],
+      },
+    });
+  });
+
+  it('joins several text parts, cuts each and the whole to INBOUND_TEXT_MAX_LENGTH', () => {
+    const long = 'x'.repeat(INBOUND_TEXT_MAX_LENGTH + 10);
+    const item = {
+      ...mms.results[0],
+      message: [
+        { contentType: 'text/plain', value: 'STOP' },
+        { contentType: 'text/plain', value: long },
+      ],
+    };
+    const r = parseInboundTexts({ results: [item] });
+    const text = r.ok ? r.value.texts[0] : undefined;
+    expect(text?.text.startsWith('STOP\nxxx')).toBe(true);
+    expect(text?.text.length).toBe(INBOUND_TEXT_MAX_LENGTH);
+    expect(text?.truncated).toBe(true);
+    expect(text?.parts[1]).toEqual({
+      contentType: 'text/plain',
+      text: long.slice(0, INBOUND_TEXT_MAX_LENGTH),
+    });
+    const raw = JSON.parse(text?.raw ?? '{}') as {
+      message: { value: string }[];
+      ternTruncatedFrom: number;
+    };
+    expect(raw.message[1]?.value.length).toBe(INBOUND_TEXT_MAX_LENGTH);
+    expect(raw.ternTruncatedFrom).toBe(long.length);
+  });
+
+  it('rejects an MMS whose parts are over their bounds, naming the field', () => {
+    const item = mms.results[0]!;
+    const r = parseInboundTexts({
+      results: [
+        { ...item, message: [{ contentType: 'image/png', url: 'h'.repeat(2049) }] },
+        {
+          ...item,
+          message: Array.from({ length: 101 }, () => ({ contentType: 'text/plain', value: 'a' })),
+        },
+        { ...item, messageId: 'ok' },
+      ],
+    });
+    expect(r.ok && r.value.texts.map((t) => t.messageId)).toEqual(['ok']);
+    expect(r.ok && r.value.rejected.map((i) => i.index)).toEqual([0, 1]);
+    expect(r.ok && r.value.rejected[1]?.problems[0]?.path).toBe('/results/1/message');
   });
 });
 

@@ -1,7 +1,10 @@
 /**
  * What Infobip POSTs to Tern: delivery reports (v2 `notifyUrl` and v3 `webhooks.delivery.url`
- * shapes, infobip.md §4) and inbound texts (`MO_JSON_2`, §6). Schemas are compiled once: these
- * run on the hot webhook path. Parsing never throws; bad input gives a list of problems.
+ * shapes, infobip.md §4), inbound texts (`MO_JSON_2`, §6) and inbound MMS (`MO_MMS_2`, the MMS
+ * OpenAPI document's `MMSMoWebhookRequest`). Schemas are compiled once: these run on the hot
+ * webhook path. Parsing never throws. Each item of `results` is judged on its own (issue 13
+ * item 5: one bad report among 2,000 lost them all): the usable ones come back with the
+ * unusable ones kept raw with their problems; only a body whose envelope is wrong fails whole.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -17,8 +20,25 @@ export interface WebhookProblem {
 /** The parse outcome: values, or every problem (capped at {@link MAX_PROBLEMS}). */
 export type WebhookParse<T> = { ok: true; value: T } | { ok: false; problems: WebhookProblem[] };
 
-/** More problems than this are not listed: a garbage body would otherwise produce thousands. */
+/** More problems than this are listed for one item: a garbage item would otherwise produce thousands. */
 export const MAX_PROBLEMS = 20;
+
+/**
+ * The longest raw copy kept of an item Tern could not use, in characters. A report with every
+ * field Infobip sends is 712 bytes and one echoing the longest callbackData (4,000) 4,710, so
+ * 10,000 keeps any real item whole; a longer one is cut, with its length recorded.
+ */
+export const REJECTED_RAW_MAX_LENGTH = 10_000;
+
+/** An item of a webhook body that Tern could not use: where it was, a bounded raw copy, and why. */
+export interface RejectedItem {
+  /** Its index in `results`. */
+  index: number;
+  /** The item's JSON, at most {@link REJECTED_RAW_MAX_LENGTH} characters (then marked as cut). */
+  raw: string;
+  /** At most {@link MAX_PROBLEMS}; paths point into the whole body (`/results/3/status`). */
+  problems: WebhookProblem[];
+}
 
 /**
  * The longest inbound text Tern classifies and stores, in characters. Infobip refuses a text of
@@ -36,6 +56,13 @@ const NUMBER = { maxLength: 100 };
 const LABEL = { maxLength: 200 };
 const PROSE = { maxLength: 2000 };
 const CALLBACK_DATA = { maxLength: 4000 };
+// Guess: MO_MMS_2 declares no bounds. A media URL is Infobip's download link (~40 characters
+// in the spec's example); 2,048 is the common URL limit of browsers and proxies. An MMS has a
+// handful of parts (carriers cap an MMS at 300 kB-1 MB); 100 parts is far above any real one.
+// `group` mirrors outbound MMS, whose group takes 1..200 members.
+const MEDIA_URL = { minLength: 1, maxLength: 2048 };
+const MMS_MAX_PARTS = 100;
+const MMS_MAX_GROUP = 200;
 
 // Infobip's generated models may serialise absent optionals as null.
 const Nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
@@ -118,8 +145,49 @@ export const InboundBodySchema = Type.Object({
   pendingMessageCount: Nullable(Type.Integer({ minimum: 0 })),
 });
 
-const deliveryChecker = TypeCompiler.Compile(DeliveryReportBodySchema);
-const inboundChecker = TypeCompiler.Compile(InboundBodySchema);
+const MmsSegmentSchema = Type.Union([
+  // Not bounded here: text parts are joined and truncated (INBOUND_TEXT_MAX_LENGTH), not refused.
+  Type.Object({ contentType: Nullable(Type.String(LABEL)), value: Type.String() }),
+  Type.Object({ contentType: Nullable(Type.String(LABEL)), url: Type.String(MEDIA_URL) }),
+]);
+
+const MmsGroupMemberSchema = Type.Object({
+  to: Nullable(Type.String(NUMBER)),
+  cc: Nullable(Type.String(NUMBER)),
+});
+
+const InboundMmsResultSchema = Type.Object({
+  messageId: Type.String({ minLength: 1, ...ID }),
+  from: Type.String({ minLength: 1, ...NUMBER }),
+  to: Type.String({ minLength: 1, ...NUMBER }),
+  receivedAt: Nullable(Type.String(LABEL)),
+  pairedMessageId: Nullable(Type.String(ID)),
+  userAgent: Nullable(Type.String(LABEL)),
+  callbackData: Nullable(Type.String(CALLBACK_DATA)),
+  message: Type.Array(MmsSegmentSchema, { maxItems: MMS_MAX_PARTS }),
+  group: Nullable(Type.Array(MmsGroupMemberSchema, { maxItems: MMS_MAX_GROUP })),
+  price: Nullable(PriceSchema),
+  applicationId: Nullable(Type.String(LABEL)),
+  entityId: Nullable(Type.String(LABEL)),
+});
+
+/** The inbound MMS webhook body in Infobip's `MO_MMS_2` format. */
+export const InboundMmsBodySchema = Type.Object({
+  results: Type.Array(InboundMmsResultSchema),
+  messageCount: Nullable(Type.Integer({ minimum: 0 })),
+  pendingMessageCount: Nullable(Type.Integer({ minimum: 0 })),
+});
+
+// The envelope (an object with a `results` array) is checked whole; each item on its own.
+const Envelope = Type.Object({
+  results: Type.Array(Type.Unknown()),
+  messageCount: Nullable(Type.Integer({ minimum: 0 })),
+  pendingMessageCount: Nullable(Type.Integer({ minimum: 0 })),
+});
+const envelopeChecker = TypeCompiler.Compile(Envelope);
+const deliveryItemChecker = TypeCompiler.Compile(DeliveryResultSchema);
+const inboundItemChecker = TypeCompiler.Compile(InboundResultSchema);
+const inboundMmsItemChecker = TypeCompiler.Compile(InboundMmsResultSchema);
 
 /** A price as Infobip reports it. */
 export interface ProviderPrice {
@@ -173,17 +241,30 @@ export interface DeliveryReport {
   campaignReferenceId: string | null;
 }
 
-/** One inbound (MO) text. */
+/** One part of an inbound MMS: a text (`text/plain`) or a media link Infobip hosts. */
+export type InboundPart =
+  { contentType: string | null; text: string } | { contentType: string | null; url: string };
+
+/** One inbound (MO) text or MMS. */
 export interface InboundText {
+  /** Its index in the body's `results`. */
+  index: number;
+  /** `sms` from MO_JSON_2, `mms` from MO_MMS_2. */
+  channel: 'sms' | 'mms';
   messageId: string;
   from: string;
   to: string;
-  /** At most {@link INBOUND_TEXT_MAX_LENGTH} characters; see `truncated`. */
+  /**
+   * At most {@link INBOUND_TEXT_MAX_LENGTH} characters; see `truncated`. For an MMS, its text
+   * parts joined by a line break (what the keyword rules read).
+   */
   text: string;
   /** The text without the keyword Infobip matched (falls back to `text`); bounded the same. */
   cleanText: string;
   /** True when Infobip's text was longer than {@link INBOUND_TEXT_MAX_LENGTH} and was cut. */
   truncated: boolean;
+  /** An MMS's parts in order (text parts cut like `text`); empty for an SMS. */
+  parts: InboundPart[];
   keyword: string | null;
   /** ISO-8601 UTC. */
   receivedAt: string | null;
@@ -193,34 +274,53 @@ export interface InboundText {
   entityId: string | null;
   applicationId: string | null;
   campaignReferenceId: string | null;
+  /** The item as received, bounded (see {@link rawInboundItem}): kept as evidence. */
+  raw: string;
 }
 
-/** The inbound webhook body, normalised. */
+/** The inbound webhook body, normalised: the usable texts, and the items that were not. */
 export interface InboundBatch {
   texts: InboundText[];
+  rejected: RejectedItem[];
   messageCount: number | null;
   pendingMessageCount: number | null;
 }
 
-type DeliveryBody = Static<typeof DeliveryReportBodySchema>;
-type DeliveryResult = DeliveryBody['results'][number];
-type InboundBody = Static<typeof InboundBodySchema>;
-type InboundResult = InboundBody['results'][number];
+/** The delivery-report webhook body, normalised: the usable reports, and the items that were not. */
+export interface DeliveryReportBatch {
+  reports: DeliveryReport[];
+  rejected: RejectedItem[];
+}
+
+type DeliveryResult = Static<typeof DeliveryResultSchema>;
+type InboundResult = Static<typeof InboundResultSchema>;
+type InboundMmsResult = Static<typeof InboundMmsResultSchema>;
 
 function schemaProblems(
   checker: { Errors(value: unknown): Iterable<{ path: string; message: string }> },
-  body: unknown,
+  value: unknown,
+  prefix = '',
 ): WebhookProblem[] {
   const problems: WebhookProblem[] = [];
   const seen = new Set<string>();
-  for (const e of checker.Errors(body)) {
+  for (const e of checker.Errors(value)) {
     // Nullable fields report one error per union member; one per path is enough.
     if (seen.has(e.path)) continue;
     seen.add(e.path);
-    problems.push({ path: e.path === '' ? '/' : e.path, message: e.message });
+    problems.push({ path: `${prefix}${e.path}` || '/', message: e.message });
     if (problems.length >= MAX_PROBLEMS) break;
   }
-  return problems.length > 0 ? problems : [{ path: '/', message: 'Invalid body' }];
+  return problems.length > 0 ? problems : [{ path: prefix || '/', message: 'Invalid value' }];
+}
+
+/** An item's JSON cut to {@link REJECTED_RAW_MAX_LENGTH} characters, marked when cut. */
+export function boundedRaw(item: unknown): string {
+  return cutRaw(JSON.stringify(item ?? null));
+}
+
+function cutRaw(json: string): string {
+  if (json.length <= REJECTED_RAW_MAX_LENGTH) return json;
+  return `${json.slice(0, REJECTED_RAW_MAX_LENGTH)}… [cut from ${json.length} characters]`;
 }
 
 function time(
@@ -300,13 +400,14 @@ function bounded(text: string): string {
 
 /**
  * One inbound item as stored raw (evidence of what Infobip sent): the JSON as received, with
- * `text`, `cleanText` and `keyword` cut as {@link InboundText} cuts them, so the raw copy is
- * bounded too; a cut item records the longest one's original length in `ternTruncatedFrom`.
+ * `text`, `cleanText`, `keyword` and each MMS text part's `value` cut as {@link InboundText}
+ * cuts them, so the raw copy is bounded too; a cut item records the longest one's original
+ * length in `ternTruncatedFrom`.
  */
 export function rawInboundItem(item: unknown): string {
   if (item === null || typeof item !== 'object') return JSON.stringify(item ?? null);
   const fields = item as Record<string, unknown>;
-  const cut: Record<string, string> = {};
+  const cut: Record<string, unknown> = {};
   let longest = 0;
   for (const name of ['text', 'cleanText', 'keyword']) {
     const value = fields[name];
@@ -314,20 +415,39 @@ export function rawInboundItem(item: unknown): string {
     cut[name] = bounded(value);
     longest = Math.max(longest, value.length);
   }
+  if (Array.isArray(fields.message)) {
+    let partCut = false;
+    const parts = fields.message.map((part: unknown) => {
+      const value = (part as { value?: unknown } | null)?.value;
+      if (typeof value !== 'string' || value.length <= INBOUND_TEXT_MAX_LENGTH) return part;
+      partCut = true;
+      longest = Math.max(longest, value.length);
+      return { ...(part as object), value: bounded(value) };
+    });
+    if (partCut) cut.message = parts;
+  }
   if (longest === 0) return JSON.stringify(item);
   return JSON.stringify({ ...item, ...cut, ternTruncatedFrom: longest });
 }
 
-function inboundText(r: InboundResult, i: number, problems: WebhookProblem[]): InboundText {
+function inboundText(
+  r: InboundResult,
+  i: number,
+  raw: string,
+  problems: WebhookProblem[],
+): InboundText {
   const full = r.text ?? '';
   const text = bounded(full);
   return {
+    index: i,
+    channel: 'sms',
     messageId: r.messageId,
     from: r.from,
     to: r.to,
     text,
     cleanText: r.cleanText != null ? bounded(r.cleanText) : text,
     truncated: full.length > INBOUND_TEXT_MAX_LENGTH,
+    parts: [],
     keyword: r.keyword != null && r.keyword !== '' ? bounded(r.keyword) : null,
     receivedAt: time(r.receivedAt, `/results/${i}/receivedAt`, problems),
     messageCount: r.smsCount ?? null,
@@ -336,31 +456,145 @@ function inboundText(r: InboundResult, i: number, problems: WebhookProblem[]): I
     entityId: r.entityId ?? null,
     applicationId: r.applicationId ?? null,
     campaignReferenceId: r.campaignReferenceId ?? null,
+    raw,
   };
 }
 
-/** Parses a delivery-report webhook body (v2 or v3 shape; already JSON-decoded). */
-export function parseDeliveryReports(body: unknown): WebhookParse<DeliveryReport[]> {
-  if (!deliveryChecker.Check(body))
-    return { ok: false, problems: schemaProblems(deliveryChecker, body) };
-  const problems: WebhookProblem[] = [];
-  const reports = body.results.map((r, i) => deliveryReport(r, i, problems));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: reports };
+/**
+ * An MO_MMS_2 item. Its text is its text parts (`{contentType, value}`) joined by a line break,
+ * so that a STOP sent as an MMS is an opt-out; media parts (`{contentType, url}`) are kept as
+ * links. Infobip sets no keyword or part count on an MMS.
+ */
+function inboundMms(
+  r: InboundMmsResult,
+  i: number,
+  raw: string,
+  problems: WebhookProblem[],
+): InboundText {
+  const parts: InboundPart[] = r.message.map((part) =>
+    'url' in part
+      ? { contentType: part.contentType ?? null, url: part.url }
+      : { contentType: part.contentType ?? null, text: bounded(part.value) },
+  );
+  const full = r.message.flatMap((part) => ('value' in part ? [part.value] : [])).join('\n');
+  const text = bounded(full);
+  return {
+    index: i,
+    channel: 'mms',
+    messageId: r.messageId,
+    from: r.from,
+    to: r.to,
+    text,
+    cleanText: text,
+    truncated: full.length > INBOUND_TEXT_MAX_LENGTH,
+    parts,
+    keyword: null,
+    receivedAt: time(r.receivedAt, `/results/${i}/receivedAt`, problems),
+    messageCount: null,
+    price: price(r.price),
+    callbackData: r.callbackData ?? null,
+    entityId: r.entityId ?? null,
+    applicationId: r.applicationId ?? null,
+    campaignReferenceId: null,
+    raw,
+  };
 }
 
-/** Parses an inbound (MO_JSON_2) webhook body (already JSON-decoded). */
+/** The envelope's problems, or undefined when it is an object with a `results` array. */
+function envelopeProblems(body: unknown): WebhookProblem[] | undefined {
+  return envelopeChecker.Check(body) ? undefined : schemaProblems(envelopeChecker, body);
+}
+
+/**
+ * Judges each item on its own: `build` turns a schema-valid item into its value, pushing any
+ * further problem (a timestamp Infobip would not send); an item with a problem is rejected.
+ */
+function eachItem<T>(
+  results: unknown[],
+  pick: (item: unknown) => {
+    check: (item: unknown) => boolean;
+    checker: Parameters<typeof schemaProblems>[0];
+  },
+  build: (item: unknown, i: number, problems: WebhookProblem[]) => T,
+  rawOf: (item: unknown) => string = boundedRaw,
+): { values: T[]; rejected: RejectedItem[] } {
+  const values: T[] = [];
+  const rejected: RejectedItem[] = [];
+  results.forEach((item, i) => {
+    const { check, checker } = pick(item);
+    if (!check(item)) {
+      rejected.push({
+        index: i,
+        raw: rawOf(item),
+        problems: schemaProblems(checker, item, `/results/${i}`),
+      });
+      return;
+    }
+    const problems: WebhookProblem[] = [];
+    const value = build(item, i, problems);
+    if (problems.length > 0) rejected.push({ index: i, raw: rawOf(item), problems });
+    else values.push(value);
+  });
+  return { values, rejected };
+}
+
+const deliveryItem = {
+  check: (item: unknown) => deliveryItemChecker.Check(item),
+  checker: deliveryItemChecker,
+};
+const smsItem = {
+  check: (item: unknown) => inboundItemChecker.Check(item),
+  checker: inboundItemChecker,
+};
+const mmsItem = {
+  check: (item: unknown) => inboundMmsItemChecker.Check(item),
+  checker: inboundMmsItemChecker,
+};
+
+/**
+ * Parses a delivery-report webhook body (v2 or v3 shape; already JSON-decoded): fails only
+ * when it is not `{results: [...]}`; otherwise each report is usable or rejected on its own.
+ */
+export function parseDeliveryReports(body: unknown): WebhookParse<DeliveryReportBatch> {
+  const envelope = envelopeProblems(body);
+  if (envelope) return { ok: false, problems: envelope };
+  const { values, rejected } = eachItem(
+    (body as { results: unknown[] }).results,
+    () => deliveryItem,
+    (item, i, problems) => deliveryReport(item as DeliveryResult, i, problems),
+  );
+  return { ok: true, value: { reports: values, rejected } };
+}
+
+/**
+ * Parses an inbound webhook body (already JSON-decoded): MO_JSON_2 texts and MO_MMS_2 MMS (an
+ * item whose `message` is an array of parts). Fails only when it is not `{results: [...]}`;
+ * otherwise each item is usable or rejected on its own.
+ */
 export function parseInboundTexts(body: unknown): WebhookParse<InboundBatch> {
-  if (!inboundChecker.Check(body))
-    return { ok: false, problems: schemaProblems(inboundChecker, body) };
-  const problems: WebhookProblem[] = [];
-  const texts = body.results.map((r, i) => inboundText(r, i, problems));
-  if (problems.length > 0) return { ok: false, problems };
+  const envelope = envelopeProblems(body);
+  if (envelope) return { ok: false, problems: envelope };
+  const b = body as Static<typeof Envelope>;
+  const isMms = (item: unknown) =>
+    item !== null &&
+    typeof item === 'object' &&
+    Array.isArray((item as { message?: unknown }).message);
+  const { values, rejected } = eachItem(
+    b.results,
+    (item) => (isMms(item) ? mmsItem : smsItem),
+    (item, i, problems) =>
+      isMms(item)
+        ? inboundMms(item as InboundMmsResult, i, rawInboundItem(item), problems)
+        : inboundText(item as InboundResult, i, rawInboundItem(item), problems),
+    (item) => cutRaw(rawInboundItem(item)),
+  );
   return {
     ok: true,
     value: {
-      texts,
-      messageCount: body.messageCount ?? null,
-      pendingMessageCount: body.pendingMessageCount ?? null,
+      texts: values,
+      rejected,
+      messageCount: b.messageCount ?? null,
+      pendingMessageCount: b.pendingMessageCount ?? null,
     },
   };
 }
