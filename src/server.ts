@@ -1,6 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { bootstrapAdminToken } from './auth/admin-tokens.js';
 import { buildApp } from './app.js';
+import {
+  publicUrlProblems,
+  startupPublicUrlWarnings,
+  type PublicUrlWarning,
+} from './credentials/public-url-check.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
@@ -37,7 +42,13 @@ export async function startServer(
     logger.info({ url, database: db.describe }, 'tern listening');
 
     const token = await bootstrapAdminToken(db, clock, config.adminToken);
-    out.write(banner(url, config.publicUrl, token));
+    const goingLive = await startupPublicUrlWarnings(db.kysely, config.publicUrl);
+    for (const warning of goingLive.warnings)
+      logger.warn(
+        { code: warning.code, credentials: goingLive.credentials },
+        `${goingLive.credentials} API credential(s) use a real Infobip host: ${warning.message}`,
+      );
+    out.write(banner(url, config.publicUrl, token, goingLive));
 
     const worker = config.worker ? createWorker(runtime, logger) : undefined;
     worker?.start();
@@ -72,13 +83,29 @@ export async function startServer(
   }
 }
 
-function banner(url: string, publicUrl: string, token: string | undefined): string {
+function banner(
+  url: string,
+  publicUrl: string,
+  token: string | undefined,
+  goingLive: { credentials: number; warnings: PublicUrlWarning[] },
+): string {
   const lines = [
     '',
     `  Tern is running at ${url}`,
     `  API docs:  ${url}/docs`,
     `  Providers call back at ${publicUrl} (TERN_PUBLIC_URL)`,
   ];
+  if (goingLive.warnings.length > 0) {
+    lines.push(
+      '',
+      `  WARNING: ${goingLive.credentials} API credential(s) use a real Infobip host, but:`,
+      ...goingLive.warnings.map((w) => `    - ${w.message}`),
+      '  See "Connect a real Infobip account" in README.md.',
+    );
+  } else if (publicUrlProblems(publicUrl).length > 0) {
+    // Not a warning yet (the simulator calls back locally), but say it before it matters.
+    lines.push('  (fine for the simulator; a real Infobip account needs a public https URL)');
+  }
   if (token) {
     lines.push(
       '',
