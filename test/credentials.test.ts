@@ -52,7 +52,9 @@ describeEachDialect('API credentials', ({ db }) => {
       helpKeywords: ['HELP', 'INFO'],
       doubleOptInKeywords: [],
       customInboundKeywords: [],
+      validityPeriod: { amount: 48, timeUnit: 'HOURS' },
       validityPeriodHours: 48,
+      dltTelemarketerId: null,
       inboundNumber: '+14155550100',
       fuzzyOptOut: 'off',
       callbackData: null,
@@ -112,7 +114,7 @@ describeEachDialect('API credentials', ({ db }) => {
       dltPrincipalEntityId: '12ab',
       validityPeriodHours: 72,
       callbackData: 'c'.repeat(4001),
-      inboundNumber: '12345',
+      inboundNumber: 'TernAlerts',
       customInboundKeywords: 'HELP',
     });
     expect(res.statusCode).toBe(400);
@@ -195,6 +197,30 @@ describeEachDialect('API credentials', ({ db }) => {
     await t.app.close();
   });
 
+  it('takes a short code (3-8 digits, kept as is) as inbound number, unique like a number; refuses an alphanumeric id', async () => {
+    const t = await buildTestApp(db(), ENV);
+    await t.services.sandboxes.create('dev', 'test');
+    // Before: "must be a valid phone number", so texts to a short code could not be routed.
+    const res = await create(t, validBody({ inboundNumber: ' 25256 ' }));
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ inboundNumber: '25256' });
+    const taken = await create(t, validBody({ name: 'Other', inboundNumber: '25256' }), 'dev');
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json()).toMatchObject({ error: { details: [{ path: '/inboundNumber' }] } });
+    for (const bad of ['12', '123456789', 'TernAlerts', '+25256', '25 256']) {
+      const refused = await create(t, validBody({ name: `n-${bad}`, inboundNumber: bad }), 'dev');
+      expect(refused.statusCode, bad).toBe(400);
+      expect(refused.json(), bad).toMatchObject({
+        error: {
+          details: [
+            { path: '/inboundNumber', message: expect.stringContaining('short code') as unknown },
+          ],
+        },
+      });
+    }
+    await t.app.close();
+  });
+
   it('updates with If-Match, keeps the key when omitted, and refuses a stale version', async () => {
     const t = await buildTestApp(db(), ENV);
     const { id } = (await create(t, validBody())).json<{ id: string }>();
@@ -230,7 +256,7 @@ describeEachDialect('API credentials', ({ db }) => {
       'credential.created',
     ]);
     expect(entries[0]?.fields).toEqual(['apiKey']);
-    expect(entries[1]?.fields).toEqual(['optOutKeywords', 'validityPeriodHours']);
+    expect(entries[1]?.fields).toEqual(['optOutKeywords', 'validityPeriod']);
     expect(audit.body).not.toContain('another-key');
     await t.app.close();
   });

@@ -46,7 +46,7 @@ describeEachDialect('sending', ({ db }) => {
         destinations: [{ to: '41793026727', messageId: sent.id }],
         content: { text: 'Your code is 123456' },
         options: {
-          validityPeriod: { amount: 12, timeUnit: 'HOURS' },
+          validityPeriod: { amount: 43_200, timeUnit: 'SECONDS' },
           regional: {
             indiaDlt: {
               principalEntityId: '1101000000000000001',

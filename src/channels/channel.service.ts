@@ -129,11 +129,19 @@ export class ChannelService {
       path: '/credentialId',
       message: 'is not an API credential of this sandbox',
     };
-    if (
-      settings.credentialId !== '' &&
-      !(await findCredential(this.deps.db.kysely, sandbox, settings.credentialId))
-    ) {
-      problems.push(unknownCredential);
+    const stored =
+      settings.credentialId === ''
+        ? undefined
+        : await findCredential(this.deps.db.kysely, sandbox, settings.credentialId);
+    if (settings.credentialId !== '' && !stored) problems.push(unknownCredential);
+    // Infobip requires the principal entity with any DLT id; it is the credential's.
+    if (stored && !stored.credential.dltPrincipalEntityId) {
+      for (const field of ['dltContentTemplateId', 'dltTelemarketerId'] as const)
+        if (settings[field] !== null)
+          problems.push({
+            path: `/${field}`,
+            message: 'needs a DLT principal entity id on the credential first',
+          });
     }
     if (problems.length > 0)
       throw new AppError('validation_failed', 'The channel configuration is not valid.', problems);

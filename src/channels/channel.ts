@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '../errors.js';
+import { dltProblem } from '../messages/india-dlt.js';
 import { countSegments } from '../messages/segments.js';
 import { normalizeE164 } from '../phone.js';
 
@@ -16,6 +17,9 @@ export interface ChannelSettings {
   credentialId: string;
   sender: string;
   marketingFooter: string | null;
+  /** India DLT template of this configuration's SMS, over the credential's (SMS only). */
+  dltContentTemplateId: string | null;
+  dltTelemarketerId: string | null;
 }
 
 export interface ChannelConfiguration extends ChannelSettings {
@@ -34,6 +38,8 @@ export type ChannelInput = Partial<{
   credentialId: string;
   sender: string;
   marketingFooter: string | null;
+  dltContentTemplateId: string | null;
+  dltTelemarketerId: string | null;
 }>;
 
 const NAME = /^\p{L}[\p{L}\p{N}_.-]{0,99}$/u;
@@ -121,6 +127,18 @@ export function validateChannel(
     );
   }
 
+  const dlt = {
+    dltContentTemplateId: optionalText(pick('dltContentTemplateId')),
+    dltTelemarketerId: optionalText(pick('dltTelemarketerId')),
+  };
+  for (const [field, value] of Object.entries(dlt) as [keyof typeof dlt, string | null][]) {
+    if (value === null) continue;
+    const reason = dltProblem(field, value);
+    if (reason) problem(field, reason);
+    // Infobip's MMS v2 API has no regional options: a DLT id there would be silently dropped.
+    else if (channel === 'mms') problem(field, 'is for SMS; MMS carries no India DLT ids');
+  }
+
   return {
     settings: {
       name,
@@ -130,6 +148,7 @@ export function validateChannel(
       credentialId,
       sender,
       marketingFooter,
+      ...dlt,
     },
     problems,
   };

@@ -75,7 +75,7 @@ export async function credentialsCommand(
             'id',
             'name',
             'inboundNumber',
-            'validityPeriodHours',
+            'validityPeriod',
             'apiKeyHint',
             'updatedAt',
           ]);

@@ -1,3 +1,4 @@
+import type { ValidityPeriod } from '../messages/validity.js';
 import type { KeywordListInput } from './keywords.js';
 
 export type FuzzyOptOutMode = 'off' | 'reply' | 'opt-out';
@@ -17,8 +18,11 @@ export interface CredentialSettings {
   doubleOptInKeywords: string[];
   doubleOptInMessage: string;
   dltPrincipalEntityId: string | null;
+  /** The default template of the credential's SMS; a channel configuration or message may set its own. */
   dltContentTemplateId: string | null;
-  validityPeriodHours: number;
+  dltTelemarketerId: string | null;
+  /** How long Infobip may try to deliver, as configured (e.g. 5 minutes for a one-time code). */
+  validityPeriod: ValidityPeriod;
   callbackData: string | null;
   inboundNumber: string | null;
   customInboundKeywords: string[];
@@ -57,6 +61,10 @@ export interface CredentialInput {
   doubleOptInMessage?: string;
   dltPrincipalEntityId?: string | null;
   dltContentTemplateId?: string | null;
+  dltTelemarketerId?: string | null;
+  /** Checked by the rules (an object from the API; anything from the CLI). */
+  validityPeriod?: unknown;
+  /** The older whole-hours form; refused together with `validityPeriod`. */
   validityPeriodHours?: number;
   callbackData?: string | null;
   inboundNumber?: string | null;

@@ -1,8 +1,10 @@
 import type { ChannelConfiguration, MessageType } from '../channels/channel.js';
 import type { ErrorDetail } from '../errors.js';
 import { normalizeE164 } from '../phone.js';
+import { chooseDlt, dltProblem, type DltChoice } from './india-dlt.js';
 import type { MediaItem } from './message.js';
 import { countSegments, type SegmentCount } from './segments.js';
+import { validityMs, validityProblem, type ValidityPeriod } from './validity.js';
 
 /** What a caller asks to send (one item of the single or batch API). */
 export interface SendInput {
@@ -14,6 +16,17 @@ export interface SendInput {
   sendAt?: string;
   callbackData?: string;
   idempotencyKey?: string;
+  /** Over the credential's validity period (e.g. 5 minutes for a one-time code). */
+  validityPeriod?: ValidityPeriod;
+  /** India DLT ids over the channel configuration's and the credential's (SMS only). */
+  dltContentTemplateId?: string | null;
+  dltTelemarketerId?: string | null;
+}
+
+/** What a message inherits from its credential. */
+export interface CredentialDefaults {
+  validityPeriod: ValidityPeriod;
+  dltPrincipalEntityId: string | null;
 }
 
 /** Infobip refuses more than 25 parts; 10 parts (~1,530 GSM-7 characters) is the common carrier ceiling. */
@@ -36,6 +49,10 @@ export interface CheckedMessage {
   messageType: MessageType;
   sendAt: string | null;
   count: SegmentCount;
+  /** `sendAt` (or now) plus the message's or the credential's validity period, to the ms. */
+  validUntil: string;
+  /** The message's own DLT ids, else its channel configuration's; null: the credential's. */
+  dlt: DltChoice;
 }
 
 /**
@@ -45,6 +62,7 @@ export interface CheckedMessage {
 export function checkMessage(
   input: SendInput,
   channel: ChannelConfiguration,
+  credential: CredentialDefaults,
   now: Date,
 ): { ok: true; message: CheckedMessage } | { ok: false; problems: ErrorDetail[] } {
   const problems: ErrorDetail[] = [];
@@ -121,8 +139,30 @@ export function checkMessage(
     problem('/idempotencyKey', `must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`);
   }
 
+  if (input.validityPeriod !== undefined) {
+    const reason = validityProblem(input.validityPeriod);
+    if (reason) problem('/validityPeriod', reason);
+  }
+  for (const field of ['dltContentTemplateId', 'dltTelemarketerId'] as const) {
+    const value = input[field];
+    if (value === undefined || value === null) continue;
+    const reason = dltProblem(field, value);
+    if (reason) problem(`/${field}`, reason);
+    else if (channel.channel === 'mms')
+      problem(`/${field}`, 'is for SMS; MMS carries no India DLT ids');
+    else if (!credential.dltPrincipalEntityId)
+      problem(`/${field}`, "needs a DLT principal entity id on the channel's credential");
+  }
+
   if (problems.length > 0 || !to) return { ok: false, problems };
-  return { ok: true, message: { to, text, media, messageType, sendAt, count } };
+  const validFrom = sendAt ? Date.parse(sendAt) : now.getTime();
+  const validity = input.validityPeriod ?? credential.validityPeriod;
+  const validUntil = new Date(validFrom + validityMs(validity)).toISOString();
+  const dlt = chooseDlt(input, channel);
+  return {
+    ok: true,
+    message: { to, text, media, messageType, sendAt, count, validUntil, dlt },
+  };
 }
 
 function mediaUrlProblem(raw: string): string | undefined {

@@ -94,13 +94,12 @@ export class SendService {
         ]);
         continue;
       }
-      const checked = checkMessage(input, found.channel, now);
+      const checked = checkMessage(input, found.channel, found.credential, now);
       if (!checked.ok) {
         outcomes[index] = refused(checked.problems);
         continue;
       }
       const m = checked.message;
-      const validFrom = m.sendAt ? Date.parse(m.sendAt) : now.getTime();
       const message: NewMessage = {
         sandbox,
         channelConfigurationId: found.channel.id,
@@ -114,9 +113,7 @@ export class SendService {
         callbackData: input.callbackData ?? found.credential.callbackData,
         status: 'queued',
         statusReason: null,
-        validUntil: new Date(
-          validFrom + found.credential.validityPeriodHours * 3_600_000,
-        ).toISOString(),
+        validUntil: m.validUntil,
         sendAt: m.sendAt,
         segments: m.count.segments,
         encoding: m.count.encoding,
@@ -124,8 +121,9 @@ export class SendService {
         requestHash: null,
         origin: 'api',
         inboundMessageId: null,
+        ...m.dlt,
       };
-      message.requestHash = requestHash(message);
+      message.requestHash = requestHash(message, input);
       prepared.push({ index, message });
     }
 
@@ -276,9 +274,13 @@ function refused(problems: ErrorDetail[]): SendOutcome {
   return { ok: false, code: 'validation_failed', message: 'The message is not valid.', problems };
 }
 
-/** What makes two requests "the same message" for idempotency. */
-function requestHash(m: NewMessage): string {
+/**
+ * What makes two requests "the same message" for idempotency. The options added later
+ * (validity, DLT ids) count only when given, so a key stored before them still matches.
+ */
+function requestHash(m: NewMessage, input: SendInput): string {
   const { channelConfigurationId, to, text, media, messageType, sendAt, callbackData } = m;
+  const { validityPeriod, dltContentTemplateId, dltTelemarketerId } = input;
   return createHash('sha256')
     .update(
       JSON.stringify({
@@ -289,6 +291,12 @@ function requestHash(m: NewMessage): string {
         messageType,
         sendAt,
         callbackData,
+        validityPeriod: validityPeriod && {
+          amount: validityPeriod.amount,
+          timeUnit: validityPeriod.timeUnit,
+        },
+        dltContentTemplateId: dltContentTemplateId ?? undefined,
+        dltTelemarketerId: dltTelemarketerId ?? undefined,
       }),
     )
     .digest('hex');

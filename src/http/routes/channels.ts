@@ -3,6 +3,7 @@ import type { ChannelService } from '../../channels/channel.service.js';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses, IdParams, ListQuery, PageOf, pageLimit } from '../schemas.js';
+import { DltFields } from '../sending-options.js';
 
 const ChannelBody = Type.Object(
   {
@@ -27,6 +28,8 @@ const ChannelBody = Type.Object(
         Type.Null(),
       ]),
     ),
+    dltContentTemplateId: Type.Optional(DltFields.dltContentTemplateId),
+    dltTelemarketerId: Type.Optional(DltFields.dltTelemarketerId),
   },
   { additionalProperties: false },
 );
@@ -42,6 +45,10 @@ const ChannelResponse = Type.Object(
     credentialId: Type.String(),
     sender: Type.String(),
     marketingFooter: Type.Union([Type.String(), Type.Null()]),
+    dltContentTemplateId: Type.Union([Type.String(), Type.Null()], {
+      description: "India DLT template of this configuration's SMS; null: the credential's",
+    }),
+    dltTelemarketerId: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String(),
     updatedAt: Type.String(),
     version: Type.Integer(),

@@ -84,7 +84,7 @@ const sms = [
     to: '+41793026727',
     sender: 'InfoSMS',
     text: 'Your code is 123456',
-    validityHours: 12,
+    validitySeconds: 300,
     callbackData: 'tenant=42',
     notifyUrl: 'https://tern.example/webhooks/infobip/c1/reports/s3cret',
     indiaDlt: { principalEntityId: '1101000000000000', contentTemplateId: '1107000000000000' },
@@ -166,7 +166,7 @@ describe('InfobipClient.sendSms', () => {
           destinations: [{ to: '41793026727', messageId: 'm-1' }],
           content: { text: 'Your code is 123456' },
           options: {
-            validityPeriod: { amount: 12, timeUnit: 'HOURS' },
+            validityPeriod: { amount: 300, timeUnit: 'SECONDS' },
             regional: {
               indiaDlt: {
                 principalEntityId: '1101000000000000',
@@ -450,7 +450,7 @@ describe('InfobipClient.sendMms', () => {
           { url: 'https://cdn.example.com/r.jpg', contentType: 'image/jpeg' },
           { url: 'https://cdn.example.com/r.png' },
         ],
-        validityHours: 1,
+        validitySeconds: 3599,
         callbackData: 'abc',
         notifyUrl: 'https://tern.example/webhooks/infobip/c1/reports/s',
       },
@@ -474,7 +474,7 @@ describe('InfobipClient.sendMms', () => {
               { type: 'LINK', contentId: 'media2', contentUrl: 'https://cdn.example.com/r.png' },
             ],
           },
-          options: { validityPeriod: { amount: 1, timeUnit: 'HOURS' } },
+          options: { validityPeriod: { amount: 3599, timeUnit: 'SECONDS' } },
           webhooks: {
             delivery: { url: 'https://tern.example/webhooks/infobip/c1/reports/s' },
             // MMS takes webhooks.contentType too (issue 13 item 10).
