@@ -9,7 +9,7 @@ import {
 } from '../src/credentials/public-url-check.js';
 import { SendWorker } from '../src/messages/worker.js';
 import { createGuardedDispatcher } from '../src/net/guarded-dispatcher.js';
-import { createInfobipClient } from '../src/providers/infobip/client.js';
+import { providerClient } from '../src/providers/registry.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { freePort, SIM_KEY, startSendingStack, type SendingStack } from './helpers/sending.js';
 
@@ -209,7 +209,7 @@ describeEachDialect('credential health against an unreachable provider', ({ db }
         credentials: s.t.services.credentials,
         sandboxes: s.t.services.sandboxes,
         publicUrl: s.url,
-        clientFor: (baseUrl, apiKey) => createInfobipClient({ baseUrl, apiKey, dispatcher }),
+        providerClientFor: (account) => providerClient('infobip', { ...account, dispatcher }),
       },
       { retryBaseMs: 1000, retryMaxMs: 60_000 },
     );
