@@ -219,8 +219,9 @@ function banner(d: {
        Watch it go queued → accepted → delivered.
     2. Open the virtual phone as ${phone.slice(1)}, reply STOP to ${DEMO_INBOUND_NUMBER.slice(1)}. The phone
        gets the opt-out reply; Audience › Profiles shows ${phone} unsubscribed, live.
-    3. Send the marketing message again: it is suppressed (no consent). A
-       "${TRANSACTIONAL_CHANNEL}" message still goes through. Text START to subscribe again.
+    3. Send the marketing message again: it is suppressed (no consent), and so is a
+       "${TRANSACTIONAL_CHANNEL}" one: after STOP a number gets only the opt-out confirmation.
+       Text START to subscribe again, and both go through.
 
 `;
 }
