@@ -375,23 +375,18 @@ describeEachDialect(
       await t.app.close();
     });
 
-    it('answers 400 to a bad body and changes nothing, even for the valid texts of the batch', async () => {
+    it('answers 400 to a body with nothing usable and changes nothing (one bad text among good ones: webhook-items.test.ts)', async () => {
       const t = await buildTestApp(db());
       const cred = await createInboundCredential(t);
-      const bad = [
-        moBody(moResult(ALICE, 'STOP'), moResult(BOB, 'STOP', { messageId: '' })),
-        moBody(moResult(ALICE, 'STOP'), moResult(BOB, 'STOP', { receivedAt: 'yesterday' })),
-        { results: 'nope' },
-        { nothing: true },
-      ];
+      const bad = [{ results: 'nope' }, { nothing: true }, [moResult(ALICE, 'STOP')]];
       for (const body of bad) {
         const res = await postInbound(t, cred.webhook, body);
         expect(res.statusCode, JSON.stringify(body)).toBe(400);
         expect(res.json()).toMatchObject({ error: { code: 'validation_failed' } });
       }
-      const first = bad[0] as ReturnType<typeof moBody>;
-      expect((await postInbound(t, cred.webhook, first)).json()).toMatchObject({
-        error: { details: [{ path: '/results/1/messageId' }] },
+      const noneUsable = moBody(moResult(BOB, 'STOP', { messageId: '' }));
+      expect((await postInbound(t, cred.webhook, noneUsable)).json()).toMatchObject({
+        error: { details: [{ path: '/results/0/messageId' }] },
       });
       const invalidJson = await t.app.inject({
         method: 'POST',

@@ -113,7 +113,7 @@ describeEachDialect(
       expect(Buffer.byteLength(hundred)).toBeLessThan(REPORTS_BODY_LIMIT_BYTES);
       expect(await post(hundred)).toEqual({
         status: 200,
-        body: { applied: 0, unchanged: 0, duplicates: 0, unknown: 100 },
+        body: { applied: 0, unchanged: 0, duplicates: 0, unknown: 100, rejected: 0, problems: [] },
       });
       const over = JSON.stringify({
         results: [report('m-x', 'x'.repeat(REPORTS_BODY_LIMIT_BYTES))],
