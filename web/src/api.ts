@@ -167,6 +167,12 @@ export interface CredentialWarning {
   message: string;
 }
 
+/** How long the provider may try to deliver (Infobip's own shape). */
+export interface ValidityPeriod {
+  amount: number;
+  timeUnit: 'SECONDS' | 'MINUTES' | 'HOURS';
+}
+
 export interface CredentialSummary {
   id: string;
   name: string;
@@ -174,7 +180,7 @@ export interface CredentialSummary {
   baseUrl: string;
   apiKeyHint: string;
   inboundNumber: string | null;
-  validityPeriodHours: number;
+  validityPeriod: ValidityPeriod;
   health: CredentialHealth;
   warnings: CredentialWarning[];
   createdAt: string;
@@ -196,6 +202,9 @@ export interface Credential extends CredentialSummary {
   doubleOptInMessage: string;
   dltPrincipalEntityId: string | null;
   dltContentTemplateId: string | null;
+  dltTelemarketerId: string | null;
+  /** Whole hours (older form); null when validityPeriod is not whole hours. */
+  validityPeriodHours: number | null;
   callbackData: string | null;
   customInboundKeywords: string[];
   defaultInboundReply: string | null;
@@ -226,6 +235,8 @@ export interface ChannelConfiguration {
   credentialId: string;
   sender: string;
   marketingFooter: string | null;
+  dltContentTemplateId: string | null;
+  dltTelemarketerId: string | null;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -285,12 +296,20 @@ export interface ConsentEntry {
   at: string;
 }
 
+/** One part of an inbound MMS: a text, or a link to media Infobip hosts. */
+export type InboundPart =
+  | { contentType: string | null; text: string }
+  | { contentType: string | null; url: string };
+
 export interface InboundMessage {
   id: string;
   credentialId: string | null;
   from: string;
   to: string;
+  channel: 'sms' | 'mms';
   text: string;
+  /** An MMS's parts in order; empty for a text. */
+  parts: InboundPart[];
   category: string | null;
   action: string | null;
   replyMessageId: string | null;

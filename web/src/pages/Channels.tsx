@@ -210,7 +210,11 @@ interface ChannelFormState {
   credentialId: string;
   sender: string;
   marketingFooter: string;
+  dltContentTemplateId: string;
+  dltTelemarketerId: string;
 }
+
+const optional = (value: string) => (value.trim() === '' ? null : value.trim());
 
 export function ChannelForm({ id }: { id?: string | undefined }) {
   const { api } = useSession();
@@ -227,6 +231,8 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
     credentialId: '',
     sender: '',
     marketingFooter: 'Reply STOP to opt out',
+    dltContentTemplateId: '',
+    dltTelemarketerId: '',
   });
   const [stored, setStored] = useState<ChannelConfiguration>();
   const [etag, setEtag] = useState<string | null>(null);
@@ -253,6 +259,8 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
         credentialId: res.body.credentialId,
         sender: res.body.sender,
         marketingFooter: res.body.marketingFooter ?? '',
+        dltContentTemplateId: res.body.dltContentTemplateId ?? '',
+        dltTelemarketerId: res.body.dltTelemarketerId ?? '',
       });
       setLoadError(undefined);
       setConflict(false);
@@ -286,6 +294,13 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
       credentialId: form.credentialId,
       sender: form.sender.trim(),
       marketingFooter: form.marketingFooter.trim() === '' ? null : form.marketingFooter.trim(),
+      // SMS only (MMS carries no DLT ids); empty: the credential's.
+      ...(form.channel === 'sms'
+        ? {
+            dltContentTemplateId: optional(form.dltContentTemplateId),
+            dltTelemarketerId: optional(form.dltTelemarketerId),
+          }
+        : {}),
     };
     try {
       if (creating) await api.request('POST', '/v1/channel-configurations', { body });
@@ -306,7 +321,13 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
   if (!creating && !stored) return <Loading what="Loading channel configuration" />;
 
   const text = (
-    key: 'name' | 'description' | 'sender' | 'marketingFooter',
+    key:
+      | 'name'
+      | 'description'
+      | 'sender'
+      | 'marketingFooter'
+      | 'dltContentTemplateId'
+      | 'dltTelemarketerId',
     label: string,
     hint?: string,
   ) => {
@@ -411,6 +432,20 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
           )}
           {form.messageType === 'marketing'
             ? text('marketingFooter', 'Marketing footer', 'Appended to marketing messages')
+            : null}
+          {form.channel === 'sms'
+            ? text(
+                'dltContentTemplateId',
+                'DLT content template ID',
+                "India only: the template this configuration's texts were registered under; empty: the credential's",
+              )
+            : null}
+          {form.channel === 'sms'
+            ? text(
+                'dltTelemarketerId',
+                'DLT telemarketer ID',
+                "India only; empty: the credential's",
+              )
             : null}
         </fieldset>
         <div className="form-actions">

@@ -43,7 +43,9 @@ interface FormState {
   doubleOptInMessage: string;
   dltPrincipalEntityId: string;
   dltContentTemplateId: string;
-  validityPeriodHours: string;
+  dltTelemarketerId: string;
+  /** Minutes, as typed (the API takes {amount, timeUnit}). */
+  validityPeriod: string;
   callbackData: string;
   inboundNumber: string;
   customInboundKeywords: string;
@@ -67,7 +69,8 @@ const EMPTY: FormState = {
   doubleOptInMessage: DEFAULT_REPLIES.doubleOptInMessage,
   dltPrincipalEntityId: '',
   dltContentTemplateId: '',
-  validityPeriodHours: '48',
+  dltTelemarketerId: '',
+  validityPeriod: '2880',
   callbackData: '',
   inboundNumber: '',
   customInboundKeywords: '',
@@ -94,7 +97,8 @@ function fromCredential(c: Credential): FormState {
     doubleOptInMessage: c.doubleOptInMessage,
     dltPrincipalEntityId: c.dltPrincipalEntityId ?? '',
     dltContentTemplateId: c.dltContentTemplateId ?? '',
-    validityPeriodHours: String(c.validityPeriodHours),
+    dltTelemarketerId: c.dltTelemarketerId ?? '',
+    validityPeriod: String(validityMinutes(c.validityPeriod)),
     callbackData: c.callbackData ?? '',
     inboundNumber: c.inboundNumber ?? '',
     customInboundKeywords: c.customInboundKeywords.join(', '),
@@ -103,6 +107,12 @@ function fromCredential(c: Credential): FormState {
     fuzzyOptOutReply: c.fuzzyOptOutReply,
     sendRatePerSecond: String(c.sendRatePerSecond),
   };
+}
+
+/** A stored validity period in minutes, for the form (seconds show as a fraction). */
+function validityMinutes(period: { amount: number; timeUnit: 'SECONDS' | 'MINUTES' | 'HOURS' }) {
+  const perMinute = { SECONDS: 1 / 60, MINUTES: 1, HOURS: 60 }[period.timeUnit];
+  return Math.round(period.amount * perMinute * 100) / 100;
 }
 
 /** The request body: numbers as numbers (the server reports a bad one on its field). */
@@ -123,7 +133,8 @@ function toBody(form: FormState, creating: boolean): Record<string, unknown> {
     doubleOptInMessage: form.doubleOptInMessage,
     dltPrincipalEntityId: nullable(form.dltPrincipalEntityId),
     dltContentTemplateId: nullable(form.dltContentTemplateId),
-    validityPeriodHours: integer(form.validityPeriodHours),
+    dltTelemarketerId: nullable(form.dltTelemarketerId),
+    validityPeriod: { amount: integer(form.validityPeriod), timeUnit: 'MINUTES' },
     callbackData: nullable(form.callbackData),
     inboundNumber: nullable(form.inboundNumber),
     customInboundKeywords: splitKeywords(form.customInboundKeywords),
@@ -408,9 +419,12 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
             {input('dltContentTemplateId', 'DLT content template ID', {
               hint: 'India only: the registered content template',
             })}
-            {input('validityPeriodHours', 'Validity period (hours)', {
+            {input('dltTelemarketerId', 'DLT telemarketer ID', {
+              hint: 'India only, for aggregators',
+            })}
+            {input('validityPeriod', 'Validity period (minutes)', {
               type: 'number',
-              hint: '1-48. Undelivered messages are retried until this ends. Default 48.',
+              hint: '1-2880 (48 h, the default); e.g. 5 for one-time codes. Undelivered messages are retried until this ends.',
             })}
             {input('callbackData', 'Callback data', {
               hint: 'Extra data returned with delivery reports (at most 4000 characters)',

@@ -96,7 +96,7 @@ export function CredentialsPage() {
                     <code>{c.apiKeyHint}</code>
                   </td>
                   <td>{c.inboundNumber ?? <span className="muted">—</span>}</td>
-                  <td>{c.validityPeriodHours} h</td>
+                  <td>{`${c.validityPeriod.amount} ${c.validityPeriod.timeUnit.toLowerCase()}`}</td>
                   <td>
                     <HealthBadge health={c.health} />
                     {c.warnings.length > 0 ? (
