@@ -4,6 +4,7 @@ import type { InboundMessage, Page } from '../api';
 import { Link } from '../router';
 import { useEvents, useSession } from '../session';
 import { Badge, Empty, ErrorBanner, formatDate, Loading, useLoad } from '../ui';
+import { InboundMedia } from '../inbound-parts';
 
 const CATEGORIES = [
   'opt_out',
@@ -87,7 +88,9 @@ export function InboundPage() {
                     <Link to={`/profiles/${encodeURIComponent(m.from)}`}>{m.from}</Link>
                   </td>
                   <td>{m.to}</td>
-                  <td className="cell-text">{m.text}</td>
+                  <td className="cell-text">
+                    {m.text} <InboundMedia message={m} />
+                  </td>
                   <td>{m.category ? <Badge value={m.category} /> : '—'}</td>
                   <td>{m.action?.replace(/_/g, ' ') ?? '—'}</td>
                   <td>

@@ -9,6 +9,7 @@ import {
 } from '../api';
 import { Link, navigate } from '../router';
 import { useEvents, useSession } from '../session';
+import { InboundMedia } from '../inbound-parts';
 import {
   Badge,
   Dialog,
@@ -238,6 +239,7 @@ export function ProfileDetailPage({ phone }: { phone: string }) {
                   text: m.text,
                   meta: m.category ?? '',
                   link: undefined as string | undefined,
+                  inbound: m,
                 })),
                 ...d.outbound.map((m) => ({
                   key: `out-${m.id}`,
@@ -246,12 +248,15 @@ export function ProfileDetailPage({ phone }: { phone: string }) {
                   text: m.text ?? '(media)',
                   meta: m.status,
                   link: `/messages/${m.id}`,
+                  inbound: undefined,
                 })),
               ]
                 .sort((a, b) => a.at.localeCompare(b.at))
                 .map((m) => (
                   <li key={m.key} className={`bubble bubble-${m.dir}`}>
-                    <div>{m.text}</div>
+                    <div>
+                      {m.text} {m.inbound ? <InboundMedia message={m.inbound} /> : null}
+                    </div>
                     <div className="bubble-meta">
                       {formatDate(m.at)} · {m.link ? <Link to={m.link}>{m.meta}</Link> : m.meta}
                     </div>
