@@ -21,6 +21,53 @@ export default tseslint.config(
       ],
     },
   },
+  // The provider boundary (src/providers/provider.ts): only the registry imports an
+  // implementation, and an implementation imports nothing of the domain but the contract.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/providers/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/providers/infobip/**', '**/providers/infobip'],
+              message: 'Import from src/providers/registry.ts or provider.ts (the contract).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/providers/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/messages/**',
+                '**/inbound/**',
+                '**/credentials/**',
+                '**/channels/**',
+                '**/profiles/**',
+                '**/events/**',
+                '**/sandboxes/**',
+                '**/http/**',
+                '**/db/**',
+                '**/registry.js',
+              ],
+              message:
+                'A provider folder imports only the contract (../provider.js) and shared utilities.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js', '**/*.mjs', 'bin/*'],
     ...tseslint.configs.disableTypeChecked,

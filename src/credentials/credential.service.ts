@@ -9,7 +9,7 @@ import type { Page } from '../db/pagination.js';
 import { AppError, staleVersionError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ProviderUrlPolicy } from '../net/provider-url.js';
-import type { VerifyOutcome } from '../providers/infobip/connection-check.js';
+import type { VerifyOutcome } from '../providers/provider.js';
 import {
   maskApiKey,
   type Credential,
@@ -27,7 +27,10 @@ import {
   updateCredential,
   type StoredCredential,
 } from './credential.repository.js';
+import { wholeHours } from '../messages/validity.js';
 import { validateCredential } from './credential.rules.js';
+import { clearProviderHealth, UNKNOWN_HEALTH, type CredentialHealth } from './credential-health.js';
+import { publicUrlWarnings, type PublicUrlWarning } from './public-url-check.js';
 
 /** The two secrets in the webhook URLs Tern gives Infobip. */
 export interface WebhookSecrets {
@@ -37,10 +40,15 @@ export interface WebhookSecrets {
 
 /** A credential as the API shows it: the key masked, the webhook URLs to paste into Infobip. */
 export interface CredentialView extends Credential {
+  /** The older whole-hours form of `validityPeriod`; null when that is not whole hours. */
+  validityPeriodHours: number | null;
   webhooks: {
     inbound: { url: string; secret: string };
     deliveryReports: { url: string; secret: string };
   };
+  health: CredentialHealth;
+  /** What stops Infobip reaching the webhook URLs (a real Infobip host, TERN_PUBLIC_URL local or http). */
+  warnings: PublicUrlWarning[];
 }
 
 export interface CredentialServiceDeps {
@@ -76,6 +84,9 @@ export class CredentialService {
     const base = `${this.deps.publicUrl}/webhooks/infobip/${stored.credential.id}`;
     return {
       ...stored.credential,
+      health: stored.health,
+      warnings: publicUrlWarnings(this.deps.publicUrl, stored.credential.baseUrl),
+      validityPeriodHours: wholeHours(stored.credential.validityPeriod),
       webhooks: {
         inbound: { url: `${base}/inbound/${secrets.inbound}`, secret: secrets.inbound },
         deliveryReports: { url: `${base}/reports/${secrets.reports}`, secret: secrets.reports },
@@ -98,11 +109,18 @@ export class CredentialService {
     return stored;
   }
 
-  list(
+  async list(
     sandbox: string,
     query: { name?: string; cursor?: string; limit: number },
-  ): Promise<Page<Credential>> {
-    return listCredentials(this.deps.db.kysely, sandbox, query);
+  ): Promise<Page<Credential & { health: CredentialHealth; warnings: PublicUrlWarning[] }>> {
+    const page = await listCredentials(this.deps.db.kysely, sandbox, query);
+    return {
+      ...page,
+      items: page.items.map((c) => ({
+        ...c,
+        warnings: publicUrlWarnings(this.deps.publicUrl, c.baseUrl),
+      })),
+    };
   }
 
   async create(sandbox: string, actor: Actor, input: CredentialInput): Promise<StoredCredential> {
@@ -127,6 +145,7 @@ export class CredentialService {
     };
     const stored: StoredCredential = {
       credential,
+      health: UNKNOWN_HEALTH,
       apiKeyEncrypted: this.deps.keyring.encrypt(apiKey),
       webhookSecretsEncrypted: this.deps.keyring.encrypt(
         JSON.stringify({ inbound: newSecret(), reports: newSecret() } satisfies WebhookSecrets),
@@ -181,12 +200,15 @@ export class CredentialService {
       apiKey !== undefined
         ? { encrypted: this.deps.keyring.encrypt(apiKey), hint: credential.apiKeyHint }
         : undefined;
+    // The recorded health described the old base URL or key: the next provider call tells anew.
+    const newHealth = apiKey !== undefined || credential.baseUrl !== before.baseUrl;
     await this.write(id, settings, async (trx) => {
       if (!(await updateCredential(trx, credential, before.version, newKey)))
         throw staleVersionError('API credential');
       if (credential.inboundNumber !== before.inboundNumber) {
         await setInboundNumber(trx, sandbox, id, credential.inboundNumber);
       }
+      if (newHealth) await clearProviderHealth(trx, sandbox, id);
       await recordAudit(trx, this.deps.clock, {
         sandbox,
         actor,
@@ -199,6 +221,7 @@ export class CredentialService {
     });
     return {
       credential,
+      health: newHealth ? UNKNOWN_HEALTH : current.health,
       apiKeyEncrypted: newKey?.encrypted ?? current.apiKeyEncrypted,
       webhookSecretsEncrypted: current.webhookSecretsEncrypted,
     };
@@ -274,7 +297,9 @@ export class CredentialService {
   async verify(sandbox: string, actor: Actor, id: string): Promise<VerifyOutcome> {
     const stored = await this.get(sandbox, id);
     const outcome = await this.deps.checkConnection(stored.credential.baseUrl, this.apiKey(stored));
-    if (outcome.status === 'ok' && stored.credential.providerAuthFailedAt !== null) {
+    // A key short of some scopes is still a good key: only a 401 says otherwise.
+    const keyAccepted = outcome.status === 'ok' || outcome.status === 'missing_scope';
+    if (keyAccepted && stored.credential.providerAuthFailedAt !== null) {
       await markProviderAuthFailed(this.deps.db.kysely, sandbox, id, null);
     }
     await recordAudit(this.deps.db.kysely, this.deps.clock, {

@@ -175,6 +175,8 @@ export interface MessagesTable {
   lease_expires_at: string | null;
   provider_status: string | null;
   provider_error: string | null;
+  /** The id the provider knows the message by (Infobip: Tern's id); null until it accepted it. */
+  provider_message_id: string | null;
   /** The last error a provider call for this message met (kept after a later success). */
   last_provider_error: string | null;
   last_provider_error_at: string | null;

@@ -41,7 +41,7 @@ import {
 } from '../profiles/profile.repository.js';
 import { answerProblems, keepRejects } from '../messages/webhook-rejects.js';
 import { validityMs } from '../messages/validity.js';
-import { parseInboundTexts, type InboundText } from '../providers/infobip/webhooks.js';
+import { parseInboundTexts, type InboundText } from '../providers/registry.js';
 import { classifyInbound, type Classification, type InboundCategory } from './classify.js';
 import {
   DEFAULT_REPLY_LIMITS,

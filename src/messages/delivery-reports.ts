@@ -9,7 +9,7 @@ import { recordEvents, type NewEvent } from '../events/events.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { canAdvance, isFinal } from './status.js';
-import { parseDeliveryReports, type DeliveryReport } from '../providers/infobip/webhooks.js';
+import { parseDeliveryReports, type DeliveryReport } from '../providers/registry.js';
 import type { MessageStatus } from './message.js';
 import { appendMessageEvents, type StatusChange } from './message.repository.js';
 import { answerProblems, keepRejects } from './webhook-rejects.js';

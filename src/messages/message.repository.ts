@@ -38,9 +38,15 @@ export function messageFromRow(row: MessageRow): Message {
     encoding: row.encoding as SmsEncoding,
     providerStatus: parse(row.provider_status),
     providerError: parse(row.provider_error),
+    lastProviderError:
+      row.last_provider_error === null
+        ? null
+        : { message: row.last_provider_error, at: row.last_provider_error_at ?? row.updated_at },
     idempotencyKey: row.idempotency_key,
     origin: row.origin as MessageOrigin,
     inboundMessageId: row.inbound_message_id,
+    dltContentTemplateId: row.dlt_content_template_id,
+    dltTelemarketerId: row.dlt_telemarketer_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     acceptedAt: row.accepted_at,
@@ -77,10 +83,14 @@ export async function enqueueMessages(
     next_attempt_at: m.status === 'queued' ? (m.sendAt ?? now) : null,
     valid_until: m.validUntil,
     uncertain: 0,
+    uncertain_since: null,
     lease_owner: null,
     lease_expires_at: null,
     provider_status: null,
     provider_error: null,
+    provider_message_id: null,
+    last_provider_error: null,
+    last_provider_error_at: null,
     segments: m.segments,
     encoding: m.encoding,
     idempotency_key: m.idempotencyKey,
@@ -88,12 +98,14 @@ export async function enqueueMessages(
     send_at: m.sendAt,
     origin: m.origin,
     inbound_message_id: m.inboundMessageId,
+    dlt_content_template_id: m.dltContentTemplateId ?? null,
+    dlt_telemarketer_id: m.dltTelemarketerId ?? null,
     created_at: now,
     updated_at: now,
     accepted_at: null,
     done_at: m.status === 'suppressed' ? now : null,
   }));
-  // SQLite allows at most 32,766 bound parameters per statement; 33 columns → 500 rows a chunk.
+  // SQLite allows at most 32,766 bound parameters per statement; 36 columns → 500 rows a chunk.
   for (let i = 0; i < rows.length; i += 500)
     await insertRows(db, 'messages', rows.slice(i, i + 500));
   await appendMessageEvents(

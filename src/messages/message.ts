@@ -1,4 +1,4 @@
-import type { MessageStatus } from '../providers/infobip/status-map.js';
+import type { MessageStatus } from './status.js';
 import type { Channel, MessageType } from '../channels/channel.js';
 import type { SmsEncoding } from './segments.js';
 
@@ -38,9 +38,17 @@ export interface Message {
   encoding: SmsEncoding;
   providerStatus: unknown;
   providerError: unknown;
+  /**
+   * The last error a provider call for this message met (DNS failure, refused, TLS, an HTTP
+   * error), kept after a later success: why a message is still queued, or took long.
+   */
+  lastProviderError: { message: string; at: string } | null;
   idempotencyKey: string | null;
   origin: MessageOrigin;
   inboundMessageId: string | null;
+  /** India DLT ids chosen at accept (the message's, else its channel configuration's); null: the credential's at send. */
+  dltContentTemplateId: string | null;
+  dltTelemarketerId: string | null;
   createdAt: string;
   updatedAt: string;
   acceptedAt: string | null;
@@ -70,6 +78,9 @@ export interface NewMessage {
   requestHash: string | null;
   origin: MessageOrigin;
   inboundMessageId: string | null;
+  /** India DLT ids of the message or its channel configuration; absent or null: the credential's. */
+  dltContentTemplateId?: string | null;
+  dltTelemarketerId?: string | null;
 }
 
 /** One entry of a message's status history. */

@@ -96,7 +96,12 @@ export async function claimMessages(
 
 /** What became of one claimed message. */
 export type Settlement =
-  | { kind: 'accepted'; providerStatus: unknown }
+  | {
+      kind: 'accepted';
+      providerStatus: unknown;
+      /** The id the provider knows the message by (`provider_message_id`), when it said. */
+      providerMessageId?: string;
+    }
   | {
       kind: 'final';
       status: Exclude<MessageStatus, 'queued' | 'sending' | 'accepted'>;
@@ -136,19 +141,30 @@ export async function settleMessages(
       reason: string | null;
       report: unknown;
       lookupOnly: boolean;
+      /** `provider_message_id`: the message's own id (Infobip), another id, or unchanged (null). */
+      providerId: { own: true } | { own: false; id: string } | null;
       ids: string[];
     }
   >();
   for (const { id, settlement } of settlements) {
     const { values, status, reason, report } = updateFor(settlement, now);
     const lookupOnly = settlement.kind === 'retry' && settlement.lookupOnly === true;
-    const key = JSON.stringify([values, lookupOnly]);
+    // A provider that echoes Tern's id keeps a batch in one statement ('own' is `= id`).
+    const given = settlement.kind === 'accepted' ? settlement.providerMessageId : undefined;
+    const providerId =
+      given === undefined
+        ? null
+        : given === id
+          ? { own: true as const }
+          : { own: false as const, id: given };
+    const key = JSON.stringify([values, lookupOnly, providerId]);
     const group = groups.get(key) ?? {
       values,
       status,
       reason,
       report,
       lookupOnly,
+      providerId,
       ids: [] as string[],
     };
     group.ids.push(id);
@@ -160,9 +176,15 @@ export async function settleMessages(
       const ids = group.ids.slice(i, i + 1000);
       const updated = await db
         .updateTable('messages')
-        .set(
-          group.lookupOnly ? { ...group.values, attempts: sql<number>`attempts - 1` } : group.values,
-        )
+        .set({
+          ...group.values,
+          ...(group.lookupOnly ? { attempts: sql<number>`attempts - 1` } : {}),
+          ...(group.providerId === null
+            ? {}
+            : {
+                provider_message_id: group.providerId.own ? sql<string>`id` : group.providerId.id,
+              }),
+        })
         .where('sandbox', '=', sandbox)
         .where('id', 'in', ids)
         .where('status', '=', 'sending')

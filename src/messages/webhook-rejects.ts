@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
 import { newId } from '../ids.js';
-import type { RejectedItem, WebhookProblem } from '../providers/infobip/webhooks.js';
+import type { RejectedItem, WebhookProblem } from '../providers/registry.js';
 
 /**
  * Unusable items a webhook POST keeps raw: the first 100. Infobip sends at most 2,000 items a

@@ -15,25 +15,31 @@ import type { Metrics } from '../metrics.js';
 import { createGuardedDispatcher } from '../net/guarded-dispatcher.js';
 import { consentOf } from '../profiles/consent.js';
 import {
+  providerClient,
+  type Channel,
+  type OutboundMessage,
+  type ProviderAccount,
+  type ProviderClient,
+  type ProviderFailure,
+  type SendBatchResult,
+} from '../providers/registry.js';
+// Until reconciliation moves onto ProviderClient.lookup (registry re-exports these for it).
+import {
   createInfobipClient,
-  type FailureResult,
+  createReportsPuller,
   type InfobipApi,
-  type SentMessage,
-} from '../providers/infobip/client.js';
-import { isFinal } from './status.js';
+  type ReportsPuller,
+} from '../providers/registry.js';
 import type { SandboxService } from '../sandboxes/sandboxes.js';
 import { retryDelayMs } from './backoff.js';
 import { consentBlock } from './consent-gate.js';
+import { chooseDlt } from './india-dlt.js';
 import type { MessageOrigin } from './message.js';
 import type { MessageRow } from './message.repository.js';
 import { claimMessages, dueCredentials, settleMessages, type Settlement } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
+import { remainingValiditySeconds } from './validity.js';
 import { PollLoop } from '../poll-loop.js';
-import {
-  createReportsPuller,
-  isDuplicateMessageId,
-  type ReportsPuller,
-} from '../providers/infobip/reports-pull.js';
 import { LogsBudget } from './logs-budget.js';
 import { infobipLookup, reconcileUncertain, Reconciler, type SweepOptions } from './reconcile.js';
 
@@ -78,7 +84,7 @@ export interface WorkerDeps {
   sandboxes: SandboxService;
   publicUrl: string;
   /** Builds the provider client for a credential (tests may point it elsewhere). */
-  clientFor?: (baseUrl: string, apiKey: string, dispatcher: Dispatcher) => InfobipApi;
+  providerClientFor?: (account: ProviderAccount) => ProviderClient;
   /** Provider request counts and latency (optional: tests may leave it out). */
   metrics?: Metrics;
   /** Time-based upkeep run about once a minute (e.g. expiring double opt-ins). */
@@ -107,6 +113,7 @@ export class SendWorker {
     string,
     {
       version: number;
+      provider: ProviderClient;
       client: InfobipApi;
       notifyUrl: string;
       budgetKey: string;
@@ -243,7 +250,7 @@ export class SendWorker {
     }
 
     const credential = stored.credential;
-    const { client, notifyUrl } = this.providerFor(stored);
+    const { client, provider, notifyUrl } = this.providerFor(stored);
     // A message that may already be at the provider is looked up first: one the provider has
     // was sent, whatever its consent or validity say now (judging it first recorded sent
     // messages as suppressed or expired, and their delivery reports were then ignored).
@@ -273,7 +280,7 @@ export class SendWorker {
         policy,
         row.origin as MessageOrigin,
       );
-      if (Date.parse(row.valid_until) <= now.getTime()) {
+      if (remainingValiditySeconds(Date.parse(row.valid_until), now.getTime()) === null) {
         settled.push(
           final(
             row.id,
@@ -289,159 +296,200 @@ export class SendWorker {
     }
 
     if (sendable.length > 0)
-      settled.push(...(await this.send(sandbox, credential, client, notifyUrl, sendable)));
+      settled.push(...(await this.send(sandbox, credential, provider, notifyUrl, sendable)));
     await this.settle(sandbox, credential.id, settled);
   }
 
   private async send(
     sandbox: string,
     credential: Credential,
-    client: InfobipApi,
+    provider: ProviderClient,
     notifyUrl: string,
     rows: MessageRow[],
   ): Promise<Settled[]> {
     const now = this.deps.clock.now().getTime();
-    const common = (row: MessageRow) => ({
+    const settled: Settled[] = [];
+    // What is left of the validity period, to the second and never past validUntil: a retry of a
+    // 5-minute code asks for the minutes left (whole hours sent it on after Tern expired it).
+    const left = new Map<string, number>();
+    for (const row of rows) {
+      const seconds = remainingValiditySeconds(Date.parse(row.valid_until), now);
+      if (seconds === null)
+        settled.push(
+          final(row.id, 'expired', 'the validity period ended before the message was sent'),
+        );
+      else left.set(row.id, seconds);
+    }
+    // The message's template (or its channel configuration's), else the credential's.
+    const dlt = (row: MessageRow) => {
+      const principalEntityId = credential.dltPrincipalEntityId;
+      if (!principalEntityId) return {};
+      const chosen = chooseDlt(
+        {
+          dltContentTemplateId: row.dlt_content_template_id,
+          dltTelemarketerId: row.dlt_telemarketer_id,
+        },
+        credential,
+      );
+      return {
+        indiaDlt: {
+          principalEntityId,
+          ...(chosen.dltContentTemplateId
+            ? { contentTemplateId: chosen.dltContentTemplateId }
+            : {}),
+          ...(chosen.dltTelemarketerId ? { telemarketerId: chosen.dltTelemarketerId } : {}),
+        },
+      };
+    };
+    const outbound = (row: MessageRow): OutboundMessage => ({
       messageId: row.id,
       to: row.to_number,
-      sender: row.sender,
-      // What is left of the validity period, in Infobip's whole hours (at least 1).
-      validityHours: Math.min(
-        48,
-        Math.max(1, Math.ceil((Date.parse(row.valid_until) - now) / 3_600_000)),
-      ),
+      // Optional for MMS (the account's default sender then).
+      ...(row.sender !== '' ? { sender: row.sender } : {}),
+      ...(row.text !== null ? { text: row.text } : {}),
+      // Whole seconds as ms: the adapter rounds down again, so nothing is lost or added.
+      ...(left.has(row.id) ? { validityMs: (left.get(row.id) ?? 0) * 1000 } : {}),
       ...(row.callback_data !== null ? { callbackData: row.callback_data } : {}),
       notifyUrl,
-    });
-    const sms = rows.filter((r) => r.channel === 'sms');
-    const mms = rows.filter((r) => r.channel === 'mms');
-    const settled: Settled[] = [];
-    if (sms.length > 0) {
-      const dlt = credential.dltPrincipalEntityId
+      ...(row.channel === 'mms'
         ? {
-            indiaDlt: {
-              principalEntityId: credential.dltPrincipalEntityId,
-              ...(credential.dltContentTemplateId
-                ? { contentTemplateId: credential.dltContentTemplateId }
-                : {}),
-            },
+            media: row.media
+              ? (JSON.parse(row.media) as { url: string; contentType?: string }[])
+              : [],
           }
-        : {};
-      const result = await client.sendSms(
-        sms.map((row) => ({ ...common(row), text: row.text ?? '', ...dlt })),
-      );
-      settled.push(...(await this.outcome(sandbox, credential, sms, result)));
-    }
-    if (mms.length > 0) {
-      const result = await client.sendMms(
-        mms.map((row) => ({
-          ...common(row),
-          ...(row.text !== null ? { text: row.text } : {}),
-          media: row.media
-            ? (JSON.parse(row.media) as { url: string; contentType?: string }[])
-            : [],
-        })),
-      );
-      settled.push(...(await this.outcome(sandbox, credential, mms, result)));
+        : dlt(row)),
+    });
+    for (const channel of ['sms', 'mms'] as const) {
+      const batch = rows.filter((r) => r.channel === channel && left.has(r.id));
+      if (batch.length === 0) continue;
+      const result = await provider.sendBatch(channel, batch.map(outbound));
+      settled.push(...(await this.outcome(sandbox, credential, channel, batch, result)));
     }
     return settled;
   }
 
+  /** Settles each message of a sent batch from the provider's answer (see the contract). */
   private async outcome(
     sandbox: string,
     credential: Credential,
+    channel: Channel,
     rows: MessageRow[],
-    result: Awaited<ReturnType<InfobipApi['sendSms']>>,
+    result: SendBatchResult,
   ): Promise<Settled[]> {
-    this.deps.metrics?.providerRequest(result.kind, result.latencyMs / 1000);
-    await recordProviderOutcome(this.deps, sandbox, credential, result, rows.map((r) => r.id));
     // One line per provider request, with the ids it carried (a batch is one line, not 500).
-    const line = {
-      credentialId: credential.id,
-      sandbox,
-      outcome: result.kind,
-      httpStatus: 'httpStatus' in result ? result.httpStatus : undefined,
-      latencyMs: result.latencyMs,
-      count: rows.length,
-      messageIds: rows.map((r) => r.id),
-    };
-    if (result.kind === 'ok') this.deps.logger.info(line, 'provider send');
-    else this.deps.logger.warn({ ...line, error: result.message }, 'provider send failed');
-    if (result.kind === 'ok') {
-      const byId = new Map<string, SentMessage>(result.messages.map((m) => [m.messageId, m]));
-      return rows.map((row) => {
-        const sent = byId.get(row.id);
-        if (!sent)
-          return this.retry(
-            row,
-            {
-              kind: 'network',
-              reason: 'invalid_response',
-              message: 'the provider did not answer for this message',
-              maybeAccepted: true,
-              latencyMs: 0,
-            },
-            true,
-          );
-        // Status 23 to a resend: the first copy exists; its report (or the sweep) ends it.
-        if (isDuplicateMessageId(sent.status))
-          return { id: row.id, settlement: { kind: 'accepted', providerStatus: sent.status } };
-        if (sent.ternStatus === 'rejected') {
-          return final(
-            row.id,
-            'rejected',
-            `${sent.status.name}: ${sent.status.description ?? ''}`.trim(),
-            sent.status,
-          );
-        }
-        return { id: row.id, settlement: { kind: 'accepted', providerStatus: sent.status } };
-      });
+    for (const request of result.requests) {
+      this.deps.metrics?.providerRequest(request.outcome, request.latencyMs / 1000);
+      const line = {
+        credentialId: credential.id,
+        sandbox,
+        channel,
+        outcome: request.outcome,
+        httpStatus: request.httpStatus,
+        latencyMs: request.latencyMs,
+        count: request.count,
+      };
+      if (request.outcome === 'ok') this.deps.logger.info(line, 'provider send');
+      else this.deps.logger.warn({ ...line, error: request.reason }, 'provider send failed');
     }
-    if (result.kind === 'rejected') {
-      if (result.httpStatus === 401 || result.httpStatus === 403) {
-        await markProviderAuthFailed(
-          this.deps.db.kysely,
-          sandbox,
-          credential.id,
-          this.deps.clock.now().toISOString(),
-        );
-        this.deps.logger.warn(
-          { credentialId: credential.id, httpStatus: result.httpStatus },
-          'provider refused the API key',
-        );
-        return rows.map((row) =>
-          final(
-            row.id,
-            'failed',
-            `credential rejected by provider (HTTP ${result.httpStatus}: ${result.message})`,
-          ),
-        );
-      }
-      return rows.map((row) =>
-        final(
-          row.id,
-          'failed',
-          `provider refused the request (HTTP ${result.httpStatus}): ${result.message}`,
-          undefined,
-          result.violations,
-        ),
+    const last = result.requests[result.requests.length - 1];
+    const failures = [...result.outcomes.values()].flatMap((o) =>
+      o.kind === 'failed' ? [o.failure] : [],
+    );
+    // Health hears the request that decided the batch (the resend, after a 400 naming items).
+    const decisive = last?.outcome === 'ok' ? undefined : failures[failures.length - 1];
+    await recordProviderOutcome(
+      this.deps,
+      sandbox,
+      credential,
+      decisive
+        ? {
+            kind: decisive.kind,
+            ...(decisive.unreachable !== undefined ? { reason: decisive.unreachable } : {}),
+            ...(decisive.httpStatus !== undefined ? { httpStatus: decisive.httpStatus } : {}),
+            message: decisive.reason,
+          }
+        : { kind: 'ok' },
+      rows.filter((r) => result.outcomes.get(r.id)?.kind === 'failed'),
+    );
+    if (failures.some((f) => f.kind === 'auth_failed')) {
+      // Only a 401 says the key itself is refused; a 403 is a missing scope (issue 13 item 2).
+      await markProviderAuthFailed(
+        this.deps.db.kysely,
+        sandbox,
+        credential.id,
+        this.deps.clock.now().toISOString(),
+      );
+      this.deps.logger.warn({ credentialId: credential.id }, 'provider refused the API key');
+    }
+    const scope = failures.find((f) => f.kind === 'missing_scope');
+    if (scope) {
+      this.deps.logger.warn(
+        { credentialId: credential.id, channel, endpoint: scope.endpoint, scopes: scope.scopes },
+        'provider API key lacks a scope',
       );
     }
-    return rows.map((row) => this.retry(row, result, result.maybeAccepted));
+    return rows.map((row): Settled => {
+      const outcome = result.outcomes.get(row.id) ?? { kind: 'unanswered' as const };
+      switch (outcome.kind) {
+        case 'accepted':
+          return {
+            id: row.id,
+            settlement: {
+              kind: 'accepted',
+              providerStatus: outcome.providerStatus,
+              providerMessageId: outcome.providerMessageId,
+            },
+          };
+        case 'rejected':
+          return final(row.id, 'rejected', outcome.reason, outcome.providerStatus);
+        case 'unanswered':
+          return this.retry(row, UNANSWERED, true);
+        case 'failed':
+          return this.failed(row, outcome.failure);
+      }
+    });
+  }
+
+  /** A message whose request failed: final for what will not fix itself, else a retry. */
+  private failed(row: MessageRow, f: ProviderFailure): Settled {
+    const http = f.httpStatus !== undefined ? `HTTP ${f.httpStatus}: ` : '';
+    switch (f.kind) {
+      case 'auth_failed':
+        return final(row.id, 'failed', `credential rejected by provider (${http}${f.reason})`);
+      case 'missing_scope':
+        // Fail, not hold: the key will not gain a scope by itself, and a held message would
+        // go out whenever someone fixed the key, however late (README, "Sending").
+        return final(row.id, 'failed', `missing_scope: ${f.reason}`, undefined, {
+          kind: 'missing_scope',
+          endpoint: f.endpoint,
+          scopes: f.scopes,
+        });
+      case 'rejected':
+        return final(
+          row.id,
+          'failed',
+          `provider refused the request (${http.replace(/: $/, '')}): ${f.reason}`,
+          undefined,
+          f.violations,
+        );
+      case 'retry_later':
+      case 'unreachable':
+        return this.retry(row, f, f.maybeAccepted);
+    }
   }
 
   /** Schedules another attempt with backoff, or expires the message when its validity would be over. */
-  private retry(row: MessageRow, failure: FailureResult, uncertain: boolean): Settled {
+  private retry(row: MessageRow, failure: ProviderFailure, uncertain: boolean): Settled {
     const now = this.deps.clock.now().getTime();
     const delay = retryDelayMs(row.attempts, {
       baseMs: this.options.retryBaseMs,
       maxMs: this.options.retryMaxMs,
-      retryAfterMs: failure.kind === 'retryable' ? failure.retryAfterMs : undefined,
+      retryAfterMs: failure.retryAfterMs,
     });
     const reason =
-      failure.kind === 'retryable'
-        ? `provider answered ${failure.httpStatus ?? ''} ${failure.message}`.replace(/\s+/g, ' ')
-        : `network: ${failure.message}`;
+      failure.kind === 'unreachable'
+        ? `network: ${failure.reason}`
+        : `provider answered ${failure.httpStatus ?? ''} ${failure.reason}`.replace(/\s+/g, ' ');
     if (now + delay >= Date.parse(row.valid_until)) {
       return final(
         row.id,
@@ -511,17 +559,23 @@ export class SendWorker {
    * The provider client and report URL of a credential, made once per credential version: the
    * key and the webhook secret are decrypted once, not for every batch.
    */
-  private providerFor(stored: StoredCredential): { client: InfobipApi; notifyUrl: string } {
+  private providerFor(stored: StoredCredential): {
+    provider: ProviderClient;
+    client: InfobipApi;
+    notifyUrl: string;
+    budgetKey: string;
+    pullReports: ReportsPuller;
+  } {
     const { credential } = stored;
     const cached = this.clients.get(credential.id);
     if (cached && cached.version === credential.version) return cached;
     const apiKey = this.deps.credentials.apiKey(stored);
     const secrets = this.deps.credentials.webhookSecrets(stored);
+    const account = { baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher };
     const entry = {
       version: credential.version,
-      client: this.deps.clientFor
-        ? this.deps.clientFor(credential.baseUrl, apiKey, this.dispatcher)
-        : createInfobipClient({ baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher }),
+      provider: (this.deps.providerClientFor ?? ((a) => providerClient('infobip', a)))(account),
+      client: createInfobipClient(account),
       notifyUrl: `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`,
       budgetKey: createHash('sha256').update(`${credential.baseUrl} ${apiKey}`).digest('hex'),
       pullReports: createReportsPuller({
@@ -534,6 +588,17 @@ export class SendWorker {
     return entry;
   }
 }
+
+/** A message the provider's answer did not mention: its fate is unknown, look it up first. */
+const UNANSWERED: ProviderFailure = {
+  kind: 'unreachable',
+  unreachable: 'invalid_response',
+  code: 'invalid_response',
+  reason: 'the provider did not answer for this message',
+  maybeAccepted: true,
+  violations: [],
+  latencyMs: 0,
+};
 
 function final(
   id: string,

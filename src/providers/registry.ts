@@ -18,7 +18,12 @@ export {
   parseInboundTexts,
   rawInboundItem,
   type DeliveryReport,
+  type DeliveryReportBatch,
+  type InboundBatch,
+  type InboundPart,
   type InboundText,
+  type RejectedItem,
+  type WebhookProblem,
 } from './infobip/webhooks.js';
 
 /** The providers Tern can talk to (`credentials.provider`). */
@@ -50,3 +55,11 @@ export function verifyConnection(
       return checkInfobipConnection(input);
   }
 }
+
+// Until reconciliation moves onto ProviderClient.lookup: the Infobip pieces it uses today.
+export { chunkIds, createInfobipClient, type InfobipApi } from './infobip/client.js';
+export {
+  createReportsPuller,
+  isDuplicateMessageId,
+  type ReportsPuller,
+} from './infobip/reports-pull.js';

@@ -7,6 +7,11 @@ import * as m0005 from './0005_lookup_indexes.js';
 import * as m0006 from './0006_inbound_dedup_per_credential.js';
 import * as m0007 from './0007_unmatched_reports_index.js';
 import * as m0008 from './0008_audit_names.js';
+import * as m0009 from './0009_provider_message_id.js';
+import * as m0010 from './0010_webhook_items.js';
+import * as m0011 from './0011_dlt_per_channel_and_message.js';
+import * as m0012 from './0012_uncertain_since.js';
+import * as m0013 from './0013_provider_health.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -21,4 +26,9 @@ export const migrations: Record<string, Migration> = {
   '0006_inbound_dedup_per_credential': m0006,
   '0007_unmatched_reports_index': m0007,
   '0008_audit_names': m0008,
+  '0009_provider_message_id': m0009,
+  '0010_webhook_items': m0010,
+  '0011_dlt_per_channel_and_message': m0011,
+  '0012_uncertain_since': m0012,
+  '0013_provider_health': m0013,
 };

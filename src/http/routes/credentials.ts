@@ -1,8 +1,10 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { HEALTH_PROBLEMS, type HealthProblem } from '../../credentials/credential-health.js';
 import type { CredentialService, CredentialView } from '../../credentials/credential.service.js';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses, IdParams, ListQuery, PageOf, pageLimit } from '../schemas.js';
+import { ValidityPeriodSchema } from '../sending-options.js';
 
 const KeywordList = Type.Union(
   [
@@ -32,9 +34,19 @@ const credentialFields = {
   helpMessage: Text(2000),
   doubleOptInKeywords: KeywordList,
   doubleOptInMessage: Text(2000),
-  dltPrincipalEntityId: NullableText(100, 'India DLT principal entity id'),
-  dltContentTemplateId: NullableText(100, 'India DLT content template id'),
-  validityPeriodHours: Type.Integer({ description: '1-48, default 48' }),
+  dltPrincipalEntityId: NullableText(100, 'India DLT principal entity id (10-30 digits)'),
+  dltContentTemplateId: NullableText(
+    100,
+    'India DLT content template id (10-30 digits): the default; a channel configuration or message may set its own',
+  ),
+  dltTelemarketerId: NullableText(
+    100,
+    'India DLT telemarketer id (aggregators; 1-50 letters or digits)',
+  ),
+  validityPeriod: ValidityPeriodSchema,
+  validityPeriodHours: Type.Integer({
+    description: 'Older form of validityPeriod in whole hours, 1-48; not with validityPeriod',
+  }),
   callbackData: NullableText(10_000, 'Returned with delivery reports; at most 4000 characters'),
   inboundNumber: NullableText(100, 'E.164; routes inbound texts to this credential'),
   customInboundKeywords: KeywordList,
@@ -54,6 +66,35 @@ const CredentialCreate = Type.Partial(
 );
 
 const Webhook = Type.Object({ url: Type.String(), secret: Type.String() });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Health = Type.Object(
+  {
+    status: Type.Union([Type.Literal('unknown'), Type.Literal('ok'), Type.Literal('failing')]),
+    problem: Nullable(
+      Type.Unsafe<HealthProblem>(Type.Union(HEALTH_PROBLEMS.map((p) => Type.Literal(p)))),
+    ),
+    message: Nullable(Type.String()),
+    since: Nullable(Type.String({ description: 'When the current run of failures began' })),
+    checkedAt: Nullable(Type.String({ description: 'The last provider call recorded' })),
+  },
+  {
+    description:
+      'What the last provider calls with this key met: flagged at the first failure (DNS, refused, TLS, auth, scope), cleared at the next success; unknown until Tern has sent with it or its base URL or key changed',
+  },
+);
+const Warnings = Type.Array(
+  Type.Object({
+    code: Type.Union([
+      Type.Literal('public_url_not_reachable'),
+      Type.Literal('public_url_not_https'),
+    ]),
+    message: Type.String(),
+  }),
+  {
+    description:
+      'Why Infobip cannot reach the webhook URLs: the base URL is a real Infobip host while TERN_PUBLIC_URL is local or plain http',
+  },
+);
 export const CredentialResponse = Type.Object(
   {
     id: Type.String(),
@@ -72,7 +113,11 @@ export const CredentialResponse = Type.Object(
     doubleOptInMessage: Type.String(),
     dltPrincipalEntityId: Type.Union([Type.String(), Type.Null()]),
     dltContentTemplateId: Type.Union([Type.String(), Type.Null()]),
-    validityPeriodHours: Type.Integer(),
+    dltTelemarketerId: Type.Union([Type.String(), Type.Null()]),
+    validityPeriod: ValidityPeriodSchema,
+    validityPeriodHours: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'validityPeriod in whole hours (older form); null when it is not whole hours',
+    }),
     callbackData: Type.Union([Type.String(), Type.Null()]),
     inboundNumber: Type.Union([Type.String(), Type.Null()]),
     customInboundKeywords: Type.Array(Type.String()),
@@ -91,6 +136,8 @@ export const CredentialResponse = Type.Object(
           'Paste these URLs into Infobip: the number forwarding URL and the delivery report URL',
       },
     ),
+    health: Health,
+    warnings: Warnings,
     createdAt: Type.String(),
     updatedAt: Type.String(),
     version: Type.Integer(),
@@ -105,7 +152,9 @@ const CredentialSummary = Type.Object({
   baseUrl: Type.String(),
   apiKeyHint: Type.String(),
   inboundNumber: Type.Union([Type.String(), Type.Null()]),
-  validityPeriodHours: Type.Integer(),
+  validityPeriod: ValidityPeriodSchema,
+  health: Health,
+  warnings: Warnings,
   createdAt: Type.String(),
   updatedAt: Type.String(),
   version: Type.Integer(),
@@ -115,13 +164,27 @@ const VerifyResult = Type.Object({
   status: Type.Union([
     Type.Literal('ok'),
     Type.Literal('unauthorized'),
+    Type.Literal('missing_scope'),
     Type.Literal('unreachable'),
     Type.Literal('error'),
   ]),
   message: Type.String(),
   latencyMs: Type.Number(),
   httpStatus: Type.Optional(Type.Integer()),
-  balance: Type.Optional(Type.Object({ amount: Type.Number(), currency: Type.String() })),
+  scopes: Type.Array(
+    Type.Object({
+      feature: Type.String(),
+      scopes: Type.Array(Type.String()),
+      endpoint: Type.String(),
+      state: Type.Union([
+        Type.Literal('granted'),
+        Type.Literal('missing'),
+        Type.Literal('unknown'),
+      ]),
+      detail: Type.Optional(Type.String()),
+    }),
+    { description: 'Each scope Tern uses: whether the key has it (403 on its endpoint: missing)' },
+  ),
 });
 
 const tags = ['credentials'];
@@ -249,7 +312,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
         tags,
         summary: 'Verify the connection to Infobip',
         description:
-          "Calls Infobip's GET /account/1/balance with the stored key and reports the outcome with its timing.",
+          "Checks the stored key with the least privilege Tern needs, one request per scope Tern uses (send SMS, send MMS, SMS and MMS logs reads; not GET /account/1/balance, which needs account-management:manage), and reports which scopes the key has and lacks. 401: bad or expired key, or this server's IP not allowed; 403 on an endpoint: its scope is missing.",
         params: IdParams,
         response: { 200: VerifyResult, ...errorResponses(401, 404) },
       },

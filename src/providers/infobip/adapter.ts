@@ -19,6 +19,7 @@ import type {
   VerifyOutcome,
 } from '../provider.js';
 import type { FailureResult, InfobipApi, SendResult } from './client.js';
+import { isDuplicateMessageId } from './reports-pull.js';
 import { LOGS_SCOPES, SEND_SCOPES, endpointName, type EndpointScopes } from './scopes.js';
 
 /** Infobip's limits (infobip.md "Corrections, 2026-12"). */
@@ -160,13 +161,14 @@ export class InfobipProvider implements ProviderClient {
       const sent = byId.get(m.messageId);
       if (!sent) {
         outcomes.set(m.messageId, { kind: 'unanswered' });
-      } else if (sent.ternStatus === 'rejected') {
+      } else if (sent.ternStatus === 'rejected' && !isDuplicateMessageId(sent.status)) {
         outcomes.set(m.messageId, {
           kind: 'rejected',
           reason: `${sent.status.name}: ${sent.status.description ?? ''}`.trim(),
           providerStatus: sent.status,
         });
       } else {
+        // Status 23 to a resend is accepted too: the first copy exists, its report ends it.
         outcomes.set(m.messageId, {
           kind: 'accepted',
           // Infobip takes Tern's id as its messageId and echoes it.

@@ -3,12 +3,7 @@
  * discriminated union and never throws for HTTP or network outcomes. The HTTP exchange is in
  * `transport.ts`, the failure union in `failures.ts`, the bodies in `payloads.ts`.
  */
-import {
-  invalidAnswer,
-  type ClientResult,
-  type FailureResult,
-  type RawResponse,
-} from './failures.js';
+import { invalidAnswer, type ClientResult, type RawResponse } from './failures.js';
 import {
   chunkIds,
   logEntry,
@@ -158,7 +153,7 @@ export class InfobipClient implements InfobipApi {
         return { ...raw.failure, latencyMs: latencyMs + raw.failure.latencyMs };
       latencyMs += raw.latencyMs;
       if (raw.status < 200 || raw.status >= 300)
-        return { ...this.#http.failure(raw, false), latencyMs } as FailureResult;
+        return { ...this.#http.failure(raw, false), latencyMs };
       const body = raw.body;
       if (!isRecord(body) || !Array.isArray(body.results)) {
         return { ...invalidAnswer(raw, false, 'its body has no results[]'), latencyMs };
