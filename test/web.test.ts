@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -25,6 +26,18 @@ let page: Page;
 let dataDir: string;
 let profileDir: string;
 let base: string;
+
+/** A port on which nothing listens (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 async function shot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
@@ -149,17 +162,18 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await page.getByLabel('Default inbound reply').fill('Thanks! Reply HELP for help.');
     await page.getByLabel('Opt out', { exact: false }).first().check();
     // Out of range: Tern refuses it, and the console shows why under the field.
-    await page.getByLabel('Validity period (hours)').fill('72');
+    await page.getByLabel('Validity period (minutes)').fill('4320');
     await page.getByRole('button', { name: 'Submit' }).click();
-    const error = page.locator('#cred-validityPeriodHours-error');
+    const error = page.locator('#cred-validityPeriod-error');
     await error.waitFor();
     expect(await error.textContent()).toMatch(/48/);
-    expect(await page.getByLabel('Validity period (hours)').getAttribute('aria-invalid')).toBe(
+    expect(await page.getByLabel('Validity period (minutes)').getAttribute('aria-invalid')).toBe(
       'true',
     );
     await shot('api-credentials-error');
 
-    await page.getByLabel('Validity period (hours)').fill('24');
+    // A one-time code's 5 minutes: the console sends {amount: 5, timeUnit: MINUTES}.
+    await page.getByLabel('Validity period (minutes)').fill('5');
     await page.getByRole('button', { name: 'Submit' }).click();
     await page.getByRole('heading', { name: 'Edit Acme UK' }).waitFor();
     credentialUrl = page.url();
@@ -174,7 +188,7 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     expect(urls[1]).toMatch(/\/webhooks\/infobip\/.+\/reports\//);
     expect(await page.getByRole('button', { name: /^Copy / }).count()).toBe(2);
     // Fields came back as saved.
-    expect(await page.getByLabel('Validity period (hours)').inputValue()).toBe('24');
+    expect(await page.getByLabel('Validity period (minutes)').inputValue()).toBe('5');
     expect(await page.getByLabel('Custom inbound keywords', { exact: true }).inputValue()).toBe(
       'OFFERS, VIP',
     );
@@ -184,6 +198,13 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
   it('verifies the connection', async () => {
     await page.getByRole('button', { name: 'Verify connection' }).click();
     await expect.poll(() => page.locator('.verify-result').textContent()).toContain('Connected');
+    // Each scope Tern uses, granted or missing (issue 13 item 1).
+    expect(await page.locator('.verify-scopes li').allTextContents()).toEqual([
+      expect.stringContaining('✓ send SMS'),
+      expect.stringContaining('✓ send MMS'),
+      expect.stringContaining('✓ look up uncertain SMS sends'),
+      expect.stringContaining('✓ look up uncertain MMS sends'),
+    ]);
     await shot('api-credentials-edit');
   });
 
@@ -193,7 +214,7 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('••••6789');
     expect(await row.textContent()).toContain('+447860099111');
-    expect(await row.textContent()).toContain('24 h');
+    expect(await row.textContent()).toContain('5 minutes');
     await page.getByPlaceholder('Search by name').fill('acme');
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
   });
@@ -319,6 +340,119 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await dialog.getByLabel('To', { exact: true }).fill(CUSTOMER);
     await dialog.getByRole('button', { name: 'Send' }).click();
     await page.locator('.page-header .badge', { hasText: 'suppressed' }).waitFor();
+
+    // A transactional one too, as `tern demo` step 3 says: after STOP only the opt-out
+    // confirmation goes to the number (src/messages/consent-gate.ts).
+    await go('Messages');
+    await page.getByRole('button', { name: 'Send test message' }).click();
+    const again = page.getByRole('dialog');
+    await again
+      .getByLabel('Channel configuration')
+      .selectOption({ label: 'demo-transactional (transactional)' });
+    await again.getByLabel('To', { exact: true }).fill(CUSTOMER);
+    await again.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('heading', { name: `Message to ${CUSTOMER}` }).waitFor();
+    await page.locator('.page-header .badge', { hasText: 'suppressed' }).waitFor();
+    expect(await page.locator('.facts').textContent()).toContain('opted out');
+  });
+
+  it('flags a credential whose provider refuses connections, shows the error on the message and the dashboard, and warns about TERN_PUBLIC_URL for a real Infobip host', async () => {
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${base}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${demo.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (res.status >= 300)
+        throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return (res.status === 204 ? undefined : await res.json()) as T;
+    };
+    const port = await closedPort();
+    const broken = await api<{ id: string }>('POST', '/credentials', {
+      name: 'Broken base URL',
+      baseUrl: `http://127.0.0.1:${port}`,
+      apiKey: 'broken-api-key-0123456789',
+    });
+    const channel = await api<{ id: string }>('POST', '/channel-configurations', {
+      name: 'broken-sms',
+      credentialId: broken.id,
+      messageType: 'transactional',
+      sender: 'TERN',
+    });
+    const sentAt = Date.now();
+    const message = await api<{ id: string }>('POST', '/messages', {
+      channelConfigurationId: channel.id,
+      to: '+447911123458',
+      text: 'Your code is 123456',
+    });
+    // Flagged at the first failed attempt: well within a minute.
+    await expect
+      .poll(
+        async () =>
+          (await api<{ health: { problem: string | null } }>('GET', `/credentials/${broken.id}`))
+            .health.problem,
+        { timeout: 60_000 },
+      )
+      .toBe('connection_refused');
+    console.log(`health flagged ${Date.now() - sentAt} ms after the send`);
+
+    await go('API credentials');
+    const row = page.getByRole('row', { name: /Broken base URL/ });
+    await row.getByText('Connection refused').waitFor();
+    // On every screen, naming the credential.
+    const banner = page.getByTestId('going-live-banner');
+    await banner.getByText(/Broken base URL/).waitFor();
+    expect(await banner.textContent()).toContain('Connection refused');
+
+    await page.goto(`${base}/messages/${message.id}`);
+    await page.getByRole('heading', { name: 'Message to +447911123458' }).waitFor();
+    await page.getByTestId('last-provider-error').waitFor();
+    expect(await page.getByTestId('last-provider-error').textContent()).toMatch(
+      /connection_refused: .*ECONNREFUSED/,
+    );
+    expect(await page.getByTestId('last-provider-error-fact').textContent()).toContain(
+      'connection_refused',
+    );
+    await page.locator('.page-header .badge', { hasText: 'queued' }).waitFor();
+
+    // The dashboard counts it as queued after provider errors, not as sent.
+    await go('Dashboard');
+    const tile = (label: string) =>
+      page.locator('.tile', { has: page.getByText(label, { exact: true }) }).locator('.tile-value');
+    await expect.poll(() => tile('Queued after provider errors').textContent()).toBe('1');
+    const sent = Number(await tile('Sent (24 h)').textContent());
+    const dashboard = await api<{ items: { status: string }[] }>('GET', '/messages?limit=200');
+    expect(sent).toBe(
+      dashboard.items.filter((m) => ['accepted', 'delivered', 'undeliverable'].includes(m.status))
+        .length,
+    );
+
+    // A real Infobip host while TERN_PUBLIC_URL is http://127.0.0.1:…: warned on every screen
+    // and on the credential.
+    const real = await api<{ id: string; warnings: { code: string }[] }>('POST', '/credentials', {
+      name: 'Real Infobip',
+      baseUrl: 'https://abcd12.api.infobip.com',
+      apiKey: 'real-looking-key-0123456789',
+    });
+    expect(real.warnings.map((w) => w.code)).toEqual([
+      'public_url_not_reachable',
+      'public_url_not_https',
+    ]);
+    await go('Inbound');
+    await banner.getByText(/TERN_PUBLIC_URL .* Infobip cannot reach it/).waitFor();
+    await page.goto(`${base}/credentials/${real.id}`);
+    await page
+      .getByTestId('credential-health')
+      .getByText(/plain http/)
+      .waitFor();
+
+    await api('DELETE', `/credentials/${broken.id}?force=true`);
+    await api('DELETE', `/credentials/${real.id}`);
+    await go('Dashboard');
+    await expect.poll(() => page.getByTestId('going-live-banner').count()).toBe(0);
   });
 
   it('asks before a #token= link replaces the session, naming both tokens', async () => {

@@ -218,12 +218,21 @@ export interface Credential extends CredentialSummary {
   };
 }
 
+/** One scope Tern uses, and whether the key has it (403 on its endpoint: missing). */
+export interface ScopeCheck {
+  feature: string;
+  scopes: string[];
+  endpoint: string;
+  state: 'granted' | 'missing' | 'unknown';
+  detail?: string;
+}
+
 export interface VerifyResult {
-  status: 'ok' | 'unauthorized' | 'unreachable' | 'error';
+  status: 'ok' | 'unauthorized' | 'missing_scope' | 'unreachable' | 'error';
   message: string;
   latencyMs: number;
   httpStatus?: number;
-  balance?: { amount: number; currency: string };
+  scopes: ScopeCheck[];
 }
 
 export interface ChannelConfiguration {
@@ -298,8 +307,7 @@ export interface ConsentEntry {
 
 /** One part of an inbound MMS: a text, or a link to media Infobip hosts. */
 export type InboundPart =
-  | { contentType: string | null; text: string }
-  | { contentType: string | null; url: string };
+  { contentType: string | null; text: string } | { contentType: string | null; url: string };
 
 export interface InboundMessage {
   id: string;

@@ -367,9 +367,11 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
           {input('apiKey', 'API key', {
             type: 'password',
             required: creating,
-            hint: stored
-              ? `Stored key ${stored.apiKeyHint}. Leave empty to keep it; type a new key to replace it.`
-              : 'Stored encrypted; after saving only its last four characters are shown.',
+            hint: `${
+              stored
+                ? `Stored key ${stored.apiKeyHint}. Leave empty to keep it; type a new key to replace it.`
+                : 'Stored encrypted; after saving only its last four characters are shown.'
+            } Scopes Tern uses: sms:message:send (send SMS), mms:message:send (send MMS), sms:logs:read and mms:logs:read (look up uncertain sends). Not account-management:manage.`,
           })}
           {input('sendRatePerSecond', 'Send rate (messages per second)', {
             type: 'number',
@@ -551,10 +553,18 @@ function CredentialStatus({ credential }: { credential: Credential }) {
             <span className={`verify-result verify-${verify.status}`} role="status">
               {verify.status === 'ok' ? '✓ Connected' : `✗ ${verify.status}`}: {verify.message} (
               {Math.round(verify.latencyMs)} ms)
-              {verify.balance
-                ? ` · balance ${verify.balance.amount} ${verify.balance.currency}`
-                : ''}
             </span>
+          ) : null}
+          {verify && verify.scopes.length > 0 ? (
+            <ul className="verify-scopes">
+              {verify.scopes.map((s) => (
+                <li key={s.endpoint} className={`scope-${s.state}`}>
+                  {s.state === 'granted' ? '✓' : s.state === 'missing' ? '✗' : '?'} {s.feature}:{' '}
+                  {s.state === 'missing' ? 'missing, needs one of ' : ''}
+                  <code>{s.scopes.join(' | ')}</code>
+                </li>
+              ))}
+            </ul>
           ) : null}
           {verifyError ? (
             <span className="field-error" role="alert">
