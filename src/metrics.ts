@@ -20,7 +20,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tern_' }); // includes event-loop lag
     this.providerRequests = new Counter({
       name: 'tern_provider_requests_total',
-      help: 'Provider send requests by outcome (ok, rejected, retryable, network)',
+      help: 'Provider send requests by outcome (ok, auth_failed, missing_scope, rejected, retry_later, unreachable)',
       labelNames: ['outcome'],
       registers: [this.registry],
     });
