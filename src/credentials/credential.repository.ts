@@ -3,11 +3,15 @@ import { nameContains } from '../db/search.js';
 import type { Executor } from '../db/executor.js';
 import { decodeCursor, toPage, type Page } from '../db/pagination.js';
 import type { CredentialsTable } from '../db/schema.js';
+import { validityFromStored } from '../messages/validity.js';
 import type { Credential, CredentialSettings } from './credential.js';
+import { healthFromRow, type CredentialHealth } from './credential-health.js';
 
 /** A credential row with its secrets still encrypted. */
 export interface StoredCredential {
   credential: Credential;
+  /** What the last provider calls with its key met (written by the worker, not by edits). */
+  health: CredentialHealth;
   apiKeyEncrypted: string;
   webhookSecretsEncrypted: string;
 }
@@ -18,10 +22,16 @@ type Row = Selectable<CredentialsTable>;
 type ColumnSettings = 'name' | 'provider' | 'baseUrl' | 'inboundNumber';
 
 function fromRow(row: Row): StoredCredential {
-  const settings = JSON.parse(row.settings) as Omit<CredentialSettings, ColumnSettings>;
+  const settings = JSON.parse(row.settings) as Omit<CredentialSettings, ColumnSettings> & {
+    validityPeriodHours?: number;
+  };
+  const { validityPeriodHours, ...rest } = settings;
   return {
     credential: {
-      ...settings,
+      ...rest,
+      // Stored before minutes were allowed: whole hours only.
+      validityPeriod: validityFromStored(settings.validityPeriod, validityPeriodHours),
+      dltTelemarketerId: settings.dltTelemarketerId ?? null,
       id: row.id,
       sandbox: row.sandbox,
       name: row.name,
@@ -35,6 +45,7 @@ function fromRow(row: Row): StoredCredential {
       updatedAt: row.updated_at,
       version: row.version,
     },
+    health: healthFromRow(row),
     apiKeyEncrypted: row.api_key_encrypted,
     webhookSecretsEncrypted: row.webhook_secret_encrypted,
   };
@@ -72,7 +83,7 @@ export async function listCredentials(
   db: Executor,
   sandbox: string,
   query: { name?: string; cursor?: string; limit: number },
-): Promise<Page<Credential>> {
+): Promise<Page<Credential & { health: CredentialHealth }>> {
   const after = decodeCursor(query.cursor);
   let select = db.selectFrom('credentials').selectAll().where('sandbox', '=', sandbox);
   if (query.name) select = select.where(nameContains(query.name));
@@ -81,7 +92,10 @@ export async function listCredentials(
     .orderBy('id')
     .limit(query.limit + 1)
     .execute();
-  return toPage(rows, query.limit, (row) => fromRow(row).credential);
+  return toPage(rows, query.limit, (row) => {
+    const stored = fromRow(row);
+    return { ...stored.credential, health: stored.health };
+  });
 }
 
 export async function insertCredential(
