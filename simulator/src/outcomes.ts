@@ -113,8 +113,9 @@ export const DEFAULT_OUTCOME_RULES: readonly OutcomeRule[] = [
   { toEndsWith: '0996', outcome: 'REJECTED_NOT_ENOUGH_CREDITS' },
   { toEndsWith: '0995', outcome: 'NO_REPORT' },
   { toEndsWith: '0994', outcome: 'UNKNOWN_SUBSCRIBER' },
-  { toEndsWith: '0993', outcome: 'BAD_REQUEST' },
 ];
+// BAD_REQUEST is in no default rule: one such number would fail every batch holding it (the
+// throughput benchmark's 1,000-destination batches met one in 141 of its requests).
 
 export function isOutcomeName(value: unknown): value is OutcomeName {
   return typeof value === 'string' && (OUTCOME_NAMES as readonly string[]).includes(value);

@@ -551,13 +551,6 @@ describe('400 with violations for one bad message (item 6)', () => {
       violations: [{ property: 'messages[0].destinations[0].group[1].to' }],
     });
   });
-
-  it('has BAD_REQUEST in the default rules for numbers ending 0993', async () => {
-    sim = await createSimulator();
-    const url = await sim.listen({ port: 0 });
-    const res = await post(`${url}/sms/3/messages`, SMS_V3(undefined, '41793020993'), DEFAULT_AUTH);
-    expect(res.status).toBe(400);
-  });
 });
 
 describe('report POSTs of up to 2,000 items (item 7)', () => {
