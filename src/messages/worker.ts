@@ -20,7 +20,6 @@ import {
   type OutboundMessage,
   type ProviderAccount,
   type ProviderClient,
-  type ProviderFailure,
   type SendBatchResult,
 } from '../providers/registry.js';
 // Until reconciliation moves onto ProviderClient.lookup (registry re-exports these for it).
@@ -31,12 +30,18 @@ import {
   type ReportsPuller,
 } from '../providers/registry.js';
 import type { SandboxService } from '../sandboxes/sandboxes.js';
-import { retryDelayMs } from './backoff.js';
 import { consentBlock } from './consent-gate.js';
+import {
+  batchFailures,
+  final,
+  judgeSendBatch,
+  type JudgeContext,
+  type Settled,
+} from './send-batch.js';
 import { chooseDlt } from './india-dlt.js';
 import type { MessageOrigin } from './message.js';
 import type { MessageRow } from './message.repository.js';
-import { claimMessages, dueCredentials, settleMessages, type Settlement } from './queue.js';
+import { claimMessages, dueCredentials, settleMessages } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
 import { remainingValiditySeconds } from './validity.js';
 import { PollLoop } from '../poll-loop.js';
@@ -92,8 +97,6 @@ export interface WorkerDeps {
 }
 
 const HOUSEKEEPING_EVERY_MS = 60_000;
-
-type Settled = { id: string; settlement: Settlement };
 
 /**
  * The send worker: claims due messages per credential under a lease, within the credential's
@@ -391,12 +394,8 @@ export class SendWorker {
       if (request.outcome === 'ok') this.deps.logger.info(line, 'provider send');
       else this.deps.logger.warn({ ...line, error: request.reason }, 'provider send failed');
     }
-    const last = result.requests[result.requests.length - 1];
-    const failures = [...result.outcomes.values()].flatMap((o) =>
-      o.kind === 'failed' ? [o.failure] : [],
-    );
     // Health hears the request that decided the batch (the resend, after a 400 naming items).
-    const decisive = last?.outcome === 'ok' ? undefined : failures[failures.length - 1];
+    const { failures, decisive } = batchFailures(result);
     await recordProviderOutcome(
       this.deps,
       sandbox,
@@ -428,86 +427,14 @@ export class SendWorker {
         'provider API key lacks a scope',
       );
     }
-    return rows.map((row): Settled => {
-      const outcome = result.outcomes.get(row.id) ?? { kind: 'unanswered' as const };
-      switch (outcome.kind) {
-        case 'accepted':
-          return {
-            id: row.id,
-            settlement: {
-              kind: 'accepted',
-              providerStatus: outcome.providerStatus,
-              providerMessageId: outcome.providerMessageId,
-            },
-          };
-        case 'rejected':
-          return final(row.id, 'rejected', outcome.reason, outcome.providerStatus);
-        case 'unanswered':
-          return this.retry(row, UNANSWERED, true);
-        case 'failed':
-          return this.failed(row, outcome.failure);
-      }
-    });
+    return judgeSendBatch(rows, result, this.judgeContext());
   }
 
-  /** A message whose request failed: final for what will not fix itself, else a retry. */
-  private failed(row: MessageRow, f: ProviderFailure): Settled {
-    const http = f.httpStatus !== undefined ? `HTTP ${f.httpStatus}: ` : '';
-    switch (f.kind) {
-      case 'auth_failed':
-        return final(row.id, 'failed', `credential rejected by provider (${http}${f.reason})`);
-      case 'missing_scope':
-        // Fail, not hold: the key will not gain a scope by itself, and a held message would
-        // go out whenever someone fixed the key, however late (README, "Sending").
-        return final(row.id, 'failed', `missing_scope: ${f.reason}`, undefined, {
-          kind: 'missing_scope',
-          endpoint: f.endpoint,
-          scopes: f.scopes,
-        });
-      case 'rejected':
-        return final(
-          row.id,
-          'failed',
-          `provider refused the request (${http.replace(/: $/, '')}): ${f.reason}`,
-          undefined,
-          f.violations,
-        );
-      case 'retry_later':
-      case 'unreachable':
-        return this.retry(row, f, f.maybeAccepted);
-    }
-  }
-
-  /** Schedules another attempt with backoff, or expires the message when its validity would be over. */
-  private retry(row: MessageRow, failure: ProviderFailure, uncertain: boolean): Settled {
-    const now = this.deps.clock.now().getTime();
-    const delay = retryDelayMs(row.attempts, {
-      baseMs: this.options.retryBaseMs,
-      maxMs: this.options.retryMaxMs,
-      retryAfterMs: failure.retryAfterMs,
-    });
-    const reason =
-      failure.kind === 'unreachable'
-        ? `network: ${failure.reason}`
-        : `provider answered ${failure.httpStatus ?? ''} ${failure.reason}`.replace(/\s+/g, ' ');
-    if (now + delay >= Date.parse(row.valid_until)) {
-      return final(
-        row.id,
-        'expired',
-        `the validity period ended while retrying (last error: ${reason})`,
-      );
-    }
+  private judgeContext(): JudgeContext {
     return {
-      id: row.id,
-      settlement: {
-        kind: 'retry',
-        at: new Date(now + delay).toISOString(),
-        reason: `will retry: ${reason}`,
-        uncertain,
-        ...(uncertain && row.uncertain_since !== null
-          ? { uncertainSince: row.uncertain_since }
-          : {}),
-      },
+      now: this.deps.clock.now().getTime(),
+      retryBaseMs: this.options.retryBaseMs,
+      retryMaxMs: this.options.retryMaxMs,
     };
   }
 
@@ -587,34 +514,4 @@ export class SendWorker {
     this.clients.set(credential.id, entry);
     return entry;
   }
-}
-
-/** A message the provider's answer did not mention: its fate is unknown, look it up first. */
-const UNANSWERED: ProviderFailure = {
-  kind: 'unreachable',
-  unreachable: 'invalid_response',
-  code: 'invalid_response',
-  reason: 'the provider did not answer for this message',
-  maybeAccepted: true,
-  violations: [],
-  latencyMs: 0,
-};
-
-function final(
-  id: string,
-  status: 'failed' | 'expired' | 'rejected' | 'suppressed',
-  reason: string,
-  providerStatus?: unknown,
-  providerError?: unknown,
-): Settled {
-  return {
-    id,
-    settlement: {
-      kind: 'final',
-      status,
-      reason,
-      ...(providerStatus !== undefined ? { providerStatus } : {}),
-      ...(providerError !== undefined ? { providerError } : {}),
-    },
-  };
 }
