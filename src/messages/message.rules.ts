@@ -1,6 +1,7 @@
 import type { ChannelConfiguration, MessageType } from '../channels/channel.js';
 import type { ErrorDetail } from '../errors.js';
 import { normalizeE164 } from '../phone.js';
+import { providerLimits } from '../providers/registry.js';
 import { chooseDlt, dltProblem, type DltChoice } from './india-dlt.js';
 import type { MediaItem } from './message.js';
 import { countSegments, type SegmentCount } from './segments.js';
@@ -31,14 +32,16 @@ export interface CredentialDefaults {
 
 /** Infobip refuses more than 25 parts; 10 parts (~1,530 GSM-7 characters) is the common carrier ceiling. */
 export const SMS_MAX_SEGMENTS = 10;
-/** Infobip's MMS TEXT segment limit. */
-export const MMS_TEXT_MAX = 4096;
+// The provider's limits, from its adapter (one provider today: Infobip).
+const LIMITS = providerLimits('infobip');
+/** The provider's MMS TEXT segment limit (Infobip: 4,096). */
+export const MMS_TEXT_MAX = LIMITS.maxMmsTextLength;
 export const MMS_MEDIA_MAX = 10;
 export const MEDIA_URL_MAX = 2048;
-export const CALLBACK_DATA_MAX = 4000;
+export const CALLBACK_DATA_MAX = LIMITS.maxCallbackDataLength;
 export const IDEMPOTENCY_KEY_MAX = 200;
-/** Infobip schedules at most 180 days ahead. */
-export const SEND_AT_MAX_DAYS = 180;
+/** How far ahead the provider schedules (Infobip: 180 days). */
+export const SEND_AT_MAX_DAYS = LIMITS.maxScheduleDays;
 const MEDIA_TYPES =
   /^(image\/(jpeg|png|gif|bmp|webp)|video\/(mp4|3gpp)|audio\/(mpeg|mp4|amr|wav)|text\/(vcard|x-vcard|plain|calendar)|application\/pdf)$/;
 

@@ -172,6 +172,12 @@ export interface ProviderLimits {
   maxValidityMs: number;
   /** Longest caller message id the provider takes. */
   maxMessageIdLength: number;
+  /** Longest MMS text part. */
+  maxMmsTextLength: number;
+  /** Longest callback data echoed in reports. */
+  maxCallbackDataLength: number;
+  /** How far ahead a send may be scheduled, in days. */
+  maxScheduleDays: number;
 }
 
 /** A provider account bound to one credential (key, base URL). */

@@ -5,10 +5,10 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Resolver } from '../net/guarded-dispatcher.js';
-import { InfobipProvider } from './infobip/adapter.js';
+import { INFOBIP_LIMITS, InfobipProvider } from './infobip/adapter.js';
 import { createInfobipClient } from './infobip/client.js';
 import { checkInfobipConnection } from './infobip/connection-check.js';
-import type { ProviderClient, VerifyOutcome } from './provider.js';
+import type { ProviderClient, ProviderLimits, VerifyOutcome } from './provider.js';
 
 export type * from './provider.js';
 // Infobip's webhook shapes are the only ones Tern receives so far (`/webhooks/infobip/…`).
@@ -35,6 +35,14 @@ export interface ProviderAccount {
   apiKey: string;
   /** The SSRF-guarded dispatcher shared by the process (not owned by the client). */
   dispatcher: Dispatcher;
+}
+
+/** A provider's limits, for the domain's rules (which read them here, not as their own numbers). */
+export function providerLimits(provider: ProviderName): ProviderLimits {
+  switch (provider) {
+    case 'infobip':
+      return INFOBIP_LIMITS;
+  }
 }
 
 /** A provider client for one credential. */

@@ -30,6 +30,12 @@ export const INFOBIP_LIMITS: ProviderLimits = Object.freeze({
   maxValidityMs: 48 * 3_600_000,
   // SMS v3 destinations[].messageId maxLength.
   maxMessageIdLength: 200,
+  // MMS v2 TEXT segment.
+  maxMmsTextLength: 4096,
+  // webhooks.callbackData (current docs: 0..4000).
+  maxCallbackDataLength: 4000,
+  // options.schedule.sendAt.
+  maxScheduleDays: 180,
 });
 
 /** A client failure in the contract's taxonomy; `endpoint` names the scopes for a 403. */
