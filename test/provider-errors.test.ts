@@ -47,6 +47,33 @@ describeEachDialect('provider errors per channel and per item', ({ db }) => {
     }
   });
 
+  it('403 on a logs lookup (key without sms:logs:read) is said on the message, naming the scope', async () => {
+    const s = await startSendingStack(db(), {
+      // The report held back, so only the lookup can tell.
+      sim: { apiKeys: [{ key: SIM_KEY, scopes: ['sms:message:send'] }], reportDelayMs: 600_000 },
+    });
+    try {
+      // Accepted, but the answer is lost: the send is uncertain and must be looked up.
+      s.sim.addFault({ kind: 'accept-then-reset', count: 1, path: '/sms/3/messages' });
+      const sms = await s.send({ to: '+41793026727', text: 'sms' });
+      await s.pump();
+      for (let i = 0; i < 10; i++) {
+        s.clock.advance(5_000);
+        await s.pump();
+      }
+      expect(s.sim.requests().some((r) => r.path === '/sms/3/logs' && r.outcome === 403)).toBe(
+        true,
+      );
+      const m = (await s.message(sms.id)).message;
+      // Before: "HTTP 403: …" retried until expiry, the scope never named.
+      expect(m.statusReason).toContain('missing_scope');
+      expect(m.statusReason).toContain('sms:logs:read');
+      expect((await credential(s)).providerAuthFailedAt).toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('401 still flags the credential as refused', async () => {
     const s = await startSendingStack(db(), { sim: { apiKeys: ['some-other-key-000000000000'] } });
     try {

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { chunkIds, isDuplicateMessageId, type InfobipApi } from '../providers/registry.js';
+import { chunkIds, type ProviderClient } from '../providers/registry.js';
 import { applyDeliveryReports, type UnmatchedReportsBound } from './delivery-reports.js';
 import type { LogsBudget } from './logs-budget.js';
 import type { MessageStatus } from './message.js';
@@ -57,29 +57,30 @@ export interface ReconcileTarget {
 }
 
 /**
- * The logs of Infobip's client as a {@link LogsLookup}. An entry with status 23
- * (`REJECTED_DUPLICATE_MESSAGE_ID`) is a refused resend: the first copy exists, so it reads as
- * accepted unless the first copy's own entry is there too.
+ * A provider's lookup (the contract's `ProviderClient.lookup`) as a {@link LogsLookup}. A 429
+ * is `throttled`; a 403 (`missing_scope`) and every other failure are `unavailable` with the
+ * reason naming what failed (for a 403, the endpoint and the scopes that would do), so the
+ * message says why it waits instead of retrying silently.
  */
-export function infobipLookup(client: InfobipApi): LogsLookup {
+export function providerLookup(provider: ProviderClient): LogsLookup {
   return async (channel, ids) => {
-    const result = await client.findLogs(channel, ids);
+    const result = await provider.lookup(channel, ids);
     if (result.kind === 'ok') {
       const found = new Map<string, FoundLog>();
-      for (const log of result.logs) {
-        const duplicate = isDuplicateMessageId(log.status);
-        if (duplicate && found.has(log.messageId)) continue;
-        found.set(log.messageId, {
-          status: duplicate ? 'accepted' : log.ternStatus,
-          providerStatus: log.status,
-        });
-      }
+      for (const log of result.found)
+        found.set(log.messageId, { status: log.status, providerStatus: log.providerStatus });
       return { kind: 'ok', found };
     }
-    const retryAfterMs = result.kind === 'retryable' ? result.retryAfterMs : undefined;
-    const reason = `${'httpStatus' in result && result.httpStatus ? `HTTP ${result.httpStatus}: ` : ''}${result.message}`;
-    const base = { reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-    return result.kind === 'retryable' && result.httpStatus === 429
+    const f = result.failure;
+    const reason =
+      f.kind === 'missing_scope'
+        ? `missing_scope: ${f.reason}`
+        : `${f.httpStatus !== undefined ? `HTTP ${f.httpStatus}: ` : ''}${f.reason}`;
+    const base = {
+      reason,
+      ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
+    };
+    return f.kind === 'retry_later' && f.httpStatus === 429
       ? { kind: 'throttled', ...base }
       : { kind: 'unavailable', ...base };
   };

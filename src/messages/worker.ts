@@ -22,13 +22,8 @@ import {
   type ProviderClient,
   type SendBatchResult,
 } from '../providers/registry.js';
-// Until reconciliation moves onto ProviderClient.lookup (registry re-exports these for it).
-import {
-  createInfobipClient,
-  createReportsPuller,
-  type InfobipApi,
-  type ReportsPuller,
-} from '../providers/registry.js';
+// The delivery-report pull fallback is Infobip's own until the contract grows a pull verb.
+import { createReportsPuller, type ReportsPuller } from '../providers/registry.js';
 import type { SandboxService } from '../sandboxes/sandboxes.js';
 import { consentBlock } from './consent-gate.js';
 import {
@@ -46,7 +41,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { remainingValiditySeconds } from './validity.js';
 import { PollLoop } from '../poll-loop.js';
 import { LogsBudget } from './logs-budget.js';
-import { infobipLookup, reconcileUncertain, Reconciler, type SweepOptions } from './reconcile.js';
+import { providerLookup, reconcileUncertain, Reconciler, type SweepOptions } from './reconcile.js';
 
 export interface WorkerOptions {
   /** Messages per provider request. */
@@ -117,7 +112,6 @@ export class SendWorker {
     {
       version: number;
       provider: ProviderClient;
-      client: InfobipApi;
       notifyUrl: string;
       budgetKey: string;
       pullReports: ReportsPuller;
@@ -253,7 +247,7 @@ export class SendWorker {
     }
 
     const credential = stored.credential;
-    const { client, provider, notifyUrl } = this.providerFor(stored);
+    const { provider, notifyUrl } = this.providerFor(stored);
     // A message that may already be at the provider is looked up first: one the provider has
     // was sent, whatever its consent or validity say now (judging it first recorded sent
     // messages as suppressed or expired, and their delivery reports were then ignored).
@@ -261,7 +255,7 @@ export class SendWorker {
     const reconciled = await reconcileUncertain(rows, {
       now: now.getTime(),
       budget: this.logsBudget,
-      target: { lookup: infobipLookup(client), budgetKey: this.providerFor(stored).budgetKey },
+      target: { lookup: providerLookup(provider), budgetKey: this.providerFor(stored).budgetKey },
     });
     settled.push(...reconciled.settled);
     const pending = reconciled.pending;
@@ -451,8 +445,8 @@ export class SendWorker {
   private async reconcileTarget(sandbox: string, credentialId: string) {
     const stored = await findCredential(this.deps.db.kysely, sandbox, credentialId);
     if (!stored) return undefined;
-    const { client, budgetKey, pullReports } = this.providerFor(stored);
-    return { lookup: infobipLookup(client), pullReports, budgetKey, stored };
+    const { provider, budgetKey, pullReports } = this.providerFor(stored);
+    return { lookup: providerLookup(provider), pullReports, budgetKey, stored };
   }
 
   private async settle(sandbox: string, credentialId: string, settled: Settled[]): Promise<void> {
@@ -488,7 +482,6 @@ export class SendWorker {
    */
   private providerFor(stored: StoredCredential): {
     provider: ProviderClient;
-    client: InfobipApi;
     notifyUrl: string;
     budgetKey: string;
     pullReports: ReportsPuller;
@@ -502,7 +495,6 @@ export class SendWorker {
     const entry = {
       version: credential.version,
       provider: (this.deps.providerClientFor ?? ((a) => providerClient('infobip', a)))(account),
-      client: createInfobipClient(account),
       notifyUrl: `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`,
       budgetKey: createHash('sha256').update(`${credential.baseUrl} ${apiKey}`).digest('hex'),
       pullReports: createReportsPuller({

@@ -64,8 +64,9 @@ export function verifyConnection(
   }
 }
 
-// Until reconciliation moves onto ProviderClient.lookup: the Infobip pieces it uses today.
-export { chunkIds, createInfobipClient, type InfobipApi } from './infobip/client.js';
+// Infobip pieces the reconciler uses until the contract grows them: the logs id-list chunking
+// (its budget counts one token per request) and the delivery-report pull fallback.
+export { chunkIds } from './infobip/client.js';
 export {
   createReportsPuller,
   isDuplicateMessageId,

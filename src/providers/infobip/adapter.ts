@@ -6,6 +6,7 @@
  */
 import type {
   Channel,
+  LookedUpMessage,
   LookupResult,
   OutboundMessage,
   ProviderClient,
@@ -222,17 +223,21 @@ export class InfobipProvider implements ProviderClient {
     const found = await this.api.findLogs(channel, messageIds);
     if (found.kind !== 'ok')
       return { kind: 'error', failure: toProviderFailure(found, LOGS_SCOPES[channel]) };
-    return {
-      kind: 'ok',
-      latencyMs: found.latencyMs,
-      found: found.logs.map((l) => ({
+    // An entry with status 23 (REJECTED_DUPLICATE_MESSAGE_ID) is a refused resend: the first
+    // copy exists, so it reads as accepted unless the first copy's own entry is there too.
+    const byId = new Map<string, LookedUpMessage>();
+    for (const l of found.logs) {
+      const duplicate = isDuplicateMessageId(l.status);
+      if (duplicate && byId.has(l.messageId)) continue;
+      byId.set(l.messageId, {
         messageId: l.messageId,
         providerMessageId: l.messageId,
-        status: l.ternStatus,
+        status: duplicate ? 'accepted' : l.ternStatus,
         providerStatus: l.status,
         parts: l.messageCount,
-      })),
-    };
+      });
+    }
+    return { kind: 'ok', latencyMs: found.latencyMs, found: [...byId.values()] };
   }
 
   async verify(): Promise<VerifyOutcome> {
