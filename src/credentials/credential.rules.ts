@@ -1,13 +1,15 @@
 import type { ErrorDetail } from '../errors.js';
+import { dltProblem } from '../messages/india-dlt.js';
 import { countSegments } from '../messages/segments.js';
+import { DEFAULT_VALIDITY, validityProblem, type ValidityPeriod } from '../messages/validity.js';
 import { checkProviderBaseUrl, type ProviderUrlPolicy } from '../net/provider-url.js';
-import { normalizeE164 } from '../phone.js';
 import {
   DEFAULT_REPLIES,
   FUZZY_OPT_OUT_MODES,
   type CredentialInput,
   type CredentialSettings,
 } from './credential.js';
+import { parseInboundNumber } from './inbound-number.js';
 import {
   DEFAULT_HELP_KEYWORDS,
   DEFAULT_OPT_IN_KEYWORDS,
@@ -25,7 +27,6 @@ export const NAME_MAX = 100;
 export const API_KEY_MAX = 200;
 /** A conservative default: Infobip accounts are commonly provisioned for about 100 messages/s. */
 export const DEFAULT_SEND_RATE = 100;
-const DLT_ID = /^\d{10,30}$/;
 
 const KEYWORD_FIELDS = [
   'optOutKeywords',
@@ -162,27 +163,40 @@ export function validateCredential(
     'dltContentTemplateId',
     current?.dltContentTemplateId ?? null,
   );
+  const dltTelemarketerId = nullable('dltTelemarketerId', current?.dltTelemarketerId ?? null);
   for (const [field, value] of [
     ['dltPrincipalEntityId', dltPrincipalEntityId],
     ['dltContentTemplateId', dltContentTemplateId],
+    ['dltTelemarketerId', dltTelemarketerId],
   ] as const) {
-    if (value !== null && !DLT_ID.test(value))
-      problem(field, 'must be 10 to 30 digits, as issued by the DLT portal');
+    const reason = value === null ? undefined : dltProblem(field, value);
+    if (reason) problem(field, reason);
   }
-  if (dltContentTemplateId !== null && dltPrincipalEntityId === null) {
-    problem('dltPrincipalEntityId', 'is required when a DLT content template id is set');
+  if (
+    (dltContentTemplateId !== null || dltTelemarketerId !== null) &&
+    dltPrincipalEntityId === null
+  ) {
+    problem('dltPrincipalEntityId', 'is required when a DLT template or telemarketer id is set');
   }
 
-  const validityPeriodHours = input.validityPeriodHours ?? current?.validityPeriodHours ?? 48;
-  if (
-    !Number.isInteger(validityPeriodHours) ||
-    validityPeriodHours < 1 ||
-    validityPeriodHours > 48
-  ) {
-    problem(
-      'validityPeriodHours',
-      "must be a whole number of hours from 1 to 48 (Infobip's maximum)",
-    );
+  let validityPeriod = current?.validityPeriod ?? DEFAULT_VALIDITY;
+  if (input.validityPeriod !== undefined && input.validityPeriodHours !== undefined) {
+    problem('validityPeriod', 'give validityPeriod or the older validityPeriodHours, not both');
+  } else if (input.validityPeriod !== undefined) {
+    const reason = validityProblem(input.validityPeriod);
+    if (reason) problem('validityPeriod', reason);
+    else {
+      const { amount, timeUnit } = input.validityPeriod as ValidityPeriod;
+      validityPeriod = { amount, timeUnit };
+    }
+  } else if (input.validityPeriodHours !== undefined) {
+    const hours = input.validityPeriodHours;
+    if (!Number.isInteger(hours) || hours < 1 || hours > 48)
+      problem(
+        'validityPeriodHours',
+        "must be a whole number of hours from 1 to 48 (Infobip's maximum); for minutes use validityPeriod",
+      );
+    else validityPeriod = { amount: hours, timeUnit: 'HOURS' };
   }
 
   const callbackData =
@@ -193,12 +207,12 @@ export function validateCredential(
 
   let inboundNumber = nullable('inboundNumber', current?.inboundNumber ?? null);
   if (inboundNumber !== null && input.inboundNumber !== undefined) {
-    const normalized = normalizeE164(inboundNumber);
-    if (normalized) inboundNumber = normalized;
+    const parsed = parseInboundNumber(inboundNumber);
+    if (parsed) inboundNumber = parsed;
     else
       problem(
         'inboundNumber',
-        'must be a valid phone number in international format, e.g. +14155550100',
+        'must be a phone number in international format (+14155550100) or a short code of 3 to 8 digits (25256); Infobip has no alphanumeric inbound numbers',
       );
   }
 
@@ -225,7 +239,8 @@ export function validateCredential(
       doubleOptInMessage,
       dltPrincipalEntityId,
       dltContentTemplateId,
-      validityPeriodHours,
+      dltTelemarketerId,
+      validityPeriod,
       callbackData,
       inboundNumber,
       defaultInboundReply,
