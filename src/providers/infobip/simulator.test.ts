@@ -17,9 +17,11 @@ const dispatcher = createGuardedDispatcher({ allowLoopback: true, connectTimeout
 
 beforeAll(async () => {
   sim = await createSimulator({
-    // Lenient until issue 13 item 1 lands (verify reads the balance, which needs an admin key).
+    // Every scope: the client's balance read needs account-management:manage (Tern's own
+    // verify never uses it; test/verify-scopes.test.ts checks a least-privilege key).
     apiKeys: [{ key: KEY, scopes: ALL_SCOPES }],
-    // Lenient until issue 13 item 3 lands (lookups right after a send, before the logs show it).
+    // Logs at once: these tests read the client's parsing of log entries; lookups under the
+    // strict lag are test/reconciliation.test.ts's.
     logsLagMs: 0,
     reportDelayMs: 5,
     timeFactor: 0.0001,
