@@ -361,6 +361,8 @@ describeEachDialect('sending', ({ db }) => {
         unchanged: 0,
         duplicates: 0,
         unknown: 0,
+        rejected: 0,
+        problems: [],
       });
       expect((await post(delivered)).json()).toMatchObject({ duplicates: 1 });
       const late = report([1, 'PENDING'], [7, 'PENDING_ENROUTE'], '2026-11-25T12:00:09.000+0000');
@@ -405,7 +407,14 @@ describeEachDialect('sending', ({ db }) => {
           ],
         },
       });
-      expect(res.json()).toEqual({ applied: 2, unchanged: 1, duplicates: 1, unknown: 1 });
+      expect(res.json()).toEqual({
+        applied: 2,
+        unchanged: 1,
+        duplicates: 1,
+        unknown: 1,
+        rejected: 0,
+        problems: [],
+      });
       const one = await s.message(first.id);
       expect(one.message.status).toBe('delivered');
       expect(one.history.filter((h) => h.status === 'delivered')).toHaveLength(1);

@@ -383,7 +383,8 @@ export class SendWorker {
         outcome: request.outcome,
         httpStatus: request.httpStatus,
         latencyMs: request.latencyMs,
-        count: request.count,
+        count: request.messageIds.length,
+        messageIds: request.messageIds,
       };
       if (request.outcome === 'ok') this.deps.logger.info(line, 'provider send');
       else this.deps.logger.warn({ ...line, error: request.reason }, 'provider send failed');

@@ -118,7 +118,8 @@ export interface ProviderRequestRecord {
   outcome: 'ok' | ProviderErrorKind;
   httpStatus?: number;
   latencyMs: number;
-  count: number;
+  /** The messages the request carried (logs follow a message by id through its send). */
+  messageIds: readonly string[];
   reason?: string;
 }
 

@@ -107,17 +107,23 @@ export function violatedItems(
 
 function record(
   result: SendResult,
-  count: number,
+  sent: readonly OutboundMessage[],
   endpoint: EndpointScopes,
 ): ProviderRequestRecord {
+  const messageIds = sent.map((m) => m.messageId);
   if (result.kind === 'ok')
-    return { outcome: 'ok', httpStatus: result.httpStatus, latencyMs: result.latencyMs, count };
+    return {
+      outcome: 'ok',
+      httpStatus: result.httpStatus,
+      latencyMs: result.latencyMs,
+      messageIds,
+    };
   const failure = toProviderFailure(result, endpoint);
   return {
     outcome: failure.kind,
     ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}),
     latencyMs: failure.latencyMs,
-    count,
+    messageIds,
     reason: failure.reason,
   };
 }
@@ -133,7 +139,7 @@ export class InfobipProvider implements ProviderClient {
     const outcomes = new Map<string, SendItemOutcome>();
     const requests: ProviderRequestRecord[] = [];
     const first = await this.#send(channel, batch);
-    requests.push(record(first, batch.length, endpoint));
+    requests.push(record(first, batch, endpoint));
     let rest = batch;
     let answer = first;
     const items =
@@ -156,7 +162,7 @@ export class InfobipProvider implements ProviderClient {
       rest = batch.filter((_, i) => !items.has(i));
       if (rest.length === 0) return { outcomes, requests };
       answer = await this.#send(channel, rest);
-      requests.push(record(answer, rest.length, endpoint));
+      requests.push(record(answer, rest, endpoint));
     }
     if (answer.kind !== 'ok') {
       const failure = toProviderFailure(answer, endpoint);
