@@ -307,7 +307,16 @@ describe('POST /mms/2/messages', () => {
     });
   });
 
-  it('requires sender, content segments and a LINK url', async () => {
+  it('takes a message without a sender (optional in MMS v2)', async () => {
+    const { sender: _sender, ...withoutSender } = MMS_EXAMPLE.messages[0]!;
+    const res = await post<SendAnswer>(`${url}/mms/2/messages`, {
+      messages: [{ ...withoutSender, destinations: [{ to: '15551234568', messageId: 'mms-ns' }] }],
+    });
+    expect(res.status).toBe(200);
+    expect(sim.message('mms-ns')).toMatchObject({ api: 'mms-v2', from: undefined });
+  });
+
+  it('requires content segments and a LINK url', async () => {
     const res = await post(`${url}/mms/2/messages`, {
       messages: [
         {
@@ -320,7 +329,6 @@ describe('POST /mms/2/messages', () => {
     expect(res.body).toMatchObject({
       errorCode: 'E400',
       violations: [
-        { property: 'messages[0].sender', violation: 'must not be blank' },
         {
           property: 'messages[0].content.messageSegments[0].contentUrl',
           violation: 'must not be blank',

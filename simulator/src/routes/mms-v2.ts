@@ -75,7 +75,8 @@ export function registerMmsV2(app: FastifyInstance, engine: Engine): void {
           c.add(path, 'must be an object');
           return;
         }
-        const sender = c.string(raw, 'sender', path, { required: true, notBlank: true });
+        // Optional in MMS v2 (infobip.md, Corrections 2026-12).
+        const sender = c.string(raw, 'sender', path);
         const content = c.object(raw, 'content', path, true);
         const text = content ? checkContent(c, content, `${path}.content`) : '';
         // Guess: the logs echo the content as sent (the Java client's MmsLog test shows a TEXT
