@@ -158,6 +158,18 @@ describe('parseDeliveryReports', () => {
     });
   });
 
+  it('the report of a copy refused as a duplicate (status 23) decides nothing', () => {
+    const refused = {
+      messageId: 'm1',
+      status: { groupId: 5, groupName: 'REJECTED', id: 23, name: 'REJECTED_DUPLICATE_MESSAGE_ID' },
+    };
+    const r = parseDeliveryReports({ results: [refused] });
+    expect(r.ok && r.value.reports[0]?.ternStatus).toBeNull();
+    const other = { ...refused, status: { ...refused.status, id: 6, name: 'REJECTED_NETWORK' } };
+    const s = parseDeliveryReports({ results: [other] });
+    expect(s.ok && s.value.reports[0]?.ternStatus).toBe('rejected');
+  });
+
   it('keeps a real error and maps UNDELIVERABLE', () => {
     const body = {
       results: [

@@ -8,6 +8,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { isDuplicateMessageId } from './reports-pull.js';
 import { mapInfobipStatus, type MessageStatus } from './status-map.js';
 import { parseInfobipTime } from './time.js';
 
@@ -383,7 +384,11 @@ function deliveryReport(r: DeliveryResult, i: number, problems: WebhookProblem[]
       description: r.status.description ?? null,
     },
     error: providerError(r.error),
-    ternStatus: mapInfobipStatus(r.status),
+    // The report of a resend Infobip refused as a duplicate (status 23) is about that copy; the
+    // first copy's own report decides the message, so this one changes nothing.
+    ternStatus: isDuplicateMessageId({ id: r.status.id ?? null, name: r.status.name ?? null })
+      ? null
+      : mapInfobipStatus(r.status),
     entityId: r.platform?.entityId ?? r.entityId ?? null,
     applicationId: r.platform?.applicationId ?? r.applicationId ?? null,
     campaignReferenceId: r.campaignReferenceId ?? null,
