@@ -333,6 +333,9 @@ describeEachDialect('event webhooks: delivery', ({ db }) => {
     await register(s.t, { url: `${r.url}/m`, types: ['message.status_changed'] });
     const sent = await s.send({ to: '+41793026727', text: 'hi', callbackData: 'order-7' });
     await s.pump();
+    // The simulator's report timer runs on the stack's manual clock, which this test does not
+    // move: the report is due 10 ms after acceptance only once flushed (as in sending.test.ts).
+    await s.sim.flushReports();
     await eventually(async () =>
       expect((await s.message(sent.id)).message.status).toBe('delivered'),
     );

@@ -62,6 +62,14 @@ describeEachDialect('provider down for minutes', ({ db }) => {
       expect(attempts).toBeLessThanOrEqual(14); // 80 steps of 15 s; backoff doubles to 10 min
       const { message } = await s.message(ids[0]!);
       expect(message.statusReason).toMatch(/will retry/);
+      // Each attempt is one provider call for the message: its one send (never resent blind),
+      // then logs lookups that failed; so the bound above also bounds the lookups (they were
+      // every 15 s once the 5-minute lookup window had passed, and not counted).
+      const lookups = s.sim
+        .requests()
+        .filter((r) => r.path.startsWith('/sms/3/logs') && r.url.includes(ids[0]!));
+      expect(lookups.length).toBe(attempts - 1);
+      expect(sendRequests(s)).toBe(1);
       expect(s.sim.messages().length).toBe(0);
 
       // Back: within one maximum backoff every message is accepted, then delivered.

@@ -9,6 +9,7 @@ import type { StoredCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { chunkIds, type ProviderClient } from '../providers/registry.js';
+import { retryDelayMs } from './backoff.js';
 import { applyDeliveryReports, type UnmatchedReportsBound } from './delivery-reports.js';
 import type { LogsBudget } from './logs-budget.js';
 import type { MessageStatus } from './message.js';
@@ -99,11 +100,11 @@ export async function lookUpIds(
 ): Promise<Map<string, LookupAnswer & { log?: FoundLog }>> {
   const answers = new Map<string, LookupAnswer & { log?: FoundLog }>();
   for (const chunk of chunkIds(ids)) {
-    const unavailable = (retryAt: number, reason: string) => {
-      for (const id of chunk) answers.set(id, { kind: 'unavailable', retryAt, reason });
+    const unavailable = (retryAt: number, reason: string, throttled: boolean) => {
+      for (const id of chunk) answers.set(id, { kind: 'unavailable', retryAt, reason, throttled });
     };
     if (!budget.take(target.budgetKey)) {
-      unavailable(budget.nextAt(target.budgetKey), 'logs lookups throttled to 120 a minute');
+      unavailable(budget.nextAt(target.budgetKey), 'logs lookups throttled to 120 a minute', true);
       continue;
     }
     const answer = await target.lookup(channel, chunk);
@@ -112,9 +113,10 @@ export async function lookUpIds(
       unavailable(
         budget.nextAt(target.budgetKey),
         `the provider throttled logs (${answer.reason})`,
+        true,
       );
     } else if (answer.kind === 'unavailable') {
-      unavailable(now + (answer.retryAfterMs ?? 0), answer.reason);
+      unavailable(now + (answer.retryAfterMs ?? 0), answer.reason, false);
     } else {
       for (const id of chunk) {
         const log = answer.found.get(id);
@@ -128,7 +130,9 @@ export async function lookUpIds(
 /**
  * Decides every uncertain row of a claimed batch: found in the logs (recorded as the logs say),
  * looked up again later (nothing sent), expired, or handed back to be sent again. Rows that are
- * not uncertain are handed back unchanged.
+ * not uncertain are handed back unchanged. A lookup the provider failed to answer counts as an
+ * attempt and waits the send backoff (`backoff`, by the row's attempts): through an outage the
+ * logs are asked with growing gaps, as a send would be, not every poll once the window is over.
  */
 export async function reconcileUncertain(
   rows: MessageRow[],
@@ -136,10 +140,12 @@ export async function reconcileUncertain(
     now: number;
     budget: LogsBudget;
     target: Pick<ReconcileTarget, 'lookup' | 'budgetKey'>;
+    /** The send backoff (TERN_RETRY_BASE_MS, TERN_RETRY_MAX_MS). */
+    backoff: { baseMs: number; maxMs: number };
     schedule?: readonly number[];
   },
 ): Promise<{ settled: Settled[]; pending: MessageRow[] }> {
-  const { now, budget, target } = ctx;
+  const { now, budget, target, backoff } = ctx;
   const schedule = ctx.schedule ?? LOOKUP_SCHEDULE_MS;
   const settled: Settled[] = [];
   const decided = new Set<string>();
@@ -154,7 +160,15 @@ export async function reconcileUncertain(
       now,
     );
     for (const row of uncertain) {
-      const answer = answers.get(row.id) ?? { kind: 'not_found' as const };
+      const looked = answers.get(row.id) ?? { kind: 'not_found' as const };
+      // A failed lookup (not a throttled one) is an attempt: it waits as a failed send would.
+      const failedLookup = looked.kind === 'unavailable' && !looked.throttled;
+      const answer = failedLookup
+        ? {
+            ...looked,
+            retryAt: Math.max(looked.retryAt, now + retryDelayMs(row.attempts, backoff)),
+          }
+        : looked;
       // Rows from before `uncertain_since` existed start their window at this claim.
       const since = row.uncertain_since !== null ? Date.parse(row.uncertain_since) : now;
       const validUntil = Date.parse(row.valid_until);
@@ -191,7 +205,8 @@ export async function reconcileUncertain(
             reason: verdict.reason,
             uncertain: true,
             uncertainSince: new Date(since).toISOString(),
-            lookupOnly: true,
+            // Not found yet, or held back by the logs' bucket or a 429: not an attempt.
+            lookupOnly: !failedLookup,
           },
         });
       }

@@ -19,8 +19,12 @@ export const LOOKUP_SCHEDULE_MS: readonly number[] = [
 export type LookupAnswer =
   | { kind: 'found' }
   | { kind: 'not_found' }
-  /** The logs could not be asked (throttled, 429, 5xx, network): says nothing about the message. */
-  | { kind: 'unavailable'; retryAt: number; reason: string };
+  /**
+   * The logs could not be asked: says nothing about the message. `throttled`: Tern's own logs
+   * bucket or a 429 held it back (a wait, not an attempt); otherwise the provider failed to
+   * answer (5xx, network, 403), which counts as an attempt and backs off as a failed send does.
+   */
+  | { kind: 'unavailable'; retryAt: number; reason: string; throttled: boolean };
 
 /** What to do with an uncertain message after a lookup. */
 export type UncertainVerdict =
@@ -48,8 +52,9 @@ export function windowEnd(schedule: readonly number[] = LOOKUP_SCHEDULE_MS): num
 /**
  * Decides after a lookup: found is found; not found before the window ends means look again at
  * the next scheduled offset; not found at its end means resend; an unavailable lookup never
- * counts as not found. No look-again is scheduled past the validity: a message not found by then
- * cannot be resent anyway, so it expires (and a late report of a first copy still moves it on).
+ * counts as not found (it is looked up again at its `retryAt`, which carries any backoff). No
+ * look-again is scheduled past the validity: a message not found by then cannot be resent
+ * anyway, so it expires (and a late report of a first copy still moves it on).
  */
 export function judgeLookup(
   answer: LookupAnswer,
@@ -75,6 +80,8 @@ export function judgeLookup(
   const reason =
     answer.kind === 'not_found'
       ? `not in the provider logs yet; looking again (up to ${windowEnd(schedule) / 1000} s after the send) before sending again`
-      : `provider logs unavailable (${answer.reason}); looking again before deciding`;
+      : answer.throttled
+        ? `provider logs unavailable (${answer.reason}); looking again before deciding`
+        : `will retry: provider logs unavailable (${answer.reason}); looked up again before any resend`;
   return { kind: 'look_again', at, reason };
 }

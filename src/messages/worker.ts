@@ -256,6 +256,7 @@ export class SendWorker {
       now: now.getTime(),
       budget: this.logsBudget,
       target: { lookup: providerLookup(provider), budgetKey: this.providerFor(stored).budgetKey },
+      backoff: { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs },
     });
     settled.push(...reconciled.settled);
     const pending = reconciled.pending;
