@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { readFileSync } from 'node:fs';
+import { LOOKUP_SCHEDULE_MS } from './messages/uncertain.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -57,6 +58,8 @@ export interface Config {
   sendLeaseMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Logs lookups of an uncertain send, as offsets from when it became uncertain (uncertain.ts). */
+  uncertainLookupScheduleMs: readonly number[];
 }
 
 /** Thrown with every problem found, so an operator fixes them all in one go. */
@@ -100,6 +103,24 @@ export function parseConfig(env: Env): Config {
     if (['false', '0', 'no'].includes(raw)) return false;
     problems.push(`${name} must be true or false (got "${raw}")`);
     return fallback;
+  };
+
+  // Up to 12 offsets (the default has 6), each 1 s to 48 h (the longest validity), rising.
+  const schedule = (name: string): readonly number[] => {
+    const raw = str(name);
+    if (raw === undefined) return LOOKUP_SCHEDULE_MS;
+    const parts = raw.length <= 200 ? raw.split(',').map((p) => p.trim()) : [];
+    const offsets = parts.map(Number);
+    const ok =
+      parts.length >= 1 &&
+      parts.length <= 12 &&
+      parts.every((p) => /^\d{1,9}$/.test(p)) &&
+      offsets.every((n, i) => n >= 1000 && n <= 172_800_000 && (i === 0 || n > offsets[i - 1]!));
+    if (ok) return Object.freeze(offsets);
+    problems.push(
+      `${name} must be 1 to 12 rising whole numbers of ms from 1000 to 172800000, comma-separated (got "${raw.slice(0, 200)}")`,
+    );
+    return LOOKUP_SCHEDULE_MS;
   };
 
   const port = int('TERN_PORT', 8080, 0, 65535);
@@ -198,6 +219,7 @@ export function parseConfig(env: Env): Config {
   const sendLeaseMs = int('TERN_SEND_LEASE_MS', 60_000, 1000, 3_600_000);
   const retryBaseMs = int('TERN_RETRY_BASE_MS', 2000, 1, 3_600_000);
   const retryMaxMs = int('TERN_RETRY_MAX_MS', 600_000, 1, 86_400_000);
+  const uncertainLookupScheduleMs = schedule('TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -228,6 +250,7 @@ export function parseConfig(env: Env): Config {
     sendLeaseMs,
     retryBaseMs,
     retryMaxMs,
+    uncertainLookupScheduleMs,
   });
 }
 

@@ -106,6 +106,7 @@ export function createWorker(
       leaseMs: config.sendLeaseMs,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      lookupScheduleMs: config.uncertainLookupScheduleMs,
       allowLoopbackProvider: config.allowLoopbackProvider,
       ...options,
     },

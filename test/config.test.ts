@@ -94,6 +94,23 @@ describe('parseConfig: metrics, failed authentications, unmatched reports', () =
     });
   });
 
+  it('reads the uncertain-send lookup schedule: 6 offsets to 5 min by default, rising, bounded', () => {
+    expect(parseConfig({}).uncertainLookupScheduleMs).toEqual([
+      2000, 5000, 15000, 45000, 120000, 300000,
+    ]);
+    expect(
+      parseConfig({ TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS: '2000, 5000,15000' })
+        .uncertainLookupScheduleMs,
+    ).toEqual([2000, 5000, 15000]);
+    for (const bad of ['5000,2000', '2000,2000', '999', '2000,x', ',', '1'.repeat(201)]) {
+      expect(() => parseConfig({ TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS: bad }), bad).toThrow(
+        /TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS must be 1 to 12 rising/,
+      );
+    }
+    const thirteen = Array.from({ length: 13 }, (_, i) => (i + 1) * 1000).join(',');
+    expect(() => parseConfig({ TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS: thirteen })).toThrow(ConfigError);
+  });
+
   it('lists a short metrics token and bad bounds together', () => {
     let caught: unknown;
     try {

@@ -137,6 +137,33 @@ describeEachDialect('reconciliation of uncertain sends', ({ db }) => {
     }
   });
 
+  it('a send that never reached the provider is resent at the end of a configured window (15 s), not 5 min', async () => {
+    // The chaos run's case: a worker killed between its claim and its provider call. Its
+    // harness shortens the window (TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS) to fit its settle time.
+    const s = await startSendingStack(db(), {
+      sim: { reportDelayMs: 10, logsLagMs: 0 },
+      worker: { lookupScheduleMs: [2_000, 5_000, 15_000] },
+    });
+    try {
+      s.sim.addFault({ kind: 'reset', count: 1, path: '/sms/3/messages' });
+      const { id } = await s.send({ to: '+14155550306', text: 'never reached' });
+      await s.pump();
+      expect(sends(s)).toHaveLength(1);
+      await walk(s, 14_000, 1_000);
+      const waiting = (await s.message(id)).message;
+      expect(waiting.status).toBe('queued');
+      expect(waiting.statusReason).toMatch(/up to 15 s after the send/);
+      expect(sends(s)).toHaveLength(1);
+      await walk(s, 2_000, 1_000);
+      expect(sends(s)).toHaveLength(2);
+      await s.sim.flushReports();
+      await eventually(async () => expect((await s.message(id)).message.status).toBe('delivered'));
+      expect(s.sim.duplicateCount()).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('sweep: accepted past its validity plus 15 min becomes expired after a last lookup', async () => {
     const s = await startSendingStack(db(), {
       sim: { reportDelayMs: 10, outcomeRules: [{ toEndsWith: '0305', outcome: 'NO_REPORT' }] },

@@ -41,6 +41,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { remainingValiditySeconds } from './validity.js';
 import { PollLoop } from '../poll-loop.js';
 import { LogsBudget } from './logs-budget.js';
+import { LOOKUP_SCHEDULE_MS } from './uncertain.js';
 import { providerLookup, reconcileUncertain, Reconciler, type SweepOptions } from './reconcile.js';
 
 export interface WorkerOptions {
@@ -59,6 +60,8 @@ export interface WorkerOptions {
   sweep: Partial<SweepOptions>;
   /** Reports for unknown ids kept per credential when pulled (as for the webhook). */
   unmatchedReportsPerCredential: number;
+  /** When an uncertain send is looked up, from `uncertain_since`; resent only after the last. */
+  lookupScheduleMs: readonly number[];
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -71,6 +74,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   allowLoopbackProvider: false,
   sweep: {},
   unmatchedReportsPerCredential: 10_000,
+  lookupScheduleMs: LOOKUP_SCHEDULE_MS,
 };
 
 /** How often the reconciliation sweep runs (by the worker's clock). */
@@ -257,6 +261,7 @@ export class SendWorker {
       budget: this.logsBudget,
       target: { lookup: providerLookup(provider), budgetKey: this.providerFor(stored).budgetKey },
       backoff: { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs },
+      schedule: this.options.lookupScheduleMs,
     });
     settled.push(...reconciled.settled);
     const pending = reconciled.pending;
