@@ -3,7 +3,7 @@
 // messages and resends the rest once.
 import { expect, it } from 'vitest';
 import { describeEachDialect } from './helpers/databases.js';
-import { SIM_KEY, startSendingStack, type SendingStack } from './helpers/sending.js';
+import { SIM_KEY, eventually, startSendingStack, type SendingStack } from './helpers/sending.js';
 
 const sendPaths = (s: SendingStack, path: string) =>
   s.sim.requests().filter((r) => r.path === path);
@@ -47,9 +47,9 @@ describeEachDialect('provider errors per channel and per item', ({ db }) => {
     }
   });
 
-  it('403 on a logs lookup (key without sms:logs:read) is said on the message, naming the scope', async () => {
+  it('403 on a logs lookup (key without sms:logs:read): resent at once with the same id, the duplicate refusal (23) records it accepted', async () => {
     const s = await startSendingStack(db(), {
-      // The report held back, so only the lookup can tell.
+      // The report held back, so only the lookup (or the resend) can tell.
       sim: { apiKeys: [{ key: SIM_KEY, scopes: ['sms:message:send'] }], reportDelayMs: 600_000 },
     });
     try {
@@ -57,18 +57,27 @@ describeEachDialect('provider errors per channel and per item', ({ db }) => {
       s.sim.addFault({ kind: 'accept-then-reset', count: 1, path: '/sms/3/messages' });
       const sms = await s.send({ to: '+41793026727', text: 'sms' });
       await s.pump();
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 3; i++) {
         s.clock.advance(5_000);
         await s.pump();
       }
       expect(s.sim.requests().some((r) => r.path === '/sms/3/logs' && r.outcome === 403)).toBe(
         true,
       );
+      // Before: the lookup was asked again until the validity ended, and nothing was sent.
+      // Now the first 403 sends again with the same messageId, and Infobip refuses the copy.
+      const sends = s.sim.requests().filter((r) => r.path === '/sms/3/messages');
+      expect(sends).toHaveLength(2);
+      // One copy goes out; the other is the refused duplicate.
+      expect(s.sim.messages().filter((m) => !m.rejected)).toHaveLength(1);
+      expect(s.sim.duplicateCount()).toBe(1);
       const m = (await s.message(sms.id)).message;
-      // Before: "HTTP 403: …" retried until expiry, the scope never named.
-      expect(m.statusReason).toContain('missing_scope');
-      expect(m.statusReason).toContain('sms:logs:read');
+      expect(m.status).toBe('accepted');
       expect((await credential(s)).providerAuthFailedAt).toBeNull();
+      await s.sim.flushReports();
+      await eventually(async () =>
+        expect((await s.message(sms.id)).message.status).toBe('delivered'),
+      );
     } finally {
       await s.close();
     }

@@ -35,10 +35,14 @@ export interface FoundLog {
   providerStatus: unknown;
 }
 
-/** One logs request's answer: what was found, throttled (429), or no answer. */
+/**
+ * One logs request's answer: what was found, throttled (429), refused for a scope the key lacks
+ * (403: asking again will not help), or no answer.
+ */
 export type LogsAnswer =
   | { kind: 'ok'; found: Map<string, FoundLog> }
   | { kind: 'throttled'; retryAfterMs?: number; reason: string }
+  | { kind: 'forbidden'; reason: string }
   | { kind: 'unavailable'; retryAfterMs?: number; reason: string };
 
 /** Looks up ids that fit one logs request. */
@@ -59,9 +63,8 @@ export interface ReconcileTarget {
 
 /**
  * A provider's lookup (the contract's `ProviderClient.lookup`) as a {@link LogsLookup}. A 429
- * is `throttled`; a 403 (`missing_scope`) and every other failure are `unavailable` with the
- * reason naming what failed (for a 403, the endpoint and the scopes that would do), so the
- * message says why it waits instead of retrying silently.
+ * is `throttled`; a 403 (`missing_scope`) is `forbidden`, naming the endpoint and the scopes
+ * that would do; every other failure is `unavailable` with the reason naming what failed.
  */
 export function providerLookup(provider: ProviderClient): LogsLookup {
   return async (channel, ids) => {
@@ -73,10 +76,9 @@ export function providerLookup(provider: ProviderClient): LogsLookup {
       return { kind: 'ok', found };
     }
     const f = result.failure;
-    const reason =
-      f.kind === 'missing_scope'
-        ? `missing_scope: ${f.reason}`
-        : `${f.httpStatus !== undefined ? `HTTP ${f.httpStatus}: ` : ''}${f.reason}`;
+    if (f.kind === 'missing_scope')
+      return { kind: 'forbidden', reason: `missing_scope: ${f.reason}` };
+    const reason = `${f.httpStatus !== undefined ? `HTTP ${f.httpStatus}: ` : ''}${f.reason}`;
     const base = {
       reason,
       ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
@@ -115,6 +117,8 @@ export async function lookUpIds(
         `the provider throttled logs (${answer.reason})`,
         true,
       );
+    } else if (answer.kind === 'forbidden') {
+      for (const id of chunk) answers.set(id, { kind: 'no_access', reason: answer.reason });
     } else if (answer.kind === 'unavailable') {
       unavailable(now + (answer.retryAfterMs ?? 0), answer.reason, false);
     } else {
@@ -351,9 +355,11 @@ export class Reconciler {
                 reason:
                   status === 'expired'
                     ? 'found expired in the provider logs'
-                    : answer?.kind === 'found'
-                      ? `no final delivery report ${margin} after the validity period; the provider logs still show it pending`
-                      : `no final delivery report ${margin} after the validity period, and not in the provider logs (kept 48 h)`,
+                    : answer?.kind === 'no_access'
+                      ? `no final delivery report ${margin} after the validity period; the provider logs cannot be read (${answer.reason})`
+                      : answer?.kind === 'found'
+                        ? `no final delivery report ${margin} after the validity period; the provider logs still show it pending`
+                        : `no final delivery report ${margin} after the validity period, and not in the provider logs (kept 48 h)`,
                 ...(providerStatus !== undefined ? { providerStatus } : {}),
               },
         );

@@ -24,7 +24,13 @@ export type LookupAnswer =
    * bucket or a 429 held it back (a wait, not an attempt); otherwise the provider failed to
    * answer (5xx, network, 403), which counts as an attempt and backs off as a failed send does.
    */
-  | { kind: 'unavailable'; retryAt: number; reason: string; throttled: boolean };
+  | { kind: 'unavailable'; retryAt: number; reason: string; throttled: boolean }
+  /**
+   * The key may not read the logs (403, a missing scope): no lookup will ever answer, so Tern
+   * resends at once with the same messageId, and Infobip refuses a reused id as a duplicate
+   * (status 23, recorded as accepted) if the first copy went out.
+   */
+  | { kind: 'no_access'; reason: string };
 
 /** What to do with an uncertain message after a lookup. */
 export type UncertainVerdict =
@@ -63,6 +69,7 @@ export function judgeLookup(
 ): UncertainVerdict {
   const { now, since, validUntil } = times;
   if (answer.kind === 'found') return { kind: 'found' };
+  if (answer.kind === 'no_access') return { kind: 'resend' };
   const elapsed = now - since;
   if (answer.kind === 'not_found' && elapsed >= windowEnd(schedule)) return { kind: 'resend' };
   if (now >= validUntil) {
