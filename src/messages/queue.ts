@@ -74,8 +74,8 @@ export async function claimMessages(
       updated_at: now,
     }))
     .where('sandbox', '=', sandbox)
-    .where('id', 'in', (eb) =>
-      eb
+    .where((eb) => {
+      const due = eb
         .selectFrom('messages')
         .select('id')
         .where('sandbox', '=', sandbox)
@@ -87,9 +87,14 @@ export async function claimMessages(
           ]),
         )
         .orderBy('next_attempt_at')
-        .limit(limit)
-        .$if(caps.skipLocked, (qb) => qb.forUpdate().skipLocked()),
-    )
+        .limit(limit);
+      // PostgreSQL ran `id IN (… LIMIT n FOR UPDATE SKIP LOCKED)` as a subplan it evaluated
+      // more than once, so a claim of 2 took all 5 due messages (the batch size and the
+      // provider's maxBatchSize were not honoured). `= ANY(ARRAY(…))` is an init plan: once.
+      return caps.skipLocked
+        ? sql<boolean>`${eb.ref('id')} = any(array(${due.forUpdate().skipLocked()}))`
+        : eb('id', 'in', due);
+    })
     .returningAll()
     .execute();
 }
