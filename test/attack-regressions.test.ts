@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterEach, expect, it } from 'vitest';
-import { INBOUND_TEXT_MAX_LENGTH } from '../src/providers/registry.js';
+import { INBOUND_TEXT_MAX_LENGTH } from '../src/providers/infobip/webhooks.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { ALICE, BOB, createInboundCredential, moBody, moResult } from './helpers/inbound.js';

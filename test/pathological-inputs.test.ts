@@ -6,7 +6,7 @@ import { nameContains } from '../src/db/search.js';
 import { classifyInbound, matchForm, type KeywordRules } from '../src/inbound/classify.js';
 import { normalizeE164, PHONE_INPUT_MAX_LENGTH } from '../src/phone.js';
 import { boundedLines, CSV_MAX_LINE_LENGTH, parseCsvLine } from '../src/profiles/csv.js';
-import { INBOUND_TEXT_MAX_LENGTH, parseInboundTexts } from '../src/providers/registry.js';
+import { INBOUND_TEXT_MAX_LENGTH, parseInboundTexts } from '../src/providers/infobip/webhooks.js';
 import { DIALECTS } from './helpers/databases.js';
 import { AttackTally, letters, worstCases } from './helpers/pathological.js';
 import {

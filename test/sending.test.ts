@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { setConsent } from '../src/profiles/consent.js';
+import { providerClient } from '../src/providers/registry.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { eventually, startSendingStack } from './helpers/sending.js';
 
@@ -298,6 +299,37 @@ describeEachDialect('sending', ({ db }) => {
       await s.close();
     }
   });
+
+  // Five messages; the effective batch is the smaller of the two limits, whichever it is.
+  for (const [batchSize, maxBatchSize, sizes] of [
+    [3, 2, [2, 2, 1]],
+    [3, 10, [3, 2]],
+  ] as const) {
+    it(`builds provider batches of at most min(batchSize ${batchSize}, the provider's maxBatchSize ${maxBatchSize})`, async () => {
+      const s = await startSendingStack(db(), {
+        worker: { batchSize },
+        providerClientFor: (account) => {
+          const real = providerClient('infobip', account);
+          return {
+            limits: { ...real.limits, maxBatchSize },
+            sendBatch: (channel, batch) => real.sendBatch(channel, batch),
+            lookup: (channel, ids) => real.lookup(channel, ids),
+            lookupChunks: (ids) => real.lookupChunks(ids),
+            verify: () => real.verify(),
+            pullReports: (channel, limit) => real.pullReports(channel, limit),
+          };
+        },
+      });
+      try {
+        for (let i = 0; i < 5; i++) await s.send({ to: `+1415555010${i}`, text: `m${i}` });
+        await s.pump();
+        const sent = s.sim.requests().filter((r) => r.path === '/sms/3/messages');
+        expect(sent.map((r) => (r.body as SentBody).messages.length)).toEqual(sizes);
+      } finally {
+        await s.close();
+      }
+    });
+  }
 
   it('authenticates and validates delivery reports, never moving a message backwards', async () => {
     const s = await startSendingStack(db(), { sim: { reportDelayMs: 600_000 } });

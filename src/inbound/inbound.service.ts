@@ -41,7 +41,7 @@ import {
 } from '../profiles/profile.repository.js';
 import { answerProblems, keepRejects } from '../messages/webhook-rejects.js';
 import { validityMs } from '../messages/validity.js';
-import { parseInboundTexts, type InboundText } from '../providers/registry.js';
+import { providerWebhooks, type InboundText } from '../providers/registry.js';
 import { classifyInbound, type Classification, type InboundCategory } from './classify.js';
 import {
   DEFAULT_REPLY_LIMITS,
@@ -209,7 +209,7 @@ export class InboundService {
         [{ path: '/results', message: `must have at most ${MAX_TEXTS_PER_POST} items` }],
       );
     }
-    const parsed = parseInboundTexts(body);
+    const parsed = providerWebhooks(auth.credential.provider).parseInbound(body);
     if (!parsed.ok) {
       throw new AppError(
         'validation_failed',

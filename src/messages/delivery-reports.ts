@@ -9,7 +9,7 @@ import { recordEvents, type NewEvent } from '../events/events.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { canAdvance, isFinal } from './status.js';
-import { parseDeliveryReports, type DeliveryReport } from '../providers/registry.js';
+import { providerWebhooks, type DeliveryReport } from '../providers/registry.js';
 import type { MessageStatus } from './message.js';
 import { appendMessageEvents, type StatusChange } from './message.repository.js';
 import { answerProblems, keepRejects } from './webhook-rejects.js';
@@ -75,7 +75,7 @@ export async function applyDeliveryReports(
 ): Promise<ReportsOutcome> {
   const { log, unmatched: bound } = options;
   let pruned = 0;
-  const parsed = parseDeliveryReports(body);
+  const parsed = providerWebhooks(credential.credential.provider).parseDeliveryReports(body);
   if (!parsed.ok) {
     const details = parsed.problems.map((p) => ({ path: p.path, message: p.message }));
     throw new AppError('validation_failed', 'The delivery report body is not valid.', details);

@@ -22,7 +22,12 @@ async function judge(answer: LogsAnswer, r: MessageRow) {
   const { settled, pending } = await reconcileUncertain([r], {
     now: NOW,
     budget,
-    target: { lookup: () => Promise.resolve(answer), budgetKey: 'k' },
+    // One id: one lookup request.
+    target: {
+      lookup: () => Promise.resolve(answer),
+      lookupChunks: (ids) => [[...ids]],
+      budgetKey: 'k',
+    },
     backoff: BACKOFF,
   });
   expect(pending).toEqual([]);

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { chunkIds, type ProviderClient } from '../providers/registry.js';
+import type { ProviderClient } from '../providers/registry.js';
 import { retryDelayMs } from './backoff.js';
 import { applyDeliveryReports, type UnmatchedReportsBound } from './delivery-reports.js';
 import type { LogsBudget } from './logs-budget.js';
@@ -51,11 +51,10 @@ export type LogsLookup = (channel: Channel, ids: readonly string[]) => Promise<L
 /** A provider account as the reconciler uses it. */
 export interface ReconcileTarget {
   lookup: LogsLookup;
+  /** The ids in the groups one lookup request carries (the provider's `lookupChunks`). */
+  lookupChunks: ProviderClient['lookupChunks'];
   /** Pulls at most `limit` undelivered reports (each returned once) as a report body. */
-  pullReports?: (
-    channel: Channel,
-    limit: number,
-  ) => Promise<{ kind: 'ok'; body: { results: unknown[] } } | { kind: 'error'; reason: string }>;
+  pullReports?: ProviderClient['pullReports'];
   /** The logs bucket's key: one per API key. */
   budgetKey: string;
   stored: StoredCredential;
@@ -95,13 +94,13 @@ export function providerLookup(provider: ProviderClient): LogsLookup {
  */
 export async function lookUpIds(
   budget: LogsBudget,
-  target: Pick<ReconcileTarget, 'lookup' | 'budgetKey'>,
+  target: Pick<ReconcileTarget, 'lookup' | 'lookupChunks' | 'budgetKey'>,
   channel: Channel,
   ids: readonly string[],
   now: number,
 ): Promise<Map<string, LookupAnswer & { log?: FoundLog }>> {
   const answers = new Map<string, LookupAnswer & { log?: FoundLog }>();
-  for (const chunk of chunkIds(ids)) {
+  for (const chunk of target.lookupChunks(ids)) {
     const unavailable = (retryAt: number, reason: string, throttled: boolean) => {
       for (const id of chunk) answers.set(id, { kind: 'unavailable', retryAt, reason, throttled });
     };
@@ -143,7 +142,7 @@ export async function reconcileUncertain(
   ctx: {
     now: number;
     budget: LogsBudget;
-    target: Pick<ReconcileTarget, 'lookup' | 'budgetKey'>;
+    target: Pick<ReconcileTarget, 'lookup' | 'lookupChunks' | 'budgetKey'>;
     /** The send backoff (TERN_RETRY_BASE_MS, TERN_RETRY_MAX_MS). */
     backoff: { baseMs: number; maxMs: number };
     schedule?: readonly number[];

@@ -16,14 +16,14 @@ import { createGuardedDispatcher } from '../net/guarded-dispatcher.js';
 import { consentOf } from '../profiles/consent.js';
 import {
   providerClient,
+  providerLimits,
   type Channel,
   type OutboundMessage,
   type ProviderAccount,
   type ProviderClient,
+  type ProviderLimits,
   type SendBatchResult,
 } from '../providers/registry.js';
-// The delivery-report pull fallback is Infobip's own until the contract grows a pull verb.
-import { createReportsPuller, type ReportsPuller } from '../providers/registry.js';
 import type { SandboxService } from '../sandboxes/sandboxes.js';
 import { consentBlock } from './consent-gate.js';
 import {
@@ -45,7 +45,7 @@ import { LOOKUP_SCHEDULE_MS } from './uncertain.js';
 import { providerLookup, reconcileUncertain, Reconciler, type SweepOptions } from './reconcile.js';
 
 export interface WorkerOptions {
-  /** Messages per provider request. */
+  /** Messages per provider request, at most the provider's `limits.maxBatchSize`. */
   batchSize: number;
   /** How long a claim holds; longer than the slowest provider call (15 s headers + 15 s body). */
   leaseMs: number;
@@ -118,7 +118,6 @@ export class SendWorker {
       provider: ProviderClient;
       notifyUrl: string;
       budgetKey: string;
-      pullReports: ReportsPuller;
     }
   >();
   /** Logs lookups' own rate limit, per API key (120 a minute, see logs-budget.ts). */
@@ -198,8 +197,9 @@ export class SendWorker {
       if (this.inFlight.size >= this.options.maxInFlight) break;
       if (this.busyCredentials.has(credentialId)) continue;
       const stored = await findCredential(this.deps.db.kysely, sandbox, credentialId);
-      const rate = stored?.credential.sendRatePerSecond ?? this.options.batchSize;
-      const granted = this.limiter.take(credentialId, rate, this.options.batchSize);
+      const batch = this.batchLimit(stored);
+      const rate = stored?.credential.sendRatePerSecond ?? batch;
+      const granted = this.limiter.take(credentialId, rate, batch);
       if (granted === 0) continue;
       const rows = await claimMessages(this.deps.db.kysely, this.deps.db.capabilities, {
         sandbox,
@@ -231,6 +231,22 @@ export class SendWorker {
     return started;
   }
 
+  /**
+   * Messages one claim (one provider request per channel) may carry: the worker's batch size
+   * (TERN_SEND_BATCH_SIZE), capped by the provider's `limits.maxBatchSize`. A key that cannot be
+   * decrypted takes the provider's published limits here and fails in `processBatch`, as before.
+   */
+  private batchLimit(stored: StoredCredential | undefined): number {
+    if (!stored) return this.options.batchSize;
+    let limits: ProviderLimits;
+    try {
+      limits = this.providerFor(stored).provider.limits;
+    } catch {
+      limits = providerLimits(stored.credential.provider);
+    }
+    return Math.max(1, Math.min(this.options.batchSize, limits.maxBatchSize));
+  }
+
   /** Waits until every claimed batch has been settled (tests and `runUntilIdle`). */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -259,7 +275,11 @@ export class SendWorker {
     const reconciled = await reconcileUncertain(rows, {
       now: now.getTime(),
       budget: this.logsBudget,
-      target: { lookup: providerLookup(provider), budgetKey: this.providerFor(stored).budgetKey },
+      target: {
+        lookup: providerLookup(provider),
+        lookupChunks: (ids) => provider.lookupChunks(ids),
+        budgetKey: this.providerFor(stored).budgetKey,
+      },
       backoff: { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs },
       schedule: this.options.lookupScheduleMs,
     });
@@ -452,8 +472,14 @@ export class SendWorker {
   private async reconcileTarget(sandbox: string, credentialId: string) {
     const stored = await findCredential(this.deps.db.kysely, sandbox, credentialId);
     if (!stored) return undefined;
-    const { provider, budgetKey, pullReports } = this.providerFor(stored);
-    return { lookup: providerLookup(provider), pullReports, budgetKey, stored };
+    const { provider, budgetKey } = this.providerFor(stored);
+    return {
+      lookup: providerLookup(provider),
+      lookupChunks: (ids: readonly string[]) => provider.lookupChunks(ids),
+      pullReports: (channel: Channel, limit: number) => provider.pullReports(channel, limit),
+      budgetKey,
+      stored,
+    };
   }
 
   private async settle(sandbox: string, credentialId: string, settled: Settled[]): Promise<void> {
@@ -491,7 +517,6 @@ export class SendWorker {
     provider: ProviderClient;
     notifyUrl: string;
     budgetKey: string;
-    pullReports: ReportsPuller;
   } {
     const { credential } = stored;
     const cached = this.clients.get(credential.id);
@@ -501,14 +526,11 @@ export class SendWorker {
     const account = { baseUrl: credential.baseUrl, apiKey, dispatcher: this.dispatcher };
     const entry = {
       version: credential.version,
-      provider: (this.deps.providerClientFor ?? ((a) => providerClient('infobip', a)))(account),
+      provider: (this.deps.providerClientFor ?? ((a) => providerClient(credential.provider, a)))(
+        account,
+      ),
       notifyUrl: `${this.deps.publicUrl}/webhooks/infobip/${credential.id}/reports/${secrets.reports}`,
       budgetKey: createHash('sha256').update(`${credential.baseUrl} ${apiKey}`).digest('hex'),
-      pullReports: createReportsPuller({
-        baseUrl: credential.baseUrl,
-        apiKey,
-        dispatcher: this.dispatcher,
-      }),
     };
     this.clients.set(credential.id, entry);
     return entry;

@@ -188,6 +188,156 @@ export interface ProviderClient {
   sendBatch(channel: Channel, batch: readonly OutboundMessage[]): Promise<SendBatchResult>;
   /** Looks messages up by Tern's ids (uncertain sends); never throws for HTTP outcomes. */
   lookup(channel: Channel, messageIds: readonly string[]): Promise<LookupResult>;
+  /**
+   * The ids split into the groups one lookup request carries each (a caller's rate budget for
+   * lookups counts one token per request).
+   */
+  lookupChunks(messageIds: readonly string[]): string[][];
   /** Checks the key with the least privilege Tern needs, scope by scope. */
   verify(): Promise<VerifyOutcome>;
+  /**
+   * Pulls at most `limit` delivery reports not yet delivered to the webhook (each returned
+   * once), as a body for {@link ProviderWebhooks.parseDeliveryReports}; never throws for HTTP
+   * outcomes.
+   */
+  pullReports(channel: Channel, limit: number): Promise<ReportsPullResult>;
+}
+
+/** One reports pull: a report body, or why there is none (scrubbed of the key). */
+export type ReportsPullResult =
+  { kind: 'ok'; body: { results: unknown[] } } | { kind: 'error'; reason: string };
+
+/**
+ * The provider's webhook bodies, parsed (already JSON-decoded). Stateless and shared by the
+ * process: these run on the hot webhook path. Parsing never throws; each item of a body is
+ * usable or rejected on its own, and only a body whose envelope is wrong fails whole.
+ */
+export interface ProviderWebhooks {
+  parseDeliveryReports(body: unknown): WebhookParse<DeliveryReportBatch>;
+  parseInbound(body: unknown): WebhookParse<InboundBatch>;
+}
+
+// The webhooks' and the reports pull's values, provider-neutral (Infobip's parser in
+// `providers/infobip/webhooks.ts` produces them; the domain reads only these).
+
+/** One thing wrong with a webhook body; `path` is a JSON pointer into the body (`/results/0/messageId`). */
+export interface WebhookProblem {
+  path: string;
+  message: string;
+}
+
+/** The parse outcome: values, or every problem (capped by the implementation). */
+export type WebhookParse<T> = { ok: true; value: T } | { ok: false; problems: WebhookProblem[] };
+
+/** An item of a webhook body that Tern could not use: where it was, a bounded raw copy, and why. */
+export interface RejectedItem {
+  /** Its index in `results`. */
+  index: number;
+  /** The item's JSON, bounded by the implementation (then marked as cut). */
+  raw: string;
+  /** Capped in number; paths point into the whole body (`/results/3/status`). */
+  problems: WebhookProblem[];
+}
+
+/** A price as the provider reports it. */
+export interface ProviderPrice {
+  perMessage: number | null;
+  currency: string | null;
+}
+
+/** The provider's status object (Infobip's shape), kept for the message history. */
+export interface ProviderStatus {
+  groupId: number;
+  groupName: string | null;
+  id: number | null;
+  name: string | null;
+  description: string | null;
+}
+
+/** The provider's error object (Infobip's shape); `null` on a report when it says "no error". */
+export interface ProviderError {
+  groupId: number | null;
+  groupName: string | null;
+  id: number | null;
+  name: string | null;
+  description: string | null;
+  permanent: boolean | null;
+}
+
+/** One delivery report, the same whichever of the provider's shapes it came in. */
+export interface DeliveryReport {
+  /** Which webhook shape it came in: v2 (`smsCount`, `from`) or v3 (`messageCount`, `sender`, `platform`). */
+  shape: 'v2' | 'v3';
+  /** The message id; Tern sends its own message id, so this is normally Tern's id. */
+  messageId: string;
+  bulkId: string | null;
+  to: string | null;
+  sender: string | null;
+  /** ISO-8601 UTC. */
+  sentAt: string | null;
+  /** ISO-8601 UTC. */
+  doneAt: string | null;
+  /** SMS parts (v2 `smsCount`, v3 `messageCount`). */
+  messageCount: number | null;
+  mccMnc: string | null;
+  callbackData: string | null;
+  price: ProviderPrice | null;
+  status: ProviderStatus;
+  error: ProviderError | null;
+  /** Tern's status for the report's status group; `null` for a group Tern does not know. */
+  ternStatus: MessageStatus | null;
+  entityId: string | null;
+  applicationId: string | null;
+  campaignReferenceId: string | null;
+}
+
+/** One part of an inbound MMS: a text (`text/plain`) or a media link Infobip hosts. */
+export type InboundPart =
+  { contentType: string | null; text: string } | { contentType: string | null; url: string };
+
+/** One inbound (MO) text or MMS. */
+export interface InboundText {
+  /** Its index in the body's `results`. */
+  index: number;
+  /** `sms` from MO_JSON_2, `mms` from MO_MMS_2. */
+  channel: 'sms' | 'mms';
+  messageId: string;
+  from: string;
+  to: string;
+  /**
+   * Bounded by the implementation; see `truncated`. For an MMS, its text
+   * parts joined by a line break (what the keyword rules read).
+   */
+  text: string;
+  /** The text without the keyword Infobip matched (falls back to `text`); bounded the same. */
+  cleanText: string;
+  /** True when Infobip's text was longer than that bound and was cut. */
+  truncated: boolean;
+  /** An MMS's parts in order (text parts cut like `text`); empty for an SMS. */
+  parts: InboundPart[];
+  keyword: string | null;
+  /** ISO-8601 UTC. */
+  receivedAt: string | null;
+  messageCount: number | null;
+  price: ProviderPrice | null;
+  callbackData: string | null;
+  entityId: string | null;
+  applicationId: string | null;
+  campaignReferenceId: string | null;
+  /** The item as received, bounded: kept as evidence. */
+  raw: string;
+}
+
+/** The inbound webhook body, normalised: the usable texts, and the items that were not. */
+export interface InboundBatch {
+  texts: InboundText[];
+  rejected: RejectedItem[];
+  messageCount: number | null;
+  pendingMessageCount: number | null;
+}
+
+/** The delivery-report webhook body, normalised: the usable reports, and the items that were not. */
+export interface DeliveryReportBatch {
+  reports: DeliveryReport[];
+  rejected: RejectedItem[];
 }

@@ -7,24 +7,17 @@ import type { Dispatcher } from 'undici';
 import type { Resolver } from '../net/guarded-dispatcher.js';
 import { INFOBIP_LIMITS, InfobipProvider } from './infobip/adapter.js';
 import { createInfobipClient } from './infobip/client.js';
+import { createReportsPuller } from './infobip/reports-pull.js';
+import { INFOBIP_WEBHOOKS } from './infobip/webhooks.js';
 import { checkInfobipConnection } from './infobip/connection-check.js';
-import type { ProviderClient, ProviderLimits, VerifyOutcome } from './provider.js';
+import type {
+  ProviderClient,
+  ProviderLimits,
+  ProviderWebhooks,
+  VerifyOutcome,
+} from './provider.js';
 
 export type * from './provider.js';
-// Infobip's webhook shapes are the only ones Tern receives so far (`/webhooks/infobip/…`).
-export {
-  INBOUND_TEXT_MAX_LENGTH,
-  parseDeliveryReports,
-  parseInboundTexts,
-  rawInboundItem,
-  type DeliveryReport,
-  type DeliveryReportBatch,
-  type InboundBatch,
-  type InboundPart,
-  type InboundText,
-  type RejectedItem,
-  type WebhookProblem,
-} from './infobip/webhooks.js';
 
 /** The providers Tern can talk to (`credentials.provider`). */
 export type ProviderName = 'infobip';
@@ -45,11 +38,23 @@ export function providerLimits(provider: ProviderName): ProviderLimits {
   }
 }
 
+/**
+ * A provider's webhook parsers: one shared, stateless instance per provider, so the webhook
+ * routes allocate nothing per request. Only Infobip's shapes are received so far
+ * (`/webhooks/infobip/…`).
+ */
+export function providerWebhooks(provider: ProviderName): ProviderWebhooks {
+  switch (provider) {
+    case 'infobip':
+      return INFOBIP_WEBHOOKS;
+  }
+}
+
 /** A provider client for one credential. */
 export function providerClient(provider: ProviderName, account: ProviderAccount): ProviderClient {
   switch (provider) {
     case 'infobip':
-      return new InfobipProvider(createInfobipClient(account));
+      return new InfobipProvider(createInfobipClient(account), createReportsPuller(account));
   }
 }
 
@@ -63,12 +68,3 @@ export function verifyConnection(
       return checkInfobipConnection(input);
   }
 }
-
-// Infobip pieces the reconciler uses until the contract grows them: the logs id-list chunking
-// (its budget counts one token per request) and the delivery-report pull fallback.
-export { chunkIds } from './infobip/client.js';
-export {
-  createReportsPuller,
-  isDuplicateMessageId,
-  type ReportsPuller,
-} from './infobip/reports-pull.js';

@@ -3,7 +3,7 @@ import { freePort } from './processes.js';
 export { freePort };
 import { ManualClock } from '../../src/clock.js';
 import type { Db } from '../../src/db/database.js';
-import { SendWorker, type WorkerOptions } from '../../src/messages/worker.js';
+import { SendWorker, type WorkerDeps, type WorkerOptions } from '../../src/messages/worker.js';
 import {
   createSimulator,
   type Simulator,
@@ -44,6 +44,8 @@ export async function startSendingStack(
     sim?: SimulatorOptions;
     credential?: Record<string, unknown>;
     worker?: Partial<WorkerOptions>;
+    /** The worker's provider client for a credential (the registry's unless given). */
+    providerClientFor?: WorkerDeps['providerClientFor'];
     /** More environment for Tern (e.g. LOG_LEVEL; warn unless given). */
     env?: Record<string, string>;
   } = {},
@@ -107,6 +109,7 @@ export async function startSendingStack(
       sandboxes: t.services.sandboxes,
       publicUrl: url,
       metrics: t.services.metrics,
+      ...(options.providerClientFor ? { providerClientFor: options.providerClientFor } : {}),
     },
     { allowLoopbackProvider: true, retryBaseMs: 1000, retryMaxMs: 60_000, ...options.worker },
   );

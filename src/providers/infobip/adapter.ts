@@ -19,13 +19,15 @@ import type {
   SendItemOutcome,
   VerifyOutcome,
 } from '../provider.js';
-import type { FailureResult, InfobipApi, SendResult } from './client.js';
-import { isDuplicateMessageId } from './reports-pull.js';
+import { chunkIds, type FailureResult, type InfobipApi, type SendResult } from './client.js';
+import { isDuplicateMessageId, type ReportsPuller } from './reports-pull.js';
 import { LOGS_SCOPES, SEND_SCOPES, endpointName, type EndpointScopes } from './scopes.js';
 
 /** Infobip's limits (infobip.md "Corrections, 2026-12"). */
 export const INFOBIP_LIMITS: ProviderLimits = Object.freeze({
-  // Guess: Infobip documents no cap on messages per request; 500 is the worker's batch today.
+  // Guess: neither OpenAPI document (SMS 3.210.0, MMS) gives `messages[]` or `destinations[]`
+  // a maxItems (the only one is an MMS group's 200 members), so 500, the worker's default
+  // batch, stays the cap.
   maxBatchSize: 500,
   // Validity above 48 h is clamped to 48 h.
   maxValidityMs: 48 * 3_600_000,
@@ -132,7 +134,16 @@ function record(
 export class InfobipProvider implements ProviderClient {
   readonly limits = INFOBIP_LIMITS;
 
-  constructor(private readonly api: InfobipApi) {}
+  constructor(
+    private readonly api: InfobipApi,
+    /** The reports pull (`GET /sms/3/reports`, `/mms/2/reports`), over its own transport. */
+    readonly pullReports: ReportsPuller,
+  ) {}
+
+  /** One `GET …/logs` carries at most 2,048 characters of comma-joined ids (payloads.ts). */
+  lookupChunks(messageIds: readonly string[]): string[][] {
+    return chunkIds(messageIds);
+  }
 
   async sendBatch(channel: Channel, batch: readonly OutboundMessage[]): Promise<SendBatchResult> {
     const endpoint = SEND_SCOPES[channel];

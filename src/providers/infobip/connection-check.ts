@@ -2,6 +2,7 @@ import { createGuardedDispatcher, type Resolver } from '../../net/guarded-dispat
 import type { VerifyOutcome } from '../provider.js';
 import { InfobipProvider } from './adapter.js';
 import { createInfobipClient } from './client.js';
+import { createReportsPuller } from './reports-pull.js';
 
 /**
  * "Verify connection" with a credential's key, through the SSRF guard: one least-privilege
@@ -21,14 +22,18 @@ export async function checkInfobipConnection(input: {
     ...(input.resolve ? { resolve: input.resolve } : {}),
   });
   try {
-    const client = createInfobipClient({
+    const options = {
       baseUrl: input.baseUrl,
       apiKey: input.apiKey,
       dispatcher,
       headersTimeoutMs: 10_000,
       bodyTimeoutMs: 10_000,
-    });
-    const outcome = await new InfobipProvider(client).verify();
+    };
+    const provider = new InfobipProvider(
+      createInfobipClient(options),
+      createReportsPuller(options),
+    );
+    const outcome = await provider.verify();
     return outcome.status === 'unreachable'
       ? { ...outcome, message: `Could not reach ${input.baseUrl}: ${outcome.message}` }
       : outcome;

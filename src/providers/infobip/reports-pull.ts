@@ -5,6 +5,7 @@
  * (`message:send` | `sms:message:send` | `mms:message:send` …), so a sending key can pull. The
  * body is `{results: [...]}` in the shape of a report POST, so the webhook's parser applies it.
  */
+import type { ProviderClient } from '../provider.js';
 import type { InfobipStatus } from './responses.js';
 import { InfobipTransport, type InfobipClientOptions } from './transport.js';
 
@@ -35,12 +36,8 @@ export function isDuplicateMessageId(status: Pick<InfobipStatus, 'id' | 'name'> 
   return status.id === 23 || status.name === 'REJECTED_DUPLICATE_MESSAGE_ID';
 }
 
-/** One pull's answer: a report body, or why there is none (scrubbed of the key). */
-export type PullResult =
-  { kind: 'ok'; body: { results: unknown[] } } | { kind: 'error'; reason: string };
-
 /** Pulls undelivered reports of one channel with the credential's key. */
-export type ReportsPuller = (channel: 'sms' | 'mms', limit: number) => Promise<PullResult>;
+export type ReportsPuller = ProviderClient['pullReports'];
 
 /** A {@link ReportsPuller} over its own transport (the dispatcher is shared, not owned). */
 export function createReportsPuller(options: InfobipClientOptions): ReportsPuller {

@@ -9,17 +9,35 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { isDuplicateMessageId } from './reports-pull.js';
-import { mapInfobipStatus, type MessageStatus } from './status-map.js';
+import { mapInfobipStatus } from './status-map.js';
 import { parseInfobipTime } from './time.js';
+import type {
+  DeliveryReport,
+  DeliveryReportBatch,
+  InboundBatch,
+  InboundPart,
+  InboundText,
+  ProviderError,
+  ProviderPrice,
+  ProviderWebhooks,
+  RejectedItem,
+  WebhookParse,
+  WebhookProblem,
+} from '../provider.js';
 
-/** One thing wrong with a webhook body; `path` is a JSON pointer into the body (`/results/0/messageId`). */
-export interface WebhookProblem {
-  path: string;
-  message: string;
-}
-
-/** The parse outcome: values, or every problem (capped at {@link MAX_PROBLEMS}). */
-export type WebhookParse<T> = { ok: true; value: T } | { ok: false; problems: WebhookProblem[] };
+export type {
+  DeliveryReport,
+  DeliveryReportBatch,
+  InboundBatch,
+  InboundPart,
+  InboundText,
+  ProviderError,
+  ProviderPrice,
+  ProviderStatus,
+  RejectedItem,
+  WebhookParse,
+  WebhookProblem,
+} from '../provider.js';
 
 /** More problems than this are listed for one item: a garbage item would otherwise produce thousands. */
 export const MAX_PROBLEMS = 20;
@@ -30,16 +48,6 @@ export const MAX_PROBLEMS = 20;
  * 10,000 keeps any real item whole; a longer one is cut, with its length recorded.
  */
 export const REJECTED_RAW_MAX_LENGTH = 10_000;
-
-/** An item of a webhook body that Tern could not use: where it was, a bounded raw copy, and why. */
-export interface RejectedItem {
-  /** Its index in `results`. */
-  index: number;
-  /** The item's JSON, at most {@link REJECTED_RAW_MAX_LENGTH} characters (then marked as cut). */
-  raw: string;
-  /** At most {@link MAX_PROBLEMS}; paths point into the whole body (`/results/3/status`). */
-  problems: WebhookProblem[];
-}
 
 /**
  * The longest inbound text Tern classifies and stores, in characters. Infobip refuses a text of
@@ -189,109 +197,6 @@ const envelopeChecker = TypeCompiler.Compile(Envelope);
 const deliveryItemChecker = TypeCompiler.Compile(DeliveryResultSchema);
 const inboundItemChecker = TypeCompiler.Compile(InboundResultSchema);
 const inboundMmsItemChecker = TypeCompiler.Compile(InboundMmsResultSchema);
-
-/** A price as Infobip reports it. */
-export interface ProviderPrice {
-  perMessage: number | null;
-  currency: string | null;
-}
-
-/** Infobip's status object, kept for the message history. */
-export interface ProviderStatus {
-  groupId: number;
-  groupName: string | null;
-  id: number | null;
-  name: string | null;
-  description: string | null;
-}
-
-/** Infobip's error object; `null` on a report when it says "no error" (group 0, id 0). */
-export interface ProviderError {
-  groupId: number | null;
-  groupName: string | null;
-  id: number | null;
-  name: string | null;
-  description: string | null;
-  permanent: boolean | null;
-}
-
-/** One delivery report, the same whichever Infobip shape it came in. */
-export interface DeliveryReport {
-  /** Which webhook shape it came in: v2 (`smsCount`, `from`) or v3 (`messageCount`, `sender`, `platform`). */
-  shape: 'v2' | 'v3';
-  /** The message id; Tern sends its own message id, so this is normally Tern's id. */
-  messageId: string;
-  bulkId: string | null;
-  to: string | null;
-  sender: string | null;
-  /** ISO-8601 UTC. */
-  sentAt: string | null;
-  /** ISO-8601 UTC. */
-  doneAt: string | null;
-  /** SMS parts (v2 `smsCount`, v3 `messageCount`). */
-  messageCount: number | null;
-  mccMnc: string | null;
-  callbackData: string | null;
-  price: ProviderPrice | null;
-  status: ProviderStatus;
-  error: ProviderError | null;
-  /** Tern's status for the report's status group; `null` for a group Tern does not know. */
-  ternStatus: MessageStatus | null;
-  entityId: string | null;
-  applicationId: string | null;
-  campaignReferenceId: string | null;
-}
-
-/** One part of an inbound MMS: a text (`text/plain`) or a media link Infobip hosts. */
-export type InboundPart =
-  { contentType: string | null; text: string } | { contentType: string | null; url: string };
-
-/** One inbound (MO) text or MMS. */
-export interface InboundText {
-  /** Its index in the body's `results`. */
-  index: number;
-  /** `sms` from MO_JSON_2, `mms` from MO_MMS_2. */
-  channel: 'sms' | 'mms';
-  messageId: string;
-  from: string;
-  to: string;
-  /**
-   * At most {@link INBOUND_TEXT_MAX_LENGTH} characters; see `truncated`. For an MMS, its text
-   * parts joined by a line break (what the keyword rules read).
-   */
-  text: string;
-  /** The text without the keyword Infobip matched (falls back to `text`); bounded the same. */
-  cleanText: string;
-  /** True when Infobip's text was longer than {@link INBOUND_TEXT_MAX_LENGTH} and was cut. */
-  truncated: boolean;
-  /** An MMS's parts in order (text parts cut like `text`); empty for an SMS. */
-  parts: InboundPart[];
-  keyword: string | null;
-  /** ISO-8601 UTC. */
-  receivedAt: string | null;
-  messageCount: number | null;
-  price: ProviderPrice | null;
-  callbackData: string | null;
-  entityId: string | null;
-  applicationId: string | null;
-  campaignReferenceId: string | null;
-  /** The item as received, bounded (see {@link rawInboundItem}): kept as evidence. */
-  raw: string;
-}
-
-/** The inbound webhook body, normalised: the usable texts, and the items that were not. */
-export interface InboundBatch {
-  texts: InboundText[];
-  rejected: RejectedItem[];
-  messageCount: number | null;
-  pendingMessageCount: number | null;
-}
-
-/** The delivery-report webhook body, normalised: the usable reports, and the items that were not. */
-export interface DeliveryReportBatch {
-  reports: DeliveryReport[];
-  rejected: RejectedItem[];
-}
 
 type DeliveryResult = Static<typeof DeliveryResultSchema>;
 type InboundResult = Static<typeof InboundResultSchema>;
@@ -603,3 +508,9 @@ export function parseInboundTexts(body: unknown): WebhookParse<InboundBatch> {
     },
   };
 }
+
+/** Infobip's webhook parsers behind the contract: one instance for the process (hot path). */
+export const INFOBIP_WEBHOOKS: ProviderWebhooks = Object.freeze({
+  parseDeliveryReports,
+  parseInbound: parseInboundTexts,
+});
