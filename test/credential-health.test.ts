@@ -11,7 +11,7 @@ import { SendWorker } from '../src/messages/worker.js';
 import { createGuardedDispatcher } from '../src/net/guarded-dispatcher.js';
 import { providerClient } from '../src/providers/registry.js';
 import { describeEachDialect } from './helpers/databases.js';
-import { freePort, SIM_KEY, startSendingStack, type SendingStack } from './helpers/sending.js';
+import { SIM_KEY, startSendingStack, type SendingStack } from './helpers/sending.js';
 
 describe('public URL warnings (pure)', () => {
   const REAL = 'https://xyz12.api.infobip.com';
@@ -122,15 +122,21 @@ async function message(s: SendingStack, id: string): Promise<MessageBody['messag
   return res.json<MessageBody>().message;
 }
 
-/** A port on which nothing listens (bound, then released). */
+/**
+ * A port on which nothing listens, picked below the kernel's ephemeral range (32768-60999 here):
+ * a freed ephemeral port can be handed to another test's `listen(0)` before this test dials it,
+ * which turned "refused" into a connection that never answered (a 20 s timeout on a busy run).
+ */
 async function closedPort(): Promise<number> {
-  const port = await freePort();
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 describeEachDialect('credential health against an unreachable provider', ({ db }) => {
