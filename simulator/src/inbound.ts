@@ -153,16 +153,7 @@ export class InboundService {
     const url = this.numbers.get(to) ?? undefined;
     const record: InboundRecord = { message, forwardUrl: url };
     this.received.push(record);
-    if (url) {
-      // Guess: one message per POST (messageCount 1, nothing pending), as in the docs' example.
-      this.sender.send('inbound', url, {
-        results: [message],
-        messageCount: 1,
-        pendingMessageCount: 0,
-      });
-    } else {
-      this.inbox.push(message);
-    }
+    this.forwardOrKeep(url, message, this.inbox);
     return record;
   }
 
@@ -184,16 +175,22 @@ export class InboundService {
     const url = this.mmsNumbers.get(to) ?? undefined;
     const record: InboundMmsRecord = { message, forwardUrl: url };
     this.receivedMms.push(record);
-    if (url) {
-      this.sender.send('inbound', url, {
-        results: [message],
-        messageCount: 1,
-        pendingMessageCount: 0,
-      });
-    } else {
-      this.mmsInbox.push(message);
-    }
+    this.forwardOrKeep(url, message, this.mmsInbox);
     return record;
+  }
+
+  /** POSTs one inbound item to its forwarding URL, or keeps it for the pull endpoint. */
+  private forwardOrKeep<T>(url: string | undefined, message: T, inbox: T[]): void {
+    if (!url) {
+      inbox.push(message);
+      return;
+    }
+    // Guess: one message per POST (messageCount 1, nothing pending), as in the docs' example.
+    this.sender.send('inbound', url, {
+      results: [message],
+      messageCount: 1,
+      pendingMessageCount: 0,
+    });
   }
 
   clear(): void {
