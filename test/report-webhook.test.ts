@@ -2,42 +2,10 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { expect, it } from 'vitest';
 import { REPORTS_BODY_LIMIT_BYTES } from '../src/http/routes/report-webhook.js';
-import { buildTestApp, type TestApp } from './helpers/app.js';
+import { buildTestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
+import { fullReport, reportsWebhook } from './helpers/reports.js';
 import { createInboundCredential } from './helpers/inbound.js';
-
-/** A credential's delivery-report webhook path (with its secret), made through the API. */
-async function reportsWebhook(t: TestApp, name = 'reports'): Promise<{ id: string; path: string }> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/credentials',
-    headers: t.auth,
-    payload: { name, baseUrl: 'https://ggx5k8.api.infobip.com', apiKey: 'key-0123456789abcdef' },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const body = res.json<{ id: string; webhooks: { deliveryReports: { url: string } } }>();
-  return { id: body.id, path: new URL(body.webhooks.deliveryReports.url).pathname };
-}
-
-/** A v3 report with every field Infobip fills in, for a message id Tern may not know. */
-function report(messageId: string, callbackData: string | null = null) {
-  return {
-    bulkId: '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
-    messageId,
-    to: '441134960000',
-    sender: 'TERN-ALERTS',
-    sentAt: '2026-11-25T12:00:00.000+0000',
-    doneAt: '2026-11-25T12:00:05.000+0000',
-    messageCount: 1,
-    mccMnc: '23410',
-    callbackData,
-    price: { pricePerMessage: 0.0075, currency: 'EUR' },
-    status: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' },
-    error: { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', permanent: false },
-    platform: { entityId: 'tern-entity-0001', applicationId: 'tern-app-0001' },
-    campaignReferenceId: 'summer-2026-campaign',
-  };
-}
 
 /**
  * Sends headers announcing a 2 MB body and only its first 64 kB, over a raw socket, and resolves
@@ -107,7 +75,7 @@ describeEachDialect(
       };
       // 4,000 two-byte characters: 8.7 kB a report, 871 kB for 100.
       const hundred = JSON.stringify({
-        results: Array.from({ length: 100 }, (_, i) => report(`m-${i}`, 'é'.repeat(4000))),
+        results: Array.from({ length: 100 }, (_, i) => fullReport(`m-${i}`, 'é'.repeat(4000))),
       });
       expect(Buffer.byteLength(hundred)).toBeGreaterThan(850_000);
       expect(Buffer.byteLength(hundred)).toBeLessThan(REPORTS_BODY_LIMIT_BYTES);
@@ -116,7 +84,7 @@ describeEachDialect(
         body: { applied: 0, unchanged: 0, duplicates: 0, unknown: 100, rejected: 0, problems: [] },
       });
       const over = JSON.stringify({
-        results: [report('m-x', 'x'.repeat(REPORTS_BODY_LIMIT_BYTES))],
+        results: [fullReport('m-x', 'x'.repeat(REPORTS_BODY_LIMIT_BYTES))],
       });
       const refused = await post(over);
       expect(refused.status).toBe(413);
@@ -136,7 +104,7 @@ describeEachDialect(
         const res = await t.app.inject({
           method: 'POST',
           url: path,
-          payload: { results: ids.map((id) => report(id)) },
+          payload: { results: ids.map((id) => fullReport(id)) },
         });
         expect(res.statusCode, res.body).toBe(200);
       };

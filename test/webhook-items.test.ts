@@ -9,8 +9,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPORTS_BODY_LIMIT_BYTES } from '../src/http/routes/report-webhook.js';
 import { REJECTS_KEPT_PER_POST } from '../src/messages/webhook-rejects.js';
 import { createSimulator, type Simulator } from '../simulator/src/index.js';
-import { buildTestApp, type TestApp } from './helpers/app.js';
+import { buildTestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
+import { fullReport, reportsWebhook } from './helpers/reports.js';
 import {
   ALICE,
   BOB,
@@ -38,42 +39,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-async function reportsPath(t: TestApp): Promise<{ id: string; path: string }> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/credentials',
-    headers: t.auth,
-    payload: {
-      name: 'reports',
-      baseUrl: 'https://ggx5k8.api.infobip.com',
-      apiKey: 'key-0123456789abcdef',
-    },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const body = res.json<{ id: string; webhooks: { deliveryReports: { url: string } } }>();
-  return { id: body.id, path: new URL(body.webhooks.deliveryReports.url).pathname };
-}
-
-/** A v3 report with every field Infobip fills in. */
-function report(messageId: string, callbackData: string | null = null) {
-  return {
-    bulkId: '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
-    messageId,
-    to: '441134960000',
-    sender: 'TERN-ALERTS',
-    sentAt: '2026-11-25T12:00:00.000+0100',
-    doneAt: '2026-11-25T12:00:05.000+0100',
-    messageCount: 1,
-    mccMnc: '23410',
-    callbackData,
-    price: { pricePerMessage: 0.0075, currency: 'EUR' },
-    status: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' },
-    error: { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', permanent: false },
-    platform: { entityId: 'tern-entity-0001', applicationId: 'tern-app-0001' },
-    campaignReferenceId: 'summer-2026-campaign',
-  };
-}
-
 async function post(url: string, body: unknown) {
   const res = await request(url, {
     method: 'POST',
@@ -86,11 +51,11 @@ async function post(url: string, body: unknown) {
 describeEachDialect('webhook items: one bad item costs only itself', ({ db }) => {
   it('a report POST of 2,000 with one bad report applies the 1,999 and keeps the bad one raw (real socket)', async () => {
     const t = await buildTestApp(db());
-    const cred = await reportsPath(t);
+    const cred = await reportsWebhook(t);
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const results: unknown[] = Array.from({ length: 2000 }, (_, i) => report(`m-${i}`));
-      results[700] = { ...report('m-700'), status: { groupId: 'DELIVERED' } };
+      const results: unknown[] = Array.from({ length: 2000 }, (_, i) => fullReport(`m-${i}`));
+      results[700] = { ...fullReport('m-700'), status: { groupId: 'DELIVERED' } };
       // Before: 400 for the whole POST, and none of the 1,999 was applied.
       const res = await post(`${base}${cred.path}`, { results });
       expect(res).toEqual({
@@ -127,11 +92,11 @@ describeEachDialect('webhook items: one bad item costs only itself', ({ db }) =>
 
   it('a body with no usable report is a 400 naming the problems; the items are kept, at most 100 a POST', async () => {
     const t = await buildTestApp(db());
-    const cred = await reportsPath(t);
+    const cred = await reportsWebhook(t);
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const results = Array.from({ length: 300 }, (_, i) => ({
-        ...report(`m-${i}`),
+        ...fullReport(`m-${i}`),
         doneAt: `day ${i}`,
       }));
       const res = await post(`${base}${cred.path}`, { results });
@@ -156,12 +121,12 @@ describeEachDialect('webhook items: one bad item costs only itself', ({ db }) =>
 
   it(`takes 2,000 realistic reports in one POST under ${REPORTS_BODY_LIMIT_BYTES} bytes (real socket)`, async () => {
     const t = await buildTestApp(db());
-    const cred = await reportsPath(t);
+    const cred = await reportsWebhook(t);
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       // 2,000 reports each echoing a 1,400-character callbackData: 3.97 MB, under the 4 MiB limit.
       const body = JSON.stringify({
-        results: Array.from({ length: 2000 }, (_, i) => report(`m-${i}`, 'c'.repeat(1400))),
+        results: Array.from({ length: 2000 }, (_, i) => fullReport(`m-${i}`, 'c'.repeat(1400))),
       });
       expect(Buffer.byteLength(body)).toBeGreaterThan(3_900_000);
       expect(Buffer.byteLength(body)).toBeLessThan(REPORTS_BODY_LIMIT_BYTES);
@@ -172,7 +137,7 @@ describeEachDialect('webhook items: one bad item costs only itself', ({ db }) =>
       console.log(`2,000 reports, ${Buffer.byteLength(body)} bytes: ${ms.toFixed(0)} ms`);
       // 2,001 items: the JSON shape guard (2,000 items an array) refuses it before parsing.
       const over = JSON.stringify({
-        results: Array.from({ length: 2001 }, (_, i) => report(`o-${i}`)),
+        results: Array.from({ length: 2001 }, (_, i) => fullReport(`o-${i}`)),
       });
       const refused = await post(`${base}${cred.path}`, over);
       expect(refused.status).toBe(400);
