@@ -761,7 +761,7 @@ function verdict(attack: Attack, answer: Answer): string | undefined {
 
 /** Runs attacks one at a time with a /healthz prober beside them; the tally and the figures. */
 async function runAttacks(served: Served, list: Attack[], tally: AttackTally, title: string) {
-  const prober = startProber(served.base, 10);
+  const prober = await startProber(served.base, 10);
   const slowest: { label: string; ms: number }[] = [];
   for (const attack of list) {
     // Best of three: a quadratic path is slow every time, a scheduling hiccup on two shared

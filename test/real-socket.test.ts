@@ -258,7 +258,7 @@ for (const dialect of DIALECTS) {
       'a slow body (trickled over 3 s) is read; the process answers others meanwhile',
       { timeout: 30_000 },
       async () => {
-        const prober = startProber(served.base);
+        const prober = await startProber(served.base);
         const body = JSON.stringify({
           channelConfigurationId: f.channelId,
           to: '+14155550184',

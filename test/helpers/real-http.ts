@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { DialectName } from '../../src/db/dialect.js';
 import { dropPgDatabase, freshPgDatabase } from './pg-database.js';
@@ -275,20 +276,54 @@ export async function liveness(served: Served): Promise<{ alive: boolean; ms: nu
   return { alive, ms: best };
 }
 
-/** Probes /healthz every `everyMs` until stopped; reports the slowest answer and how many. */
-export function startProber(base: string, everyMs = 20): { stop(): Promise<ProbeStats> } {
-  const times: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      times.push(await healthMs(base));
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+/**
+ * The prober's loop, run in a worker thread: the test's own thread builds and reads bodies of
+ * megabytes, and a probe timed there measured the test's stalls as the server's.
+ */
+const PROBER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+const times = [];
+let running = true;
+parentPort.on('message', () => { running = false; });
+(async () => {
+  while (running) {
+    const started = performance.now();
+    try {
+      const res = await fetch(workerData.base + '/healthz', { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      times.push(res.status === 200 ? performance.now() - started : Infinity);
+    } catch { times.push(Infinity); }
+    if (times.length === 1) parentPort.postMessage('ready');
+    await new Promise((r) => setTimeout(r, workerData.everyMs));
+  }
+  parentPort.postMessage(times);
+})();
+`;
+
+/**
+ * Probes /healthz every `everyMs` until stopped; reports the slowest answer and how many.
+ * Resolves once the first probe is in, so the run it watches is watched from its start.
+ */
+export async function startProber(
+  base: string,
+  everyMs = 20,
+): Promise<{ stop(): Promise<ProbeStats> }> {
+  const worker = new Worker(PROBER_SOURCE, { eval: true, workerData: { base, everyMs } });
+  let ready!: () => void;
+  const first = new Promise<void>((resolve) => (ready = resolve));
+  const done = new Promise<number[]>((resolve, reject) => {
+    worker.on('message', (message: 'ready' | number[]) =>
+      message === 'ready' ? ready() : resolve(message),
+    );
+    worker.once('error', reject);
+  });
+  await Promise.race([first, done]);
   return {
     stop: async () => {
-      running = false;
-      await loop;
+      worker.postMessage('stop');
+      const times = await done;
+      await worker.terminate();
       const sorted = [...times].sort((a, b) => a - b);
       return {
         probes: times.length,
