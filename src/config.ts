@@ -60,6 +60,18 @@ export interface Config {
   retryMaxMs: number;
   /** Logs lookups of an uncertain send, as offsets from when it became uncertain (uncertain.ts). */
   uncertainLookupScheduleMs: readonly number[];
+  /** Days each log is kept before the retention job prunes it; 0: kept forever (src/retention/). */
+  retentionDays: RetentionDays;
+}
+
+/** Retention per kind, in days (0: never pruned). The consent ledger and profiles have none. */
+export interface RetentionDays {
+  /** Messages, their status history and raw delivery reports (and unmatched reports). */
+  messages: number;
+  /** Inbound texts and rejected webhook items. */
+  inbound: number;
+  /** The event log (SSE, event webhooks) and event-webhook delivery attempts. */
+  events: number;
 }
 
 /** Thrown with every problem found, so an operator fixes them all in one go. */
@@ -220,6 +232,27 @@ export function parseConfig(env: Env): Config {
   const retryBaseMs = int('TERN_RETRY_BASE_MS', 2000, 1, 3_600_000);
   const retryMaxMs = int('TERN_RETRY_MAX_MS', 600_000, 1, 86_400_000);
   const uncertainLookupScheduleMs = schedule('TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS');
+  // Retention: 90 days covers a monthly invoice reconciliation and a carrier dispute (60 days)
+  // with room, and bounds the log at ~90 × the daily volume (README "Retention" has the size
+  // per million). 0 or "off" keeps forever; at most 100 years. Consent is never pruned.
+  const days = (name: string, fallback: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (raw.toLowerCase() === 'off') return 0;
+    if (!/^\d{1,5}$/.test(raw) || Number(raw) > 36_500) {
+      problems.push(
+        `${name} must be a whole number of days from 0 to 36500, or "off" (got "${raw.slice(0, 40)}")`,
+      );
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const retentionAll = days('TERN_RETENTION_DAYS', 90);
+  const retentionDays: RetentionDays = Object.freeze({
+    messages: days('TERN_RETENTION_MESSAGES_DAYS', retentionAll),
+    inbound: days('TERN_RETENTION_INBOUND_DAYS', retentionAll),
+    events: days('TERN_RETENTION_EVENTS_DAYS', retentionAll),
+  });
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -251,6 +284,7 @@ export function parseConfig(env: Env): Config {
     retryBaseMs,
     retryMaxMs,
     uncertainLookupScheduleMs,
+    retentionDays,
   });
 }
 

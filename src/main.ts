@@ -86,6 +86,15 @@ const commands: Record<string, Command> = {
     'tern secrets rotate [--new-key HEX] [--json]',
     'secretsCommand',
   ),
+  prune: {
+    summary: 'Run one retention pass now (what TERN_RETENTION_DAYS prunes hourly)',
+    usage: 'tern prune [--json]',
+    options: { json: { type: 'boolean' } },
+    run: async (values) =>
+      (await import('./retention/prune-command.js')).pruneCommand(config(), {
+        json: values.json === true,
+      }),
+  },
   demo: {
     summary: 'Run Tern with the Infobip simulator, configured, and print the console URL',
     usage: 'tern demo [--port 8080] [--simulator-port 9090] [--data-dir ./data/demo]',

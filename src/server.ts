@@ -12,7 +12,8 @@ import type { Db } from './db/database.js';
 import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { eventWebhookMetrics } from './events/webhook-metrics.js';
 import { createLogger, type Logger } from './logger.js';
-import { createWorker, openRuntime } from './runtime.js';
+import { createRetentionJob } from './retention/retention.js';
+import { createWorker, openRuntime, type Runtime } from './runtime.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -64,6 +65,7 @@ export async function startServer(
       { allowLoopback: config.allowLoopbackProvider },
     );
     dispatcher.start();
+    const retention = startRetention(runtime, logger);
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -71,7 +73,7 @@ export async function startServer(
         // Stop taking requests and claims; finish the requests and provider calls in flight.
         // A client that never finishes its request must not hold the exit: after 10 s, cut it.
         const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
-        await Promise.all([app.close(), worker?.stop(), dispatcher.stop()]);
+        await Promise.all([app.close(), worker?.stop(), dispatcher.stop(), retention?.stop()]);
         clearTimeout(force);
         await db.close();
         logger.info('tern stopped');
@@ -119,6 +121,14 @@ function banner(
   return `${lines.join('\n')}\n\n`;
 }
 
+/** The retention job (src/retention/), in every serve and worker process; none when it is off. */
+function startRetention(runtime: Runtime, logger: Logger) {
+  const { db, clock, config } = runtime;
+  const job = createRetentionJob({ db, clock, logger, days: config.retentionDays });
+  job?.start();
+  return job;
+}
+
 /** Resolves on the first SIGTERM/SIGINT; a second one forces the exit. */
 function untilSignalled(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -139,11 +149,12 @@ export async function runWorkerUntilSignalled(config: Config): Promise<void> {
   for (const warning of runtime.warnings) logger.warn(warning);
   const worker = createWorker(runtime, logger);
   worker.start();
+  const retention = startRetention(runtime, logger);
   logger.info({ owner: worker.owner, database: runtime.db.describe }, 'send worker running');
   process.stdout.write(`Tern send worker running (${worker.owner}) on ${runtime.db.describe}\n`);
   const signal = await signalled;
   logger.info({ signal }, 'stopping the send worker');
-  await worker.stop();
+  await Promise.all([worker.stop(), retention?.stop()]);
   await runtime.close();
   logger.info('send worker stopped');
 }

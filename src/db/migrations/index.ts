@@ -12,6 +12,8 @@ import * as m0010 from './0010_webhook_items.js';
 import * as m0011 from './0011_dlt_per_channel_and_message.js';
 import * as m0012 from './0012_uncertain_since.js';
 import * as m0013 from './0013_provider_health.js';
+import * as m0014 from './0014_message_stats.js';
+import * as m0015 from './0015_retention_indexes.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -31,4 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0011_dlt_per_channel_and_message': m0011,
   '0012_uncertain_since': m0012,
   '0013_provider_health': m0013,
+  '0014_message_stats': m0014,
+  '0015_retention_indexes': m0015,
 };
