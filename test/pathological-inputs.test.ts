@@ -402,6 +402,11 @@ function attacks(f: Fixtures): Attack[] {
       100,
     ],
     [
+      'GET /messages/export?to',
+      (p) => ({ method: 'GET', path: `/api/v1/messages/export?to=${enc(p)}`, headers: auth }),
+      100,
+    ],
+    [
       'GET /inbound?from',
       (p) => ({ method: 'GET', path: `/api/v1/inbound?from=${enc(p)}`, headers: auth }),
       40,
@@ -522,6 +527,7 @@ function attacks(f: Fixtures): Attack[] {
     ['/api/v1/profiles?attribute=keywords.OFFERS', 'attributeValue', 200],
     ['/api/v1/messages', 'channelConfigurationId', 100],
     ['/api/v1/messages', 'from', 40],
+    ['/api/v1/messages/export', 'until', 40],
     ['/api/v1/audit', 'resourceId', 100],
     ['/api/v1/events/stream', 'types', 500],
     ['/api/v1/credentials', 'cursor', 200],

@@ -198,14 +198,40 @@ export async function messageHistory(
   }));
 }
 
-export interface MessageQuery {
+/** The message log's filters: the list's and the CSV export's. */
+export interface MessageFilters {
   status?: MessageStatus;
   to?: string;
   channelConfigurationId?: string;
   from?: string;
   until?: string;
+}
+
+export interface MessageQuery extends MessageFilters {
   cursor?: string;
   limit: number;
+}
+
+/**
+ * One page of the log, newest first: the filtered rows with ids below `before` (a keyset
+ * page on the primary key, so page 10,000 costs what page 1 does).
+ */
+export function messagePage(
+  db: Executor,
+  sandbox: string,
+  filters: MessageFilters,
+  before: string | undefined,
+  limit: number,
+): Promise<MessageRow[]> {
+  let select = db.selectFrom('messages').selectAll().where('sandbox', '=', sandbox);
+  if (filters.status) select = select.where('status', '=', filters.status);
+  if (filters.to) select = select.where('to_number', '=', filters.to);
+  if (filters.channelConfigurationId)
+    select = select.where('channel_configuration_id', '=', filters.channelConfigurationId);
+  if (filters.from) select = select.where('created_at', '>=', filters.from);
+  if (filters.until) select = select.where('created_at', '<', filters.until);
+  if (before) select = select.where('id', '<', before);
+  return select.orderBy('id', 'desc').limit(limit).execute();
 }
 
 /** The message log, newest first. */
@@ -214,20 +240,9 @@ export async function listMessages(
   sandbox: string,
   query: MessageQuery,
 ): Promise<Page<Message>> {
-  const before = decodeCursor(query.cursor);
-  let select = db.selectFrom('messages').selectAll().where('sandbox', '=', sandbox);
-  if (query.status) select = select.where('status', '=', query.status);
-  if (query.to) select = select.where('to_number', '=', query.to);
-  if (query.channelConfigurationId)
-    select = select.where('channel_configuration_id', '=', query.channelConfigurationId);
-  if (query.from) select = select.where('created_at', '>=', query.from);
-  if (query.until) select = select.where('created_at', '<', query.until);
-  if (before) select = select.where('id', '<', before);
-  const rows = await select
-    .orderBy('id', 'desc')
-    .limit(query.limit + 1)
-    .execute();
-  return toPage(rows, query.limit, messageFromRow);
+  const { cursor, limit, ...filters } = query;
+  const rows = await messagePage(db, sandbox, filters, decodeCursor(cursor), limit + 1);
+  return toPage(rows, limit, messageFromRow);
 }
 
 /** Counts per status, for dashboards and the benchmark. */

@@ -21,8 +21,10 @@ import {
   listMessages,
   messageFromRow,
   messageHistory,
+  type MessageFilters,
   type MessageQuery,
 } from './message.repository.js';
+import { exportMessagesCsv } from './message-export.js';
 import { checkMessage, type SendInput } from './message.rules.js';
 
 export const BATCH_MAX = 1000;
@@ -258,6 +260,11 @@ export class SendService {
 
   list(sandbox: string, query: MessageQuery): Promise<Page<Message>> {
     return listMessages(this.deps.db.kysely, sandbox, query);
+  }
+
+  /** The filtered log as CSV, page by page as it is read (message-export.ts). */
+  exportCsv(sandbox: string, filters: MessageFilters, onPage?: (rows: number) => void) {
+    return exportMessagesCsv(this.deps.db.kysely, sandbox, filters, onPage ? { onPage } : {});
   }
 
   private async channelWithCredential(sandbox: string, id: string) {

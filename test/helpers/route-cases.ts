@@ -459,6 +459,10 @@ export const ROUTE_CASES: RouteCase[] = [
   },
   get('/api/v1/messages', (f) => `/api/v1/messages?channelConfigurationId=${f.channelId}&limit=5`),
   get('/api/v1/messages/:id', (f) => `/api/v1/messages/${f.messageId}`),
+  get(
+    '/api/v1/messages/export',
+    (f) => `/api/v1/messages/export?channelConfigurationId=${f.channelId}&status=queued`,
+  ),
   get('/api/v1/event-webhooks', () => '/api/v1/event-webhooks'),
   {
     route: 'POST /api/v1/event-webhooks',
