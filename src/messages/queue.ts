@@ -13,25 +13,44 @@ import { appendMessageEvents, type MessageRow } from './message.repository.js';
  * `sending` (leased by one worker until `lease_expires_at`), or final.
  */
 
-/** Credentials with messages due now, each with its sandbox (a credential lives in one). */
+/**
+ * Credentials with messages due now, each with its sandbox (a credential lives in one). Reads
+ * what is due, not the backlog: the credentials with queued messages come from a loose scan of
+ * `messages_queue_idx` (one index seek per credential, 0016), each checked for a due row with one
+ * more; expired leases are few (at most the sends in flight). A `SELECT DISTINCT` over the due
+ * rows took 337 ms with 500,000 queued on SQLite.
+ */
 export async function dueCredentials(
   db: Executor,
   now: string,
   limit: number,
 ): Promise<{ sandbox: string; credentialId: string }[]> {
-  const rows = await db
+  const queued = await sql<{ sandbox: string | null; credential_id: string }>`
+    with recursive c(credential_id) as (
+      select min(credential_id) from messages where status = 'queued'
+      union all
+      select (select min(m.credential_id) from messages m
+              where m.status = 'queued' and m.credential_id > c.credential_id)
+      from c where c.credential_id is not null
+    )
+    select c.credential_id, (
+      select d.sandbox from messages d
+      where d.status = 'queued' and d.credential_id = c.credential_id and d.next_attempt_at <= ${now}
+      limit 1
+    ) as sandbox
+    from c where c.credential_id is not null`.execute(db);
+  const expired = await db
     .selectFrom('messages')
     .select(['sandbox', 'credential_id'])
     .distinct()
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('status', '=', 'sending'), eb('lease_expires_at', '<=', now)]),
-      ]),
-    )
+    .where('status', '=', 'sending')
+    .where('lease_expires_at', '<=', now)
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ sandbox: r.sandbox, credentialId: r.credential_id }));
+  const due = new Map<string, string>();
+  for (const row of [...expired, ...queued.rows])
+    if (row.sandbox !== null && due.size < limit) due.set(row.credential_id, row.sandbox);
+  return [...due].map(([credentialId, sandbox]) => ({ sandbox, credentialId }));
 }
 
 export interface ClaimRequest {
@@ -44,17 +63,39 @@ export interface ClaimRequest {
 }
 
 /**
- * Claims up to `limit` due messages of one credential, oldest first, in one statement. On
- * PostgreSQL `FOR UPDATE SKIP LOCKED` lets several processes claim side by side without
- * taking the same rows. A row whose lease ran out (its worker died mid-send) is claimed again
- * and marked `uncertain`: the provider may have it already.
+ * Claims up to `limit` due messages of one credential: first those whose lease ran out (their
+ * worker died mid-send; they are marked `uncertain`, the provider may have them already), then
+ * queued ones in due order, each in one statement that reads only the rows it takes
+ * (`messages_queue_idx`). On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several processes claim
+ * side by side without taking the same rows.
  */
 export async function claimMessages(
   db: Executor,
   caps: DialectCapabilities,
   request: ClaimRequest,
 ): Promise<MessageRow[]> {
-  const { sandbox, credentialId, now, limit, owner, leaseMs } = request;
+  const expired = await claimWhere(db, caps, request, 'sending', 'lease_expires_at', request.limit);
+  if (expired.length >= request.limit) return expired;
+  const queued = await claimWhere(
+    db,
+    caps,
+    request,
+    'queued',
+    'next_attempt_at',
+    request.limit - expired.length,
+  );
+  return [...expired, ...queued];
+}
+
+function claimWhere(
+  db: Executor,
+  caps: DialectCapabilities,
+  request: ClaimRequest,
+  status: 'queued' | 'sending',
+  dueColumn: 'next_attempt_at' | 'lease_expires_at',
+  limit: number,
+): Promise<MessageRow[]> {
+  const { sandbox, credentialId, now, owner, leaseMs } = request;
   const leaseExpiresAt = new Date(Date.parse(now) + leaseMs).toISOString();
   return db
     .updateTable('messages')
@@ -78,15 +119,11 @@ export async function claimMessages(
       const due = eb
         .selectFrom('messages')
         .select('id')
-        .where('sandbox', '=', sandbox)
+        .where('status', '=', status)
         .where('credential_id', '=', credentialId)
-        .where((w) =>
-          w.or([
-            w.and([w('status', '=', 'queued'), w('next_attempt_at', '<=', now)]),
-            w.and([w('status', '=', 'sending'), w('lease_expires_at', '<=', now)]),
-          ]),
-        )
-        .orderBy('next_attempt_at')
+        .where(dueColumn, '<=', now)
+        .where('sandbox', '=', sandbox)
+        .orderBy(dueColumn)
         .limit(limit);
       // PostgreSQL ran `id IN (… LIMIT n FOR UPDATE SKIP LOCKED)` as a subplan it evaluated
       // more than once, so a claim of 2 took all 5 due messages (the batch size and the

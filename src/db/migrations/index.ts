@@ -14,6 +14,7 @@ import * as m0012 from './0012_uncertain_since.js';
 import * as m0013 from './0013_provider_health.js';
 import * as m0014 from './0014_message_stats.js';
 import * as m0015 from './0015_retention_indexes.js';
+import * as m0016 from './0016_queue_and_list_indexes.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0013_provider_health': m0013,
   '0014_message_stats': m0014,
   '0015_retention_indexes': m0015,
+  '0016_queue_and_list_indexes': m0016,
 };
