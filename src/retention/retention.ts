@@ -76,6 +76,7 @@ export class RetentionPass {
   private after: string | undefined;
   private chunkRows: number;
   private lastProgressAt = performance.now();
+  private readonly chunkMs: number[] = [];
 
   constructor(
     private readonly deps: RetentionDeps,
@@ -121,11 +122,14 @@ export class RetentionPass {
     if (chunk.candidates > 0) {
       this.summary.chunks += 1;
       this.summary.maxChunkMs = Math.max(this.summary.maxChunkMs, chunk.transactionMs);
+      if (this.chunkMs.length < 100_000) this.chunkMs.push(chunk.transactionMs);
       this.adapt(chunk.transactionMs);
     }
-    // Fewer candidates than asked: nothing older is left. None of them deleted: they changed
-    // meanwhile; go on next pass rather than read them again.
-    if (chunk.candidates < limit || deletedRows === 0) this.nextTarget();
+    // Fewer candidates than asked: nothing older is left. Otherwise go on from the last one
+    // read (in-flight messages among them are stepped over); a full chunk of rows all as old as
+    // the last one, none deleted, would be read again forever: leave them to the next pass.
+    if (chunk.candidates < limit || (deletedRows === 0 && chunk.lastAt === this.after))
+      this.nextTarget();
     else this.after = chunk.lastAt;
     this.summary.elapsedMs = performance.now() - this.startedAt;
     if (performance.now() - this.lastProgressAt >= this.options.progressEveryMs || this.done) {
@@ -137,6 +141,12 @@ export class RetentionPass {
       this.options.minPauseMs,
       Math.ceil(chunk.transactionMs * this.options.pauseFactor),
     );
+  }
+
+  /** The p-th percentile (0-100) of the chunk transactions so far (the first 100,000). */
+  chunkPercentile(p: number): number {
+    const sorted = [...this.chunkMs].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
   }
 
   private nextTarget(): void {

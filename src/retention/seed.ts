@@ -16,6 +16,8 @@ export interface SeedMessage {
   extraHistory?: number;
   /** A raw delivery report stored for the message. */
   report?: boolean;
+  /** `message.status_changed` events (the send path records one per change after queued). */
+  events?: number;
 }
 
 // A typical Infobip delivery report, as stored raw (~420 bytes).
@@ -123,6 +125,26 @@ export async function seedMessages(
         raw: JSON.stringify({ ...REPORT, messageId: r.id }),
       }));
     if (reports.length > 0) await db.insertInto('delivery_reports').values(reports).execute();
+    const events = rows.flatMap((r, j) =>
+      Array.from({ length: slice[j]!.events ?? 0 }, () => ({
+        sandbox: r.sandbox,
+        id: newId(),
+        type: 'message.status_changed',
+        payload: JSON.stringify({
+          messageId: r.id,
+          status: r.status,
+          reason: null,
+          to: r.to_number,
+          callbackData: null,
+        }),
+        at: r.created_at,
+      })),
+    );
+    for (let k = 0; k < events.length; k += 500)
+      await db
+        .insertInto('events')
+        .values(events.slice(k, k + 500))
+        .execute();
     ids.push(...rows.map((r) => r.id));
   }
   return ids;
