@@ -6,6 +6,7 @@ import { buildTestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { fullReport, reportsWebhook } from './helpers/reports.js';
 import { createInboundCredential } from './helpers/inbound.js';
+import type { Db } from '../src/db/database.js';
 
 /**
  * Sends headers announcing a 2 MB body and only its first 64 kB, over a raw socket, and resolves
@@ -36,6 +37,36 @@ function answerBeforeBody(base: string, path: string, waitMs = 3000): Promise<st
     );
     socket.write(`{"results":[${' '.repeat(64 * 1024)}`);
   });
+}
+
+/** An accepted message of `credentialId` in sandbox prod, as the worker leaves it. */
+async function acceptedMessage(db: Db, credentialId: string, id: string): Promise<void> {
+  const at = '2026-11-25T11:59:00.000Z';
+  await db.kysely
+    .insertInto('messages')
+    .values({
+      sandbox: 'prod',
+      id,
+      channel_configuration_id: null,
+      credential_id: credentialId,
+      channel: 'sms',
+      message_type: 'text',
+      sender: 'TERN',
+      to_number: '+441134960000',
+      text: 'hello',
+      callback_data: `cb-${id}`,
+      status: 'accepted',
+      attempts: 1,
+      valid_until: '2026-11-27T12:00:00.000Z',
+      uncertain: 0,
+      segments: 1,
+      encoding: 'GSM7',
+      origin: 'api',
+      created_at: at,
+      updated_at: at,
+      accepted_at: at,
+    })
+    .execute();
 }
 
 describeEachDialect(
@@ -89,6 +120,82 @@ describeEachDialect(
       const refused = await post(over);
       expect(refused.status).toBe(413);
       expect(refused.body).toMatchObject({ error: { code: 'payload_too_large' } });
+      await t.app.close();
+    });
+
+    it('moves a message twice in one POST to its last report (done_at, provider status, history in order); a message of another credential is unknown', async () => {
+      const t = await buildTestApp(db());
+      const a = await reportsWebhook(t, 'a');
+      const b = await reportsWebhook(t, 'b');
+      await acceptedMessage(db(), a.id, 'm1');
+      await acceptedMessage(db(), a.id, 'm2');
+      await acceptedMessage(db(), b.id, 'm3');
+      const report = (
+        id: string,
+        group: [number, string],
+        status: [number, string],
+        done: string,
+      ) => ({
+        ...fullReport(id),
+        doneAt: done,
+        status: { groupId: group[0], groupName: group[1], id: status[0], name: status[1] },
+      });
+      const expired = report(
+        'm1',
+        [4, 'EXPIRED'],
+        [15, 'EXPIRED_EXPIRED'],
+        '2026-11-25T12:00:05.000+0100',
+      );
+      const delivered = (id: string) =>
+        report(id, [3, 'DELIVERED'], [5, 'DELIVERED_TO_HANDSET'], '2026-11-25T12:00:09.000+0100');
+      const res = await t.app.inject({
+        method: 'POST',
+        url: a.path,
+        payload: {
+          results: [
+            expired,
+            delivered('m1'), // a handset receipt after EXPIRED wins
+            delivered('m2'),
+            report('m2', [1, 'PENDING'], [7, 'PENDING_ENROUTE'], '2026-11-25T12:00:10.000+0100'),
+            delivered('m3'), // b's message, POSTed to a's URL
+          ],
+        },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ applied: 3, unchanged: 1, duplicates: 0, unknown: 1 });
+      const rows = await db()
+        .kysely.selectFrom('messages')
+        .select(['id', 'status', 'status_reason', 'provider_status', 'done_at', 'updated_at'])
+        .orderBy('id')
+        .execute();
+      expect(rows.map((r) => [r.id, r.status, r.status_reason, r.done_at])).toEqual([
+        ['m1', 'delivered', 'DELIVERED_TO_HANDSET', '2026-11-25T11:00:09.000Z'],
+        ['m2', 'delivered', 'DELIVERED_TO_HANDSET', '2026-11-25T11:00:09.000Z'],
+        ['m3', 'accepted', null, null],
+      ]);
+      expect(JSON.parse(rows[0]!.provider_status!)).toMatchObject({ name: 'DELIVERED_TO_HANDSET' });
+      expect(rows[0]!.updated_at).toBe('2026-11-25T12:00:00.000Z');
+      const history = await db()
+        .kysely.selectFrom('message_events')
+        .select(['message_id', 'status'])
+        .orderBy('id')
+        .execute();
+      expect(history.map((h) => [h.message_id, h.status])).toEqual([
+        ['m1', 'expired'],
+        ['m1', 'delivered'],
+        ['m2', 'delivered'],
+      ]);
+      const events = await db()
+        .kysely.selectFrom('events')
+        .select('payload')
+        .where('type', '=', 'message.status_changed')
+        .orderBy('id')
+        .execute();
+      expect(events.map((e) => JSON.parse(e.payload) as unknown)).toEqual([
+        expect.objectContaining({ messageId: 'm1', status: 'expired', callbackData: 'cb-m1' }),
+        expect.objectContaining({ messageId: 'm1', status: 'delivered' }),
+        expect.objectContaining({ messageId: 'm2', status: 'delivered' }),
+      ]);
       await t.app.close();
     });
 

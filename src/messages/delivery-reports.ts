@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -105,20 +105,10 @@ export async function applyDeliveryReports(
   const moved: { messageId: string; status: MessageStatus; reason: string | null }[] = [];
 
   await db.kysely.transaction().execute(async (trx) => {
-    // A few statements a POST, whatever its size (one round trip each on PostgreSQL): the
-    // messages read at once, the raw reports inserted at once; then each report, in body order.
-    const messages = new Map<string, MessageState>();
-    const ids = [...new Set(reports.map((r) => r.messageId))];
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await trx
-        .selectFrom('messages')
-        .select(['id', 'status', 'to_number', 'callback_data'])
-        .where('sandbox', '=', sandbox)
-        .where('credential_id', '=', credentialId)
-        .where('id', 'in', ids.slice(i, i + 500))
-        .execute();
-      for (const row of rows) messages.set(row.id, { ...row, status: row.status as MessageStatus });
-    }
+    // Five statements a POST, whatever its size (one round trip each on PostgreSQL): the
+    // messages read at once, the raw reports inserted at once, the messages moved by one UPDATE,
+    // their history and their events; each report is judged in body order in between.
+    const messages = await messagesOf(trx, sandbox, credentialId, reports);
     const keyed = reports.map((report) => ({ report, key: dedupKey(credentialId, report) }));
     // Keys this POST stored; a key stored elsewhere before, or twice in this body, is a duplicate.
     const fresh = new Set<string>();
@@ -145,6 +135,8 @@ export async function applyDeliveryReports(
 
     const history: StatusChange[] = [];
     const statusEvents: NewEvent[] = [];
+    // Each message's state after the last report of this body that moved it.
+    const updates = new Map<string, MessageUpdate>();
     for (const { report, key } of keyed) {
       if (!fresh.delete(key)) {
         outcome.duplicates += 1;
@@ -164,23 +156,15 @@ export async function applyDeliveryReports(
       const reason = report.error
         ? `${report.status.name}: ${report.error.name}`
         : report.status.name;
-      await trx
-        .updateTable('messages')
-        .set({
-          status: next,
-          status_reason: reason,
-          provider_status: JSON.stringify(report.status),
-          provider_error: report.error ? JSON.stringify(report.error) : null,
-          next_attempt_at: null,
-          lease_owner: null,
-          lease_expires_at: null,
-          uncertain: 0,
-          updated_at: now,
-          ...(isFinal(next) ? { done_at: report.doneAt ?? now } : {}),
-        })
-        .where('sandbox', '=', sandbox)
-        .where('id', '=', message.id)
-        .execute();
+      updates.set(message.id, {
+        id: message.id,
+        status: next,
+        reason,
+        providerStatus: JSON.stringify(report.status),
+        providerError: report.error ? JSON.stringify(report.error) : null,
+        // As one UPDATE per report did: the last final report's time, or the one stored.
+        doneAt: isFinal(next) ? (report.doneAt ?? now) : (updates.get(message.id)?.doneAt ?? null),
+      });
       history.push({ sandbox, messageId: message.id, status: next, reason, report });
       statusEvents.push({
         sandbox,
@@ -196,6 +180,7 @@ export async function applyDeliveryReports(
       outcome.applied += 1;
       moved.push({ messageId: message.id, status: next, reason });
     }
+    await updateMessages(trx, sandbox, now, [...updates.values()]);
     await keepRejects(trx, clock, scope, rejected);
     await appendMessageEvents(trx, clock, history);
     await recordEvents(trx, clock, statusEvents);
@@ -217,6 +202,74 @@ export async function applyDeliveryReports(
     for (const m of moved) log.debug({ ...m, credentialId, sandbox }, 'delivery report applied');
   }
   return outcome;
+}
+
+/** A message's columns after the reports of one POST. */
+interface MessageUpdate {
+  id: string;
+  status: MessageStatus;
+  reason: string | null;
+  providerStatus: string;
+  providerError: string | null;
+  /** Null keeps the stored done_at. */
+  doneAt: string | null;
+}
+
+/**
+ * The credential's messages the reports name, by id. The credential is checked here, not in SQL:
+ * with `credential_id = ?` in the WHERE, SQLite (no statistics) planned a scan of the
+ * credential's messages on `messages_provider_message_id_idx` instead of 100 primary-key
+ * lookups, 56% of a POST's time with 20,000 messages, growing with the table.
+ */
+async function messagesOf(
+  trx: Kysely<Database>,
+  sandbox: string,
+  credentialId: string,
+  reports: readonly DeliveryReport[],
+): Promise<Map<string, MessageState>> {
+  const messages = new Map<string, MessageState>();
+  const ids = [...new Set(reports.map((r) => r.messageId))];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await trx
+      .selectFrom('messages')
+      .select(['id', 'credential_id', 'status', 'to_number', 'callback_data'])
+      .where('sandbox', '=', sandbox)
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const { credential_id, ...row } of rows)
+      if (credential_id === credentialId)
+        messages.set(row.id, { ...row, status: row.status as MessageStatus });
+  }
+  return messages;
+}
+
+/**
+ * Moves the messages with one `UPDATE … FROM (VALUES …)` a 500 (6 parameters a row: far below
+ * either database's bound) instead of one UPDATE a report: on PostgreSQL one round trip instead
+ * of 100 a POST. Columns of a VALUES list are column1… on both SQLite (3.33+) and PostgreSQL,
+ * and its untyped parameters are text on PostgreSQL, as these columns are.
+ */
+async function updateMessages(
+  trx: Kysely<Database>,
+  sandbox: string,
+  now: string,
+  updates: readonly MessageUpdate[],
+): Promise<void> {
+  for (let i = 0; i < updates.length; i += 500) {
+    const values = updates
+      .slice(i, i + 500)
+      .map(
+        (u) =>
+          sql`(${u.id}, ${u.status}, ${u.reason}, ${u.providerStatus}, ${u.providerError}, ${u.doneAt})`,
+      );
+    await sql`update messages set
+        status = v.column2, status_reason = v.column3, provider_status = v.column4,
+        provider_error = v.column5, next_attempt_at = null, lease_owner = null,
+        lease_expires_at = null, uncertain = 0, updated_at = ${now},
+        done_at = coalesce(v.column6, messages.done_at)
+      from (values ${sql.join(values)}) as v
+      where messages.sandbox = ${sandbox} and messages.id = v.column1`.execute(trx);
+  }
 }
 
 /**
