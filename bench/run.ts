@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: every benchmark in one run, then the report.
  *
- *   npm run bench [-- --no-pg] [-- --pg postgres://…/tern_bench] [-- --quick] [-- --out DIR]
+ *   npm run bench [-- --no-pg] [-- --pg postgres://…/tern_bench] [-- --quick] [-- --full]
+ *                 [-- --out DIR]
  *
- * Runs outbound (SQLite, PostgreSQL; batch and single API), delivery reports (100 per POST),
- * inbound webhooks with the bare Fastify reference, and the simulator; shows progress on stderr;
+ * Runs the single-message references (bare Fastify, Fastify + one SQLite insert, Fastify +
+ * BullMQ), outbound (SQLite, PostgreSQL; batch and single API), delivery reports (100 per POST),
+ * inbound webhooks with the bare Fastify reference, the simulator, and the scale benchmark
+ * (100,000 messages; `--full`: 1M and 10M, about an hour more); shows progress on stderr;
  * prints the results on stdout; writes `benchmarks.md` and `benchmarks.svg` into `docs/` (or
  * `--out`). `--quick` uses small counts and short durations to check the runner itself, and
  * writes into a temporary directory unless `--out` is given.
@@ -26,8 +29,11 @@ import {
   textTable,
   type RunResults,
 } from './lib/report.js';
+import { issue14Aims, referencesTable } from './lib/report-scale.js';
 import { benchDatabaseName, DEFAULT_PG_URL } from './lib/script.js';
 import { outboundThroughput } from './outbound-throughput.js';
+import { DEFAULT_REDIS_URL, references as referenceBenchmarks } from './references.js';
+import { scale, scaleLines, type ScaleOptions } from './scale.js';
 import { simulatorThroughput } from './simulator-throughput.js';
 
 const { values } = parseArgs({
@@ -35,6 +41,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     pg: { type: 'string', default: DEFAULT_PG_URL },
     'no-pg': { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+    redis: { type: 'string', default: DEFAULT_REDIS_URL },
     out: { type: 'string' },
   },
 });
@@ -45,8 +53,29 @@ const outDir = resolve(values.out ?? (quick ? join(os.tmpdir(), 'tern-bench-quic
 
 // Full run: the sizes of the figures in docs/benchmarks.md. Quick: seconds, to check the runner.
 const sizes = quick
-  ? { batch: 2000, single: 200, reports: 500, seconds: 1, simulatorSeconds: 1 }
-  : { batch: 10_000, single: 2000, reports: 10_000, seconds: 10, simulatorSeconds: 5 };
+  ? { batch: 2000, reports: 500, seconds: 1, simulatorSeconds: 1 }
+  : { batch: 10_000, reports: 10_000, seconds: 10, simulatorSeconds: 5 };
+// Scale: the default fits a ~15-minute run; --full is the issue's sizes.
+const scaleOptions: ScaleOptions = values.full
+  ? {
+      sizes: [1_000_000, 10_000_000],
+      profiles: () => 1_000_000,
+      backlog: () => 1_000_000,
+      seconds: 10,
+      readSeconds: 20,
+      batchMessages: 10_000,
+      postgresUrl,
+    }
+  : quick
+    ? {
+        sizes: [5000],
+        backlog: () => 20_000,
+        seconds: 1,
+        readSeconds: 1,
+        batchMessages: 2000,
+        postgresUrl,
+      }
+    : { sizes: [100_000], seconds: 5, readSeconds: 10, batchMessages: 10_000, postgresUrl };
 
 const startedAt = new Date();
 const started = performance.now();
@@ -56,12 +85,18 @@ console.error(
     `SQLite ${machine.sqlite}${machine.postgres ? `, ${machine.postgres}` : ''}; load average ${machine.loadAtStart.toFixed(2)}`,
 );
 const databases = postgresUrl === null ? 1 : 2;
-// outbound and reports once per database, bare Fastify, inbound, simulator twice
-progress.plan(2 * databases + 4);
+// references 3; outbound and reports once per database; bare Fastify, inbound, simulator
+// twice; scale once per database and size
+progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length);
 
+const references = await referenceBenchmarks({
+  seconds: sizes.seconds,
+  connections: 50,
+  redisUrl: values.redis,
+});
 const outbound = await outboundThroughput({
   batchMessages: sizes.batch,
-  singleMessages: sizes.single,
+  singleSeconds: sizes.seconds,
   postgresUrl,
 });
 const reports = await deliveryReportThroughput({
@@ -101,6 +136,9 @@ const results: RunResults = {
   reports,
   inbound,
   simulator,
+  references,
+  scale: await scale(scaleOptions),
+  scaleFull: values.full,
 };
 
 mkdirSync(outDir, { recursive: true });
@@ -120,4 +158,12 @@ console.log(
 console.log(textTable(resultsTable(results)));
 console.log('\nAgainst bare Fastify (same run)\n');
 console.log(textTable(bareFastifyTable(results)));
+console.log('\nSingle-message API against the references (same run, same client)\n');
+console.log(textTable(referencesTable(results)));
+console.log('\nScale\n');
+for (const line of scaleLines(results.scale)) console.log(line);
+if (!quick) {
+  console.log('\nIssue 14 aims\n');
+  console.log(textTable(issue14Aims(results)));
+}
 console.log(`\nWrote ${pagePath} and ${join(outDir, chartFile)}`);

@@ -146,3 +146,69 @@ export async function postJson<T>(pool: Pool, path: string, body: string): Promi
 export function poolFor(url: string, connections: number): Pool {
   return new Pool(new URL(url).origin, { connections, pipelining: 1 });
 }
+
+/** What a timed POST load did: requests answered 2xx, their rate and latency. */
+export interface PostLoadResult {
+  accepted: number;
+  seconds: number;
+  /** Accepted requests per second. */
+  acceptedPerSecond: number;
+  p50: number;
+  p99: number;
+  /** Answers other than 2xx (the load goes on; they are not counted as accepted). */
+  errors: number;
+}
+
+/**
+ * The one client of the single-message comparisons (Tern and every reference): `connections`
+ * keep-alive sockets, each POSTing the JSON body of request `i` as soon as the last answered,
+ * for `seconds`; latency is each request's own round trip.
+ */
+export async function postLoad(options: {
+  url: string;
+  path: string;
+  connections: number;
+  seconds: number;
+  body: (i: number) => string;
+  headers?: Record<string, string>;
+  onProgress?: (elapsedSeconds: number, accepted: number) => void;
+}): Promise<PostLoadResult> {
+  const { url, path, connections, seconds, body, onProgress } = options;
+  const pool = poolFor(url, connections);
+  const headers = { 'content-type': 'application/json', ...options.headers };
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  try {
+    const loop = await closedLoop({
+      concurrency: connections,
+      seconds,
+      task: async (i) => {
+        const t = performance.now();
+        const res = await pool.request({ method: 'POST', path, headers, body: body(i) });
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          await res.body.dump();
+          latencies.push(performance.now() - t);
+        } else {
+          errors++;
+          const text = await res.body.text();
+          firstError ??= `HTTP ${res.statusCode} ${text.slice(0, 200)}`;
+        }
+      },
+      onProgress: (n) => onProgress?.((performance.now() - started) / 1000, n),
+    });
+    if (errors > 0 && latencies.length === 0) throw new Error(`POST ${path}: ${firstError}`);
+    latencies.sort((a, b) => a - b);
+    return {
+      accepted: latencies.length,
+      seconds: loop.seconds,
+      acceptedPerSecond: latencies.length / loop.seconds,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      errors,
+    };
+  } finally {
+    await pool.close();
+  }
+}

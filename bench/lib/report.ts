@@ -6,10 +6,19 @@
 import type { DeliveryReportFigures } from '../delivery-report-throughput.js';
 import type { InboundFigures } from '../inbound-throughput.js';
 import type { OutboundFigures } from '../outbound-throughput.js';
+import type { ReferenceFigures } from '../references.js';
+import type { ScaleFigures } from '../scale.js';
 import type { SimulatorFigures } from '../simulator-throughput.js';
 import { barChart, type Bar } from './chart.js';
 import type { Machine } from './machine.js';
 import { count, rate } from './progress.js';
+import {
+  issue14Aims,
+  largestPerDatabase,
+  referencesTable,
+  scaleReadsTable,
+  scaleTable,
+} from './report-scale.js';
 
 /** Everything one run measured. */
 export interface RunResults {
@@ -22,6 +31,12 @@ export interface RunResults {
   reports: DeliveryReportFigures[];
   inbound: InboundFigures;
   simulator: SimulatorFigures[];
+  /** The single-message references (bench/references.ts). */
+  references: ReferenceFigures[];
+  /** The scale benchmark, per database and size (bench/scale.ts). */
+  scale: ScaleFigures[];
+  /** Whether the scale benchmark ran at full size (`--full`). */
+  scaleFull: boolean;
 }
 
 /** A table: header cells, rows, and which columns are numbers (right-aligned). */
@@ -42,14 +57,15 @@ export function resultsTable(r: RunResults): Table {
     const load =
       f.api === 'batch'
         ? `${count(f.messages)} msgs, 1,000 a request, 4 in flight`
-        : `${count(f.messages)} msgs, 1 a request, 50 in flight`;
+        : `${f.seconds ?? '?'} s, 1 a request, ${f.inFlight} connections: ${count(f.messages)} msgs`;
+    const latency = f.p99 === null ? '' : ` (p99 ${ms(f.p99)})`;
     const check = `${f.duplicates} duplicates at the provider`;
     rows.push(
       [
         `Outbound, ${f.api} API: API accept`,
         f.database,
         load,
-        `${count(f.acceptPerSecond)} msg/s`,
+        `${count(f.acceptPerSecond)} msg/s${latency}`,
         check,
       ],
       [
@@ -208,6 +224,13 @@ export function chartBars(r: RunResults): Bar[] {
       group: 'bare Fastify (reference)',
     },
   );
+  for (const f of r.references)
+    bars.push({
+      label: f.name,
+      value: f.load.acceptedPerSecond,
+      unit: 'msg/s',
+      group: 'single-message references',
+    });
   for (const s of r.simulator)
     bars.push({
       label: `Infobip simulator ${s.api}${s.reports ? ', reports POSTed' : ''}`,
@@ -267,13 +290,26 @@ function aims(r: RunResults): string[] {
   return out;
 }
 
+function singleSeconds(r: RunResults): number {
+  return r.outbound.find((o) => o.api === 'single')?.seconds ?? 10;
+}
+
+function scaleIntro(r: RunResults): string {
+  if (r.scale.length === 0) return 'Not run.';
+  return (
+    `\`bench/scale.ts\`${r.scaleFull ? ' (`--full`)' : ''}: per database and size, the history loaded ` +
+    'straight into the database, then `tern serve` on it (see "How each is measured"). The drain ' +
+    'ratio is the backlog rate divided by the 10,000 rate; "list p99" is the slowest list, filter ' +
+    'or search route.'
+  );
+}
+
 /** docs/benchmarks.md for this run; `chartFile` is the SVG's name beside it. */
 export function markdownPage(r: RunResults, chartFile: string): string {
   const m = r.machine;
   const fastestEndToEnd = Math.max(...r.outbound.map((o) => o.endToEndPerSecond));
   const simulatorV2 = r.simulator.find((s) => !s.reports);
   const outboundCounts = r.outbound.find((o) => o.api === 'batch');
-  const singleCounts = r.outbound.find((o) => o.api === 'single');
   const reportCounts = r.reports[0];
   const quickNote = r.quick
     ? '\n> **Quick run** (`--quick`): small counts and short durations to check the runner, not figures to compare.\n'
@@ -320,20 +356,83 @@ ${markdownTable(bareFastifyTable(r))}
 
 ${r.quick ? 'Not judged on a quick run.' : aims(r).join('\n')}
 
+### Single-message API against the references
+
+One JSON message per POST, ${r.references[0]?.load ? `${singleSeconds(r)} s` : ''} with 50 connections, through the
+same client (\`bench/lib/load.ts\` \`postLoad\`), each server in its own process, in this run.
+"End to end" runs until the provider has every accepted message (Tern: the simulator; BullMQ:
+the bare fake provider its worker calls). The last columns are Tern's accept rate divided by
+each row's.
+
+${markdownTable(referencesTable(r))}
+
+## Scale
+
+${scaleIntro(r)}
+
+${markdownTable(scaleTable(r))}
+${largestPerDatabase(r.scale)
+  .map(
+    (f) =>
+      `\n#### Read latency, ${f.database}, ${count(f.messages)} messages, ${count(f.profiles)} profiles\n\n` +
+      `Idle, then while the sender drains ${count(f.backlog)} queued` +
+      `${f.drainingThroughReads ? '' : ' (the backlog ran out during the reads: the "draining" figures are partly idle)'}.` +
+      `${f.statsSkipped ? ` ${f.statsSkipped}.` : ''}\n\n${markdownTable(scaleReadsTable(f))}\n`,
+  )
+  .join('')}
+## Issue 14 aims
+
+${
+  r.quick
+    ? 'Not judged on a quick run.'
+    : `Every aim of the issue's table, judged on this run (machine above). "Not judged" marks an aim whose size this run did not reach (the full sizes need \`npm run bench -- --full\`).\n\n${markdownTable(issue14Aims(r))}`
+}
+
 ## How each is measured
 
 ### Outbound: API accept → the provider (simulator) has accepted
 
 \`\`\`sh
-npx tsx bench/outbound-throughput.ts --messages ${outboundCounts?.messages ?? 10000} --single ${singleCounts?.messages ?? 2000}   # add --no-pg for SQLite only
+npx tsx bench/outbound-throughput.ts --messages ${outboundCounts?.messages ?? 10000} --single-seconds ${singleSeconds(r)}   # add --no-pg for SQLite only
 \`\`\`
 
-\`tern serve\` runs the API and the send worker in one process (\`TERN_SEND_BATCH_SIZE=1000\`,
-credential rate 10,000/s). The batch API takes 1,000 messages per request, 4 requests in
-flight; the single API one message per request, 50 in flight. Delivery reports are held back
-by the simulator so that the figure is the send path alone. "API accept" runs from the first
-request to the last answer; "end to end" from the first request to the last message accepted by
-the provider. Duplicates are messages the provider received twice.
+\`tern serve\` runs the API and the send worker (\`TERN_SEND_BATCH_SIZE=1000\`, credential rate
+10,000/s, the API rate limit raised out of the way). The batch API takes 1,000 messages per
+request, 4 requests in flight; the single API one message per request for ${singleSeconds(r)} s
+with 50 connections, the same client as the references. Delivery reports are held back by the
+simulator so that the figure is the send path alone. "API accept" runs from the first request
+to the last answer; "end to end" from the first request to the last message accepted by the
+provider. Duplicates are messages the provider received twice.
+
+### References: the single-message API without Tern
+
+\`\`\`sh
+npx tsx bench/references.ts --seconds ${singleSeconds(r)} --connections 50   # Redis at 127.0.0.1:6379
+\`\`\`
+
+(a) A bare Fastify ${m.fastify} handler answering an id; (b) Fastify with one better-sqlite3
+insert per request (WAL, \`synchronous=NORMAL\`, one prepared statement); (c) "what a team would
+build instead": Fastify adds a BullMQ job per POST (\`removeOnComplete\`), and a BullMQ Worker
+in its own process (concurrency 50) calls a bare fake provider over HTTP, one call per job.
+
+### Scale: a month of history, then the sender and the reads
+
+\`\`\`sh
+npx tsx bench/scale.ts --sizes ${r.scale.length ? [...new Set(r.scale.map((f) => f.messages))].join(',') : '100000'}   # or --full: 1M and 10M messages, 1M profiles, 1M queued
+\`\`\`
+
+On a fresh database, \`tern serve\` makes the credential, three channel configurations and one
+message through the API; with Tern stopped, \`bench/lib/scale-load.ts\` then writes the history
+straight into the database in SQL (\`INSERT … SELECT\` over a number series, 100,000 rows a
+statement, the secondary indexes dropped and rebuilt; every message copies the columns of the one
+Tern wrote): messages over 30 days (80 % delivered, 6 % accepted in the last day, the rest failed,
+undeliverable, rejected, expired or suppressed), a tenth as many profiles (1M at full size) with
+their consent ledger entries, a hundredth as many inbound texts; the statistics rollups are
+recomputed from the rows. Then, with Tern on it: reads idle, the single API and 10,000 messages
+through the batch API; 10,000 queued messages loaded and drained (first to last at the provider);
+a large backlog loaded, its drain rate over a window after a 1 s warm-up, and the reads again
+while it drains. Reads go through one connection, the routes in turn, each request 2 ms after
+the last answer.
 
 ### Delivery reports: 100 per POST
 

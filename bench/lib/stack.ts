@@ -22,36 +22,54 @@ export interface SimulatorState {
 
 export interface Stack {
   sim: Child;
+  /** The running `tern serve` (replaced by {@link Stack.startTern}). */
   tern: Child;
   credentialId: string;
   channelId: string;
+  /** The admin token's Authorization header. */
+  authorization: string;
   /** Tern's API with the benchmark's admin token. */
   api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  /** Stops `tern serve`, keeping the simulator. */
+  stopTern(): Promise<void>;
+  /** Starts `tern serve` again on the same database, after {@link Stack.stopTern}. */
+  startTern(): Promise<void>;
   stop(): Promise<void>;
+}
+
+function serve(databaseUrl: string, extraEnv: Record<string, string>): Promise<Child> {
+  return startTern(
+    {
+      DATABASE_URL: databaseUrl,
+      TERN_ADMIN_TOKEN: TOKEN,
+      TERN_METRICS_TOKEN: METRICS_TOKEN,
+      TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
+      TERN_SEND_BATCH_SIZE: '1000',
+      // 60,000 a minute by default: the single API at 50 connections must not meet it.
+      TERN_RATE_LIMIT_API_PER_MINUTE: '10000000',
+      ...extraEnv,
+    },
+    'serve',
+    { compiled: true },
+  );
 }
 
 /**
  * Starts the simulator (reports held back for an hour, so that the send path is measured alone)
  * and `tern serve` on `databaseUrl`, with one credential (rate 10,000/s) and one channel.
  */
-export async function startStack(databaseUrl: string): Promise<Stack> {
+export async function startStack(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Stack> {
   const sim = await startSimulator(KEY, ['--dlr-delay-ms', '3600000']);
-  let tern: Child | undefined;
+  let tern: Child | null = null;
   try {
-    tern = await startTern(
-      {
-        DATABASE_URL: databaseUrl,
-        TERN_ADMIN_TOKEN: TOKEN,
-        TERN_METRICS_TOKEN: METRICS_TOKEN,
-        TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
-        TERN_SEND_BATCH_SIZE: '1000',
-      },
-      'serve',
-      { compiled: true },
-    );
-    const base = tern.url;
-    const api = <T>(method: 'GET' | 'POST', path: string, body?: unknown) =>
-      ternApi<T>(base, TOKEN, method, path, body);
+    tern = await serve(databaseUrl, extraEnv);
+    const api = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+      if (tern === null) throw new Error('tern serve is stopped');
+      return ternApi<T>(tern.url, TOKEN, method, path, body);
+    };
     const credential = await api<{ id: string }>('POST', '/api/v1/credentials', {
       name: 'bench',
       baseUrl: sim.url,
@@ -63,18 +81,29 @@ export async function startStack(databaseUrl: string): Promise<Stack> {
       credentialId: credential.id,
       sender: 'TERN',
     });
-    const started = tern;
-    return {
+    const stack: Stack = {
       sim,
       tern,
       credentialId: credential.id,
       channelId: channel.id,
+      authorization: `Bearer ${TOKEN}`,
       api,
+      stopTern: async () => {
+        await tern?.stop();
+        tern = null;
+      },
+      startTern: async () => {
+        if (tern !== null) throw new Error('tern serve is running');
+        tern = await serve(databaseUrl, extraEnv);
+        stack.tern = tern;
+      },
       stop: async () => {
-        await started.stop();
+        await tern?.stop();
+        tern = null;
         await sim.stop();
       },
     };
+    return stack;
   } catch (error) {
     await tern?.stop();
     await sim.stop();
@@ -129,23 +158,6 @@ export function sendBatches(
       if (res.refused > 0) throw new Error(`${res.refused} refused`);
       onProgress?.((accepted += messages.length));
     },
-  });
-}
-
-/** Sends `count` messages numbered from `first` through the single API, 50 in flight. */
-export function sendSingles(
-  stack: Stack,
-  first: number,
-  count: number,
-  onProgress?: (accepted: number) => void,
-): Promise<LoopResult> {
-  return closedLoop({
-    concurrency: 50,
-    count,
-    task: async (i) => {
-      await stack.api('POST', '/api/v1/messages', benchMessage(stack, first + i));
-    },
-    onProgress,
   });
 }
 
