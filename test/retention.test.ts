@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { ConfigError, parseConfig, type RetentionDays } from '../src/config.js';
@@ -13,7 +14,12 @@ import {
   type RetentionDeps,
 } from '../src/retention/retention.js';
 import { seedMessages } from '../src/retention/seed.js';
-import { describeEachDialect } from './helpers/databases.js';
+import { runCli } from './helpers/cli.js';
+import {
+  createTestDatabase,
+  describeEachDialect,
+  migrateTestDatabase,
+} from './helpers/databases.js';
 
 const NOW = '2026-06-01T00:00:00.000Z';
 const OLD = '2026-01-01T00:00:00.000Z'; // 151 days before NOW
@@ -172,7 +178,25 @@ async function messageIds(db: Db): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-describeEachDialect('retention', ({ db }) => {
+describeEachDialect('retention', ({ db, dialect }) => {
+  if (dialect === 'postgres')
+    it('skips a chunk while another process holds the pruning lock, instead of waiting', async () => {
+      await seedMessages(db().kysely, [{ sandbox: 'default', createdAt: OLD, status: 'failed' }]);
+      await db()
+        .kysely.connection()
+        .execute(async (other) => {
+          await sql`begin`.execute(other);
+          await sql`select pg_advisory_xact_lock(7274015)`.execute(other);
+          const pass = new RetentionPass(deps(db()));
+          const pause = await pass.step();
+          expect(pause).toBe(RETENTION_DEFAULTS.intervalMs / 60);
+          expect(await count(db(), 'messages')).toBe(1);
+          await sql`rollback`.execute(other);
+          await pass.step();
+          expect(await count(db(), 'messages')).toBe(0);
+        });
+    });
+
   it('prunes old final messages with their history and reports; keeps in-flight, young, consent and profiles', async () => {
     const seeded = await seedEverything(db());
     const summary = await runRetentionPass(deps(db()));
@@ -317,3 +341,38 @@ it('configuration: defaults, off, per-kind overrides and clear errors', () => {
     ]);
   }
 });
+
+it('tern prune runs one pass and prints what it deleted', async () => {
+  const testDb = await createTestDatabase('sqlite');
+  const db = testDb.open();
+  try {
+    await migrateTestDatabase(db);
+    // The CLI runs on the system clock: 2020 is older than any retention of under 5 years.
+    await seedMessages(db.kysely, [
+      { sandbox: 'prod', createdAt: '2020-01-01T00:00:00.000Z', status: 'delivered', report: true },
+      { sandbox: 'prod', createdAt: '2020-01-01T00:00:00.000Z', status: 'queued' },
+      { sandbox: 'prod', createdAt: new Date().toISOString(), status: 'delivered' },
+    ]);
+    const env = { DATABASE_URL: testDb.url, TERN_RETENTION_EVENTS_DAYS: 'off' };
+    const run = await runCli(['prune'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Pruning: messages older than 90 days');
+    expect(run.stdout).toMatch(
+      /Done: 3 rows deleted \(messages 1, message_events 1, delivery_reports 1\)/,
+    );
+    expect(run.stdout).toContain('events: kept forever');
+    expect(await count(db, 'messages')).toBe(2);
+    const json = await runCli(['prune', '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ deleted: {} });
+    const off = await runCli(['prune'], {
+      ...env,
+      TERN_RETENTION_DAYS: 'off',
+      TERN_RETENTION_EVENTS_DAYS: '',
+    });
+    expect(off.stdout).toContain('Retention is off');
+  } finally {
+    await db.close();
+    await testDb.dispose();
+  }
+}, 60_000);

@@ -12,7 +12,7 @@ export interface SeedMessage {
   createdAt: string;
   status: string;
   uncertain?: boolean;
-  /** History rows besides the first (1: queued → delivered). */
+  /** History rows besides the first (2: queued → accepted → delivered, the last with the report). */
   extraHistory?: number;
   /** A raw delivery report stored for the message. */
   report?: boolean;
@@ -104,7 +104,11 @@ export async function seedMessages(
         at: r.created_at,
         status: k === 0 ? 'queued' : r.status,
         reason: null,
-        report: k === 0 ? null : JSON.stringify({ ...REPORT, messageId: r.id }),
+        // The last change carries the raw report that caused it (delivered).
+        report:
+          k > 0 && k === (slice[j]!.extraHistory ?? 0)
+            ? JSON.stringify({ ...REPORT, messageId: r.id })
+            : null,
       })),
     );
     for (let k = 0; k < history.length; k += 500)
