@@ -73,7 +73,8 @@ async function serveTern(database: string | undefined): Promise<void> {
     DATABASE_URL: url,
     TERN_RATE_LIMIT_WEBHOOK_PER_MINUTE: '10000000',
     TERN_INBOUND_REPLIES_PER_CREDENTIAL_PER_MINUTE: '10000000',
-    TERN_INBOUND_REPLIES_PER_NUMBER_PER_HOUR: '10000000',
+    // The per-number limit's ceiling is 1,000,000 an hour (src/config.ts).
+    TERN_INBOUND_REPLIES_PER_NUMBER_PER_HOUR: '1000000',
     TERN_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
   const db = openDatabase(url);
