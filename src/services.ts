@@ -11,6 +11,7 @@ import { SendService } from './messages/send.service.js';
 import { Metrics } from './metrics.js';
 import { ProfileService } from './profiles/profile.service.js';
 import { SandboxService } from './sandboxes/sandboxes.js';
+import { StatsService } from './stats/stats.service.js';
 
 /** The domain services, built once and shared by the three doors: HTTP, the worker and the CLI. */
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   messages: SendService;
   metrics: Metrics;
   eventWebhooks: EventWebhookService;
+  stats: StatsService;
 }
 
 export interface ServiceContext {
@@ -51,7 +53,7 @@ export function createServices(ctx: ServiceContext): Services {
       checkConnection: ctx.checkConnection,
     }),
     channels: new ChannelService({ db, clock }),
-    messages: new SendService({ db, clock, sandboxes, committer }),
+    messages: new SendService({ db, clock, committer }),
     metrics: new Metrics(db),
   };
   return {
@@ -74,5 +76,6 @@ export function createServices(ctx: ServiceContext): Services {
       keyring,
       allowLoopback: config.allowLoopbackProvider,
     }),
+    stats: new StatsService({ db, clock }),
   };
 }

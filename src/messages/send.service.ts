@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChannelConfiguration } from '../channels/channel.js';
-import { findChannel } from '../channels/channel.repository.js';
 import type { Clock } from '../clock.js';
-import type { Credential } from '../credentials/credential.js';
-import { findCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';
@@ -11,9 +7,10 @@ import type { GroupCommitter } from '../db/group-commit.js';
 import type { Page } from '../db/pagination.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { consentOf } from '../profiles/consent.js';
-import type { ConsentPolicy, SandboxService } from '../sandboxes/sandboxes.js';
+import type { ConsentPolicy } from '../sandboxes/sandboxes.js';
 import { consentBlock } from './consent-gate.js';
 import type { Message, MessageEvent, NewMessage } from './message.js';
+import { SendContexts, type SendContext } from './send-context.js';
 import {
   enqueueMessages,
   findByIdempotencyKey,
@@ -48,11 +45,12 @@ interface Prepared {
 
 /** Accepts messages into the durable queue: validation, consent, idempotency. */
 export class SendService {
+  private readonly contexts = new SendContexts();
+
   constructor(
     private readonly deps: {
       db: Db;
       clock: Clock;
-      sandboxes: SandboxService;
       committer: GroupCommitter;
     },
   ) {}
@@ -78,15 +76,16 @@ export class SendService {
     const now = this.deps.clock.now();
     const outcomes: (SendOutcome | undefined)[] = new Array<SendOutcome | undefined>(inputs.length);
     const prepared: Prepared[] = [];
-    const channels = new Map<
-      string,
-      { channel: ChannelConfiguration; credential: Credential } | null
-    >();
+    const contexts = new Map<string, SendContext | null>();
 
     for (const [index, input] of inputs.entries()) {
       const id = input.channelConfigurationId ?? '';
-      if (!channels.has(id)) channels.set(id, await this.channelWithCredential(sandbox, id));
-      const found = channels.get(id);
+      if (!contexts.has(id))
+        contexts.set(
+          id,
+          id === '' ? null : await this.contexts.get(this.deps.db.kysely, sandbox, id),
+        );
+      const found = contexts.get(id);
       if (!found) {
         outcomes[index] = refused([
           {
@@ -129,9 +128,10 @@ export class SendService {
       prepared.push({ index, message });
     }
 
-    if (prepared.length > 0) {
-      // Read before the transaction: on SQLite a query outside it would wait for it forever.
-      const policy = await this.deps.sandboxes.consentPolicy(sandbox);
+    // Read with the contexts, before the transaction: on SQLite a query outside it would wait
+    // for it forever. A sandbox has one policy, so any context's is the one.
+    const policy = [...contexts.values()].find((c) => c !== null)?.policy;
+    if (prepared.length > 0 && policy) {
       const store = (trx: Executor) => this.store(trx, sandbox, policy, prepared, outcomes);
       try {
         await (prepared.length <= GROUP_COMMIT_MAX_MESSAGES
@@ -267,14 +267,6 @@ export class SendService {
     return exportMessagesCsv(this.deps.db.kysely, sandbox, filters, onPage ? { onPage } : {});
   }
 
-  private async channelWithCredential(sandbox: string, id: string) {
-    if (id === '') return null;
-    const channel = await findChannel(this.deps.db.kysely, sandbox, id);
-    const stored = channel
-      ? await findCredential(this.deps.db.kysely, sandbox, channel.credentialId)
-      : undefined;
-    return channel && stored ? { channel, credential: stored.credential } : null;
-  }
 }
 
 function refused(problems: ErrorDetail[]): SendOutcome {

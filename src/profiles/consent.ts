@@ -32,6 +32,14 @@ export async function consentOf(
 ): Promise<Map<string, ConsentState>> {
   const result = new Map<string, ConsentState>(phones.map((p) => [p, 'unknown']));
   const unique = [...new Set(phones)];
+  const [only] = unique;
+  if (unique.length === 1 && only !== undefined) {
+    // One number (a single send): the same answer from the two prepared queries below.
+    const [row] = await profileConsent(db, { sandbox, phone: only });
+    const state = (row?.consent ?? 'unknown') as ConsentState;
+    result.set(only, state === 'unknown' ? await consentWithoutProfile(db, sandbox, only) : state);
+    return result;
+  }
   for (let i = 0; i < unique.length; i += 500) {
     const rows = await db
       .selectFrom('profiles')

@@ -17,6 +17,11 @@ export const SANDBOX_NAME_RULE =
 export type ConsentPolicy = 'not-unsubscribed' | 'subscribed-only';
 export const CONSENT_POLICIES: readonly ConsentPolicy[] = ['not-unsubscribed', 'subscribed-only'];
 
+/** A sandbox's stored `consent_policy` (null: never set, the default). */
+export function consentPolicyOf(stored: string | null | undefined): ConsentPolicy {
+  return (stored as ConsentPolicy | null | undefined) ?? 'not-unsubscribed';
+}
+
 export interface Sandbox {
   name: string;
   createdAt: string;
@@ -51,7 +56,7 @@ export class SandboxService {
     return rows.map((r) => ({
       name: r.name,
       createdAt: r.created_at,
-      consentPolicy: (r.consent_policy as ConsentPolicy | null) ?? 'not-unsubscribed',
+      consentPolicy: consentPolicyOf(r.consent_policy),
     }));
   }
 
@@ -94,7 +99,7 @@ export class SandboxService {
       .select('consent_policy')
       .where('name', '=', name)
       .executeTakeFirst();
-    return (row?.consent_policy as ConsentPolicy | null | undefined) ?? 'not-unsubscribed';
+    return consentPolicyOf(row?.consent_policy);
   }
 
   async setConsentPolicy(name: string, policy: ConsentPolicy, actor: string): Promise<Sandbox> {
