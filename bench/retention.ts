@@ -20,6 +20,7 @@ import { sql } from 'kysely';
 import { ManualClock } from '../src/clock.js';
 import { openDatabase, type Db } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { exportMessagesCsv } from '../src/messages/message-export.js';
 import { RetentionPass } from '../src/retention/retention.js';
 import { seedMessages } from '../src/retention/seed.js';
 import { freshPostgresDatabase } from './lib/script.js';
@@ -129,6 +130,17 @@ async function run(label: string, db: Db, file?: string): Promise<void> {
     .slice(1, 12))
     console.log(`    ${name.padEnd(36)} ${mb(bytes)}`);
   await plans(db, file !== undefined);
+  // The CSV export's pages, newest first, as GET /api/v1/messages/export reads them.
+  const exportStarted = performance.now();
+  let pages = 0;
+  let csvBytes = 0;
+  for await (const text of exportMessagesCsv(db.kysely, 'prod', {})) {
+    csvBytes += text.length;
+    if (++pages > 20) break;
+  }
+  console.log(
+    `  export: ${((performance.now() - exportStarted) / 20).toFixed(1)} ms a 1,000-row page (${(csvBytes / 20 / 1000).toFixed(0)} kB each)`,
+  );
 
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
