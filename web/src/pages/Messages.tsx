@@ -258,8 +258,8 @@ async function downloadExport(api: Api, filters: Record<string, string>): Promis
   document.body.append(link);
   link.click();
   link.remove();
-  // The click has handed the blob to the download by the next task; free it then.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
+  // Freed once the download has surely taken it (revoked at once, some browsers lose the file).
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
 /** Queued, but the last provider call failed: waiting for a retry, not on its way. */
