@@ -360,6 +360,15 @@ async function runSize(
   }
 }
 
+/**
+ * The scale benchmark's own database beside the others' (`tern_bench` → `tern_bench_scale`):
+ * its loads run for minutes, and another benchmark recreating `tern_bench` meanwhile killed it.
+ */
+function scaleDatabaseUrl(url: string): string {
+  const name = benchDatabaseName(url);
+  return Object.assign(new URL(url), { pathname: `/${name}_scale` }).toString();
+}
+
 /** Every size on SQLite (a fresh file each), then on PostgreSQL (a fresh database each). */
 export async function scale(options: ScaleOptions): Promise<ScaleFigures[]> {
   if (options.postgresUrl !== null) benchDatabaseName(options.postgresUrl);
@@ -376,7 +385,7 @@ export async function scale(options: ScaleOptions): Promise<ScaleFigures[]> {
   if (options.postgresUrl !== null)
     for (const messages of options.sizes) {
       progress.benchmark(`Scale on PostgreSQL: ${count(messages)} messages`);
-      const url = await freshPostgresDatabase(options.postgresUrl);
+      const url = await freshPostgresDatabase(scaleDatabaseUrl(options.postgresUrl));
       figures.push(await runSize('PostgreSQL', url, messages, options));
     }
   return figures;

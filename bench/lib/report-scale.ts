@@ -34,9 +34,9 @@ export function referencesTable(r: RunResults): Table {
   ]);
   for (const t of tern)
     rows.push([
-      `**Tern \`POST /api/v1/messages\`, ${t.database}**`,
-      `**${count(t.acceptPerSecond)}**`,
-      `**${ms(t.p99)}**`,
+      `Tern POST /api/v1/messages, ${t.database}`,
+      count(t.acceptPerSecond),
+      ms(t.p99),
       count(t.endToEndPerSecond),
       ...tern.map((other) =>
         other === t ? '1.00×' : ratio(t.acceptPerSecond, other.acceptPerSecond),
@@ -95,7 +95,8 @@ export function scaleReadsTable(f: ScaleFigures): Table {
     rows: f.readsIdle.map((idle, k) => {
       const busy = f.readsDraining[k];
       return [
-        `${idle.name} (\`${idle.path.replace(/cursor=[^&]+/, 'cursor=…')}\`)`,
+        // Ids, times and cursors cut short: the name says what they are.
+        `${idle.name} (\`${idle.path.replace(/%2B/g, '+').replace(/=([^&]{20,})/g, '=…')}\`)`,
         ms(idle.p50),
         ms(idle.p99),
         ms(busy?.p50),
