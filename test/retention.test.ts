@@ -1,3 +1,4 @@
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
@@ -178,7 +179,7 @@ async function messageIds(db: Db): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-describeEachDialect('retention', ({ db, dialect }) => {
+describeEachDialect('retention', ({ db, dialect, testDb }) => {
   if (dialect === 'postgres')
     it('skips a chunk while another process holds the pruning lock, instead of waiting', async () => {
       await seedMessages(db().kysely, [{ sandbox: 'default', createdAt: OLD, status: 'failed' }]);
@@ -298,6 +299,33 @@ describeEachDialect('retention', ({ db, dialect }) => {
     expect(pass.summary.maxChunkMs).toBeGreaterThan(0);
     expect(pass.summary.deleted.message_events).toBe(190);
   });
+
+  if (dialect === 'sqlite')
+    it('retries a chunk in a second while another connection holds the write lock', async () => {
+      await seedMessages(db().kysely, [{ sandbox: 'default', createdAt: OLD, status: 'failed' }]);
+      const other = new SQLite(testDb().url);
+      other.exec('begin immediate');
+      const lines: string[] = [];
+      const record = (_o: unknown, msg?: string) => void lines.push(msg ?? '');
+      const job = new RetentionJob({
+        ...deps(db()),
+        logger: { ...quiet, debug: record, info: record },
+      });
+      job.start();
+      try {
+        for (let i = 0; i < 100 && !lines.some((l) => l.includes('busy')); i++)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(lines).toContain('retention: database busy, retrying the chunk');
+        expect(await count(db(), 'messages')).toBe(1);
+        other.exec('commit');
+        for (let i = 0; i < 150 && !lines.includes('retention pass done'); i++)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(await count(db(), 'messages')).toBe(0);
+      } finally {
+        await job.stop();
+        other.close();
+      }
+    });
 
   it('runs as a background job with start and stop', async () => {
     await seedEverything(db());

@@ -201,7 +201,7 @@ export class RetentionJob {
     this.loop = new PollLoop(
       () => this.step(),
       (error) => {
-        // SQLite's lock held elsewhere (a CLI command) or PostgreSQL restarting: try again later.
+        // PostgreSQL down or restarting (SQLite's busy lock is retried in step): later.
         if (isDatabaseUnavailable(error))
           deps.logger.warn({ err: error }, 'retention: database unavailable, retrying');
         else deps.logger.error({ err: error }, 'retention chunk failed');
@@ -224,7 +224,16 @@ export class RetentionJob {
     this.pass ??= new RetentionPass(this.deps, this.options, (summary, target) =>
       this.deps.logger.info({ target, ...progress(summary) }, 'retention: pruning'),
     );
-    const pause = await this.pass.step();
+    let pause: number;
+    try {
+      pause = await this.pass.step();
+    } catch (error) {
+      // SQLite's write lock held by another connection (a send worker thread, `tern prune`)
+      // past the busy timeout: the same chunk again in a second, not a failure worth a minute.
+      if (!isDatabaseUnavailable(error) || this.deps.db.capabilities.multiProcess) throw error;
+      this.deps.logger.debug({ err: error }, 'retention: database busy, retrying the chunk');
+      return 1000;
+    }
     if (!this.pass.done) return pause;
     const { summary } = this.pass;
     this.pass = undefined;
