@@ -30,6 +30,7 @@ import { meRoutes } from './http/routes/me.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
+import { statsRoutes } from './http/routes/stats.js';
 import { registerWebConsole } from './http/static.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services.js';
@@ -153,6 +154,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       });
       messageRoutes(api, ctx.services.messages);
       eventWebhookRoutes(api, ctx.services.eventWebhooks);
+      statsRoutes(api, ctx.services.stats);
     },
     { prefix: '/api' },
   );
