@@ -262,6 +262,7 @@ export const ROUTE_CASES: RouteCase[] = [
 
   // The API.
   get('/api/v1/me', () => '/api/v1/me'),
+  get('/api/v1/stats', () => '/api/v1/stats?range=7d'),
   get('/api/v1/sandboxes', () => '/api/v1/sandboxes'),
   {
     route: 'POST /api/v1/sandboxes',
