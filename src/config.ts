@@ -52,6 +52,8 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Run the send worker inside `tern serve` (turn off to run `tern worker` processes apart). */
   worker: boolean;
+  /** With `worker`: run it in a worker thread of its own, off the API's event loop. */
+  workerThread: boolean;
   sendBatchSize: number;
   sendConcurrency: number;
   /** How long a worker's claim on a batch lasts; a crashed worker's batch is retaken after it. */
@@ -226,6 +228,7 @@ export function parseConfig(env: Env): Config {
   // Off by default: a start-up burst (JIT, migrations) on a busy machine would shed the first requests.
   const maxEventLoopDelayMs = int('TERN_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000);
   const worker = bool('TERN_WORKER', true);
+  const workerThread = bool('TERN_WORKER_THREAD', true);
   const sendBatchSize = int('TERN_SEND_BATCH_SIZE', 500, 1, 1000);
   const sendConcurrency = int('TERN_SEND_CONCURRENCY', 8, 1, 64);
   const sendLeaseMs = int('TERN_SEND_LEASE_MS', 60_000, 1000, 3_600_000);
@@ -278,6 +281,7 @@ export function parseConfig(env: Env): Config {
     eventStreamStallMs,
     maxEventLoopDelayMs,
     worker,
+    workerThread,
     sendBatchSize,
     sendConcurrency,
     sendLeaseMs,

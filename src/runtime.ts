@@ -6,7 +6,7 @@ import type { Keyring } from './crypto/secret-box.js';
 import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
-import { SendWorker, type WorkerOptions } from './messages/worker.js';
+import { SendWorker, type WorkerMetrics, type WorkerOptions } from './messages/worker.js';
 import { verifyConnection } from './providers/registry.js';
 import { DEFAULT_SANDBOX } from './sandboxes/sandboxes.js';
 import { createServices, type Services } from './services.js';
@@ -87,6 +87,7 @@ export function createWorker(
   runtime: Runtime,
   logger: Logger,
   options: Partial<WorkerOptions> = {},
+  metrics: WorkerMetrics = runtime.services.metrics,
 ): SendWorker {
   const { config } = runtime;
   return new SendWorker(
@@ -98,7 +99,7 @@ export function createWorker(
       sandboxes: runtime.services.sandboxes,
       publicUrl: config.publicUrl,
       housekeeping: () => runtime.services.inbound.expireDoubleOptIns(),
-      metrics: runtime.services.metrics,
+      metrics,
     },
     {
       batchSize: config.sendBatchSize,

@@ -8,12 +8,13 @@ import {
 } from './credentials/public-url-check.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import type { Db } from './db/database.js';
+import { isMemoryDatabase, type Db } from './db/database.js';
 import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { eventWebhookMetrics } from './events/webhook-metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRetentionJob } from './retention/retention.js';
 import { createWorker, openRuntime, type Runtime } from './runtime.js';
+import { startWorkerThread } from './worker-thread.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -33,11 +34,12 @@ export async function startServer(
   const out = options.out ?? process.stdout;
   const runtime = await openRuntime(config, clock);
   const { db, services } = runtime;
+  let app: FastifyInstance | undefined;
   try {
     if (runtime.applied.length > 0) logger.info({ applied: runtime.applied }, 'migrations applied');
     logger.info({ keySource: runtime.keySource }, 'encryption key loaded');
     for (const warning of runtime.warnings) logger.warn(warning);
-    const app = await buildApp({ config, db, clock, logger, services });
+    app = await buildApp({ config, db, clock, logger, services });
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
     logger.info({ url, database: db.describe }, 'tern listening');
@@ -51,8 +53,7 @@ export async function startServer(
       );
     out.write(banner(url, config.publicUrl, token, goingLive));
 
-    const worker = config.worker ? createWorker(runtime, logger) : undefined;
-    worker?.start();
+    const worker = await startSendWorker(runtime, logger);
     // Event webhooks: every process may run one (claims are leased), whatever TERN_WORKER says.
     const dispatcher = new WebhookDispatcher(
       {
@@ -67,19 +68,26 @@ export async function startServer(
     dispatcher.start();
     const retention = startRetention(runtime, logger);
 
+    const listening = app;
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
         // Stop taking requests and claims; finish the requests and provider calls in flight.
         // A client that never finishes its request must not hold the exit: after 10 s, cut it.
-        const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
-        await Promise.all([app.close(), worker?.stop(), dispatcher.stop(), retention?.stop()]);
+        const force = setTimeout(() => listening.server.closeAllConnections(), 10_000);
+        await Promise.all([
+          listening.close(),
+          worker?.stop(),
+          dispatcher.stop(),
+          retention?.stop(),
+        ]);
         clearTimeout(force);
         await db.close();
         logger.info('tern stopped');
       })());
     return { app, db, url, close };
   } catch (error) {
+    await app?.close();
     await db.close();
     throw error;
   }
@@ -119,6 +127,28 @@ function banner(
     );
   }
   return `${lines.join('\n')}\n\n`;
+}
+
+/**
+ * The send worker of `tern serve`: in a worker thread (the default), on the API's event loop
+ * (`TERN_WORKER_THREAD=false`, or an in-memory database, which a second connection would not
+ * see), or none (`TERN_WORKER=false`).
+ */
+async function startSendWorker(
+  runtime: Runtime,
+  logger: Logger,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  const { config } = runtime;
+  if (!config.worker) return undefined;
+  if (config.workerThread && !isMemoryDatabase(config.databaseUrl)) {
+    const thread = startWorkerThread(config, logger, runtime.services.metrics);
+    const owner = await thread.ready;
+    logger.info({ owner }, 'send worker running in its own thread');
+    return thread;
+  }
+  const worker = createWorker(runtime, logger);
+  worker.start();
+  return worker;
 }
 
 /** The retention job (src/retention/), in every serve and worker process; none when it is off. */

@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { CredentialService, type CredentialServiceDeps } from './credentials/credential.service.js';
 import type { Keyring } from './crypto/secret-box.js';
 import type { Db } from './db/database.js';
-import { GroupCommitter } from './db/group-commit.js';
+import { GROUP_COMMIT_MAX_ITEMS, GroupCommitter } from './db/group-commit.js';
 import { EventWebhookService } from './events/event-webhook.service.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { SendService } from './messages/send.service.js';
@@ -37,8 +37,13 @@ export interface ServiceContext {
 export function createServices(ctx: ServiceContext): Services {
   const { config, db, clock, keyring } = ctx;
   const sandboxes = new SandboxService(db, clock);
-  // One per database: the hot write paths (inbound texts, sends) share its commits.
+  // Inbound texts share one committer's commits, batch after batch (a text sees the effects of
+  // every text before it). Sends are independent of each other (a repeated idempotency key is a
+  // unique violation, answered 409), so on PostgreSQL their batches commit side by side.
   const committer = new GroupCommitter(db);
+  const writers = db.capabilities.concurrentWriters;
+  const sendCommitter =
+    writers > 1 ? new GroupCommitter(db, GROUP_COMMIT_MAX_ITEMS, writers) : committer;
   const services = {
     sandboxes,
     credentials: new CredentialService({
@@ -53,7 +58,7 @@ export function createServices(ctx: ServiceContext): Services {
       checkConnection: ctx.checkConnection,
     }),
     channels: new ChannelService({ db, clock }),
-    messages: new SendService({ db, clock, committer }),
+    messages: new SendService({ db, clock, committer: sendCommitter }),
     metrics: new Metrics(db),
   };
   return {

@@ -64,6 +64,7 @@ describe('tern CLI', () => {
     expect(unknownSandbox.stderr).toContain('Sandbox "nope" not found');
   });
 
+  // Two starts and two graceful stops, each with the send worker's thread (loaded by tsx here).
   it('serves, prints a first token once, and shuts down gracefully on SIGTERM', async () => {
     const child = spawnCli(['serve'], { ...env, TERN_PORT: '0' });
     const out = await waitForOutput(
@@ -90,5 +91,5 @@ describe('tern CLI', () => {
     const closed = new Promise<number | null>((resolve) => again.on('close', resolve));
     again.kill('SIGINT');
     expect(await closed).toBe(0);
-  });
+  }, 60_000);
 });

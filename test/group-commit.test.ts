@@ -162,6 +162,28 @@ describeEachDialect(
       expect(trxOf[3]).not.toBe(trxOf[4]);
       expect(await ids()).toEqual(['item0', 'item1', 'item2', 'item3', 'item4', 'late']);
     });
+
+    it('runs up to `parallel` batches at once on the database that allows it, and commits them all', async () => {
+      await setUp();
+      const writers = db().capabilities.concurrentWriters;
+      const committer = new GroupCommitter(db(), 1, writers);
+      let inside = 0;
+      let most = 0;
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          committer.run(async (trx) => {
+            most = Math.max(most, ++inside);
+            await insert(trx, `p${String(i).padStart(2, '0')}`);
+            await new Promise((r) => setTimeout(r, 20));
+            inside--;
+            return i;
+          }),
+        ),
+      );
+      expect(results).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      expect(most).toBe(writers);
+      expect(await ids()).toHaveLength(12);
+    });
   },
   { migrate: false },
 );

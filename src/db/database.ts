@@ -56,8 +56,18 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
   return isPostgresUrl(url) ? openPostgres(url, options) : openSqlite(url, options);
 }
 
+/** The SQLite file a URL names (`sqlite:`, `file:` and `//` prefixes dropped). */
+function sqlitePath(url: string): string {
+  return url.replace(/^(sqlite|file):(\/\/)?/, '');
+}
+
+/** True for an in-memory SQLite database: another connection would open a database of its own. */
+export function isMemoryDatabase(url: string): boolean {
+  return !isPostgresUrl(url) && sqlitePath(url) === ':memory:';
+}
+
 function openSqlite(path: string, options: OpenOptions): Db {
-  const given = path.replace(/^(sqlite|file):(\/\/)?/, '');
+  const given = sqlitePath(path);
   const onDisk = given !== ':memory:';
   // Absolute from here on: the checkpointer thread opens the file again, and a relative path
   // would be taken from whatever the working directory is by then.

@@ -34,7 +34,7 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * - Items queued while a batch runs go into the next one; a batch starts on the next turn of
  *   the event loop (so every request parsed in one turn joins it) and holds at most
- *   {@link GROUP_COMMIT_MAX_ITEMS} items. One batch runs at a time.
+ *   {@link GROUP_COMMIT_MAX_ITEMS} items. One batch runs at a time, or up to `parallel`.
  * - The items of a batch run one after the other, in queue order, each inside a SAVEPOINT: an
  *   item that throws (a unique violation, say) is rolled back to its savepoint, alone, and only
  *   its promise rejects. Each item sees the effects of the items before it, exactly as if they
@@ -51,12 +51,19 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
  */
 export class GroupCommitter {
   private queue: Item[] = [];
-  private running = false;
+  /** Batches running now, each in its own transaction. */
+  private running = 0;
   private scheduled = false;
 
+  /**
+   * `parallel`: batches that may run at once, each on its own connection (PostgreSQL only: SQLite
+   * has one connection). Items of concurrent batches do not see each other's effects until
+   * commit, as for concurrent requests; use 1 where items must see every earlier item.
+   */
   constructor(
     private readonly db: Db,
     private readonly maxItems = GROUP_COMMIT_MAX_ITEMS,
+    private readonly parallel = 1,
   ) {}
 
   /** Runs `work` in the next batch; settles after that batch's commit. */
@@ -68,7 +75,7 @@ export class GroupCommitter {
   }
 
   private schedule(): void {
-    if (this.running || this.scheduled || this.queue.length === 0) return;
+    if (this.running >= this.parallel || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -77,15 +84,16 @@ export class GroupCommitter {
   }
 
   private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+    if (this.running >= this.parallel) return;
+    this.running++;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxItems);
+        this.schedule(); // what is left may start another batch beside this one
         await this.runBatch(batch);
       }
     } finally {
-      this.running = false;
+      this.running--;
       this.schedule();
     }
   }

@@ -80,6 +80,9 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 /** How often the reconciliation sweep runs (by the worker's clock). */
 const SWEEP_EVERY_MS = 60_000;
 
+/** What the worker records in `/metrics` (a worker thread forwards it to the main thread). */
+export type WorkerMetrics = Pick<Metrics, 'providerRequest'>;
+
 export interface WorkerDeps {
   db: Db;
   clock: Clock;
@@ -90,7 +93,7 @@ export interface WorkerDeps {
   /** Builds the provider client for a credential (tests may point it elsewhere). */
   providerClientFor?: (account: ProviderAccount) => ProviderClient;
   /** Provider request counts and latency (optional: tests may leave it out). */
-  metrics?: Metrics;
+  metrics?: WorkerMetrics;
   /** Time-based upkeep run about once a minute (e.g. expiring double opt-ins). */
   housekeeping?: () => Promise<unknown>;
 }

@@ -1,0 +1,46 @@
+/**
+ * The send worker's thread (see worker-thread.ts): opens its own runtime on the same database
+ * and runs the send worker until told to stop. Provider outcomes go back to the main thread,
+ * which owns `/metrics`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createWorker, openRuntime } from './runtime.js';
+import type { FromWorkerThread, ToWorkerThread } from './worker-thread.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker-thread-main runs only as a worker thread');
+const post = (message: FromWorkerThread) => port.postMessage(message);
+
+const given = workerData as Config;
+// Structured cloning turns a Buffer into a Uint8Array.
+const config: Config = Object.freeze({
+  ...given,
+  secretKey: given.secretKey ? Buffer.from(given.secretKey) : undefined,
+});
+const logger = createLogger(config.logLevel);
+const runtime = await openRuntime(config, systemClock);
+const worker = createWorker(
+  runtime,
+  logger,
+  {},
+  {
+    providerRequest: (outcome, seconds) => post({ type: 'provider_request', outcome, seconds }),
+  },
+);
+worker.start();
+post({ type: 'ready', owner: worker.owner });
+
+port.on('message', (message: ToWorkerThread) => {
+  if (message.type !== 'stop') return;
+  void (async () => {
+    try {
+      await worker.stop();
+    } finally {
+      await runtime.close();
+      port.close();
+    }
+  })();
+});
