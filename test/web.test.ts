@@ -521,6 +521,18 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await expect.poll(() => page.locator('.tile').first().textContent()).toMatch(/^[1-9]/);
     await page.locator('.recharts-surface').first().waitFor();
     await shot('dashboard');
+    // The range picker asks the stats endpoint again: daily buckets, the tiles relabelled.
+    const sent24h = await page
+      .locator('.tile', { has: page.getByText('Sent (24 h)', { exact: true }) })
+      .locator('.tile-value')
+      .textContent();
+    await page.getByRole('button', { name: '7 d' }).click();
+    const sent7d = page
+      .locator('.tile', { has: page.getByText('Sent (7 d)', { exact: true }) })
+      .locator('.tile-value');
+    await expect.poll(() => sent7d.textContent()).toBe(sent24h);
+    await page.getByRole('heading', { name: 'Messages per day (UTC)' }).waitFor();
+    await page.getByRole('button', { name: '24 h' }).click();
     await go('Settings');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page

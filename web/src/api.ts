@@ -365,3 +365,43 @@ export interface TernEvent {
   at: string;
   payload: Record<string, unknown>;
 }
+
+/** `GET /v1/stats`: counts from the server's rollups (exact at any volume). */
+export type StatsRange = '24h' | '7d' | '30d';
+export interface StatsBucket {
+  start: string;
+  created: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  suppressed: number;
+  optIns: number;
+  optOuts: number;
+}
+export interface Stats {
+  range: StatsRange;
+  bucket: 'hour' | 'day';
+  from: string;
+  to: string;
+  channelConfigurationId: string | null;
+  messages: Record<
+    | 'total'
+    | 'queued'
+    | 'retrying'
+    | 'accepted'
+    | 'delivered'
+    | 'undeliverable'
+    | 'expired'
+    | 'rejected'
+    | 'failed'
+    | 'suppressed',
+    number
+  >;
+  events: Record<
+    'sent' | 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'failed',
+    number
+  >;
+  queue: { queued: number; retrying: number };
+  consent: { optIns: number; optOuts: number };
+  series: StatsBucket[];
+}
