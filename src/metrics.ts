@@ -1,11 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './db/database.js';
+import { messageTotalsByStatus } from './stats/totals.js';
 
 /**
  * Prometheus metrics (`GET /metrics`). Counters and histograms are fed by the worker and the
- * webhook routes as things happen; queue depth and consent totals are read from the database
- * at scrape time, so they are right across every process sharing it. No label carries a
- * credential id or a sandbox name: a scrape shows totals, never who the tenants are.
+ * webhook routes as things happen; queue depth (from the statistics rollups) and consent totals
+ * are read from the database at scrape time, so they are right across every process sharing
+ * it. No label carries a credential id or a sandbox name: a scrape shows totals, never who the
+ * tenants are.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -56,17 +58,13 @@ export class Metrics {
     });
     new Gauge({
       name: 'tern_messages',
-      help: 'Messages by status (queue depth: queued and sending)',
+      help: 'Messages by current status (queue depth: queued, which includes those in a provider call, and retrying)',
       labelNames: ['status'],
       registers: [this.registry],
       async collect() {
-        const rows = await db.kysely
-          .selectFrom('messages')
-          .select(['status', db.kysely.fn.countAll<number>().as('n')])
-          .groupBy('status')
-          .execute();
+        const totals = await messageTotalsByStatus(db);
         this.reset();
-        for (const row of rows) this.set({ status: row.status }, Number(row.n));
+        for (const [status, n] of totals) this.set({ status }, n);
       },
     });
     new Gauge({
