@@ -407,6 +407,25 @@ const CASES: Record<string, Cases> = {
       expect: [200, 400, 404],
     },
   ],
+  'GET /api/v1/messages/export': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/messages/export?channelConfigurationId=${v.channelId}`,
+      expect: [200, 400, 404],
+    },
+    {
+      method: 'GET',
+      url: `/api/v1/messages/export?to=${encodeURIComponent(ALICE)}`,
+      expect: [200],
+    },
+  ],
+  'GET /api/v1/stats': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/stats?channelConfigurationId=${v.channelId}`,
+      expect: [200, 404],
+    },
+  ],
   'GET /api/v1/messages/:id': (v) => [
     { method: 'GET', url: `/api/v1/messages/${v.messageId}`, expect: NOT_FOUND },
   ],
