@@ -102,7 +102,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   installErrorHandling(app);
   registerBoundedJsonParser(app);
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
 
   await registerLoadShedding(app, ctx.config.maxEventLoopDelayMs);
