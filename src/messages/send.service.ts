@@ -124,7 +124,8 @@ export class SendService {
         inboundMessageId: null,
         ...m.dlt,
       };
-      message.requestHash = requestHash(message, input);
+      // Only a key's later repeats compare against it: a message without one needs no hash.
+      if (message.idempotencyKey !== null) message.requestHash = requestHash(message, input);
       prepared.push({ index, message });
     }
 
