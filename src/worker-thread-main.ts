@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { CLI_BUSY_TIMEOUT_MS } from './db/database.js';
 import { createLogger } from './logger.js';
 import { createWorker, openRuntime } from './runtime.js';
 import type { FromWorkerThread, ToWorkerThread } from './worker-thread.js';
@@ -21,7 +22,9 @@ const config: Config = Object.freeze({
   secretKey: given.secretKey ? Buffer.from(given.secretKey) : undefined,
 });
 const logger = createLogger(config.logLevel);
-const runtime = await openRuntime(config, systemClock);
+// Waiting for SQLite's write lock (the API's commits hold it) stalls only this thread, so it
+// waits as the CLI does rather than failing a claim or a settle after the API's 50 ms.
+const runtime = await openRuntime(config, systemClock, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
 const worker = createWorker(
   runtime,
   logger,

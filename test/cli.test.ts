@@ -64,7 +64,7 @@ describe('tern CLI', () => {
     expect(unknownSandbox.stderr).toContain('Sandbox "nope" not found');
   });
 
-  // Two starts and two graceful stops, each with the send worker's thread (loaded by tsx here).
+  // Two starts and two graceful stops of a process loaded by tsx, on a machine that may be busy.
   it('serves, prints a first token once, and shuts down gracefully on SIGTERM', async () => {
     const child = spawnCli(['serve'], { ...env, TERN_PORT: '0' });
     const out = await waitForOutput(

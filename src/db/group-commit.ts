@@ -74,6 +74,17 @@ export class GroupCommitter {
     });
   }
 
+  /**
+   * Runs `work` in a transaction of its own, now, beside the batches (a large request that should
+   * not hold small ones behind it), with the same retries while the transaction cannot begin:
+   * on SQLite the send worker's thread holds the write lock for a few milliseconds at a time.
+   */
+  runAlone<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      void this.runBatch([{ work, resolve: resolve as (value: unknown) => void, reject }]);
+    });
+  }
+
   private schedule(): void {
     if (this.running >= this.parallel || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;

@@ -137,7 +137,7 @@ export class SendService {
       try {
         await (prepared.length <= GROUP_COMMIT_MAX_MESSAGES
           ? this.deps.committer.run(store)
-          : this.deps.db.kysely.transaction().execute(store));
+          : this.deps.committer.runAlone(store));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         // Another request stored the same idempotency key between our check and our insert.
@@ -267,7 +267,6 @@ export class SendService {
   exportCsv(sandbox: string, filters: MessageFilters, onPage?: (rows: number) => void) {
     return exportMessagesCsv(this.deps.db.kysely, sandbox, filters, onPage ? { onPage } : {});
   }
-
 }
 
 function refused(problems: ErrorDetail[]): SendOutcome {
