@@ -15,6 +15,7 @@ import * as m0013 from './0013_provider_health.js';
 import * as m0014 from './0014_message_stats.js';
 import * as m0015 from './0015_retention_indexes.js';
 import * as m0016 from './0016_queue_and_list_indexes.js';
+import * as m0017 from './0017_inbound_reply_index.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '0014_message_stats': m0014,
   '0015_retention_indexes': m0015,
   '0016_queue_and_list_indexes': m0016,
+  '0017_inbound_reply_index': m0017,
 };
