@@ -39,24 +39,26 @@ export function startWorkerThread(config: Config, logger: Logger, metrics: Metri
   const entry = threadEntry();
 
   let alive = false;
+  let everStarted = false;
   const spawn = () => {
-    let started = false;
     const thread = new Worker(entry.script, { ...entry.options, workerData: config });
     current = thread;
     alive = true;
     thread.on('message', (message: FromWorkerThread) => {
       if (message.type === 'ready') {
-        started = true;
+        everStarted = true;
         readyResolve(message.owner);
       } else metrics.providerRequest(message.outcome, message.seconds);
     });
     thread.on('error', (error) => {
       logger.error({ err: error }, 'send worker thread failed');
-      if (!started) readyReject(error);
+      if (!everStarted) readyReject(error);
     });
     thread.on('exit', (code) => {
       alive = false;
-      if (stopping || !started) return;
+      // A first start that failed fails `tern serve`; later, the thread is started again until
+      // it runs (the database may be away for a while: each attempt fails at opening it).
+      if (stopping || !everStarted) return;
       logger.error({ code }, 'send worker thread stopped unasked: starting it again');
       setTimeout(() => {
         if (!stopping) spawn();
