@@ -76,8 +76,8 @@ export class GroupCommitter {
 
   /**
    * Runs `work` in a transaction of its own, now, beside the batches (a large request that should
-   * not hold small ones behind it), with the same retries while the transaction cannot begin:
-   * on SQLite the send worker's thread holds the write lock for a few milliseconds at a time.
+   * not hold small ones behind it), with the same retries while the transaction cannot begin
+   * (on SQLite another connection, a CLI command or the send worker's thread, may hold the lock).
    */
   runAlone<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
