@@ -84,6 +84,10 @@ export class SendContexts {
       if (this.parsed.size >= CACHE_SIZE) this.parsed.clear();
       this.parsed.set(key, hit);
     }
-    return { channel: hit.channel, credential: hit.credential, policy: consentPolicyOf(row.consent_policy) };
+    return {
+      channel: hit.channel,
+      credential: hit.credential,
+      policy: consentPolicyOf(row.consent_policy),
+    };
   }
 }
