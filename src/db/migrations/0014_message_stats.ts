@@ -26,7 +26,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  *
  * SQLite: row triggers (one writer at a time, shard always 0). PostgreSQL: statement triggers on
  * transition tables, one aggregated upsert per statement and table (the worker settles 500 rows
- * in one UPDATE), and 8 shards by the message id's last character: single-message transactions
+ * in one UPDATE), and 8 shards by connection ({@link pgShard}): single-message transactions
  * that all touch the current hour's counters would otherwise wait for each other's commit.
  *
  * Cost, µs per message without → with the triggers (2-core machine shared with other runs, so
