@@ -26,9 +26,14 @@ describe('jsonShapeProblem', () => {
       `"${'\\"'.repeat(1 << 20)}"`,
     ];
     for (const text of worst) {
-      const started = performance.now();
-      jsonShapeProblem(text);
-      expect(performance.now() - started).toBeLessThan(50);
+      // Best of three: a quadratic scan is slow every time, a hiccup on shared cores once.
+      let best = Infinity;
+      for (let run = 0; run < 3 && best >= 50; run++) {
+        const started = performance.now();
+        jsonShapeProblem(text);
+        best = Math.min(best, performance.now() - started);
+      }
+      expect(best).toBeLessThan(50);
     }
   });
 });
