@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { MESSAGE_STATUSES, type MessageStatus } from '../messages/status.js';
 import type { Db } from '../db/database.js';
 import type { StatsTables } from './stats-tables.js';
 
@@ -15,18 +16,11 @@ const RANGES: Record<StatsRange, { bucket: 'hour' | 'day'; buckets: number }> = 
 };
 
 /** Messages created in the range, by their current status (`queued` includes in a provider call). */
-export const CURRENT_STATUSES = [
-  'queued',
+export type CurrentStatus = Exclude<MessageStatus, 'sending'> | 'retrying';
+export const CURRENT_STATUSES: readonly CurrentStatus[] = [
+  ...MESSAGE_STATUSES.filter((s): s is Exclude<MessageStatus, 'sending'> => s !== 'sending'),
   'retrying',
-  'accepted',
-  'delivered',
-  'undeliverable',
-  'expired',
-  'rejected',
-  'failed',
-  'suppressed',
-] as const;
-export type CurrentStatus = (typeof CURRENT_STATUSES)[number];
+];
 
 /** What happened in the range: handed to the provider (`sent`), and each final outcome. */
 export const STATS_EVENTS = [
