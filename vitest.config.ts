@@ -1,15 +1,46 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Suites whose assertions are wall-clock budgets over real sockets (50 ms per pathological
+ * input, /healthz within 100 ms). They run after everything else, one file at a time, so a
+ * budget measures Tern and not the chaos suite killing processes on the other core.
+ */
+const TIMED = [
+  'test/pathological-inputs.test.ts',
+  'test/real-socket.test.ts',
+  'test/sqlite-write-lock.test.ts',
+  'src/http/json-body.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'simulator/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    // Two cores: more workers only add contention on the shared databases.
-    maxWorkers: 2,
     // The suite-wide secrets scan: every test records what it put into Tern and what Tern put
-    // out (test/helpers/leak-record.ts); the global teardown fails the run on any leak.
+    // out (test/helpers/leak-record.ts); each project's global teardown fails the run on a leak.
     globalSetup: ['test/leak-scan.global.ts'],
     setupFiles: ['test/setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['src/**/*.test.ts', 'simulator/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: TIMED,
+          // Two cores: more workers only add contention on the shared databases.
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'timed',
+          include: TIMED,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
