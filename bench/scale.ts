@@ -25,6 +25,7 @@ import {
   loadHistory,
   loadQueued,
   openTarget,
+  statsDrift,
   type Channel,
   type TemplateRow,
 } from './lib/scale-load.js';
@@ -85,6 +86,11 @@ export interface ScaleFigures {
   drainingThroughReads: boolean;
   /** Why the statistics were not measured (the route answered 404), or null. */
   statsSkipped: string | null;
+  /**
+   * After the run, the statistics counters the triggers kept against a recount from the messages
+   * and the ledger: how many, and those that differ (none: exact). Null without statistics.
+   */
+  statsExact: { counters: number; differences: string[] } | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -330,6 +336,15 @@ async function runSize(
     const drainingThroughReads = (await simulatorState(stack)).messages < before + backlog;
     if (!drainingThroughReads) progress.result('the backlog ran out before the reads ended');
     await stack.stopTern();
+    progress.step('statistics against a recount of every message and consent change');
+    const check = openTarget(url);
+    const statsExact = await statsDrift(check).finally(() => check.close());
+    if (statsExact)
+      progress.result(
+        statsExact.differences.length === 0
+          ? `exact: ${count(statsExact.counters)} counters equal the recount`
+          : `NOT exact: ${statsExact.differences.join('; ')}`,
+      );
     return {
       database,
       messages,
@@ -346,6 +361,7 @@ async function runSize(
       readsDraining,
       drainingThroughReads,
       statsSkipped,
+      statsExact,
     };
   } catch (error) {
     // Tern's own account of a failure (a 500 says no more than its request id).

@@ -236,19 +236,78 @@ async function sqliteTriggers(
   );
 }
 
-/** The statistics rebuild of migration 0014, when that migration exists. */
-async function rebuildStatistics(t: Target): Promise<boolean> {
-  // From the build `tern serve` runs, which migrated this database; by a computed path, so that
-  // the loader also works on a tree without the statistics migration.
+/** The statistics migration's rebuild SQL, from the build `tern serve` runs; null before it. */
+async function statsRebuildSql(t: Target): Promise<string[] | null> {
+  // By a computed path, so that the loader also works on a tree without the migration.
   const path = '../../dist/src/db/migrations/0014_message_stats.js';
   const stats = (await import(path).catch(() => null)) as {
     rebuildStatsSql?: (dialect: 'sqlite' | 'postgres') => string[];
   } | null;
-  if (!stats?.rebuildStatsSql) return false;
+  return stats?.rebuildStatsSql?.(t.dialect) ?? null;
+}
+
+/** The statistics rebuild of migration 0014, when that migration exists. */
+async function rebuildStatistics(t: Target): Promise<boolean> {
+  const statements = await statsRebuildSql(t);
+  if (!statements) return false;
   await t.run('begin', []);
-  for (const statement of stats.rebuildStatsSql(t.dialect)) await t.run(statement, []);
+  for (const statement of statements) await t.run(statement, []);
   await t.run('commit', []);
   return true;
+}
+
+const STATS_TABLES = [
+  'message_stats_hourly',
+  'message_stats_daily',
+  'consent_stats_hourly',
+  'consent_stats_daily',
+];
+
+/** Every counter of the statistics tables, shards summed, as `table key → count`. */
+async function statsCounters(t: Target): Promise<Map<string, number>> {
+  const counters = new Map<string, number>();
+  for (const table of STATS_TABLES) {
+    const keys = [...(await columns(t, table)).keys()].filter(
+      (c) => c !== 'count' && c !== 'shard',
+    );
+    const rows = await t.all<Record<string, unknown>>(
+      `select ${keys.join(', ')}, sum(count) as total from ${table} group by ${keys.join(', ')}`,
+    );
+    for (const row of rows) {
+      const key = `${table} ${keys.map((k) => String(row[k])).join(' ')}`;
+      if (Number(row.total) !== 0) counters.set(key, Number(row.total));
+    }
+  }
+  return counters;
+}
+
+/**
+ * Whether the statistics the triggers kept through the run equal a recount from `messages` and
+ * the consent ledger: the rebuild inside a transaction that is rolled back. The differing
+ * counters (at most `limit`), none when exact; null when the database has no statistics.
+ */
+export async function statsDrift(
+  t: Target,
+  limit = 10,
+): Promise<{ counters: number; differences: string[] } | null> {
+  const statements = await statsRebuildSql(t);
+  if (!statements) return null;
+  await t.run('begin', []);
+  try {
+    const kept = await statsCounters(t);
+    for (const statement of statements) await t.run(statement, []);
+    const recounted = await statsCounters(t);
+    const differences: string[] = [];
+    for (const key of new Set([...kept.keys(), ...recounted.keys()])) {
+      const a = kept.get(key) ?? 0;
+      const b = recounted.get(key) ?? 0;
+      if (a !== b && differences.length < limit)
+        differences.push(`${key}: kept ${a}, recount ${b}`);
+    }
+    return { counters: recounted.size, differences };
+  } finally {
+    await t.run('rollback', []);
+  }
 }
 
 /**
