@@ -19,6 +19,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'double_opt_in.requested',
   'double_opt_in.expired',
   'message.status_changed',
+  'segment.entered',
+  'segment.left',
 ];
 
 /** An event webhook as the API shows it (never with its secret, except once on create). */

@@ -4,8 +4,9 @@ import { insertRows } from '../db/prepared.js';
 import { newId } from '../ids.js';
 
 /**
- * The event types Tern emits. `message.status_changed` is written by the send path; the rest by
- * the inbound engine and the profiles API.
+ * The event types Tern emits. `message.status_changed` is written by the send path;
+ * `segment.entered`/`segment.left` by the live-segment loop (audiences/); the rest by the inbound
+ * engine and the profiles API.
  */
 export type EventType =
   | 'inbound.received'
@@ -14,7 +15,9 @@ export type EventType =
   | 'profile.deleted'
   | 'double_opt_in.requested'
   | 'double_opt_in.expired'
-  | 'message.status_changed';
+  | 'message.status_changed'
+  | 'segment.entered'
+  | 'segment.left';
 
 export interface NewEvent {
   sandbox: string;
