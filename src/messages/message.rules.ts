@@ -77,15 +77,8 @@ export function checkMessage(
     problem('/to', 'must be a valid phone number in international format, e.g. +14155550100');
 
   const messageType = input.messageType ?? channel.messageType;
-  let text = input.text === undefined || input.text === '' ? null : input.text;
-  if (
-    text !== null &&
-    messageType === 'marketing' &&
-    channel.marketingFooter &&
-    !text.trimEnd().endsWith(channel.marketingFooter)
-  ) {
-    text = `${text}\n${channel.marketingFooter}`;
-  }
+  const given = input.text === undefined || input.text === '' ? null : input.text;
+  const text = given === null ? null : withMarketingFooter(given, messageType, channel);
   const media = input.media ?? [];
 
   if (channel.channel === 'sms') {
@@ -100,16 +93,7 @@ export function checkMessage(
     if (text !== null && text.length > MMS_TEXT_MAX)
       problem('/text', `must be at most ${MMS_TEXT_MAX} characters for MMS`);
     if (media.length > MMS_MEDIA_MAX) problem('/media', `at most ${MMS_MEDIA_MAX} media items`);
-    media.forEach((item, i) => {
-      const reason = mediaUrlProblem(item.url);
-      if (reason) problem(`/media/${i}/url`, reason);
-      if (item.contentType !== undefined && !MEDIA_TYPES.test(item.contentType)) {
-        problem(
-          `/media/${i}/contentType`,
-          'must be an image, video, audio, vCard, calendar, PDF or text type carriers deliver',
-        );
-      }
-    });
+    media.forEach((item, i) => problems.push(...mediaItemProblems(item, i)));
   }
 
   const count = countSegments(text ?? '');
@@ -166,6 +150,39 @@ export function checkMessage(
     ok: true,
     message: { to, text, media, messageType, sendAt, count, validUntil, dlt },
   };
+}
+
+/**
+ * The text as sent: a marketing text gets the configuration's footer on a new line, unless it
+ * already ends with it. Templates check the same final text (src/templates/check.ts).
+ */
+export function withMarketingFooter(
+  text: string,
+  messageType: MessageType,
+  channel: Pick<ChannelConfiguration, 'marketingFooter'>,
+): string {
+  if (
+    messageType === 'marketing' &&
+    channel.marketingFooter &&
+    !text.trimEnd().endsWith(channel.marketingFooter)
+  ) {
+    return `${text}\n${channel.marketingFooter}`;
+  }
+  return text;
+}
+
+/** The problems of one media item (its URL and content type), at `/media/<index>`. */
+export function mediaItemProblems(item: MediaItem, index: number): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const reason = mediaUrlProblem(item.url);
+  if (reason) problems.push({ path: `/media/${index}/url`, message: reason });
+  if (item.contentType !== undefined && !MEDIA_TYPES.test(item.contentType)) {
+    problems.push({
+      path: `/media/${index}/contentType`,
+      message: 'must be an image, video, audio, vCard, calendar, PDF or text type carriers deliver',
+    });
+  }
+  return problems;
 }
 
 function mediaUrlProblem(raw: string): string | undefined {

@@ -1,0 +1,82 @@
+import type { ChannelConfiguration } from '../channels/channel.js';
+import { MANDATORY_OPT_OUT_KEYWORDS } from '../credentials/keywords.js';
+import type { ErrorDetail } from '../errors.js';
+import { MMS_TEXT_MAX, SMS_MAX_SEGMENTS, withMarketingFooter } from '../messages/message.rules.js';
+import { countSegments, type SmsEncoding } from '../messages/segments.js';
+import { fitsDltTemplate } from './dlt-fit.js';
+import type { TemplateVersion } from './template.js';
+
+/** A rendered text as it would be sent, or why it cannot be. */
+export type RenderCheck =
+  | { ok: true; text: string; characters: number; segments: number; encoding: SmsEncoding }
+  | {
+      ok: false;
+      problems: ErrorDetail[];
+      text: string;
+      characters: number;
+      segments: number;
+      encoding: SmsEncoding;
+    };
+
+const KEYWORDS = MANDATORY_OPT_OUT_KEYWORDS.join('|');
+/**
+ * An opt-out instruction: "Reply STOP", "Text STOP to …", "Txt END", "Send QUIT", or
+ * "STOP to opt out / unsubscribe / end / cancel" — any carrier opt-out word, any case. Linear:
+ * alternations of literals and single-character classes, no nested quantifier.
+ */
+const OPT_OUT = new RegExp(
+  `\\b(?:reply|text|txt|send|sms)[ \\t:]{1,3}["'“‘]?(?:${KEYWORDS})\\b|\\b(?:${KEYWORDS})["'”’]?[ \\t]{1,3}to[ \\t]{1,3}(?:opt[ -]?out|unsubscribe|stop|end|cancel|quit)\\b`,
+  'i',
+);
+
+/** Whether `text` tells the recipient how to opt out (see OPT_OUT for what is accepted). */
+export function hasOptOutInstruction(text: string): boolean {
+  return OPT_OUT.test(text);
+}
+
+/**
+ * Checks one rendered text for one recipient as the send path will see it: the marketing footer
+ * added as checkMessage adds it, then the parts and the 10-part cap (SMS) or the MMS text bound,
+ * the opt-out instruction (marketing), and the DLT fit. Without a channel configuration, a
+ * template with media is taken as MMS, any other as SMS with no footer. Pure.
+ */
+export function checkRendered(
+  text: string,
+  t: Pick<TemplateVersion, 'messageType' | 'media' | 'dltTemplateText'>,
+  channel: ChannelConfiguration | null,
+): RenderCheck {
+  const problems: ErrorDetail[] = [];
+  const problem = (message: string) => problems.push({ path: '/body', message });
+  const final = channel ? withMarketingFooter(text, t.messageType, channel) : text;
+  const kind = channel?.channel ?? (t.media.length > 0 ? 'mms' : 'sms');
+  const count = countSegments(final);
+
+  if (final.trim() === '' && t.media.length === 0) problem('renders an empty text');
+  if (kind === 'sms' && count.segments > SMS_MAX_SEGMENTS) {
+    problem(
+      `renders to ${count.segments} SMS parts (${count.encoding}, ${count.characters} characters); at most ${SMS_MAX_SEGMENTS} are allowed`,
+    );
+  } else if (kind === 'mms' && final.length > MMS_TEXT_MAX) {
+    problem(`renders to ${final.length} characters; an MMS text is at most ${MMS_TEXT_MAX}`);
+  }
+  if (t.messageType === 'marketing' && !hasOptOutInstruction(final)) {
+    problem(
+      channel?.marketingFooter
+        ? `a marketing text must say how to opt out (e.g. "Reply STOP to opt out"); the footer "${channel.marketingFooter}" of channel configuration "${channel.name}" does not`
+        : 'a marketing text must say how to opt out, e.g. "Reply STOP to opt out" (in the body or the channel configuration\'s marketingFooter)',
+    );
+  }
+  if (t.dltTemplateText !== null && !fitsDltTemplate(final, t.dltTemplateText)) {
+    problem(
+      'does not fit the registered DLT template text: it must be that text with each {#var#} replaced by at most 30 characters',
+    );
+  }
+
+  const result = {
+    text: final,
+    characters: count.characters,
+    segments: count.segments,
+    encoding: count.encoding,
+  };
+  return problems.length > 0 ? { ok: false, problems, ...result } : { ok: true, ...result };
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors.js';
+import { compileTemplate, type RenderContext, trialRender } from './render.js';
+
+const ctx = (attributes: Record<string, unknown> = {}): RenderContext => ({
+  profile: { id: 'prf_1', phone: '+14155550100', consent: 'subscribed', attributes },
+  sandbox: { name: 'default' },
+  campaign: { id: 'cmp_1', name: 'Spring sale' },
+});
+const compile = (body: string) =>
+  compileTemplate({ body, messageType: 'marketing', dltTemplateText: null });
+
+function parseProblems(body: string) {
+  try {
+    compile(body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return (error as AppError).details;
+  }
+  throw new Error(`expected ${body} not to parse`);
+}
+
+describe('compileTemplate', () => {
+  it('renders the profile, sandbox and campaign, and defaults', () => {
+    const t = compile(
+      'Hi {{ profile.attributes.firstName | default: "there" }} from {{ sandbox.name }}: {{ campaign.name }}',
+    );
+    expect(t.render(ctx({ firstName: 'Ann' }))).toEqual({
+      ok: true,
+      text: 'Hi Ann from default: Spring sale',
+    });
+    expect(t.render(ctx())).toEqual({ ok: true, text: 'Hi there from default: Spring sale' });
+  });
+
+  it('names a missing variable, its line and column', () => {
+    const r = compile('Hi\n{{ profile.attributes.lastName }}').render(ctx());
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual([
+      expect.objectContaining({
+        path: '/body',
+        line: 2,
+        column: 4,
+        variable: 'profile.attributes.lastName',
+      }),
+    ]);
+  });
+
+  it('treats a missing campaign as an unset variable', () => {
+    const r = compile('{{ campaign.name }}').render({ ...ctx(), campaign: null });
+    expect(r.ok).toBe(false);
+  });
+
+  it('lets if test an unset attribute', () => {
+    const t = compile('{% if profile.attributes.vip %}VIP {% endif %}hello');
+    expect(t.render(ctx())).toEqual({ ok: true, text: 'hello' });
+    expect(t.render(ctx({ vip: true }))).toEqual({ ok: true, text: 'VIP hello' });
+  });
+
+  it('refuses an unknown filter, a broken tag and file tags at parse, naming the line', () => {
+    expect(parseProblems('a\n{{ profile.phone | shout }}')[0]).toMatchObject({
+      path: '/body',
+      line: 2,
+      message: expect.stringContaining('unknown filter "shout"'),
+    });
+    expect(parseProblems('a\nb {% if %}')[0]).toMatchObject({ path: '/body', line: 2 });
+    expect(parseProblems('{% include "secret" %}')[0]?.message).toContain('unknown tag "include"');
+    expect(parseProblems('{% render "x" %}')[0]?.message).toContain('unknown tag "render"');
+    expect(parseProblems('{% layout "x" %}')[0]?.message).toContain('unknown tag "layout"');
+    expect(parseProblems('{{ unclosed }')[0]).toMatchObject({ line: 1 });
+  });
+
+  it('reads own properties only', () => {
+    const r = compile('{{ profile.attributes.constructor }}').render(ctx());
+    expect(r.ok).toBe(false);
+  });
+
+  it('trial render prints nothing for unset variables', () => {
+    expect(trialRender('Hi {{ profile.attributes.firstName }}!', ctx())).toEqual({
+      ok: true,
+      text: 'Hi !',
+    });
+  });
+});
