@@ -21,6 +21,11 @@ export const EVENT_TYPES: readonly EventType[] = [
   'message.status_changed',
   'segment.entered',
   'segment.left',
+  'campaign.started',
+  'campaign.paused',
+  'campaign.resumed',
+  'campaign.completed',
+  'campaign.cancelled',
 ];
 
 /** An event webhook as the API shows it (never with its secret, except once on create). */

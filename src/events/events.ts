@@ -17,7 +17,12 @@ export type EventType =
   | 'double_opt_in.expired'
   | 'message.status_changed'
   | 'segment.entered'
-  | 'segment.left';
+  | 'segment.left'
+  | 'campaign.started'
+  | 'campaign.paused'
+  | 'campaign.resumed'
+  | 'campaign.completed'
+  | 'campaign.cancelled';
 
 export interface NewEvent {
   sandbox: string;
