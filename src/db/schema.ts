@@ -21,6 +21,8 @@ export interface Database {
   events: EventsTable;
   event_webhooks: EventWebhooksTable;
   event_webhook_deliveries: EventWebhookDeliveriesTable;
+  campaigns: CampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -195,6 +197,8 @@ export interface MessagesTable {
   updated_at: string;
   accepted_at: string | null;
   done_at: string | null;
+  /** The campaign that queued it (migration 0020); null for every other message. */
+  campaign_id: string | null;
 }
 
 /** Status history of a message, with the raw provider report that caused a change. */
@@ -300,4 +304,52 @@ export interface EventWebhookDeliveriesTable {
   first_event_id: string | null;
   last_event_id: string | null;
   next_attempt_at: string | null;
+}
+
+/** A campaign and its fan-out's progress (migration 0020). */
+export interface CampaignsTable {
+  sandbox: string;
+  id: string;
+  name: string;
+  status: string;
+  /** JSON: `{segmentId}` or `{listId}`. */
+  audience: string;
+  template_id: string;
+  template_version: number;
+  channel_configuration_id: string;
+  send_at: string | null;
+  pacing_unit: string;
+  pacing_rate: number;
+  /** JSON array of E.164 numbers. */
+  seed_phones: string;
+  /** JSON: `{optOutRate, failureRate, minSample}`. */
+  auto_pause: string;
+  status_reason: string | null;
+  snapshot_cursor: string | null;
+  snapshot_done: number;
+  recipients: number;
+  fanout_seq: number;
+  queued: number;
+  excluded: number;
+  render_failed: number;
+  pace_origin: string | null;
+  pace_index: number;
+  confirmed_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** A campaign's audience snapshot, one row per profile (migration 0020). */
+export interface CampaignRecipientsTable {
+  sandbox: string;
+  campaign_id: string;
+  seq: number;
+  profile_id: string;
+  phone: string;
+  state: string;
+  reason: string | null;
+  message_id: string | null;
 }

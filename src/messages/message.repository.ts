@@ -47,6 +47,7 @@ export function messageFromRow(row: MessageRow): Message {
     inboundMessageId: row.inbound_message_id,
     dltContentTemplateId: row.dlt_content_template_id,
     dltTelemarketerId: row.dlt_telemarketer_id,
+    campaignId: row.campaign_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     acceptedAt: row.accepted_at,
@@ -104,8 +105,9 @@ export async function enqueueMessages(
     updated_at: now,
     accepted_at: null,
     done_at: m.status === 'suppressed' ? now : null,
+    campaign_id: m.campaignId ?? null,
   }));
-  // SQLite allows at most 32,766 bound parameters per statement; 36 columns → 500 rows a chunk.
+  // SQLite allows at most 32,766 bound parameters per statement; 37 columns → 500 rows a chunk.
   for (let i = 0; i < rows.length; i += 500)
     await insertRows(db, 'messages', rows.slice(i, i + 500));
   await appendMessageEvents(

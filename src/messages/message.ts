@@ -8,7 +8,7 @@ export type { MessageStatus };
  * Where a message came from. `opt_out_reply` is the one kind an unsubscribed number still
  * receives (the confirmation of its opt-out); every other kind is suppressed for it.
  */
-export type MessageOrigin = 'api' | 'reply' | 'opt_out_reply' | 'double_opt_in';
+export type MessageOrigin = 'api' | 'reply' | 'opt_out_reply' | 'double_opt_in' | 'campaign';
 
 export interface MediaItem {
   url: string;
@@ -49,6 +49,8 @@ export interface Message {
   /** India DLT ids chosen at accept (the message's, else its channel configuration's); null: the credential's at send. */
   dltContentTemplateId: string | null;
   dltTelemarketerId: string | null;
+  /** The campaign that queued it (origin `campaign`); null for every other message. */
+  campaignId: string | null;
   createdAt: string;
   updatedAt: string;
   acceptedAt: string | null;
@@ -81,6 +83,8 @@ export interface NewMessage {
   /** India DLT ids of the message or its channel configuration; absent or null: the credential's. */
   dltContentTemplateId?: string | null;
   dltTelemarketerId?: string | null;
+  /** The campaign fanning it out; absent or null for every other message. */
+  campaignId?: string | null;
 }
 
 /** One entry of a message's status history. */

@@ -94,6 +94,7 @@ export async function seedMessages(
       updated_at: m.createdAt,
       accepted_at: m.status === 'queued' ? null : m.createdAt,
       done_at: null,
+      campaign_id: null,
     }));
     await db.insertInto('messages').values(rows).execute();
     const history = rows.flatMap((r, j) =>
