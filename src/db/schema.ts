@@ -21,6 +21,8 @@ export interface Database {
   events: EventsTable;
   event_webhooks: EventWebhooksTable;
   event_webhook_deliveries: EventWebhookDeliveriesTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
 }
@@ -352,4 +354,31 @@ export interface CampaignRecipientsTable {
   state: string;
   reason: string | null;
   message_id: string | null;
+}
+
+/** A message template: its name and current version (migration 0018). Soft-deleted. */
+export interface TemplatesTable {
+  sandbox: string;
+  id: string;
+  name: string;
+  current_version: number;
+  deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One immutable version of a template (migration 0018). */
+export interface TemplateVersionsTable {
+  sandbox: string;
+  template_id: string;
+  version: number;
+  body: string;
+  /** JSON array of `{url, contentType?}`, or null for none. */
+  media: string | null;
+  message_type: string;
+  dlt_content_template_id: string | null;
+  dlt_template_text: string | null;
+  created_at: string;
+  /** The admin token id that wrote it. */
+  created_by: string;
 }

@@ -16,6 +16,7 @@ import * as m0014 from './0014_message_stats.js';
 import * as m0015 from './0015_retention_indexes.js';
 import * as m0016 from './0016_queue_and_list_indexes.js';
 import * as m0017 from './0017_inbound_reply_index.js';
+import * as m0018 from './0018_templates.js';
 import * as m0020 from './0020_campaigns.js';
 
 /**
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '0015_retention_indexes': m0015,
   '0016_queue_and_list_indexes': m0016,
   '0017_inbound_reply_index': m0017,
+  '0018_templates': m0018,
   '0020_campaigns': m0020,
 };
