@@ -19,7 +19,10 @@ export type AuditAction =
   | 'event_webhook.created'
   | 'event_webhook.updated'
   | 'event_webhook.deleted'
-  | 'profile.erased';
+  | 'profile.erased'
+  | 'template.created'
+  | 'template.updated'
+  | 'template.deleted';
 
 /**
  * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token
