@@ -114,6 +114,8 @@ describeEachDialect('statistics', ({ db }) => {
         rejected: 1,
         failed: 0,
         suppressed: 1,
+        paused: 0,
+        cancelled: 0,
       });
       expect(now.events).toEqual({
         sent: 3,

@@ -146,7 +146,7 @@ export type Settlement =
     }
   | {
       kind: 'final';
-      status: Exclude<MessageStatus, 'queued' | 'sending' | 'accepted'>;
+      status: Exclude<MessageStatus, 'queued' | 'paused' | 'sending' | 'accepted'>;
       reason: string;
       providerStatus?: unknown;
       providerError?: unknown;
@@ -160,6 +160,11 @@ export type Settlement =
       uncertainSince?: string;
       /** Only its logs were looked at (nothing sent): the claim does not count as an attempt. */
       lookupOnly?: boolean;
+    }
+  | {
+      /** Not sent: its campaign is paused; resuming the campaign queues it again. */
+      kind: 'hold';
+      reason: string;
     };
 
 /**
@@ -190,7 +195,8 @@ export async function settleMessages(
   >();
   for (const { id, settlement } of settlements) {
     const { values, status, reason, report } = updateFor(settlement, now);
-    const lookupOnly = settlement.kind === 'retry' && settlement.lookupOnly === true;
+    const lookupOnly =
+      (settlement.kind === 'retry' && settlement.lookupOnly === true) || settlement.kind === 'hold';
     // A provider that echoes Tern's id keeps a batch in one statement ('own' is `= id`).
     const given = settlement.kind === 'accepted' ? settlement.providerMessageId : undefined;
     const providerId =
@@ -324,6 +330,18 @@ function updateFor(
           uncertain_since: settlement.uncertain ? (settlement.uncertainSince ?? now) : null,
         },
         status: 'queued' as const,
+        reason: settlement.reason,
+        report: null,
+      };
+    case 'hold':
+      return {
+        values: {
+          ...released,
+          status: 'paused',
+          status_reason: settlement.reason,
+          next_attempt_at: null,
+        },
+        status: 'paused' as const,
         reason: settlement.reason,
         report: null,
       };

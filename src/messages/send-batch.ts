@@ -28,7 +28,7 @@ export interface JudgeContext {
 /** A final settlement. */
 export function final(
   id: string,
-  status: 'failed' | 'expired' | 'rejected' | 'suppressed',
+  status: 'failed' | 'expired' | 'rejected' | 'suppressed' | 'cancelled',
   reason: string,
   providerStatus?: unknown,
   providerError?: unknown,

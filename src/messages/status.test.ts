@@ -14,12 +14,13 @@ describe('status ordering', () => {
     expect(canAdvance('expired', 'delivered')).toBe(true);
     expect(canAdvance('delivered', 'expired')).toBe(false);
     for (const s of all) expect(canAdvance('suppressed', s)).toBe(false);
+    for (const s of all) expect(canAdvance('cancelled', s)).toBe(false);
   });
 
   it('every final status ranks above every non-final one', () => {
     const finals = all.filter(isFinal);
     const open = all.filter((s) => !isFinal(s));
-    expect(open).toEqual(['queued', 'sending', 'accepted']);
+    expect(open).toEqual(['queued', 'paused', 'sending', 'accepted']);
     for (const f of finals)
       for (const o of open) expect(statusRank(f)).toBeGreaterThan(statusRank(o));
   });

@@ -6,6 +6,8 @@
 /** Tern's message lifecycle, in the order of its stages. */
 export const MESSAGE_STATUSES = [
   'queued',
+  // A campaign's message held while its campaign is paused (issue 15): queued again on resume.
+  'paused',
   'sending',
   'accepted',
   'delivered',
@@ -14,6 +16,8 @@ export const MESSAGE_STATUSES = [
   'rejected',
   'failed',
   'suppressed',
+  // A campaign's message never sent because its campaign was cancelled.
+  'cancelled',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
@@ -21,6 +25,7 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export function isFinal(status: MessageStatus): boolean {
   switch (status) {
     case 'queued':
+    case 'paused':
     case 'sending':
     case 'accepted':
       return false;
@@ -30,6 +35,7 @@ export function isFinal(status: MessageStatus): boolean {
     case 'rejected':
     case 'failed':
     case 'suppressed':
+    case 'cancelled':
       return true;
     default: {
       const unreachable: never = status;
@@ -45,6 +51,8 @@ export function isFinal(status: MessageStatus): boolean {
  */
 export function statusRank(status: MessageStatus): number {
   switch (status) {
+    // Only a message that was never handed over is paused (an uncertain one stays queued).
+    case 'paused':
     case 'queued':
       return 0;
     case 'sending':
@@ -59,6 +67,7 @@ export function statusRank(status: MessageStatus): number {
     case 'delivered':
       return 4;
     case 'suppressed':
+    case 'cancelled':
       // Never sent: nothing the provider says can apply to it.
       return 5;
     default: {

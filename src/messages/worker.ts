@@ -36,6 +36,7 @@ import {
 import { chooseDlt } from './india-dlt.js';
 import type { MessageOrigin } from './message.js';
 import type { MessageRow } from './message.repository.js';
+import { campaignHolds } from './campaign-hold.js';
 import { claimMessages, dueCredentials, settleMessages } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
 import { remainingValiditySeconds } from './validity.js';
@@ -287,7 +288,11 @@ export class SendWorker {
       schedule: this.options.lookupScheduleMs,
     });
     settled.push(...reconciled.settled);
-    const pending = reconciled.pending;
+    // A paused or cancelled campaign's message is not sent (found after the lookups: one the
+    // provider already has was sent, whatever its campaign says now).
+    const holds = await campaignHolds(this.deps.db.kysely, sandbox, reconciled.pending);
+    settled.push(...holds.held);
+    const pending = holds.sendable;
 
     // Consent again, right before sending: an opt-out may have arrived while the message waited.
     const [consent, policy] = await Promise.all([
@@ -503,7 +508,9 @@ export class SendWorker {
               ? settlement.status
               : settlement.kind === 'retry'
                 ? 'queued'
-                : 'accepted',
+                : settlement.kind === 'hold'
+                  ? 'paused'
+                  : 'accepted',
           ...(settlement.kind === 'accepted' ? {} : { reason: settlement.reason }),
           ...(settlement.kind === 'retry' ? { retryAt: settlement.at } : {}),
         },

@@ -26,6 +26,7 @@ import {
 
 export const MESSAGE_STATUSES = [
   'queued',
+  'paused',
   'sending',
   'accepted',
   'delivered',
@@ -34,6 +35,7 @@ export const MESSAGE_STATUSES = [
   'rejected',
   'failed',
   'suppressed',
+  'cancelled',
 ] as const;
 
 export function MessagesPage() {
