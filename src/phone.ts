@@ -29,3 +29,20 @@ function parse(value: string): string | undefined {
   const phone = parsePhoneNumberFromString(trimmed.startsWith('+') ? trimmed : `+${trimmed}`);
   return phone?.isValid() ? phone.number : undefined;
 }
+
+/**
+ * The ISO 3166 region of an E.164 number (`US`, `GB`), or null when it has none (a
+ * non-geographic number such as +800). Shared calling codes are told apart by their numbering
+ * plan (+1 416… is CA), which a prefix of the calling code alone could not do. Memoised like
+ * {@link normalizeE164}.
+ */
+export function phoneRegion(e164: string): string | null {
+  const known = regionMemo.get(e164);
+  if (known !== undefined) return known;
+  const region = parsePhoneNumberFromString(e164)?.country ?? null;
+  if (regionMemo.size >= MEMO_SIZE) regionMemo.clear();
+  regionMemo.set(e164, region);
+  return region;
+}
+
+const regionMemo = new Map<string, string | null>();

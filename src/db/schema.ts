@@ -25,6 +25,11 @@ export interface Database {
   template_versions: TemplateVersionsTable;
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  segment_cursors: SegmentCursorsTable;
+  lists: ListsTable;
+  list_members: ListMembersTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -124,6 +129,8 @@ export interface ProfilesTable {
   attributes: string;
   created_at: string;
   updated_at: string;
+  /** ISO 3166 region of the phone (0019), null for a non-geographic number. */
+  region: string | null;
 }
 
 /** The consent ledger: append-only, the audit trail a regulator asks for. */
@@ -381,4 +388,49 @@ export interface TemplateVersionsTable {
   created_at: string;
   /** The admin token id that wrote it. */
   created_by: string;
+}
+
+/** A rule segment (0019); `rule` is the JSON of a SegmentRule, `live` 0/1. */
+export interface SegmentsTable {
+  sandbox: string;
+  id: string;
+  name: string;
+  description: string | null;
+  rule: string;
+  live: number;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+/** The current members of live segments, kept by the live-segment loop. */
+export interface SegmentMembersTable {
+  sandbox: string;
+  segment_id: string;
+  profile_id: string;
+  entered_at: string;
+}
+
+/** Per sandbox, the id of the last event the live-segment loop has read. */
+export interface SegmentCursorsTable {
+  sandbox: string;
+  cursor: string;
+}
+
+/** A static list of profiles (0019). */
+export interface ListsTable {
+  sandbox: string;
+  id: string;
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface ListMembersTable {
+  sandbox: string;
+  list_id: string;
+  profile_id: string;
+  added_at: string;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
 import { insertRows, prepare } from '../db/prepared.js';
 import { newId } from '../ids.js';
+import { phoneRegion } from '../phone.js';
 
 /** A profile's SMS consent. `unknown`: never asked; `pending`: a double opt-in awaits confirmation. */
 export type ConsentState = 'subscribed' | 'unsubscribed' | 'pending' | 'unknown';
@@ -146,6 +147,7 @@ export async function setConsent(
         attributes: '{}',
         created_at: now,
         updated_at: now,
+        region: phoneRegion(change.phone),
       },
     ]);
   } else if (from !== change.to) {

@@ -6,6 +6,7 @@ import { decodeCursor, toPage, type Page } from '../db/pagination.js';
 import { insertRows, prepare } from '../db/prepared.js';
 import type { ConsentEventsTable, DoubleOptInRequestsTable, ProfilesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
+import { phoneRegion } from '../phone.js';
 import { consentWithoutProfile, type ConsentSource, type ConsentState } from './consent.js';
 import type { ConsentEntry, KeywordAttribute, PendingDoubleOptIn, Profile } from './profile.js';
 
@@ -100,6 +101,7 @@ export async function ensureProfile(
     attributes: '{}',
     created_at: now,
     updated_at: now,
+    region: phoneRegion(phone),
   };
   await insertRows(db, 'profiles', [row]);
   return profileFromRow(row);

@@ -17,6 +17,7 @@ import * as m0015 from './0015_retention_indexes.js';
 import * as m0016 from './0016_queue_and_list_indexes.js';
 import * as m0017 from './0017_inbound_reply_index.js';
 import * as m0018 from './0018_templates.js';
+import * as m0019 from './0019_audiences.js';
 import * as m0020 from './0020_campaigns.js';
 
 /**
@@ -42,5 +43,6 @@ export const migrations: Record<string, Migration> = {
   '0016_queue_and_list_indexes': m0016,
   '0017_inbound_reply_index': m0017,
   '0018_templates': m0018,
+  '0019_audiences': m0019,
   '0020_campaigns': m0020,
 };
