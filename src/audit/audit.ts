@@ -22,7 +22,15 @@ export type AuditAction =
   | 'profile.erased'
   | 'template.created'
   | 'template.updated'
-  | 'template.deleted';
+  | 'template.deleted'
+  | 'segment.created'
+  | 'segment.updated'
+  | 'segment.deleted'
+  | 'list.created'
+  | 'list.updated'
+  | 'list.deleted'
+  | 'list.members_added'
+  | 'list.members_removed';
 
 /**
  * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token
