@@ -11,6 +11,15 @@ import { InboundPage } from './pages/Inbound';
 import { MessageDetailPage, MessagesPage } from './pages/Messages';
 import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
 import { SettingsPage } from './pages/Settings';
+import { ListDetailPage } from './pages/audiences/ListDetail';
+import { ListsPage } from './pages/audiences/Lists';
+import { SegmentEditor } from './pages/audiences/SegmentEditor';
+import { SegmentsPage } from './pages/audiences/Segments';
+import { CampaignProgressPage } from './pages/campaigns/CampaignProgress';
+import { CampaignsPage } from './pages/campaigns/Campaigns';
+import { CampaignWizard } from './pages/campaigns/CampaignWizard';
+import { TemplateEditor } from './pages/templates/TemplateEditor';
+import { TemplatesPage } from './pages/templates/Templates';
 import { Link, match, navigate, useLocation } from './router';
 import { loadSession, saveSession, SessionProvider, useSession } from './session';
 import { Dialog, errorText, Field, useLoad } from './ui';
@@ -204,7 +213,21 @@ const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
       { to: '/channels', label: 'Channel configurations' },
     ],
   },
-  { heading: 'Audience', items: [{ to: '/profiles', label: 'Profiles' }] },
+  {
+    heading: 'Audience',
+    items: [
+      { to: '/profiles', label: 'Profiles' },
+      { to: '/segments', label: 'Segments' },
+      { to: '/lists', label: 'Lists' },
+    ],
+  },
+  {
+    heading: 'Messaging',
+    items: [
+      { to: '/templates', label: 'Templates' },
+      { to: '/campaigns', label: 'Campaigns' },
+    ],
+  },
   {
     heading: 'Traffic',
     items: [
@@ -309,6 +332,21 @@ function Screen({ path }: { path: string }): ReactNode {
   if (path === '/profiles') return <ProfilesPage />;
   if ((params = match('/profiles/:phone', path)))
     return <ProfileDetailPage key={params.phone} phone={params.phone ?? ''} />;
+  if (path === '/segments') return <SegmentsPage />;
+  if (path === '/segments/new') return <SegmentEditor />;
+  if ((params = match('/segments/:id', path)))
+    return <SegmentEditor key={params.id} id={params.id} />;
+  if (path === '/lists') return <ListsPage />;
+  if ((params = match('/lists/:id', path)))
+    return <ListDetailPage key={params.id} id={params.id ?? ''} />;
+  if (path === '/templates') return <TemplatesPage />;
+  if (path === '/templates/new') return <TemplateEditor />;
+  if ((params = match('/templates/:id', path)))
+    return <TemplateEditor key={params.id} id={params.id} />;
+  if (path === '/campaigns') return <CampaignsPage />;
+  if (path === '/campaigns/new') return <CampaignWizard />;
+  if ((params = match('/campaigns/:id', path)))
+    return <CampaignProgressPage key={params.id} id={params.id ?? ''} />;
   if (path === '/messages') return <MessagesPage />;
   if ((params = match('/messages/:id', path)))
     return <MessageDetailPage key={params.id} id={params.id ?? ''} />;

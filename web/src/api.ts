@@ -405,3 +405,141 @@ export interface Stats {
   consent: { optIns: number; optOuts: number };
   series: StatsBucket[];
 }
+
+// ---- Issue 15: templates, audiences (segments and lists), campaigns ----
+// Guess: shapes follow /work/coord/CONTRACT15.md until the route schemas land; adapted to them.
+
+export type TemplateMessageType = 'marketing' | 'transactional';
+
+export interface TemplateMedia {
+  url: string;
+  contentType?: string;
+}
+
+/** A template with its current version's content (`GET /v1/templates/:id`). */
+export interface Template {
+  id: string;
+  name: string;
+  /** As listed; a single template's answer may name it `version`. */
+  currentVersion?: number;
+  version: number;
+  body: string;
+  media: TemplateMedia[];
+  messageType: TemplateMessageType;
+  dltContentTemplateId: string | null;
+  dltTemplateText: string | null;
+  createdAt: string;
+  updatedAt?: string;
+  [key: string]: unknown;
+}
+
+/** One immutable version of a template (`GET /v1/templates/:id/versions`). */
+export interface TemplateVersion {
+  version: number;
+  body: string;
+  media: TemplateMedia[];
+  messageType: TemplateMessageType;
+  dltContentTemplateId: string | null;
+  dltTemplateText: string | null;
+  createdAt: string;
+  createdBy?: string | null;
+  [key: string]: unknown;
+}
+
+/** A text rendered for one recipient and checked as the send path will send it. */
+export interface RenderedPreview {
+  profileId: string | null;
+  phone: string | null;
+  ok: boolean;
+  text: string;
+  characters?: number;
+  segments: number;
+  encoding: string;
+  problems: ErrorDetail[];
+}
+
+/** The segment rule AST (src/audiences/segment-rule.ts): groups and leaves. */
+export type SegmentRule =
+  { all: SegmentRule[] } | { any: SegmentRule[] } | { not: SegmentRule } | Record<string, unknown>;
+
+export interface Segment {
+  id: string;
+  name: string;
+  description?: string | null;
+  rule: SegmentRule;
+  live: boolean;
+  createdAt: string;
+  updatedAt: string;
+  version?: number;
+  [key: string]: unknown;
+}
+
+export interface AudienceList {
+  id: string;
+  name: string;
+  description?: string | null;
+  memberCount?: number;
+  createdAt: string;
+  updatedAt: string;
+  version?: number;
+  [key: string]: unknown;
+}
+
+/** A member of a segment or a list: a profile. */
+export interface AudienceMember {
+  id: string;
+  phone: string;
+  consent: Consent;
+  attributes?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export type Audience = { segmentId: string } | { listId: string };
+
+export type CampaignStatus =
+  'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+
+export interface CampaignPacing {
+  perSecond?: number;
+  perMinute?: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  status: CampaignStatus;
+  audience: Audience;
+  templateId: string;
+  templateVersion: number;
+  channelConfigurationId: string;
+  sendAt: string | null;
+  pacing: CampaignPacing;
+  seedPhones?: string[];
+  autoPause?: { optOutRate?: number | null; failureRate?: number | null } | null;
+  createdAt: string;
+  updatedAt: string;
+  version?: number;
+  [key: string]: unknown;
+}
+
+export interface CampaignEstimate {
+  recipients: number;
+  excluded: Record<string, number> | { reason: string; count: number }[];
+  segments?: Record<string, number> | { segments: number; count: number }[];
+  encodings?: Record<string, number>;
+  problems?: ErrorDetail[];
+  [key: string]: unknown;
+}
+
+export interface CampaignResults {
+  status?: CampaignStatus;
+  recipients?: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  suppressed: number;
+  optOuts: number;
+  replies: number;
+  [key: string]: unknown;
+}
