@@ -30,7 +30,15 @@ export type AuditAction =
   | 'list.updated'
   | 'list.deleted'
   | 'list.members_added'
-  | 'list.members_removed';
+  | 'list.members_removed'
+  | 'campaign.created'
+  | 'campaign.updated'
+  | 'campaign.deleted'
+  | 'campaign.test_sent'
+  | 'campaign.confirmed'
+  | 'campaign.paused'
+  | 'campaign.resumed'
+  | 'campaign.cancelled';
 
 /**
  * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token
