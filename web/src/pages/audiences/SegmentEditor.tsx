@@ -109,7 +109,7 @@ export function SegmentEditor({ id }: { id?: string | undefined }) {
     }),
     toBody: (f) => ({
       name: f.name.trim(),
-      ...(f.description.trim() ? { description: f.description.trim() } : {}),
+      description: f.description.trim() || null,
       live: f.live,
       rule: ruleOf(f),
     }),

@@ -2,7 +2,7 @@
  * Templates › edit: the text with a live parts counter (rendered by the server as a send
  * renders it), previews against real profiles with parts and encoding each, and the versions.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type {
   ChannelConfiguration,
   Page,
@@ -83,6 +83,11 @@ export function TemplateEditor({ id }: { id?: string | undefined }) {
     channelConfigurationId: channelId,
   });
   const [saved, setSaved] = useState(false);
+  // The footer a send adds comes from the channel configuration: preview with one of the type.
+  useEffect(() => {
+    const first = channels.data?.items.find((c) => c.messageType === form.messageType);
+    if (channelId === '' && first) setChannelId(first.id);
+  }, [channels.data, form.messageType]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
