@@ -478,7 +478,6 @@ export interface AudienceList {
   id: string;
   name: string;
   description?: string | null;
-  memberCount?: number;
   createdAt: string;
   updatedAt: string;
   version?: number;
@@ -508,38 +507,69 @@ export interface Campaign {
   id: string;
   name: string;
   status: CampaignStatus;
+  /** Why it last changed status when not asked to (an auto-pause names the rate). */
+  statusReason: string | null;
   audience: Audience;
   templateId: string;
   templateVersion: number;
   channelConfigurationId: string;
   sendAt: string | null;
   pacing: CampaignPacing;
-  seedPhones?: string[];
-  autoPause?: { optOutRate?: number | null; failureRate?: number | null } | null;
+  seedPhones: string[];
+  autoPause: { optOutRate: number; failureRate: number; minSample: number };
+  progress: {
+    recipients: number;
+    snapshotDone: boolean;
+    fannedOut: number;
+    queued: number;
+    excluded: number;
+    renderFailed: number;
+  };
+  confirmedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
   createdAt: string;
   updatedAt: string;
-  version?: number;
-  [key: string]: unknown;
+  version: number;
 }
 
+/** `POST /v1/campaigns/:id/estimate`: who gets it, who not and why, parts and encodings. */
 export interface CampaignEstimate {
   recipients: number;
-  excluded: Record<string, number> | { reason: string; count: number }[];
-  segments?: Record<string, number> | { segments: number; count: number }[];
-  encodings?: Record<string, number>;
-  problems?: ErrorDetail[];
-  [key: string]: unknown;
+  eligible: number;
+  excluded: { total: number; byReason: { consent: string; reason: string; recipients: number }[] };
+  rendering: {
+    method: 'exact' | 'sampled';
+    rendered: number;
+    parts: { segments: number; encoding: string; recipients: number }[];
+    totalParts: number;
+    failures: {
+      recipients: number;
+      examples: { profileId: string; phone: string; reason: string; problems: ErrorDetail[] }[];
+    };
+  };
+  heldByQuietHours: number | null;
+  accuracy: string;
 }
 
+/** `GET /v1/campaigns/:id/results`: counted from the rows (exact). */
 export interface CampaignResults {
-  status?: CampaignStatus;
-  recipients?: number;
-  queued: number;
-  sent: number;
-  delivered: number;
-  failed: number;
-  suppressed: number;
+  recipients: number;
+  excluded: number;
+  renderFailed: number;
+  messages: {
+    total: number;
+    queued: number;
+    paused: number;
+    sent: number;
+    accepted: number;
+    delivered: number;
+    failed: number;
+    suppressed: number;
+    cancelled: number;
+  };
   optOuts: number;
   replies: number;
-  [key: string]: unknown;
+  optOutRate: number;
+  failureRate: number;
 }

@@ -13,6 +13,20 @@ const phonesOf = (text: string) =>
     .map((p) => p.trim())
     .filter(Boolean);
 
+interface AddedAnswer {
+  added: number;
+  alreadyMembers: number;
+  profilesCreated: number;
+}
+interface ImportAnswer extends AddedAnswer {
+  rows: number;
+  rejected: number;
+  rejections: { line: number; phone: string | null; reason: string }[];
+}
+
+const addedSummary = (a: AddedAnswer) =>
+  `${a.added.toLocaleString()} added, ${a.alreadyMembers.toLocaleString()} already members, ${a.profilesCreated.toLocaleString()} new profiles (consent unknown).`;
+
 /** The server's per-item details ("/phones/2: not a phone number") as one sentence each. */
 function detailLines(error: unknown): string[] {
   if (!(error instanceof ApiError)) return [errorText(error)];
@@ -26,12 +40,12 @@ export function ListDetailPage({ id }: { id: string }) {
   const { api } = useSession();
   const detail = useLoad(() => api.get<AudienceList>(`/v1/lists/${id}`), [api, id]);
   const [phones, setPhones] = useState('');
-  const [result, setResult] = useState<string>();
+  const [result, setResult] = useState<string[]>();
   const [problem, setProblem] = useState<string[]>();
   const [busy, setBusy] = useState(false);
   const [tick, setTick] = useState(0);
 
-  const run = async (work: () => Promise<string>) => {
+  const run = async (work: () => Promise<string[]>) => {
     setBusy(true);
     setResult(undefined);
     setProblem(undefined);
@@ -45,24 +59,21 @@ export function ListDetailPage({ id }: { id: string }) {
       setBusy(false);
     }
   };
-  const summary = (answer: unknown, verb: string) => {
-    const a = answer as Record<string, unknown> | null;
-    const n = a && typeof a === 'object' ? (a.added ?? a.removed ?? a.imported ?? a.count) : null;
-    return typeof n === 'number' ? `${verb} ${n.toLocaleString()}.` : `${verb}.`;
-  };
   const add = () =>
     run(async () => {
-      const answer = await api.post(`/v1/lists/${id}/members`, { phones: phonesOf(phones) });
+      const answer = await api.post<AddedAnswer>(`/v1/lists/${id}/members`, {
+        phones: phonesOf(phones),
+      });
       setPhones('');
-      return summary(answer, 'Added');
+      return [addedSummary(answer)];
     });
   const remove = () =>
     run(async () => {
-      const answer = await api.request('DELETE', `/v1/lists/${id}/members`, {
+      const answer = await api.request<{ removed: number }>('DELETE', `/v1/lists/${id}/members`, {
         body: { phones: phonesOf(phones) },
       });
       setPhones('');
-      return summary(answer.body, 'Removed');
+      return [`Removed ${answer.body.removed.toLocaleString()}.`];
     });
   const importCsv = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
@@ -74,9 +85,8 @@ export function ListDetailPage({ id }: { id: string }) {
         headers: api.headers({ 'content-type': 'text/csv' }),
         body: await file.text(),
       });
-      const body = (await res.json().catch(() => null)) as {
-        error?: { code?: string; message?: string; details?: [] };
-      } | null;
+      const body = (await res.json().catch(() => null)) as
+        (ImportAnswer & { error?: { code?: string; message?: string; details?: [] } }) | null;
       if (!res.ok)
         throw new ApiError(
           res.status,
@@ -84,7 +94,13 @@ export function ListDetailPage({ id }: { id: string }) {
           body?.error?.message ?? `Tern answered ${res.status}.`,
           body?.error?.details ?? [],
         );
-      return summary(body, `Imported ${file.name}:`);
+      if (!body) throw new ApiError(res.status, 'http_error', 'Tern answered without a summary.');
+      return [
+        `Imported ${file.name}: ${body.rows.toLocaleString()} rows; ${addedSummary(body)} ${body.rejected.toLocaleString()} rejected.`,
+        ...body.rejections
+          .slice(0, 20)
+          .map((r) => `Line ${r.line}${r.phone ? ` (${r.phone})` : ''}: ${r.reason}`),
+      ];
     });
   };
 
@@ -97,12 +113,7 @@ export function ListDetailPage({ id }: { id: string }) {
         Audience › <Link to="/lists">Lists</Link> › <span aria-current="page">{list.name}</span>
       </nav>
       <div className="page-header">
-        <h1>
-          {list.name}
-          {list.memberCount !== undefined ? (
-            <span className="badge">{list.memberCount.toLocaleString()} members</span>
-          ) : null}
-        </h1>
+        <h1>{list.name}</h1>
         <div className="actions">
           <Link to={`/campaigns/new?listId=${list.id}`} className="btn">
             Send a campaign to it
@@ -151,7 +162,11 @@ export function ListDetailPage({ id }: { id: string }) {
         <p className="hint">A CSV with a phone column (header phone), one number a row.</p>
         {result ? (
           <div className="banner banner-ok" role="status">
-            {result}
+            <div>
+              {result.map((line, i) => (
+                <div key={i}>{line}</div>
+              ))}
+            </div>
           </div>
         ) : null}
         {problem ? (

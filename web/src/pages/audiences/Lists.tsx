@@ -30,10 +30,7 @@ export function ListsPage() {
       empty={<p>Create one, then import a CSV of phone numbers.</p>}
       columns={[
         { header: 'Name', cell: (l) => <Link to={`/lists/${l.id}`}>{l.name}</Link> },
-        {
-          header: 'Members',
-          cell: (l) => (l.memberCount === undefined ? '—' : l.memberCount.toLocaleString()),
-        },
+        { header: 'Description', cell: (l) => l.description ?? '—' },
         { header: 'Updated', cell: (l) => formatDate(l.updatedAt) },
         {
           header: 'Actions',

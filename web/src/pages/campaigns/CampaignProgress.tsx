@@ -33,8 +33,6 @@ interface Sample {
   failed: number;
 }
 
-const n = (v: unknown) => (typeof v === 'number' ? v : 0);
-
 export function CampaignProgressPage({ id }: { id: string }) {
   const { api } = useSession();
   const data = useLoad(async () => {
@@ -74,9 +72,9 @@ export function CampaignProgressPage({ id }: { id: string }) {
     if (!r) return;
     const sample = {
       at: new Date().toLocaleTimeString(),
-      sent: n(r.sent),
-      delivered: n(r.delivered),
-      failed: n(r.failed),
+      sent: r.messages.sent,
+      delivered: r.messages.delivered,
+      failed: r.messages.failed,
     };
     const key = `${sample.sent}/${sample.delivered}/${sample.failed}`;
     if (key === last.current) return;
@@ -104,17 +102,21 @@ export function CampaignProgressPage({ id }: { id: string }) {
   if (data.error && !data.data) return <ErrorBanner error={data.error} onRetry={reload} />;
   if (!data.data) return <Loading what="Loading campaign" />;
   const { campaign, results } = data.data;
-  const recipients = n(results.recipients);
-  const done = n(results.sent) + n(results.failed) + n(results.suppressed) + n(results.cancelled);
+  const m = results.messages;
+  const recipients = results.recipients;
+  // Dealt with: handed over, failed before that, blocked, cancelled, or never queued.
+  const done = m.sent + m.suppressed + m.cancelled + results.excluded + results.renderFailed;
   const percent = recipients > 0 ? Math.min(100, Math.round((100 * done) / recipients)) : 0;
   const counts = [
-    { name: 'Queued', value: n(results.queued) },
-    { name: 'Sent', value: n(results.sent) },
-    { name: 'Delivered', value: n(results.delivered) },
-    { name: 'Failed', value: n(results.failed) },
-    { name: 'Suppressed', value: n(results.suppressed) },
-    { name: 'Opt-outs', value: n(results.optOuts) },
-    { name: 'Replies', value: n(results.replies) },
+    { name: 'Queued', value: m.queued },
+    { name: 'Paused', value: m.paused },
+    { name: 'Sent', value: m.sent },
+    { name: 'Delivered', value: m.delivered },
+    { name: 'Failed', value: m.failed },
+    { name: 'Suppressed', value: m.suppressed },
+    { name: 'Cancelled', value: m.cancelled },
+    { name: 'Opt-outs (24 h)', value: results.optOuts },
+    { name: 'Replies', value: results.replies },
   ];
 
   return (
@@ -175,9 +177,12 @@ export function CampaignProgressPage({ id }: { id: string }) {
       </div>
       {actionError ? <ErrorBanner error={actionError} /> : null}
       {exportError ? <ErrorBanner error={exportError} /> : null}
-      {typeof campaign.pausedReason === 'string' && campaign.status === 'paused' ? (
-        <div className="banner banner-warn" role="status">
-          Paused: {campaign.pausedReason}
+      {campaign.statusReason ? (
+        <div
+          className={campaign.status === 'paused' ? 'banner banner-warn' : 'banner'}
+          role="status"
+        >
+          {campaign.statusReason}
         </div>
       ) : null}
       <p className="muted">
@@ -199,9 +204,15 @@ export function CampaignProgressPage({ id }: { id: string }) {
       </div>
       <p className="small muted">
         {done.toLocaleString()} of {recipients.toLocaleString()} recipients done ({percent} %)
+        {campaign.progress.snapshotDone ? '' : ' · taking the audience snapshot'} · opt-out rate{' '}
+        {(100 * results.optOutRate).toFixed(1)} % (pauses at{' '}
+        {(100 * campaign.autoPause.optOutRate).toFixed(1)} %) · failure rate{' '}
+        {(100 * results.failureRate).toFixed(1)} % (pauses at{' '}
+        {(100 * campaign.autoPause.failureRate).toFixed(1)} %)
       </p>
       <div className="tiles" data-testid="campaign-results">
         <Tile label="Recipients" value={recipients} />
+        <Tile label="Excluded by consent" value={results.excluded} />
         {counts.map((c) => (
           <Tile key={c.name} label={c.name} value={c.value} />
         ))}

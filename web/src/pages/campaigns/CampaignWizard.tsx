@@ -62,7 +62,7 @@ const phonesOf = (text: string) =>
     .split(/[\s,;]+/)
     .map((p) => p.trim())
     .filter(Boolean);
-/** A percentage typed as text, as the fraction the API takes; null when empty. */
+/** A percentage typed as text, as the fraction the API takes; null when empty (the default). */
 const fraction = (text: string) => (text.trim() === '' ? null : Number(text) / 100);
 
 export function CampaignWizard() {
@@ -81,7 +81,7 @@ export function CampaignWizard() {
     rateUnit: 'perSecond',
     rate: '10',
     seedPhones: '',
-    optOutRate: '5',
+    optOutRate: '2',
     failureRate: '20',
   }));
   const set = <K extends keyof WizardForm>(key: K, value: WizardForm[K]) =>
@@ -138,7 +138,10 @@ export function CampaignWizard() {
     sendAt: form.when === 'later' && form.sendAt ? new Date(form.sendAt).toISOString() : null,
     pacing: { [form.rateUnit]: Number(form.rate) },
     seedPhones: phonesOf(form.seedPhones),
-    autoPause: { optOutRate: fraction(form.optOutRate), failureRate: fraction(form.failureRate) },
+    autoPause: {
+      ...(fraction(form.optOutRate) !== null ? { optOutRate: fraction(form.optOutRate) } : {}),
+      ...(fraction(form.failureRate) !== null ? { failureRate: fraction(form.failureRate) } : {}),
+    },
   });
 
   /** Shows the server's refusal: field errors next to their fields, on their step. */
@@ -322,7 +325,7 @@ export function CampaignWizard() {
               </dd>
               <dt>Recipients</dt>
               <dd data-testid="confirm-recipients">
-                {estimate ? estimate.recipients.toLocaleString() : '—'}
+                {estimate ? estimate.eligible.toLocaleString() : '—'}
               </dd>
             </dl>
           </section>
@@ -362,7 +365,7 @@ export function CampaignWizard() {
           <button
             type="button"
             className="btn btn-primary"
-            disabled={busy || !estimate || estimate.recipients === 0}
+            disabled={busy || !estimate || estimate.eligible === 0}
             onClick={() => setStep('Confirm')}
           >
             Next
@@ -391,17 +394,15 @@ type Setter = <K extends keyof WizardForm>(key: K, value: WizardForm[K]) => void
 
 function AudienceCount({ audience }: { audience: { segmentId: string } | { listId: string } }) {
   const { api } = useSession();
-  const id = 'segmentId' in audience ? audience.segmentId : audience.listId;
+  const segmentId = 'segmentId' in audience ? audience.segmentId : '';
   const count = useLoad(
     () =>
-      'segmentId' in audience
-        ? api.get<{ count: number }>(`/v1/segments/${audience.segmentId}/count`)
-        : api
-            .get<AudienceList>(`/v1/lists/${audience.listId}`)
-            .then((l) => ({ count: l.memberCount ?? 0 })),
-    [api, id],
+      segmentId
+        ? api.get<{ count: number }>(`/v1/segments/${segmentId}/count`)
+        : Promise.resolve(null),
+    [api, segmentId],
   );
-  if (!id) return null;
+  if (!segmentId) return <p className="muted">The estimate counts the list&apos;s members.</p>;
   return (
     <div className="live-count" aria-live="polite" data-testid="audience-count">
       {count.data ? (
@@ -669,14 +670,14 @@ function ScheduleStep({
           'optOutRate',
           'Auto-pause at opt-out rate (%)',
           errors.autoPause,
-          'Empty: never',
+          'Empty: the default',
           'number',
         )}
         {input(
           'failureRate',
           'Auto-pause at failure rate (%)',
           undefined,
-          'Empty: never',
+          'Empty: the default',
           'number',
         )}
       </div>

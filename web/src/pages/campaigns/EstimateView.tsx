@@ -1,90 +1,93 @@
 /** A campaign's estimate: who gets it, who is left out and why, parts and encodings. */
 import type { CampaignEstimate } from '../../api';
+import { encodingLabel } from '../templates/render-preview';
 
-const text = (v: unknown): string =>
-  typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-
-/** `{a: 1}` or `[{reason: a, count: 1}]` as rows of [label, count]. */
-function rows(value: unknown, labelKey: string): [string, number][] {
-  if (Array.isArray(value))
-    return value.map((item: Record<string, unknown>) => [
-      text(item[labelKey] ?? item.reason ?? item.key),
-      Number(item.count ?? 0),
-    ]);
-  if (value && typeof value === 'object')
-    return Object.entries(value as Record<string, unknown>)
-      .filter(([, n]) => typeof n === 'number')
-      .map(([k, n]) => [k, n as number]);
-  return [];
-}
-
-function Histogram({ title, data }: { title: string; data: [string, number][] }) {
-  if (data.length === 0) return null;
-  const max = Math.max(1, ...data.map(([, n]) => n));
+function Histogram({ title, rows }: { title: string; rows: [string, number][] }) {
+  const max = Math.max(1, ...rows.map(([, n]) => n));
   return (
     <section className="card">
       <h3 className="h3">{title}</h3>
-      <table className="table" aria-label={title}>
-        <tbody>
-          {data.map(([label, n]) => (
-            <tr key={label}>
-              <th scope="row">{label.replace(/_/g, ' ')}</th>
-              <td style={{ width: '60%' }}>
-                <div className="progress" aria-hidden="true">
-                  <span style={{ width: `${(100 * n) / max}%` }} />
-                </div>
-              </td>
-              <td>{n.toLocaleString()}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {rows.length === 0 ? <p className="muted">None.</p> : null}
+      {rows.length > 0 ? (
+        <table className="table" aria-label={title}>
+          <tbody>
+            {rows.map(([label, n]) => (
+              <tr key={label}>
+                <th scope="row">{label}</th>
+                <td style={{ width: '50%' }}>
+                  <div className="progress" aria-hidden="true">
+                    <span style={{ width: `${(100 * n) / max}%` }} />
+                  </div>
+                </td>
+                <td>{n.toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
     </section>
   );
 }
 
 export function EstimateView({ estimate }: { estimate: CampaignEstimate }) {
-  const excluded = rows(estimate.excluded, 'reason');
-  const excludedTotal = excluded.reduce((n, [, c]) => n + c, 0);
+  const r = estimate.rendering;
   return (
     <div data-testid="estimate">
       <div className="tiles">
-        <div className="tile tile-good">
-          <div className="tile-value" data-testid="estimate-recipients">
-            {estimate.recipients.toLocaleString()}
-          </div>
-          <div className="tile-label">Recipients</div>
-        </div>
-        <div className="tile">
-          <div className="tile-value">{excludedTotal.toLocaleString()}</div>
-          <div className="tile-label">Excluded</div>
-        </div>
+        <Tile label="In the audience" value={estimate.recipients} />
+        <Tile label="Will be sent" value={estimate.eligible} testId="estimate-eligible" />
+        <Tile label="Excluded by consent" value={estimate.excluded.total} />
+        <Tile label="Would not render" value={r.failures.recipients} />
+        <Tile label="SMS parts in all" value={r.totalParts} />
+        {estimate.heldByQuietHours !== null ? (
+          <Tile label="Held by quiet hours" value={estimate.heldByQuietHours} />
+        ) : null}
       </div>
-      {estimate.recipients === 0 ? (
+      <p className="muted small">{estimate.accuracy}</p>
+      {estimate.eligible === 0 ? (
         <div className="banner banner-warn" role="alert">
-          Nobody would get this campaign: choose another audience.
+          Nobody in this audience may receive it: choose another audience.
         </div>
       ) : null}
       <div className="grid-2">
-        <Histogram title="Excluded, and why" data={excluded} />
         <Histogram
-          title="Parts per message"
-          data={rows(estimate.segments, 'segments').map(([k, n]) => [
-            `${k} ${k === '1' ? 'part' : 'parts'}`,
-            n,
+          title="Excluded, and why"
+          rows={estimate.excluded.byReason.map((b) => [`${b.consent}: ${b.reason}`, b.recipients])}
+        />
+        <Histogram
+          title="Parts and encoding"
+          rows={r.parts.map((p) => [
+            `${p.segments} ${p.segments === 1 ? 'part' : 'parts'}, ${encodingLabel(p.encoding)}`,
+            p.recipients,
           ])}
         />
-        <Histogram title="Encodings" data={rows(estimate.encodings, 'encoding')} />
       </div>
-      {estimate.problems && estimate.problems.length > 0 ? (
+      {r.failures.examples.length > 0 ? (
         <div className="banner banner-error" role="alert">
-          <ul className="problems">
-            {estimate.problems.map((p, i) => (
-              <li key={i}>{p.message}</li>
-            ))}
-          </ul>
+          <div>
+            <strong>{r.failures.recipients.toLocaleString()} would not be sent:</strong>
+            <ul className="problems">
+              {r.failures.examples.map((f) => (
+                <li key={f.profileId}>
+                  {f.phone}: {f.reason}
+                  {f.problems.length > 0 ? ` (${f.problems.map((p) => p.message).join('; ')})` : ''}
+                </li>
+              ))}
+            </ul>
+          </div>
         </div>
       ) : null}
+    </div>
+  );
+}
+
+function Tile({ label, value, testId }: { label: string; value: number; testId?: string }) {
+  return (
+    <div className="tile">
+      <div className="tile-value" data-testid={testId}>
+        {value.toLocaleString()}
+      </div>
+      <div className="tile-label">{label}</div>
     </div>
   );
 }
