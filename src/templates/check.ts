@@ -2,7 +2,7 @@ import type { ChannelConfiguration } from '../channels/channel.js';
 import { MANDATORY_OPT_OUT_KEYWORDS } from '../credentials/keywords.js';
 import type { ErrorDetail } from '../errors.js';
 import { MMS_TEXT_MAX, SMS_MAX_SEGMENTS, withMarketingFooter } from '../messages/message.rules.js';
-import { countSegments, type SmsEncoding } from '../messages/segments.js';
+import { countSegments, type SegmentCount, type SmsEncoding } from '../messages/segments.js';
 import { fitsDltTemplate } from './dlt-fit.js';
 import type { TemplateVersion } from './template.js';
 
@@ -34,6 +34,19 @@ export function hasOptOutInstruction(text: string): boolean {
   return OPT_OUT.test(text);
 }
 
+/** Why a final text is over its channel's bound (10 SMS parts, or the MMS text length), or undefined. */
+export function sizeProblem(
+  final: string,
+  kind: 'sms' | 'mms',
+  count: SegmentCount = countSegments(final),
+): string | undefined {
+  if (kind === 'sms' && count.segments > SMS_MAX_SEGMENTS)
+    return `renders to ${count.segments} SMS parts (${count.encoding}, ${count.characters} characters); at most ${SMS_MAX_SEGMENTS} are allowed`;
+  if (kind === 'mms' && final.length > MMS_TEXT_MAX)
+    return `renders to ${final.length} characters; an MMS text is at most ${MMS_TEXT_MAX}`;
+  return undefined;
+}
+
 /**
  * Checks one rendered text for one recipient as the send path will see it: the marketing footer
  * added as checkMessage adds it, then the parts and the 10-part cap (SMS) or the MMS text bound,
@@ -52,13 +65,8 @@ export function checkRendered(
   const count = countSegments(final);
 
   if (final.trim() === '' && t.media.length === 0) problem('renders an empty text');
-  if (kind === 'sms' && count.segments > SMS_MAX_SEGMENTS) {
-    problem(
-      `renders to ${count.segments} SMS parts (${count.encoding}, ${count.characters} characters); at most ${SMS_MAX_SEGMENTS} are allowed`,
-    );
-  } else if (kind === 'mms' && final.length > MMS_TEXT_MAX) {
-    problem(`renders to ${final.length} characters; an MMS text is at most ${MMS_TEXT_MAX}`);
-  }
+  const size = sizeProblem(final, kind, count);
+  if (size) problem(size);
   if (t.messageType === 'marketing' && !hasOptOutInstruction(final)) {
     problem(
       channel?.marketingFooter

@@ -80,3 +80,34 @@ describe('compileTemplate', () => {
     });
   });
 });
+
+describe('pathological templates', () => {
+  const xs = Array.from({ length: 100 }, (_, i) => i).join(',');
+  const bodies = [
+    // 10^8 iterations over an existing array: only the clock stops it.
+    `{% assign xs = "${xs}" | split: "," %}{% for a in xs %}{% for b in xs %}{% for c in xs %}{% for d in xs %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}`,
+    '{% for a in (1..1000000) %}{% for b in (1..1000000) %}x{% endfor %}{% endfor %}',
+    // A doubling string: 10 × 2^40 characters if nothing stopped it.
+    '{% assign s = "xxxxxxxxxx" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}',
+    '{{ "xxxxxxxxxx" | split: "" | join: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" | split: "" | join: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" | split: "" | join: "zzzzzzzzzzzzzzzzzzzz" }}',
+    `{% tablerow a in (1..10000000) %}{% endtablerow %}`,
+    `{% capture c %}{% for a in (1..1000) %}{% for b in (1..1000) %}xxxxxxxxxx{% endfor %}{% endfor %}{% endcapture %}{{ c }}`,
+  ];
+
+  it('stops each within its bounds and names the problem', () => {
+    for (const body of bodies) {
+      const started = performance.now();
+      const result = compile(body).render(ctx({ firstName: 'Ann' }));
+      const took = performance.now() - started;
+      expect(result.ok, body).toBe(false);
+      if (!result.ok)
+        expect(result.problems[0]?.message, body).toMatch(/too long to render|too much text/);
+      // The clock is 50 ms; a check runs between tags, so allow the slack of a busy machine.
+      expect(took, body).toBeLessThan(250);
+    }
+  });
+
+  it('refuses a body over the parse bound', () => {
+    expect(() => compile('x'.repeat(4_001))).toThrow(AppError);
+  });
+});

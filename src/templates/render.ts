@@ -25,18 +25,19 @@ export interface CompiledTemplate {
  * The bounds of one render. A typical SMS template renders in ~7 µs (measured: 100,000 renders
  * of a 100-character template with a default filter, 0.73 s), so each limit is far above any
  * real template and far below a stall:
- * - renderLimit 10 ms: the most one recipient can hold the event loop (a triple loop over
- *   (1..1000) is cut there); 1,000× a real render, so a loaded machine does not trip it.
- * - templateLimit 5,000 tag/output renders: a deterministic bound beside the clock's (a loop
- *   over 100 attributes with three outputs each is 300).
- * - memoryLimit 100,000: liquidjs counts string and array units allocated; the longest text
- *   Tern sends is an MMS of 4,096 characters, so 25× that is room for filters, not for a
- *   doubling `append` loop.
+ * - renderLimit 50 ms: the most one recipient can hold the event loop (a double loop over
+ *   (1..1000) is cut there). It is a clock, so it must sit clear of pauses that are not the
+ *   template's: at 10 ms, a cold first render on this 2-core machine shared with other suites
+ *   tripped it (2 runs in 4). 50 ms is also the budget Tern's pathological-input tests hold a
+ *   request to.
+ * - memoryLimit 100,000: liquidjs counts the characters and items that ranges, string filters
+ *   and joins allocate; the longest text Tern sends is an MMS of 4,096 characters, so 25× that
+ *   is room for filters, not for a doubling `append` loop. Deterministic, unlike the clock.
  * - parseLimit: the body's own bound, TEMPLATE_BODY_MAX characters.
+ * (liquidjs 10.30.1 declares a `templateLimit` render option but does not enforce it.)
  */
 export const RENDER_LIMITS = {
-  renderLimit: 10,
-  templateLimit: 5_000,
+  renderLimit: 50,
   memoryLimit: 100_000,
   parseLimit: TEMPLATE_BODY_MAX,
 } as const;
@@ -93,7 +94,11 @@ const POSITION_SUFFIX = /, line:\d+, col:\d+$/;
 /** One problem of the body, naming its line and column and what is wrong. */
 function bodyProblem(error: unknown): ErrorDetail {
   if (!(error instanceof LiquidError)) {
-    return { path: '/body', message: error instanceof Error ? error.message : String(error) };
+    // The render clock is also checked outside any tag, where liquidjs throws it bare.
+    return {
+      path: '/body',
+      message: describe(error instanceof Error ? error.message : String(error)),
+    };
   }
   const [line, column] = error.token.getPosition();
   const original = error.originalError as { variableName?: unknown } | undefined;
@@ -117,16 +122,21 @@ function describe(message: string): string {
   if (message.startsWith('undefined filter: '))
     return `unknown filter "${message.slice('undefined filter: '.length)}"`;
   if (message === 'template render limit exceeded')
-    return `takes too long to render (over ${RENDER_LIMITS.renderLimit} ms or ${RENDER_LIMITS.templateLimit} tag renders)`;
+    return `takes too long to render (over ${RENDER_LIMITS.renderLimit} ms)`;
   if (message === 'memory alloc limit exceeded') return 'builds too much text while rendering';
   return message;
 }
 
 /** The problems inside one liquidjs error (catchAllErrors gathers several into one). */
 function problemsOf(error: unknown): ErrorDetail[] {
-  const inner = (error as { errors?: unknown }).errors;
-  const list = Array.isArray(inner) && inner.length > 0 ? inner : [error];
-  return list.slice(0, PROBLEMS_MAX).map(bodyProblem);
+  return leaves(error, 0).slice(0, PROBLEMS_MAX).map(bodyProblem);
+}
+
+/** The errors inside nested "n errors found" wrappers (a loop's body gathers its own). */
+function leaves(error: unknown, depth: number): unknown[] {
+  const inner = (error as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(inner) || inner.length === 0 || depth > 20) return [error];
+  return inner.flatMap((e: unknown) => leaves(e, depth + 1));
 }
 
 /** The Liquid scope: a fresh plain object per render, with no campaign key when there is none. */
@@ -146,7 +156,6 @@ function scope(ctx: RenderContext): Record<string, unknown> {
 }
 
 const RENDER_OPTIONS = {
-  templateLimit: RENDER_LIMITS.templateLimit,
   renderLimit: RENDER_LIMITS.renderLimit,
   memoryLimit: RENDER_LIMITS.memoryLimit,
 };

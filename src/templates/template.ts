@@ -22,12 +22,11 @@ export interface TemplateVersion {
   createdAt: string;
 }
 
-/** A template as listed: its name and current version. */
-export interface Template {
-  id: string;
-  sandbox: string;
-  name: string;
-  currentVersion: number;
+/**
+ * A template as the API shows it: its current version's content, `version` its number,
+ * `createdAt` when the template was made and `updatedAt` when its current version was.
+ */
+export interface Template extends Omit<TemplateVersion, 'createdAt'> {
   createdAt: string;
   updatedAt: string;
 }
@@ -57,11 +56,12 @@ export type TemplateSettings = Pick<
 
 /**
  * Merges `input` over `current` and checks the fields one by one (the body's Liquid is checked
- * by compileTemplate). Pure.
+ * by compileTemplate); a `draft` is not saved, so it needs no name or DLT id. Pure.
  */
 export function validateTemplate(
   input: TemplateInput,
   current: TemplateSettings | undefined,
+  options: { draft?: boolean } = {},
 ): { settings: TemplateSettings; problems: ErrorDetail[] } {
   const problems: ErrorDetail[] = [];
   const problem = (field: string, message: string) => problems.push({ path: `/${field}`, message });
@@ -102,7 +102,8 @@ export function validateTemplate(
   if (dltTemplateText !== null) {
     const reason = dltPatternProblem(dltTemplateText);
     if (reason) problem('dltTemplateText', reason);
-    if (dltContentTemplateId === null)
+    // A draft in the editor is checked against the text before it has its id.
+    if (dltContentTemplateId === null && !options.draft)
       problem(
         'dltContentTemplateId',
         'is required with dltTemplateText (the id it is registered under)',
