@@ -28,12 +28,14 @@ export interface Fixtures {
   messageId: string;
   inboundId: string;
   eventWebhookId: string;
+  templateId: string;
   /** Made per call: a new, unused object of each kind, for DELETE and PATCH. */
   fresh: {
     credential(): Promise<string>;
     channel(): Promise<string>;
     eventWebhook(): Promise<string>;
     token(): Promise<string>;
+    template(): Promise<string>;
   };
 }
 
@@ -158,6 +160,17 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
         body: { url: `${served.sim.url}/tern-events`, types: ['consent.changed'] },
       }),
     );
+  const template = async () =>
+    idOf(
+      await api(served, {
+        method: 'POST',
+        path: '/api/v1/templates',
+        body: {
+          name: unique('tpl'),
+          body: 'Hi {{ profile.attributes.firstName | default: "there" }}. Reply STOP to opt out',
+        },
+      }),
+    );
   return {
     served,
     credentialId: main.id,
@@ -167,6 +180,7 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
     messageId,
     inboundId,
     eventWebhookId: await eventWebhook(),
+    templateId: await template(),
     fresh: {
       credential: async () => (await credential()).id,
       channel: () => channel(main.id),
@@ -179,6 +193,7 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
             body: { name: unique('tok') },
           }),
         ),
+      template,
     },
   };
 }
@@ -499,6 +514,67 @@ export const ROUTE_CASES: RouteCase[] = [
     '/api/v1/event-webhooks/:id/deliveries',
     (f) => `/api/v1/event-webhooks/${f.eventWebhookId}/deliveries`,
   ),
+  get('/api/v1/templates', () => '/api/v1/templates?name=tpl&limit=10'),
+  {
+    route: 'POST /api/v1/templates',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/templates',
+      body: {
+        name: unique('tpl'),
+        body: 'Hello {{ profile.attributes.firstName | default: "you" }}. Reply STOP to opt out',
+        messageType: 'marketing',
+      },
+      expect: [201],
+    }),
+  },
+  {
+    route: 'POST /api/v1/templates/render',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/templates/render',
+      body: {
+        body: 'Hi {{ profile.phone }} ’ Reply STOP to opt out',
+        phone: SOCKET_PERSON,
+        channelConfigurationId: f.channelId,
+      },
+      expect: [200],
+    }),
+  },
+  get('/api/v1/templates/:id', (f) => `/api/v1/templates/${f.templateId}`),
+  {
+    route: 'PATCH /api/v1/templates/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/templates/${await f.fresh.template()}`,
+      headers: { 'if-match': '"1"' },
+      body: { body: 'Changed over a real socket. Reply STOP to opt out' },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/templates/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/templates/${await f.fresh.template()}`,
+      expect: [204],
+    }),
+  },
+  get('/api/v1/templates/:id/versions', (f) => `/api/v1/templates/${f.templateId}/versions`),
+  {
+    route: 'POST /api/v1/templates/:id/preview',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/templates/${f.templateId}/preview`,
+      body: { phones: [SOCKET_PERSON] },
+      expect: [200],
+    }),
+  },
 ];
 
 /** Routes the OpenAPI document does not list (schema.hide), each with a case above. */
