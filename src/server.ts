@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { LiveSegmentLoop } from './audiences/live-segments.js';
 import { bootstrapAdminToken } from './auth/admin-tokens.js';
+import { startCampaignRunner } from './campaigns/campaign-runner.js';
 import { buildApp } from './app.js';
 import {
   publicUrlProblems,
@@ -67,6 +69,15 @@ export async function startServer(
     );
     dispatcher.start();
     const retention = startRetention(runtime, logger);
+    // Campaigns: scheduled starts, the fan-out into the queue, completion and auto-pause.
+    const campaigns = startCampaignRunner(services.campaigns, logger);
+    // Live segments: segment.entered / segment.left within a second of the change.
+    const liveSegments = new LiveSegmentLoop({
+      db,
+      clock,
+      onError: (error) => logger.error({ err: error }, 'live segment loop failed; retrying'),
+    });
+    liveSegments.start();
 
     const listening = app;
     let closing: Promise<void> | undefined;
@@ -80,6 +91,8 @@ export async function startServer(
           worker?.stop(),
           dispatcher.stop(),
           retention?.stop(),
+          liveSegments.stop(),
+          campaigns.stop(),
         ]);
         clearTimeout(force);
         await db.close();
@@ -180,11 +193,12 @@ export async function runWorkerUntilSignalled(config: Config): Promise<void> {
   const worker = createWorker(runtime, logger);
   worker.start();
   const retention = startRetention(runtime, logger);
+  const campaigns = startCampaignRunner(runtime.services.campaigns, logger);
   logger.info({ owner: worker.owner, database: runtime.db.describe }, 'send worker running');
   process.stdout.write(`Tern send worker running (${worker.owner}) on ${runtime.db.describe}\n`);
   const signal = await signalled;
   logger.info({ signal }, 'stopping the send worker');
-  await Promise.all([worker.stop(), retention?.stop()]);
+  await Promise.all([worker.stop(), retention?.stop(), campaigns.stop()]);
   await runtime.close();
   logger.info('send worker stopped');
 }
