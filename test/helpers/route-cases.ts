@@ -29,6 +29,8 @@ export interface Fixtures {
   inboundId: string;
   eventWebhookId: string;
   templateId: string;
+  segmentId: string;
+  listId: string;
   /** Made per call: a new, unused object of each kind, for DELETE and PATCH. */
   fresh: {
     credential(): Promise<string>;
@@ -36,6 +38,8 @@ export interface Fixtures {
     eventWebhook(): Promise<string>;
     token(): Promise<string>;
     template(): Promise<string>;
+    segment(): Promise<string>;
+    list(): Promise<string>;
   };
 }
 
@@ -171,6 +175,22 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
         },
       }),
     );
+  const segment = async () =>
+    idOf(
+      await api(served, {
+        method: 'POST',
+        path: '/api/v1/segments',
+        body: {
+          name: unique('seg'),
+          live: true,
+          rule: { all: [{ keyword: 'OFFERS' }, { not: { consent: { in: ['unsubscribed'] } } }] },
+        },
+      }),
+    );
+  const list = async () =>
+    idOf(
+      await api(served, { method: 'POST', path: '/api/v1/lists', body: { name: unique('list') } }),
+    );
   return {
     served,
     credentialId: main.id,
@@ -181,6 +201,8 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
     inboundId,
     eventWebhookId: await eventWebhook(),
     templateId: await template(),
+    segmentId: await segment(),
+    listId: await list(),
     fresh: {
       credential: async () => (await credential()).id,
       channel: () => channel(main.id),
@@ -194,6 +216,8 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
           }),
         ),
       template,
+      segment,
+      list,
     },
   };
 }
@@ -572,6 +596,114 @@ export const ROUTE_CASES: RouteCase[] = [
       method: 'POST',
       path: `/api/v1/templates/${f.templateId}/preview`,
       body: { phones: [SOCKET_PERSON] },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/segments/count',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/segments/count',
+      body: { rule: { any: [{ keyword: 'OFFERS', since: '30d' }, { country: { in: ['US'] } }] } },
+      expect: [200],
+    }),
+  },
+  get('/api/v1/segments', () => '/api/v1/segments?name=seg&limit=10'),
+  {
+    route: 'POST /api/v1/segments',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/segments',
+      body: { name: unique('seg'), rule: { attribute: 'plan', in: ['gold', 'silver'] } },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/segments/:id', (f) => `/api/v1/segments/${f.segmentId}`),
+  {
+    route: 'PATCH /api/v1/segments/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/segments/${await f.fresh.segment()}`,
+      headers: { 'if-match': '"1"' },
+      body: { description: 'changed over a real socket', live: false },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/segments/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/segments/${await f.fresh.segment()}`,
+      expect: [204],
+    }),
+  },
+  get('/api/v1/segments/:id/count', (f) => `/api/v1/segments/${f.segmentId}/count`),
+  get('/api/v1/segments/:id/members', (f) => `/api/v1/segments/${f.segmentId}/members?limit=5`),
+  get('/api/v1/lists', () => '/api/v1/lists?name=list&limit=10'),
+  {
+    route: 'POST /api/v1/lists',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/lists',
+      body: { name: unique('list'), description: 'real socket' },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/lists/:id', (f) => `/api/v1/lists/${f.listId}`),
+  {
+    route: 'PATCH /api/v1/lists/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/lists/${await f.fresh.list()}`,
+      headers: { 'if-match': '"1"' },
+      body: { description: 'renamed' },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/lists/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/lists/${await f.fresh.list()}`,
+      expect: [204],
+    }),
+  },
+  get('/api/v1/lists/:id/members', (f) => `/api/v1/lists/${f.listId}/members?limit=5`),
+  {
+    route: 'POST /api/v1/lists/:id/members',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/lists/${f.listId}/members`,
+      body: { phones: [SOCKET_PERSON, '+14155550178'] },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/lists/:id/members',
+    body: true,
+    happy: (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/lists/${f.listId}/members`,
+      body: { phones: ['+14155550178'] },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/lists/:id/import',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/lists/${f.listId}/import`,
+      headers: { 'content-type': 'text/csv' },
+      body: 'name,phone\nAnn,+14155550179\nBad,12\n',
       expect: [200],
     }),
   },
