@@ -126,6 +126,7 @@ function ConditionRow({
       <label>
         <span>Condition</span>
         <select
+          aria-label="Condition"
           value={c.kind}
           onChange={(e) =>
             onChange({ ...newCondition(e.target.value as ConditionKind), negate: c.negate })
@@ -190,6 +191,7 @@ function ConditionRow({
           <label>
             <span>Operator</span>
             <select
+              aria-label="Operator"
               value={c.op}
               onChange={(e) => onChange({ ...c, op: e.target.value as AttributeOp })}
             >
@@ -212,6 +214,7 @@ function ConditionRow({
           <label>
             <span>When</span>
             <select
+              aria-label="When"
               value={c.mode}
               onChange={(e) => onChange({ ...c, mode: e.target.value as 'within' | 'before' })}
             >
@@ -227,6 +230,7 @@ function ConditionRow({
           <label>
             <span>Last message</span>
             <select
+              aria-label="Last message"
               value={c.outcome}
               onChange={(e) =>
                 onChange({ ...c, outcome: e.target.value as 'delivered' | 'failed' })

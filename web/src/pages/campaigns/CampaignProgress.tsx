@@ -45,7 +45,7 @@ export function CampaignProgressPage({ id }: { id: string }) {
   const reload = data.reload;
   const status = data.data?.campaign.status;
 
-  // Live: reload on the campaign's events and, while it is active, every 2 s (message events
+  // Live: reload on the campaign's events and, while it is active or awaits reports, every 2 s (message events
   // arrive in bursts of hundreds; the poll bounds the reloads to one each 2 s).
   const onEvent = useCallback(() => reload(), [reload]);
   useEvents(
@@ -58,11 +58,14 @@ export function CampaignProgressPage({ id }: { id: string }) {
     ],
     onEvent,
   );
+  // Delivery reports keep coming after the last send: poll until none is awaited.
+  const m = data.data?.results.messages;
+  const settling = m !== undefined && m.accepted + m.queued > 0;
   useEffect(() => {
-    if (!status || !ACTIVE.has(status)) return;
+    if (!status || !(ACTIVE.has(status) || settling)) return;
     const timer = setInterval(reload, POLL_MS);
     return () => clearInterval(timer);
-  }, [status, reload]);
+  }, [status, settling, reload]);
 
   // The counts seen since the page opened, for the over-time chart.
   const [samples, setSamples] = useState<Sample[]>([]);
@@ -102,19 +105,20 @@ export function CampaignProgressPage({ id }: { id: string }) {
   if (data.error && !data.data) return <ErrorBanner error={data.error} onRetry={reload} />;
   if (!data.data) return <Loading what="Loading campaign" />;
   const { campaign, results } = data.data;
-  const m = results.messages;
+  const counted = results.messages;
   const recipients = results.recipients;
   // Dealt with: handed over, failed before that, blocked, cancelled, or never queued.
-  const done = m.sent + m.suppressed + m.cancelled + results.excluded + results.renderFailed;
+  const done =
+    counted.sent + counted.suppressed + counted.cancelled + results.excluded + results.renderFailed;
   const percent = recipients > 0 ? Math.min(100, Math.round((100 * done) / recipients)) : 0;
   const counts = [
-    { name: 'Queued', value: m.queued },
-    { name: 'Paused', value: m.paused },
-    { name: 'Sent', value: m.sent },
-    { name: 'Delivered', value: m.delivered },
-    { name: 'Failed', value: m.failed },
-    { name: 'Suppressed', value: m.suppressed },
-    { name: 'Cancelled', value: m.cancelled },
+    { name: 'Queued', value: counted.queued },
+    { name: 'Paused', value: counted.paused },
+    { name: 'Sent', value: counted.sent },
+    { name: 'Delivered', value: counted.delivered },
+    { name: 'Failed', value: counted.failed },
+    { name: 'Suppressed', value: counted.suppressed },
+    { name: 'Cancelled', value: counted.cancelled },
     { name: 'Opt-outs (24 h)', value: results.optOuts },
     { name: 'Replies', value: results.replies },
   ];

@@ -185,7 +185,11 @@ export function CampaignWizard() {
     setBusy(true);
     setFormError(undefined);
     try {
-      await api.post(`/v1/campaigns/${campaign.id}/confirm`, {});
+      // The version reviewed in the estimate, and the draft as estimated (409 / 412 otherwise).
+      await api.request('POST', `/v1/campaigns/${campaign.id}/confirm`, {
+        body: { templateVersion: campaign.templateVersion },
+        ifMatch: etag,
+      });
       navigate(`/campaigns/${campaign.id}`);
     } catch (err) {
       refused(err);
@@ -242,7 +246,7 @@ export function CampaignWizard() {
           {formError}
         </div>
       ) : null}
-      <section className="form" aria-label={step}>
+      <section className="form" aria-label={`Step ${index + 1}: ${step}`}>
         {step === 'Audience' ? (
           <AudienceStep
             form={form}

@@ -1,0 +1,292 @@
+/**
+ * The console's marketing half in a real browser (Debian's Chromium via playwright-core, never
+ * downloaded) against `tern demo`'s Tern and simulator on SQLite: a segment of people who texted
+ * OFFERS and are subscribed with its live count, a personalised template whose parts and
+ * encoding follow a curly quote, the campaign wizard through estimate and confirm, and the
+ * progress page live through pause, resume and the results.
+ *
+ * TERN_SCREENSHOTS=1 also writes segments, template-editor, campaign-wizard and
+ * campaign-progress into docs/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_INBOUND_NUMBER, startDemo, type RunningDemo } from '../src/demo.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const SCREENSHOTS = process.env.TERN_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : null;
+/** Subscribed and texted OFFERS: the campaign's audience. */
+const FANS = Array.from({ length: 12 }, (_, i) => `+4479110010${String(i).padStart(2, '0')}`);
+/** Texted OFFERS but never subscribed, and subscribed without OFFERS: both left out. */
+const NOT_SUBSCRIBED = '+447911002001';
+const NO_OFFERS = '+447911002002';
+
+let demo: RunningDemo;
+let context: BrowserContext;
+let page: Page;
+let dataDir: string;
+let profileDir: string;
+let base: string;
+
+async function shot(name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+async function go(label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${demo.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** A text from `phone` to the demo's number, through the simulator to Tern's inbound webhook. */
+async function textFrom(phone: string, text: string): Promise<void> {
+  const res = await fetch(`${demo.simulator.url ?? ''}/__sim/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: phone.slice(1), to: DEMO_INBOUND_NUMBER.slice(1), text }),
+  });
+  if (res.status !== 201) throw new Error(`simulator inbound: ${res.status} ${await res.text()}`);
+}
+
+/** The tile's figure on the progress page. */
+const tile = (label: string) =>
+  page
+    .getByTestId('campaign-results')
+    .locator('.tile', { has: page.getByText(label, { exact: true }) })
+    .locator('.tile-value');
+const figure = async (label: string) =>
+  Number((await tile(label).textContent())?.replace(/\D/g, '') ?? NaN);
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser tests need Debian's Chromium ` +
+        '(apt-get install -y chromium), or CHROMIUM_PATH pointing at one. They never download a browser.',
+    );
+  }
+  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
+    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+  }
+  dataDir = mkdtempSync(join(tmpdir(), 'tern-web-campaigns-'));
+  profileDir = mkdtempSync(join(tmpdir(), 'tern-chromium-'));
+  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+  demo = await startDemo({
+    port: 0,
+    simulatorPort: 0,
+    dataDir,
+    out: sink,
+    env: { LOG_LEVEL: 'silent', TERN_MAX_EVENT_LOOP_DELAY_MS: '0' },
+  });
+  base = demo.tern.url;
+
+  // The people: texts through the simulator (keywords land on the profile), consent via the API.
+  for (const phone of [...FANS, NOT_SUBSCRIBED]) await textFrom(phone, 'OFFERS');
+  for (const phone of [...FANS, NO_OFFERS])
+    await api('PUT', `/profiles/${encodeURIComponent(phone)}/consent`, {
+      consent: 'subscribed',
+      note: 'web form',
+    });
+  // Inbound texts settle asynchronously: wait until every keyword has landed.
+  const keyworded = async () => {
+    const found = await api<{ items: { attributes: { keywords?: { OFFERS?: unknown } } }[] }>(
+      'GET',
+      '/profiles?limit=100',
+    );
+    return found.items.filter((p) => p.attributes.keywords?.OFFERS).length;
+  };
+  for (let waited = 0; (await keyworded()) < FANS.length + 1; waited += 200) {
+    if (waited > 20_000) throw new Error('the OFFERS texts did not reach the profiles in 20 s');
+    await new Promise((done) => setTimeout(done, 200));
+  }
+
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1366, height: 900 },
+    acceptDownloads: true,
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  await page.goto(demo.consoleUrl);
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}, 90_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail' || !page) return;
+  const path = join(tmpdir(), `tern-web-failure-${ctx.task.name.replace(/\W+/g, '-')}.png`);
+  await page.screenshot({ path }).catch(() => undefined);
+  console.error(`screenshot of the failed step: ${path}`);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await demo?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, () => {
+  it('builds a segment of subscribed people who texted OFFERS, with a live count and members', async () => {
+    await go('Segments');
+    await page.getByRole('heading', { name: 'Segments', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Create segment' }).first().click();
+    await page.getByLabel('Name', { exact: true }).fill('offers-subscribed');
+    const keyword = page.getByRole('group', { name: 'Condition 2' });
+    // The keyword left empty: the server's problem shows on that condition, no count.
+    await keyword
+      .getByRole('alert')
+      .getByText(/keyword/i)
+      .waitFor();
+    await keyword.getByLabel('Keyword', { exact: true }).fill('OFFERS');
+    const count = page.getByTestId('live-count');
+    await expect
+      .poll(() => count.textContent())
+      .toMatch(new RegExp(`^${FANS.length} profiles match`));
+    // Dropping the consent condition widens it: the one who never subscribed counts too.
+    await page.getByRole('button', { name: 'Remove condition 1' }).click();
+    await expect
+      .poll(() => count.textContent())
+      .toMatch(new RegExp(`^${FANS.length + 1} profiles match`));
+    await page.getByLabel('Add condition').selectOption({ label: 'Consent' });
+    await expect
+      .poll(() => count.textContent())
+      .toMatch(new RegExp(`^${FANS.length} profiles match`));
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByRole('heading', { name: 'Edit offers-subscribed' }).waitFor();
+    const members = page.getByRole('table', { name: 'Members' });
+    await expect.poll(() => members.locator('tbody tr').count()).toBe(FANS.length);
+    expect(await members.textContent()).not.toContain(NOT_SUBSCRIBED);
+    expect(await members.textContent()).not.toContain(NO_OFFERS);
+    await shot('segments');
+    await go('Segments');
+    const row = page.getByRole('row', { name: /offers-subscribed/ });
+    await expect.poll(() => row.textContent()).toContain(String(FANS.length));
+  });
+
+  it('writes a personalised template: parts and encoding follow a curly quote, a bad filter is named', async () => {
+    await go('Templates');
+    await page.getByRole('link', { name: 'Create template' }).first().click();
+    await page.getByLabel('Name', { exact: true }).fill('weekly-offers');
+    const body = page.getByLabel('Text', { exact: true });
+    const parts = page.locator('#tpl-live-parts');
+    const offer = (quote: string) =>
+      `Hi {{ profile.attributes.firstName | default: "there" }}, this week${quote}s offers are in: 20% off everything in store and online until Sunday.`;
+    await body.fill(offer("'"));
+    await expect.poll(() => parts.getByTestId('encoding').textContent()).toBe('GSM-7');
+    await expect.poll(() => parts.getByTestId('segments').textContent()).toBe('1 part');
+    // One curly quote: the whole text becomes UCS-2, 70 characters a part instead of 160.
+    await body.fill(offer('’'));
+    await expect.poll(() => parts.getByTestId('encoding').textContent()).toBe('Unicode (UCS-2)');
+    await expect.poll(() => parts.getByTestId('segments').textContent()).toBe('2 parts');
+    // An unknown filter: the server names the line and the problem, next to the field.
+    await body.fill('Hi {{ profile.phone | shout }}');
+    await expect.poll(() => page.locator('#tpl-body-error').textContent()).toMatch(/shout/);
+    await body.fill(offer('’'));
+    await expect.poll(() => page.locator('#tpl-body-error').count()).toBe(0);
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await page.getByRole('heading', { name: /Edit weekly-offers/ }).waitFor();
+    // Previews against real profiles, each with its parts and encoding.
+    await page.getByLabel('Phone numbers').fill(`${FANS[0]}, ${FANS[1]}`);
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    const previews = page.getByTestId('profile-previews');
+    await expect.poll(() => previews.locator('article').count()).toBe(2);
+    expect(await previews.textContent()).toContain(FANS[0]);
+    expect(await previews.textContent()).toContain('Hi there, this week’s offers are in: 20% off');
+    expect(await previews.getByTestId('encoding').first().textContent()).toBe('Unicode (UCS-2)');
+    await page.getByRole('table', { name: 'Versions' }).getByText('v1').waitFor();
+    await shot('template-editor');
+  });
+
+  let campaignUrl = '';
+  it('runs the campaign wizard through estimate and confirm', async () => {
+    await go('Campaigns');
+    await page.getByRole('link', { name: 'New campaign' }).first().click();
+    await page.getByRole('heading', { name: 'New campaign' }).waitFor();
+    await page.getByLabel('Segment', { exact: true }).selectOption({ label: 'offers-subscribed' });
+    await expect
+      .poll(() => page.getByTestId('audience-count').textContent())
+      .toContain(String(FANS.length));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page
+      .getByLabel('Template', { exact: true })
+      .selectOption({ label: 'weekly-offers (v1, marketing)' });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Campaign name').fill('Weekly offers');
+    await page
+      .getByLabel('Channel configuration', { exact: true })
+      .selectOption({ label: 'demo-marketing (marketing)' });
+    await page.getByRole('button', { name: 'Next' }).click();
+    // Slow enough to pause half-way.
+    await page.getByLabel('Pace', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Estimate' }).click();
+    await expect
+      .poll(() => page.getByTestId('estimate-eligible').textContent(), { timeout: 15_000 })
+      .toBe(String(FANS.length));
+    await shot('campaign-wizard');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect
+      .poll(() => page.getByTestId('confirm-recipients').textContent())
+      .toBe(String(FANS.length));
+    await page.getByRole('button', { name: 'Confirm and send' }).click();
+    await page.getByRole('heading', { name: /Weekly offers/ }).waitFor();
+    campaignUrl = page.url();
+    expect(campaignUrl).toMatch(/\/campaigns\/[^/]+$/);
+  });
+
+  it('watches progress live, pauses and resumes, and reads the results', async () => {
+    await expect.poll(() => figure('Sent'), { timeout: 20_000 }).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('h1 .badge', { hasText: 'paused' }).waitFor();
+    // Held: nothing more goes out while paused.
+    const held = await figure('Sent');
+    expect(held).toBeLessThan(FANS.length);
+    await page.waitForTimeout(2500);
+    expect(await figure('Sent')).toBe(held);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('h1 .badge', { hasText: 'running' }).waitFor();
+    await page.locator('h1 .badge', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => figure('Delivered'), { timeout: 20_000 }).toBe(FANS.length);
+    expect(await figure('Failed')).toBe(0);
+    await page.locator('.recharts-surface').first().waitFor();
+    await shot('campaign-progress');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = readFileSync((await download.path()) ?? '', 'utf8');
+    for (const phone of FANS) expect(csv).toContain(phone);
+    expect(csv).not.toContain(NOT_SUBSCRIBED);
+  });
+});
