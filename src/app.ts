@@ -20,17 +20,21 @@ import {
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { campaignRoutes } from './http/routes/campaigns.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
 import { eventWebhookRoutes } from './http/routes/event-webhooks.js';
 import { eventRoutes } from './http/routes/events.js';
 import { inboundApiRoutes } from './http/routes/inbound.js';
 import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
+import { listRoutes } from './http/routes/lists.js';
 import { meRoutes } from './http/routes/me.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
+import { segmentRoutes } from './http/routes/segments.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { templateRoutes } from './http/routes/templates.js';
 import { registerWebConsole } from './http/static.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services.js';
@@ -155,6 +159,10 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       messageRoutes(api, ctx.services.messages);
       eventWebhookRoutes(api, ctx.services.eventWebhooks);
       statsRoutes(api, ctx.services.stats);
+      campaignRoutes(api, ctx.services.campaigns);
+      segmentRoutes(api, ctx.services.audiences);
+      listRoutes(api, ctx.services.audiences);
+      templateRoutes(api, ctx.services.templates);
     },
     { prefix: '/api' },
   );

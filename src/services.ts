@@ -1,3 +1,5 @@
+import { AudienceService } from './audiences/audience.service.js';
+import { CampaignService } from './campaigns/campaign.service.js';
 import { ChannelService } from './channels/channel.service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -12,6 +14,7 @@ import { Metrics } from './metrics.js';
 import { ProfileService } from './profiles/profile.service.js';
 import { SandboxService } from './sandboxes/sandboxes.js';
 import { StatsService } from './stats/stats.service.js';
+import { TemplateService } from './templates/template.service.js';
 
 /** The domain services, built once and shared by the three doors: HTTP, the worker and the CLI. */
 export interface Services {
@@ -24,6 +27,9 @@ export interface Services {
   metrics: Metrics;
   eventWebhooks: EventWebhookService;
   stats: StatsService;
+  campaigns: CampaignService;
+  audiences: AudienceService;
+  templates: TemplateService;
 }
 
 export interface ServiceContext {
@@ -82,5 +88,8 @@ export function createServices(ctx: ServiceContext): Services {
       allowLoopback: config.allowLoopbackProvider,
     }),
     stats: new StatsService({ db, clock }),
+    campaigns: new CampaignService({ db, clock, messages: services.messages }),
+    audiences: new AudienceService({ db, clock }),
+    templates: new TemplateService({ db, clock }),
   };
 }
