@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChannelConfiguration } from '../channels/channel.js';
 import { checkRendered, hasOptOutInstruction } from './check.js';
@@ -68,5 +69,47 @@ describe('checkRendered', () => {
       expect(hasOptOutInstruction(text), text).toBe(true);
     for (const text of ['Stop by our store', 'Reply YES', 'unstoppable deals'])
       expect(hasOptOutInstruction(text), text).toBe(false);
+  });
+});
+
+describe('the encoding check (property)', () => {
+  // GSM-7 basic-set characters that take one septet each.
+  const gsm = fc.string({
+    unit: fc.constantFrom(...'abcXYZ019 .,!?\'"#%&()*+-/:;<=>@$_\n'.split('')),
+    maxLength: 400,
+  });
+  const curly = fc.constantFrom('’', '‘', '“', '”');
+
+  it('is GSM-7 for basic-set text, UCS-2 once one curly quote is in it, and never shrinks the parts', () => {
+    fc.assert(
+      fc.property(gsm, curly, fc.nat(), (text, quote, at) => {
+        const plain = checkRendered(text, transactional, null);
+        expect(plain.encoding).toBe('GSM-7');
+        const i = text.length === 0 ? 0 : at % (text.length + 1);
+        const quoted = checkRendered(
+          `${text.slice(0, i)}${quote}${text.slice(i)}`,
+          transactional,
+          null,
+        );
+        expect(quoted.encoding).toBe('UCS-2');
+        expect(quoted.segments).toBeGreaterThanOrEqual(plain.segments);
+        // UCS-2 parts: 70 characters, or 67 each when split.
+        const n = text.length + 1;
+        expect(quoted.segments).toBe(n <= 70 ? 1 : Math.ceil(n / 67));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses exactly the texts over 10 parts', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3_000 }), fc.boolean(), (n, ucs2) => {
+        const text = ucs2 ? '’'.repeat(n) : 'x'.repeat(n);
+        const r = checkRendered(text, transactional, null);
+        const cap = ucs2 ? 670 : 1_530;
+        expect(r.ok).toBe(n <= cap);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
