@@ -260,6 +260,8 @@ export function listRoutes(api: App, audiences: AudienceService) {
         },
       },
       async (request) => {
+        // Another sandbox's list id is a 404 whatever the body: its existence is not told apart.
+        await audiences.getList(request.sandbox, request.params.id);
         if (!(request.body instanceof Readable))
           throw new AppError('unsupported_media_type', 'Send the CSV with content-type text/csv.');
         const body = request.body;
