@@ -33,6 +33,12 @@ const TENANT_TABLES: (keyof Database)[] = [
   'events',
   'event_webhooks',
   'event_webhook_deliveries',
+  'templates',
+  'template_versions',
+  'segments',
+  'segment_members',
+  'lists',
+  'list_members',
 ];
 
 /** The victim's rows, in a stable order, as text. */
@@ -74,6 +80,10 @@ interface Victim extends Tenant {
   inboundProviderId: string;
   eventWebhookId: string;
   tokenId: string;
+  templateId: string;
+  profileId: string;
+  segmentId: string;
+  listId: string;
 }
 
 async function ok<T>(t: TestApp, method: string, url: string, payload?: object, sandbox = 'prod') {
@@ -151,6 +161,22 @@ async function victimOf(t: TestApp): Promise<Victim> {
     url: 'http://127.0.0.1:9/victim-events',
   });
   const tokens = await ok<{ items: { id: string; name: string }[] }>(t, 'GET', '/api/v1/tokens');
+  const template = await ok<{ id: string }>(t, 'POST', '/api/v1/templates', {
+    name: 'victim-template',
+    body: 'VICTIM offer for {{ profile.phone }}. Reply STOP to opt out',
+  });
+  const profile = await ok<{ id: string }>(
+    t,
+    'GET',
+    `/api/v1/profiles/${encodeURIComponent(ALICE)}`,
+  );
+  const segment = await ok<{ id: string }>(t, 'POST', '/api/v1/segments', {
+    name: 'victim-segment',
+    live: true,
+    rule: { consent: { in: ['subscribed'] } },
+  });
+  const list = await ok<{ id: string }>(t, 'POST', '/api/v1/lists', { name: 'victim-list' });
+  await ok(t, 'POST', `/api/v1/lists/${list.id}/members`, { phones: [ALICE] });
   return {
     ...base,
     channelId: channel.id,
@@ -159,6 +185,10 @@ async function victimOf(t: TestApp): Promise<Victim> {
     inboundProviderId: mo.messageId,
     eventWebhookId: hook.id,
     tokenId: tokens.items.find((i) => i.name === 'prod-only')!.id,
+    templateId: template.id,
+    profileId: profile.id,
+    segmentId: segment.id,
+    listId: list.id,
   };
 }
 
@@ -193,6 +223,147 @@ const NOT_FOUND = [400, 404];
 
 /** What each route is tried with. Every registered route must appear here or in NO_TENANT_INPUT. */
 const CASES: Record<string, Cases> = {
+  // An attacker's own rule counts its own sandbox only (the victim's subscribed ALICE is not in it).
+  'POST /api/v1/segments/count': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/segments/count',
+      payload: { rule: { consent: { in: ['subscribed'] } } },
+      expect: [200],
+    },
+  ],
+  'GET /api/v1/segments': () => [
+    { method: 'GET', url: '/api/v1/segments?name=victim', expect: [200] },
+  ],
+  'POST /api/v1/segments': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/segments',
+      payload: { name: 'victim-segment', live: true, rule: { consent: { in: ['subscribed'] } } },
+      expect: [201, 409],
+    },
+  ],
+  'GET /api/v1/segments/:id': (v) => [
+    { method: 'GET', url: `/api/v1/segments/${v.segmentId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/segments/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/segments/${v.segmentId}`,
+      payload: { live: false },
+      headers: { 'if-match': '"1"' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/segments/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/segments/${v.segmentId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/segments/:id/count': (v) => [
+    { method: 'GET', url: `/api/v1/segments/${v.segmentId}/count`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/segments/:id/members': (v) => [
+    { method: 'GET', url: `/api/v1/segments/${v.segmentId}/members`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/lists': () => [{ method: 'GET', url: '/api/v1/lists?name=victim', expect: [200] }],
+  'POST /api/v1/lists': () => [
+    { method: 'POST', url: '/api/v1/lists', payload: { name: 'victim-list' }, expect: [201, 409] },
+  ],
+  'GET /api/v1/lists/:id': (v) => [
+    { method: 'GET', url: `/api/v1/lists/${v.listId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/lists/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/lists/${v.listId}`,
+      payload: { name: 'pwned' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/lists/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/lists/${v.listId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/lists/:id/members': (v) => [
+    { method: 'GET', url: `/api/v1/lists/${v.listId}/members`, expect: NOT_FOUND },
+  ],
+  // The victim's list, or the victim's profile id into the attacker's own list.
+  'POST /api/v1/lists/:id/members': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/lists/${v.listId}/members`,
+      payload: { phones: [ALICE] },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/lists/:id/members': (v) => [
+    {
+      method: 'DELETE',
+      url: `/api/v1/lists/${v.listId}/members`,
+      payload: { phones: [ALICE], profileIds: [v.profileId] },
+      expect: NOT_FOUND,
+    },
+  ],
+  'POST /api/v1/lists/:id/import': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/lists/${v.listId}/import`,
+      payload: `phone\n${ALICE}\n`,
+      headers: { 'content-type': 'text/csv' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'GET /api/v1/templates': () => [
+    { method: 'GET', url: '/api/v1/templates?name=victim', expect: [200] },
+  ],
+  // Its own template under the victim's name: names are per sandbox.
+  'POST /api/v1/templates': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/templates',
+      payload: { name: 'victim-template', body: 'Mine. Reply STOP to opt out' },
+      expect: [201, 409],
+    },
+  ],
+  // The victim's channel (its footer) and profile (its attributes) are not the attacker's.
+  'POST /api/v1/templates/render': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/templates/render',
+      payload: { body: '{{ profile.phone }}', channelConfigurationId: v.channelId },
+      expect: NOT_FOUND,
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/templates/render',
+      payload: { body: '{{ profile.phone }}', profileId: v.profileId },
+      expect: NOT_FOUND,
+    },
+  ],
+  'GET /api/v1/templates/:id': (v) => [
+    { method: 'GET', url: `/api/v1/templates/${v.templateId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/templates/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/templates/${v.templateId}`,
+      payload: { body: 'pwned' },
+      headers: { 'if-match': '"1"' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/templates/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/templates/${v.templateId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/templates/:id/versions': (v) => [
+    { method: 'GET', url: `/api/v1/templates/${v.templateId}/versions`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/templates/:id/preview': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/templates/${v.templateId}/preview`,
+      payload: { phones: [ALICE] },
+      expect: NOT_FOUND,
+    },
+  ],
   'POST /webhooks/infobip/:credentialId/inbound/:secret': (v, a) => [
     // Its own valid URL, texts for the victim's number, the victim's provider message id.
     {
@@ -524,6 +695,7 @@ describeEachDialect('hostile tenants', ({ db }) => {
                 'victim-channel',
                 'VICTIM',
                 'victim text',
+                'VICTIM offer',
                 'reply from prod',
                 victim.inboundSecret,
                 victim.reportsSecret,
