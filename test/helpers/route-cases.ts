@@ -31,6 +31,9 @@ export interface Fixtures {
   templateId: string;
   segmentId: string;
   listId: string;
+  /** A marketing channel configuration and a draft campaign to the campaign list (3 numbers). */
+  marketingChannelId: string;
+  campaignId: string;
   /** Made per call: a new, unused object of each kind, for DELETE and PATCH. */
   fresh: {
     credential(): Promise<string>;
@@ -40,6 +43,8 @@ export interface Fixtures {
     template(): Promise<string>;
     segment(): Promise<string>;
     list(): Promise<string>;
+    /** A draft campaign, or one confirmed (running at 1 a minute), or confirmed and paused. */
+    campaign(state?: 'draft' | 'running' | 'paused'): Promise<string>;
   };
 }
 
@@ -191,8 +196,50 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
     idOf(
       await api(served, { method: 'POST', path: '/api/v1/lists', body: { name: unique('list') } }),
     );
+  const marketingChannelId = idOf(
+    await api(served, {
+      method: 'POST',
+      path: '/api/v1/channel-configurations',
+      body: {
+        name: unique('promo'),
+        credentialId: main.id,
+        sender: 'TERN',
+        messageType: 'marketing',
+      },
+    }),
+  );
+  // Three numbers at one a minute: a confirmed campaign stays running for two minutes.
+  const campaignListId = await list();
+  await api(served, {
+    method: 'POST',
+    path: `/api/v1/lists/${campaignListId}/members`,
+    body: { phones: ['+14155550181', '+14155550182', '+14155550183'] },
+  });
+  const campaignTemplateId = await template();
+  const campaign = async (state: 'draft' | 'running' | 'paused' = 'draft') => {
+    const id = idOf(
+      await api(served, {
+        method: 'POST',
+        path: '/api/v1/campaigns',
+        body: {
+          name: unique('camp'),
+          audience: { listId: campaignListId },
+          templateId: campaignTemplateId,
+          channelConfigurationId: marketingChannelId,
+          pacing: { perMinute: 1 },
+        },
+      }),
+    );
+    if (state !== 'draft')
+      await api(served, { method: 'POST', path: `/api/v1/campaigns/${id}/confirm` });
+    if (state === 'paused')
+      await api(served, { method: 'POST', path: `/api/v1/campaigns/${id}/pause` });
+    return id;
+  };
   return {
     served,
+    marketingChannelId,
+    campaignId: await campaign(),
     credentialId: main.id,
     inboundPath,
     reportsPath,
@@ -218,6 +265,7 @@ export async function makeFixtures(served: Served): Promise<Fixtures> {
       template,
       segment,
       list,
+      campaign,
     },
   };
 }
@@ -707,6 +755,108 @@ export const ROUTE_CASES: RouteCase[] = [
       expect: [200],
     }),
   },
+  get('/api/v1/campaigns', () => '/api/v1/campaigns?status=draft&limit=10'),
+  {
+    route: 'POST /api/v1/campaigns',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: '/api/v1/campaigns',
+      body: {
+        name: unique('camp'),
+        audience: { segmentId: f.segmentId },
+        templateId: f.templateId,
+        channelConfigurationId: f.marketingChannelId,
+        pacing: { perSecond: 5 },
+        seedPhones: [SOCKET_PERSON],
+        autoPause: { optOutRate: 0.05 },
+      },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/campaigns/:id', (f) => `/api/v1/campaigns/${f.campaignId}`),
+  {
+    route: 'PATCH /api/v1/campaigns/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/campaigns/${await f.fresh.campaign()}`,
+      headers: { 'if-match': '"1"' },
+      body: { name: 'renamed over a real socket', pacing: { perMinute: 2 } },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/campaigns/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/campaigns/${await f.fresh.campaign()}`,
+      expect: [204],
+    }),
+  },
+  {
+    route: 'POST /api/v1/campaigns/:id/estimate',
+    body: false,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/campaigns/${f.campaignId}/estimate`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/campaigns/:id/test-send',
+    body: true,
+    happy: (f) => ({
+      method: 'POST',
+      path: `/api/v1/campaigns/${f.campaignId}/test-send`,
+      body: { phones: [SOCKET_PERSON] },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/campaigns/:id/confirm',
+    body: true,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/campaigns/${await f.fresh.campaign()}/confirm`,
+      headers: { 'if-match': '"1"' },
+      body: { templateVersion: 1 },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/campaigns/:id/pause',
+    body: false,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/campaigns/${await f.fresh.campaign('running')}/pause`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/campaigns/:id/resume',
+    body: false,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/campaigns/${await f.fresh.campaign('paused')}/resume`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/campaigns/:id/cancel',
+    body: false,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/campaigns/${await f.fresh.campaign('running')}/cancel`,
+      expect: [200],
+    }),
+  },
+  get('/api/v1/campaigns/:id/results', (f) => `/api/v1/campaigns/${f.campaignId}/results`),
+  get(
+    '/api/v1/campaigns/:id/recipients/export',
+    (f) => `/api/v1/campaigns/${f.campaignId}/recipients/export`,
+  ),
 ];
 
 /** Routes the OpenAPI document does not list (schema.hide), each with a case above. */
