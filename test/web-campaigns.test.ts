@@ -33,11 +33,11 @@ let dataDir: string;
 let profileDir: string;
 let base: string;
 
-async function shot(name: string): Promise<void> {
+async function shot(name: string, fullPage = false): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 async function go(label: string): Promise<void> {
@@ -188,10 +188,37 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
     await expect.poll(() => members.locator('tbody tr').count()).toBe(FANS.length);
     expect(await members.textContent()).not.toContain(NOT_SUBSCRIBED);
     expect(await members.textContent()).not.toContain(NO_OFFERS);
-    await shot('segments');
+    await shot('segments', true);
     await go('Segments');
     const row = page.getByRole('row', { name: /offers-subscribed/ });
     await expect.poll(() => row.textContent()).toContain(String(FANS.length));
+  });
+
+  it('makes a static list from a CSV, naming the rejected rows, and adds a number', async () => {
+    await go('Lists');
+    await page.getByRole('button', { name: 'Create list' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Create list' });
+    // A name the server refuses: its message under the field.
+    await dialog.getByLabel('Name', { exact: true }).fill('9 lives');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => dialog.locator('#list-name-error').textContent()).toMatch(/letter/);
+    await dialog.getByLabel('Name', { exact: true }).fill('vip');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'vip' }).waitFor();
+    await page.getByLabel('Import CSV').setInputFiles({
+      name: 'vip.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`phone,name\n${FANS[0]},Ann\nnot-a-phone,Bob\n`),
+    });
+    const status = page.getByRole('status').filter({ hasText: 'Imported vip.csv' });
+    await status.waitFor();
+    expect(await status.textContent()).toMatch(/2 rows; 1 added/);
+    expect(await status.textContent()).toMatch(/Line 3 \(not-a-phone\)/);
+    const members = page.getByRole('table', { name: 'Members' });
+    await expect.poll(() => members.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('Phone numbers').fill(FANS[1] ?? '');
+    await page.getByRole('button', { name: 'Add to list' }).click();
+    await expect.poll(() => members.locator('tbody tr').count()).toBe(2);
   });
 
   it('writes a personalised template: parts and encoding follow a curly quote, a bad filter is named', async () => {
@@ -225,7 +252,7 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
     expect(await previews.textContent()).toContain('Hi there, this week’s offers are in: 20% off');
     expect(await previews.getByTestId('encoding').first().textContent()).toBe('Unicode (UCS-2)');
     await page.getByRole('table', { name: 'Versions' }).getByText('v1').waitFor();
-    await shot('template-editor');
+    await shot('template-editor', true);
   });
 
   let campaignUrl = '';
@@ -247,6 +274,13 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
       .getByLabel('Channel configuration', { exact: true })
       .selectOption({ label: 'demo-marketing (marketing)' });
     await page.getByRole('button', { name: 'Next' }).click();
+    // Faster than the API credentials may send: the server's message under the field.
+    await page.getByLabel('Pace', { exact: true }).fill('100000');
+    await page.getByRole('button', { name: 'Estimate' }).click();
+    await expect.poll(() => page.locator('#cmp-rate-error').textContent()).toMatch(/\d/);
+    expect(await page.getByLabel('Pace', { exact: true }).getAttribute('aria-invalid')).toBe(
+      'true',
+    );
     // Slow enough to pause half-way.
     await page.getByLabel('Pace', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Estimate' }).click();

@@ -258,7 +258,7 @@ function ConditionRow({
       ) : null}
       <button
         type="button"
-        className="btn btn-small btn-ghost"
+        className="btn btn-small"
         aria-label={`Remove condition ${index + 1}`}
         onClick={onRemove}
       >
