@@ -161,11 +161,19 @@ const RENDER_OPTIONS = {
 };
 
 function renderWith(liquid: Liquid, parsed: LiquidTemplate[], ctx: RenderContext): RenderResult {
+  // liquidjs reports an unset variable by throwing, and a JavaScript stack costs ~0.2 ms a
+  // recipient (measured: 1,000 renders with one unset variable, 223 ms; 66 ms without stacks).
+  // The problems name the line and column, so the stack is of no use: none is captured while
+  // rendering (synchronous, so nothing else runs meanwhile).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     const text: unknown = liquid.renderSync(parsed, scope(ctx), RENDER_OPTIONS);
     return { ok: true, text: String(text) };
   } catch (error) {
     return { ok: false, problems: problemsOf(error) };
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
