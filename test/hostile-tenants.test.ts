@@ -39,6 +39,8 @@ const TENANT_TABLES: (keyof Database)[] = [
   'segment_members',
   'lists',
   'list_members',
+  'campaigns',
+  'campaign_recipients',
 ];
 
 /** The victim's rows, in a stable order, as text. */
@@ -84,6 +86,9 @@ interface Victim extends Tenant {
   profileId: string;
   segmentId: string;
   listId: string;
+  marketingChannelId: string;
+  campaignId: string;
+  runningCampaignId: string;
 }
 
 async function ok<T>(t: TestApp, method: string, url: string, payload?: object, sandbox = 'prod') {
@@ -177,6 +182,27 @@ async function victimOf(t: TestApp): Promise<Victim> {
   });
   const list = await ok<{ id: string }>(t, 'POST', '/api/v1/lists', { name: 'victim-list' });
   await ok(t, 'POST', `/api/v1/lists/${list.id}/members`, { phones: [ALICE] });
+  const promo = await ok<{ id: string }>(t, 'POST', '/api/v1/channel-configurations', {
+    name: 'victim-promo',
+    credentialId: base.credentialId,
+    sender: 'VICTIM',
+    messageType: 'marketing',
+  });
+  const campaignBody = {
+    name: 'victim-campaign',
+    audience: { listId: list.id },
+    templateId: template.id,
+    channelConfigurationId: promo.id,
+    pacing: { perMinute: 1 },
+    seedPhones: [ALICE],
+  };
+  const campaign = await ok<{ id: string }>(t, 'POST', '/api/v1/campaigns', campaignBody);
+  // Confirmed but not due (a week ahead): it stays scheduled, its rows stand still.
+  const running = await ok<{ id: string }>(t, 'POST', '/api/v1/campaigns', {
+    ...campaignBody,
+    sendAt: new Date(t.clock.now().getTime() + 7 * 86_400_000).toISOString(),
+  });
+  await ok(t, 'POST', `/api/v1/campaigns/${running.id}/confirm`);
   return {
     ...base,
     channelId: channel.id,
@@ -189,6 +215,9 @@ async function victimOf(t: TestApp): Promise<Victim> {
     profileId: profile.id,
     segmentId: segment.id,
     listId: list.id,
+    marketingChannelId: promo.id,
+    campaignId: campaign.id,
+    runningCampaignId: running.id,
   };
 }
 
@@ -223,6 +252,84 @@ const NOT_FOUND = [400, 404];
 
 /** What each route is tried with. Every registered route must appear here or in NO_TENANT_INPUT. */
 const CASES: Record<string, Cases> = {
+  'GET /api/v1/campaigns': () => [{ method: 'GET', url: '/api/v1/campaigns', expect: [200] }],
+  // Its own campaign to the victim's list, template and channel: none of them is the attacker's.
+  'POST /api/v1/campaigns': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/campaigns',
+      payload: {
+        name: 'victim-campaign',
+        audience: { segmentId: v.segmentId },
+        templateId: v.templateId,
+        channelConfigurationId: v.marketingChannelId,
+      },
+      expect: [400],
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/campaigns',
+      payload: {
+        name: 'x',
+        audience: { listId: v.listId },
+        templateId: v.templateId,
+        channelConfigurationId: v.marketingChannelId,
+      },
+      expect: [400],
+    },
+  ],
+  'GET /api/v1/campaigns/:id': (v) => [
+    { method: 'GET', url: `/api/v1/campaigns/${v.campaignId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/campaigns/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/campaigns/${v.campaignId}`,
+      payload: { name: 'stolen' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/campaigns/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/campaigns/${v.campaignId}`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/campaigns/:id/estimate': (v) => [
+    { method: 'POST', url: `/api/v1/campaigns/${v.campaignId}/estimate`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/campaigns/:id/test-send': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/campaigns/${v.campaignId}/test-send`,
+      payload: { phones: [ALICE] },
+      expect: NOT_FOUND,
+    },
+  ],
+  'POST /api/v1/campaigns/:id/confirm': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/campaigns/${v.campaignId}/confirm`,
+      payload: {},
+      expect: NOT_FOUND,
+    },
+  ],
+  'POST /api/v1/campaigns/:id/pause': (v) => [
+    { method: 'POST', url: `/api/v1/campaigns/${v.runningCampaignId}/pause`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/campaigns/:id/resume': (v) => [
+    { method: 'POST', url: `/api/v1/campaigns/${v.runningCampaignId}/resume`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/campaigns/:id/cancel': (v) => [
+    { method: 'POST', url: `/api/v1/campaigns/${v.runningCampaignId}/cancel`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/campaigns/:id/results': (v) => [
+    { method: 'GET', url: `/api/v1/campaigns/${v.runningCampaignId}/results`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/campaigns/:id/recipients/export': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/campaigns/${v.runningCampaignId}/recipients/export`,
+      expect: NOT_FOUND,
+    },
+  ],
   // An attacker's own rule counts its own sandbox only (the victim's subscribed ALICE is not in it).
   'POST /api/v1/segments/count': () => [
     {
