@@ -445,6 +445,63 @@ function attacks(f: Fixtures): Attack[] {
     });
   }
 
+  // Segment rules (the console's live count): strings at their bounds inside the largest rule
+  // (5 levels, 50 leaves), each compiled and counted; the just-above refused naming the field.
+  const count = (rule: unknown) => post('/api/v1/segments/count', { rule });
+  const widest = (leafOf: (i: number) => unknown) => ({
+    all: [
+      { any: Array.from({ length: 24 }, (_, i) => leafOf(i)) },
+      { not: { any: [{ all: [{ not: leafOf(24) }] }] } },
+      { any: Array.from({ length: 25 }, (_, i) => leafOf(25 + i)) },
+    ],
+  });
+  for (const [shape, text] of atLimit(200)) {
+    for (const op of ['eq', 'contains'] as const)
+      list.push({
+        kind: `segment rule ${op}`,
+        label: shape,
+        build: () => count(widest((i) => ({ attribute: `a${i}.b.c.d.e`, [op]: text }))),
+        expect: nulOr(shape, 'handled'),
+      });
+  }
+  list.push({
+    kind: 'segment rule eq',
+    label: 'just above (201)',
+    build: () => count({ attribute: 'plan', eq: letters(201) }),
+    expect: { refuse: '/rule/eq' },
+  });
+  list.push({
+    kind: 'segment rule attribute',
+    label: 'at 320 and just above (321)',
+    build: () => count({ attribute: `${'a'.repeat(64)}.`.repeat(5).slice(0, 321), exists: true }),
+    expect: { refuse: '/rule/attribute' },
+  });
+  for (const [shape, text] of atLimit(32))
+    list.push({
+      kind: 'segment rule keyword',
+      label: shape,
+      build: () => count(widest(() => ({ keyword: text, since: '30d', atLeast: 2 }))),
+      expect: nulOr(shape, 'handled'),
+    });
+  list.push({
+    kind: 'segment rule depth',
+    label: '6 levels',
+    build: () => count({ not: { not: { not: { not: { not: { keyword: 'A' } } } } } }),
+    expect: { refuse: 'at most 5 levels' },
+  });
+  // List import: a line at the cap and one over it (a rejected row, the rest added).
+  list.push({
+    kind: 'list import CSV line',
+    label: 'at the cap and just above',
+    build: () => ({
+      method: 'POST',
+      path: `/api/v1/lists/${f.listId}/import`,
+      headers: { ...auth, 'content-type': 'text/csv' },
+      body: `phone,note\n+14155550192,"${'",'.repeat(CSV_MAX_LINE_LENGTH)}"\n+14155550193,${'"'.repeat(CSV_MAX_LINE_LENGTH - 13)}\n+14155550194,ok\n`,
+    }),
+    expect: 'handled',
+  });
+
   // CSV: lines at the cap (quotes, commas) and over it (a rejected row naming its line).
   const csv = (body: string): Call => ({
     method: 'POST',
@@ -516,6 +573,65 @@ function attacks(f: Fixtures): Attack[] {
     label: 'just above (101)',
     build: () => channel(letters(101)),
     expect: { refuse: 'sender' },
+  });
+
+  // Template bodies (Liquid, 4,000) and DLT texts (2,000), saved and as the editor's drafts.
+  const liquidShapes: [string, string][] = [
+    ...atLimit(4000),
+    ['open outputs', '{{'.repeat(2000)],
+    ['open tags', '{%'.repeat(2000)],
+    ['outputs', '{{ a }}'.repeat(571)],
+    ['filters', `{{ profile.phone${' | upcase'.repeat(440)} }}`],
+    ['nested ifs', `${'{% if a %}'.repeat(200)}x${'{% endif %}'.repeat(200)}`.slice(0, 4000)],
+    ['unclosed ifs', '{% if a %}'.repeat(400)],
+    ['DLT slots', '{#var#}'.repeat(571)],
+  ];
+  for (const [shape, body] of liquidShapes) {
+    list.push({
+      kind: 'template body',
+      label: shape,
+      build: () =>
+        post('/api/v1/templates', {
+          name: `t${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+          body,
+        }),
+      expect: nulOr(shape, 'handled'),
+    });
+    list.push({
+      kind: 'template draft',
+      label: shape,
+      build: () => post('/api/v1/templates/render', { body, messageType: 'transactional' }),
+      expect: nulOr(shape, 'handled'),
+    });
+  }
+  list.push({
+    kind: 'template body',
+    label: 'just above (4,001)',
+    build: () => post('/api/v1/templates/render', { body: letters(4001) }),
+    expect: { refuse: 'body' },
+  });
+  for (const [shape, text] of [
+    ...atLimit(2000),
+    ['slots', '{#var#}'.repeat(285)] as [string, string],
+    ['slots and letters', 'a{#var#}'.repeat(250)] as [string, string],
+    ['the most slots, each matching anywhere', `${'a{#var#}'.repeat(50)}a`] as [string, string],
+  ])
+    list.push({
+      kind: 'DLT template text',
+      label: shape,
+      build: () =>
+        post('/api/v1/templates/render', {
+          body: 'a'.repeat(1500),
+          messageType: 'transactional',
+          dltTemplateText: text,
+        }),
+      expect: nulOr(shape, 'handled'),
+    });
+  list.push({
+    kind: 'DLT template text',
+    label: 'just above (2,001)',
+    build: () => post('/api/v1/templates/render', { body: 'a', dltTemplateText: letters(2001) }),
+    expect: { refuse: 'dltTemplateText' },
   });
 
   // Search filters: the query parameters of the list routes.
