@@ -323,4 +323,33 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
     for (const phone of FANS) expect(csv).toContain(phone);
     expect(csv).not.toContain(NOT_SUBSCRIBED);
   });
+
+  it('reopens a draft in the wizard, and deletes it', async () => {
+    const segments = await api<{ items: { id: string; name: string }[] }>('GET', '/segments');
+    const templates = await api<{ items: { id: string; name: string }[] }>('GET', '/templates');
+    const draft = await api<{ id: string }>('POST', '/campaigns', {
+      name: 'Spare draft',
+      audience: { segmentId: segments.items.find((x) => x.name === 'offers-subscribed')?.id },
+      templateId: templates.items.find((t) => t.name === 'weekly-offers')?.id,
+      channelConfigurationId: demo.channelIds.marketing,
+      pacing: { perMinute: 30 },
+    });
+    await go('Campaigns');
+    await page
+      .getByRole('row', { name: /Spare draft/ })
+      .getByRole('link')
+      .click();
+    await page.getByRole('heading', { name: 'Draft: Spare draft' }).waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    expect(await page.getByLabel('Campaign name').inputValue()).toBe('Spare draft');
+    await page.getByRole('button', { name: 'Next' }).click();
+    expect(await page.getByLabel('Pace', { exact: true }).inputValue()).toBe('30');
+    expect(await page.getByLabel('Per', { exact: true }).inputValue()).toBe('perMinute');
+    await page.goto(`${base}/campaigns/${draft.id}`);
+    await page.getByRole('button', { name: 'Delete draft' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Campaigns', exact: true }).waitFor();
+    await expect.poll(() => page.getByRole('row', { name: /Spare draft/ }).count()).toBe(0);
+  });
 });

@@ -345,6 +345,8 @@ function Screen({ path }: { path: string }): ReactNode {
     return <TemplateEditor key={params.id} id={params.id} />;
   if (path === '/campaigns') return <CampaignsPage />;
   if (path === '/campaigns/new') return <CampaignWizard />;
+  if ((params = match('/campaigns/:id/edit', path)))
+    return <CampaignWizard key={params.id} id={params.id} />;
   if ((params = match('/campaigns/:id', path)))
     return <CampaignProgressPage key={params.id} id={params.id ?? ''} />;
   if (path === '/messages') return <MessagesPage />;

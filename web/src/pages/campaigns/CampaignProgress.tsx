@@ -18,7 +18,7 @@ import {
 import type { Campaign, CampaignResults } from '../../api';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { downloadFile } from '../../download';
-import { Link } from '../../router';
+import { Link, navigate } from '../../router';
 import { useEvents, useSession } from '../../session';
 import { Badge, ErrorBanner, formatDate, Loading, useLoad } from '../../ui';
 import '../../marketing.css';
@@ -88,6 +88,7 @@ export function CampaignProgressPage({ id }: { id: string }) {
   const [acting, setActing] = useState<string>();
   const [actionError, setActionError] = useState<unknown>();
   const [cancelling, setCancelling] = useState(false);
+  const [deletingDraft, setDeletingDraft] = useState(false);
   const act = async (verb: 'pause' | 'resume' | 'cancel') => {
     setActing(verb);
     setActionError(undefined);
@@ -179,6 +180,17 @@ export function CampaignProgressPage({ id }: { id: string }) {
           </button>
         </div>
       </div>
+      {campaign.status === 'draft' ? (
+        <div className="banner banner-warn" role="status">
+          <div>
+            A draft: nothing is sent until it is confirmed.{' '}
+            <Link to={`/campaigns/${id}/edit`}>Continue in the wizard</Link>.
+          </div>
+          <button type="button" className="btn btn-small" onClick={() => setDeletingDraft(true)}>
+            Delete draft
+          </button>
+        </div>
+      ) : null}
       {actionError ? <ErrorBanner error={actionError} /> : null}
       {exportError ? <ErrorBanner error={exportError} /> : null}
       {campaign.statusReason ? (
@@ -280,6 +292,22 @@ export function CampaignProgressPage({ id }: { id: string }) {
           </div>
         </section>
       </div>
+      {deletingDraft ? (
+        <ConfirmDialog
+          title="Delete draft?"
+          confirmLabel="Delete"
+          danger
+          onClose={() => setDeletingDraft(false)}
+          onConfirm={async () => {
+            await api.delete(`/v1/campaigns/${id}`);
+            navigate('/campaigns');
+          }}
+        >
+          <p>
+            Delete the draft <strong>{campaign.name}</strong>? Nothing was sent.
+          </p>
+        </ConfirmDialog>
+      ) : null}
       {cancelling ? (
         <ConfirmDialog
           title="Cancel campaign?"

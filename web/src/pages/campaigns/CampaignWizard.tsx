@@ -62,10 +62,17 @@ const phonesOf = (text: string) =>
     .split(/[\s,;]+/)
     .map((p) => p.trim())
     .filter(Boolean);
+/** An ISO instant as a datetime-local input's value, in the browser's time zone. */
+function localInput(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 /** A percentage typed as text, as the fraction the API takes; null when empty (the default). */
 const fraction = (text: string) => (text.trim() === '' ? null : Number(text) / 100);
 
-export function CampaignWizard() {
+export function CampaignWizard({ id }: { id?: string | undefined }) {
   const { api } = useSession();
   const { query } = useLocation();
   const [step, setStep] = useState<Step>('Audience');
@@ -119,6 +126,31 @@ export function CampaignWizard() {
 
   const [campaign, setCampaign] = useState<Campaign>();
   const [etag, setEtag] = useState<string | null>(null);
+  // A draft left earlier: its settings back into the steps, its ETag for the next save.
+  const draft = useLoad(async () => {
+    if (!id) return null;
+    const res = await api.request<Campaign>('GET', `/v1/campaigns/${id}`);
+    const c = res.body;
+    setCampaign(c);
+    setEtag(res.etag);
+    setForm((f) => ({
+      ...f,
+      name: c.name,
+      audienceKind: 'listId' in c.audience ? 'list' : 'segment',
+      segmentId: 'segmentId' in c.audience ? c.audience.segmentId : f.segmentId,
+      listId: 'listId' in c.audience ? c.audience.listId : f.listId,
+      templateId: c.templateId,
+      channelConfigurationId: c.channelConfigurationId,
+      when: c.sendAt ? 'later' : 'now',
+      sendAt: c.sendAt ? localInput(c.sendAt) : '',
+      rateUnit: c.pacing.perMinute !== undefined ? 'perMinute' : 'perSecond',
+      rate: String(c.pacing.perMinute ?? c.pacing.perSecond ?? ''),
+      seedPhones: c.seedPhones.join(', '),
+      optOutRate: String(100 * c.autoPause.optOutRate),
+      failureRate: String(100 * c.autoPause.failureRate),
+    }));
+    return c;
+  }, [api, id]);
   const [estimate, setEstimate] = useState<CampaignEstimate>();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string>();
@@ -197,6 +229,15 @@ export function CampaignWizard() {
     }
   };
 
+  if (draft.error) return <ErrorBanner error={draft.error} onRetry={draft.reload} />;
+  if (id && !draft.data) return <Loading what="Loading the draft" />;
+  if (id && draft.data?.status !== undefined && draft.data.status !== 'draft')
+    return (
+      <div className="banner banner-warn" role="alert">
+        This campaign is {draft.data.status}: only a draft is edited.{' '}
+        <Link to={`/campaigns/${id}`}>See its progress</Link>.
+      </div>
+    );
   if (data.error) return <ErrorBanner error={data.error} onRetry={data.reload} />;
   if (!data.data) return <Loading what="Loading audiences, templates and channels" />;
   const d = data.data;
@@ -227,9 +268,9 @@ export function CampaignWizard() {
     <div className="page">
       <nav className="breadcrumb" aria-label="Breadcrumb">
         Messaging › <Link to="/campaigns">Campaigns</Link> ›{' '}
-        <span aria-current="page">New campaign</span>
+        <span aria-current="page">{campaign ? campaign.name : 'New campaign'}</span>
       </nav>
-      <h1>New campaign</h1>
+      <h1>{campaign ? `Draft: ${campaign.name}` : 'New campaign'}</h1>
       <ol className="steps" aria-label="Steps">
         {STEPS.map((s, i) => (
           <li

@@ -56,7 +56,14 @@ export function CampaignsPage() {
         </p>
       }
       columns={[
-        { header: 'Name', cell: (c) => <Link to={`/campaigns/${c.id}`}>{c.name}</Link> },
+        {
+          header: 'Name',
+          cell: (c) => (
+            <Link to={c.status === 'draft' ? `/campaigns/${c.id}/edit` : `/campaigns/${c.id}`}>
+              {c.name}
+            </Link>
+          ),
+        },
         { header: 'Status', cell: (c) => <Badge value={c.status} /> },
         { header: 'Send at', cell: (c) => (c.sendAt ? formatDate(c.sendAt) : 'On confirm') },
         { header: 'Created', cell: (c) => formatDate(c.createdAt) },
