@@ -253,6 +253,18 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
     expect(await previews.getByTestId('encoding').first().textContent()).toBe('Unicode (UCS-2)');
     await page.getByRole('table', { name: 'Versions' }).getByText('v1').waitFor();
     await shot('template-editor', true);
+
+    // Saved elsewhere meanwhile (version 2): the console's save is refused and explained.
+    const id = page.url().split('/templates/')[1] ?? '';
+    await api('PATCH', `/templates/${id}`, {
+      body: 'Hi {{ profile.attributes.firstName | default: "there" }}, this week’s offers are in: 25% off everything until Sunday.',
+    });
+    await body.fill(offer('’').replace('Sunday', 'Monday'));
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByText('Someone else saved a newer version').waitFor();
+    await page.getByRole('button', { name: 'Reload latest' }).click();
+    await expect.poll(() => body.inputValue()).toContain('25% off');
+    await page.getByRole('table', { name: 'Versions' }).getByText('v2').waitFor();
   });
 
   let campaignUrl = '';
@@ -267,7 +279,11 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
     await page.getByRole('button', { name: 'Next' }).click();
     await page
       .getByLabel('Template', { exact: true })
-      .selectOption({ label: 'weekly-offers (v1, marketing)' });
+      .selectOption({ label: 'weekly-offers (v2, marketing)' });
+    // The pinned version rendered for the first people of the audience.
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Step 2: Template' }).textContent())
+      .toContain('Hi there, this week’s offers are in: 25% off');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByLabel('Campaign name').fill('Weekly offers');
     await page

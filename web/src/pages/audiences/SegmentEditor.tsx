@@ -279,7 +279,12 @@ export function SegmentEditor({ id }: { id?: string | undefined }) {
           </Link>
         </div>
       </form>
-      {edit.stored ? <Members path={`/v1/segments/${edit.stored.id}/members`} /> : null}
+      {edit.stored ? (
+        <Members
+          path={`/v1/segments/${edit.stored.id}/members`}
+          events={['segment.entered', 'segment.left', 'consent.changed', 'profile.keyword']}
+        />
+      ) : null}
     </div>
   );
 }
