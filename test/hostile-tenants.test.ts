@@ -170,7 +170,7 @@ async function victimOf(t: TestApp): Promise<Victim> {
     name: 'victim-template',
     body: 'VICTIM offer for {{ profile.phone }}. Reply STOP to opt out',
   });
-  const profile = await ok<{ id: string }>(
+  const { profile } = await ok<{ profile: { id: string } }>(
     t,
     'GET',
     `/api/v1/profiles/${encodeURIComponent(ALICE)}`,
