@@ -212,8 +212,10 @@ export function ruleProblems(value: unknown, base = '/rule'): ErrorDetail[] {
     opts: { max: number; pattern?: string; min?: number },
   ) => {
     if (typeof v !== 'string') return problem(path, `must be ${what} (got ${describeValue(v)})`);
-    if (v.length > opts.max) return problem(path, `must be at most ${opts.max} characters`);
-    if (opts.min !== undefined && v.length < opts.min)
+    // UTF-16 units, as TypeBox's Value.Check counts maxLength (an emoji is two).
+    const length = v.length;
+    if (length > opts.max) return problem(path, `must be at most ${opts.max} characters`);
+    if (opts.min !== undefined && length < opts.min)
       return problem(path, `must be at least ${opts.min} character`);
     if (opts.pattern && !matches(opts.pattern, v))
       problem(path, `must be ${what} (got ${describeValue(v)})`);
