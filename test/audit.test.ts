@@ -291,6 +291,122 @@ const AUDITED: [string, Call][] = [
       };
     },
   ],
+  [
+    'POST /api/v1/segments',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/segments', {
+        name: 'offers',
+        live: true,
+        rule: { keyword: 'OFFERS' },
+      });
+      ids.segment = String(body.id);
+      return {
+        action: 'segment.created',
+        resourceId: ids.segment,
+        resourceName: 'offers',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/segments/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/segments/${ids.segment}`, { name: 'offers-2' });
+      return {
+        action: 'segment.updated',
+        resourceId: ids.segment!,
+        resourceName: 'offers-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/segments/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/segments/${ids.segment}`);
+      return {
+        action: 'segment.deleted',
+        resourceId: ids.segment!,
+        resourceName: 'offers-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/lists',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/lists', { name: 'fair' });
+      ids.list = String(body.id);
+      return {
+        action: 'list.created',
+        resourceId: ids.list,
+        resourceName: 'fair',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/lists/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/lists/${ids.list}`, { name: 'fair-2' });
+      return {
+        action: 'list.updated',
+        resourceId: ids.list!,
+        resourceName: 'fair-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/lists/:id/members',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/lists/${ids.list}/members`, { phones: ['+14155550190'] });
+      return {
+        action: 'list.members_added',
+        resourceId: ids.list!,
+        resourceName: 'fair-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/lists/:id/import',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/lists/${ids.list}/import`, 'phone\n+14155550191\n', {
+        'content-type': 'text/csv',
+      });
+      return {
+        action: 'list.members_added',
+        resourceId: ids.list!,
+        resourceName: 'fair-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/lists/:id/members',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/lists/${ids.list}/members`, { phones: ['+14155550190'] });
+      return {
+        action: 'list.members_removed',
+        resourceId: ids.list!,
+        resourceName: 'fair-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/lists/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/lists/${ids.list}`);
+      return {
+        action: 'list.deleted',
+        resourceId: ids.list!,
+        resourceName: 'fair-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
 ];
 
 /**
@@ -343,6 +459,14 @@ const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promi
     expect(body.id).toEqual(expect.any(String));
   },
   // Reads sent as POST (their bodies are too large for a query string): they change nothing.
+  'POST /api/v1/segments/count': async (t, _ids, db) => {
+    const before = await db.kysely.selectFrom('audit_events').select('id').execute();
+    const body = await call(t, 'POST', '/api/v1/segments/count', {
+      rule: { consent: { in: ['subscribed'] } },
+    });
+    expect(body.count).toEqual(expect.any(Number));
+    expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+  },
   'POST /api/v1/templates/render': async (t, ids, db) => {
     const before = await db.kysely.selectFrom('audit_events').select('id').execute();
     const body = await call(t, 'POST', '/api/v1/templates/render', {
