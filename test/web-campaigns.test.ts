@@ -299,7 +299,12 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
     );
     // Slow enough to pause half-way.
     await page.getByLabel('Pace', { exact: true }).fill('2');
+    await page.getByLabel('Seed numbers for a test send').fill(FANS[0] ?? '');
     await page.getByRole('button', { name: 'Estimate' }).click();
+    // A test send to the seed number only (not counted in the campaign's results).
+    await page.getByRole('button', { name: 'Send a test to the seed numbers' }).click();
+    const tested = page.getByTestId('test-send');
+    await expect.poll(() => tested.textContent()).toBe(`${FANS[0]}: sent`);
     await expect
       .poll(() => page.getByTestId('estimate-eligible').textContent(), { timeout: 15_000 })
       .toBe(String(FANS.length));

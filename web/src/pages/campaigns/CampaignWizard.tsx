@@ -5,7 +5,6 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import {
-  ApiError,
   type AudienceList,
   type AudienceMember,
   type Campaign,
@@ -730,34 +729,61 @@ function ScheduleStep({
   );
 }
 
+interface TestSendItem {
+  phone: string;
+  ok: boolean;
+  messageId: string | null;
+  text: string | null;
+  problems: { path?: string; message: string }[];
+}
+
+/** `POST /v1/campaigns/:id/test-send`: the saved draft to its seed numbers, each one's outcome. */
 function TestSend({ campaignId }: { campaignId: string }) {
   const { api } = useSession();
-  const [state, setState] = useState<{ busy?: boolean; done?: string; error?: string }>({});
+  const [busy, setBusy] = useState(false);
+  const [items, setItems] = useState<TestSendItem[]>();
+  const [error, setError] = useState<string>();
   const send = async () => {
-    setState({ busy: true });
+    setBusy(true);
+    setError(undefined);
     try {
-      const answer = await api.post<{ items?: unknown[] }>(
+      const answer = await api.post<{ items: TestSendItem[] }>(
         `/v1/campaigns/${campaignId}/test-send`,
         {},
       );
-      setState({
-        done: `Test sent${Array.isArray(answer.items) ? ` to ${answer.items.length}` : ''}.`,
-      });
+      setItems(answer.items);
     } catch (err) {
-      setState({ error: err instanceof ApiError ? err.message : errorText(err) });
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
     }
   };
   return (
-    <div className="toolbar">
-      <button type="button" className="btn" disabled={state.busy} onClick={() => void send()}>
+    <section className="card" aria-label="Test send">
+      <button type="button" className="btn" disabled={busy} onClick={() => void send()}>
         Send a test to the seed numbers
       </button>
-      {state.done ? <span role="status">{state.done}</span> : null}
-      {state.error ? (
-        <span className="field-error" role="alert">
-          {state.error}
-        </span>
+      {error ? (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
       ) : null}
-    </div>
+      {items ? (
+        <ul className="radios" data-testid="test-send">
+          {items.map((item) => (
+            <li key={item.phone}>
+              <strong>{item.phone}</strong>:{' '}
+              {item.ok && item.messageId ? (
+                <Link to={`/messages/${item.messageId}`}>sent</Link>
+              ) : (
+                <span className="field-error">
+                  not sent ({item.problems.map((p) => p.message).join('; ') || 'refused'})
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
   );
 }
