@@ -1,19 +1,18 @@
 /** Administration › Channels › Channel configurations: list, create, edit, delete. */
 import { useEffect, useState, type FormEvent } from 'react';
-import { ApiError, type ChannelConfiguration, type CredentialSummary, type Page } from '../api';
+import type { ChannelConfiguration, CredentialSummary, Page } from '../api';
+import { ConfirmDialog } from '../confirm-dialog';
+import { useEditForm } from '../edit-form';
+import { ListPage, useList } from '../list';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import {
   describedBy,
-  Dialog,
   Field,
   formatDate,
   Loading,
-  Empty,
   RowEditDelete,
   ErrorBanner,
-  errorText,
-  useAction,
   useLoad,
 } from '../ui';
 import { SendTestDialog } from './Messages';
@@ -21,37 +20,28 @@ import { SendTestDialog } from './Messages';
 export function ChannelsPage() {
   const { api } = useSession();
   const [search, setSearch] = useState('');
-  const data = useLoad(async () => {
-    const [channels, credentials] = await Promise.all([
-      api.get<Page<ChannelConfiguration>>('/v1/channel-configurations', {
-        name: search,
-        limit: 200,
-      }),
-      api.get<Page<CredentialSummary>>('/v1/credentials', { limit: 200 }),
-    ]);
-    return { channels: channels.items, credentials: credentials.items };
-  }, [api, search]);
+  const list = useList<ChannelConfiguration>('/v1/channel-configurations', { name: search });
+  const credentials = useLoad(
+    () => api.get<Page<CredentialSummary>>('/v1/credentials', { limit: 200 }),
+    [api],
+  );
   const [deleting, setDeleting] = useState<ChannelConfiguration>();
   const [sending, setSending] = useState<ChannelConfiguration>();
   const credentialName = (id: string) =>
-    data.data?.credentials.find((c) => c.id === id)?.name ?? id;
+    credentials.data?.items.find((c) => c.id === id)?.name ?? id;
+  const noCredentials = credentials.data?.items.length === 0;
 
   return (
-    <div className="page">
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        Administration › Channels › <span aria-current="page">Channel configurations</span>
-      </nav>
-      <div className="page-header">
-        <h1>Channel configurations</h1>
+    <ListPage
+      breadcrumb={['Administration', 'Channels']}
+      title="Channel configurations"
+      intro="What a message is sent as: SMS or MMS, marketing or transactional, from which sender, with which API credentials."
+      actions={
         <Link to="/channels/new" className="btn btn-primary">
           Create channel configuration
         </Link>
-      </div>
-      <p className="muted">
-        What a message is sent as: SMS or MMS, marketing or transactional, from which sender, with
-        which API credentials.
-      </p>
-      <div className="toolbar">
+      }
+      toolbar={
         <label className="search">
           <span className="visually-hidden">Search channel configurations by name</span>
           <input
@@ -61,144 +51,97 @@ export function ChannelsPage() {
             onChange={(e) => setSearch(e.target.value)}
           />
         </label>
-      </div>
-      {data.error ? <ErrorBanner error={data.error} onRetry={data.reload} /> : null}
-      {data.loading && !data.data ? <Loading what="Loading channel configurations" /> : null}
-      {data.data && data.data.channels.length === 0 ? (
-        data.data.credentials.length === 0 ? (
-          <Empty title="Create API credentials first">
+      }
+      list={list}
+      rowKey={(c) => c.id}
+      emptyTitle={
+        noCredentials
+          ? 'Create API credentials first'
+          : search
+            ? `Nothing matches “${search}”`
+            : 'No channel configurations yet'
+      }
+      empty={
+        noCredentials ? (
+          <>
             <p>A channel configuration sends with API credentials; there are none yet.</p>
             <Link to="/credentials/new" className="btn btn-primary">
               Create API credentials
             </Link>
-          </Empty>
+          </>
         ) : (
-          <Empty title={search ? `Nothing matches “${search}”` : 'No channel configurations yet'}>
+          <>
             <p>Create one to start sending messages.</p>
             <Link to="/channels/new" className="btn btn-primary">
               Create channel configuration
             </Link>
-          </Empty>
+          </>
         )
-      ) : null}
-      {data.data && data.data.channels.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Channel</th>
-                <th scope="col">Type</th>
-                <th scope="col">Sender</th>
-                <th scope="col">API credentials</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.data.channels.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link to={`/channels/${c.id}`}>{c.name}</Link>
-                    {c.description ? <div className="muted small">{c.description}</div> : null}
-                  </td>
-                  <td>{c.channel.toUpperCase()}</td>
-                  <td>{c.messageType}</td>
-                  <td>
-                    <code>{c.sender}</code>
-                  </td>
-                  <td>
-                    <Link to={`/credentials/${c.credentialId}`}>
-                      {credentialName(c.credentialId)}
-                    </Link>
-                  </td>
-                  <td>{formatDate(c.updatedAt)}</td>
-                  <td className="row-actions">
-                    <button type="button" className="btn btn-small" onClick={() => setSending(c)}>
-                      Send test
-                    </button>
-                    <RowEditDelete
-                      name={c.name}
-                      onEdit={() => navigate(`/channels/${c.id}`)}
-                      onDelete={() => setDeleting(c)}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      }
+      columns={[
+        {
+          header: 'Name',
+          cell: (c) => (
+            <>
+              <Link to={`/channels/${c.id}`}>{c.name}</Link>
+              {c.description ? <div className="muted small">{c.description}</div> : null}
+            </>
+          ),
+        },
+        { header: 'Channel', cell: (c) => c.channel.toUpperCase() },
+        { header: 'Type', cell: (c) => c.messageType },
+        { header: 'Sender', cell: (c) => <code>{c.sender}</code> },
+        {
+          header: 'API credentials',
+          cell: (c) => (
+            <Link to={`/credentials/${c.credentialId}`}>{credentialName(c.credentialId)}</Link>
+          ),
+        },
+        { header: 'Updated', cell: (c) => formatDate(c.updatedAt) },
+        {
+          header: 'Actions',
+          hiddenHeader: true,
+          className: 'row-actions',
+          cell: (c) => (
+            <>
+              <button type="button" className="btn btn-small" onClick={() => setSending(c)}>
+                Send test
+              </button>
+              <RowEditDelete
+                name={c.name}
+                onEdit={() => navigate(`/channels/${c.id}`)}
+                onDelete={() => setDeleting(c)}
+              />
+            </>
+          ),
+        },
+      ]}
+    >
       {deleting ? (
-        <DeleteChannelDialog
-          channel={deleting}
+        <ConfirmDialog
+          title="Delete channel configuration?"
+          confirmLabel="Delete"
+          danger
           onClose={() => setDeleting(undefined)}
-          onDeleted={() => {
+          onConfirm={async () => {
+            await api.delete(`/v1/channel-configurations/${deleting.id}`);
             setDeleting(undefined);
-            data.reload();
+            list.reload();
           }}
-        />
+        >
+          <p>
+            Delete <strong>{deleting.name}</strong>? Messages already sent with it stay in the log.
+          </p>
+        </ConfirmDialog>
       ) : null}
       {sending ? (
         <SendTestDialog
-          channels={data.data?.channels ?? []}
+          channels={list.items}
           initialChannelId={sending.id}
           onClose={() => setSending(undefined)}
         />
       ) : null}
-    </div>
-  );
-}
-
-function DeleteChannelDialog({
-  channel,
-  onClose,
-  onDeleted,
-}: {
-  channel: ChannelConfiguration;
-  onClose: () => void;
-  onDeleted: () => void;
-}) {
-  const { api } = useSession();
-  const {
-    busy,
-    error,
-    run: remove,
-  } = useAction(async () => {
-    await api.delete(`/v1/channel-configurations/${channel.id}`);
-    onDeleted();
-  });
-  return (
-    <Dialog
-      title="Delete channel configuration?"
-      onClose={onClose}
-      actions={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn-danger"
-            disabled={busy}
-            onClick={() => void remove()}
-          >
-            Delete
-          </button>
-        </>
-      }
-    >
-      <p>
-        Delete <strong>{channel.name}</strong>? Messages already sent with it stay in the log.
-      </p>
-      {error ? (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-    </Dialog>
+    </ListPage>
   );
 }
 
@@ -218,82 +161,43 @@ const optional = (value: string) => (value.trim() === '' ? null : value.trim());
 
 export function ChannelForm({ id }: { id?: string | undefined }) {
   const { api } = useSession();
-  const creating = id === undefined;
   const credentials = useLoad(
     () => api.get<Page<CredentialSummary>>('/v1/credentials', { limit: 200 }),
     [api],
   );
-  const [form, setForm] = useState<ChannelFormState>({
-    name: '',
-    description: '',
-    channel: 'sms',
-    messageType: 'transactional',
-    credentialId: '',
-    sender: '',
-    marketingFooter: 'Reply STOP to opt out',
-    dltContentTemplateId: '',
-    dltTelemarketerId: '',
-  });
-  const [stored, setStored] = useState<ChannelConfiguration>();
-  const [etag, setEtag] = useState<string | null>(null);
-  const [loadError, setLoadError] = useState<unknown>();
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<string>();
-  const [conflict, setConflict] = useState(false);
-  const [busy, setBusy] = useState(false);
-
-  const load = async () => {
-    if (!id) return;
-    try {
-      const res = await api.request<ChannelConfiguration>(
-        'GET',
-        `/v1/channel-configurations/${id}`,
-      );
-      setStored(res.body);
-      setEtag(res.etag);
-      setForm({
-        name: res.body.name,
-        description: res.body.description ?? '',
-        channel: res.body.channel,
-        messageType: res.body.messageType,
-        credentialId: res.body.credentialId,
-        sender: res.body.sender,
-        marketingFooter: res.body.marketingFooter ?? '',
-        dltContentTemplateId: res.body.dltContentTemplateId ?? '',
-        dltTelemarketerId: res.body.dltTelemarketerId ?? '',
-      });
-      setLoadError(undefined);
-      setConflict(false);
-    } catch (err) {
-      setLoadError(err);
-    }
-  };
-  useEffect(() => {
-    void load();
-  }, [id]);
-  useEffect(() => {
-    const first = credentials.data?.items[0];
-    if (creating && first && form.credentialId === '')
-      setForm((f) => ({ ...f, credentialId: first.id }));
-  }, [credentials.data, creating, form.credentialId]);
-
-  const set = <K extends keyof ChannelFormState>(key: K, value: ChannelFormState[K]) =>
-    setForm((f) => ({ ...f, [key]: value }));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setFormError(undefined);
-    setConflict(false);
-    const body = {
+  const edit = useEditForm<ChannelConfiguration, ChannelFormState>({
+    path: id ? `/v1/channel-configurations/${id}` : undefined,
+    createPath: '/v1/channel-configurations',
+    initial: {
+      name: '',
+      description: '',
+      channel: 'sms',
+      messageType: 'transactional',
+      credentialId: '',
+      sender: '',
+      marketingFooter: 'Reply STOP to opt out',
+      dltContentTemplateId: '',
+      dltTelemarketerId: '',
+    },
+    toForm: (c) => ({
+      name: c.name,
+      description: c.description ?? '',
+      channel: c.channel,
+      messageType: c.messageType,
+      credentialId: c.credentialId,
+      sender: c.sender,
+      marketingFooter: c.marketingFooter ?? '',
+      dltContentTemplateId: c.dltContentTemplateId ?? '',
+      dltTelemarketerId: c.dltTelemarketerId ?? '',
+    }),
+    toBody: (form) => ({
       name: form.name.trim(),
-      description: form.description.trim() === '' ? null : form.description.trim(),
+      description: optional(form.description),
       channel: form.channel,
       messageType: form.messageType,
       credentialId: form.credentialId,
       sender: form.sender.trim(),
-      marketingFooter: form.marketingFooter.trim() === '' ? null : form.marketingFooter.trim(),
+      marketingFooter: optional(form.marketingFooter),
       // SMS only (MMS carries no DLT ids); empty: the credential's.
       ...(form.channel === 'sms'
         ? {
@@ -301,24 +205,21 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
             dltTelemarketerId: optional(form.dltTelemarketerId),
           }
         : {}),
-    };
-    try {
-      if (creating) await api.request('POST', '/v1/channel-configurations', { body });
-      else await api.request('PATCH', `/v1/channel-configurations/${id}`, { body, ifMatch: etag });
-      navigate('/channels');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 412) setConflict(true);
-      else if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setFormError(err.message);
-      } else setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    }),
+  });
+  const { form, set, errors, creating, stored } = edit;
+  useEffect(() => {
+    const first = credentials.data?.items[0];
+    if (creating && first && form.credentialId === '') set('credentialId', first.id);
+  }, [credentials.data, creating, form.credentialId, set]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (await edit.save()) navigate('/channels');
   };
 
-  if (loadError) return <ErrorBanner error={loadError} onRetry={() => void load()} />;
-  if (!creating && !stored) return <Loading what="Loading channel configuration" />;
+  if (edit.loadError) return <ErrorBanner error={edit.loadError} onRetry={edit.reload} />;
+  if (edit.loading) return <Loading what="Loading channel configuration" />;
 
   const text = (
     key:
@@ -355,18 +256,18 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
       </nav>
       <h1>{creating ? 'Create channel configuration' : `Edit ${stored?.name ?? ''}`}</h1>
       <form className="form" onSubmit={(e) => void submit(e)} noValidate>
-        {formError ? (
+        {edit.formError ? (
           <div className="banner banner-error" role="alert">
-            {formError}
+            {edit.formError}
           </div>
         ) : null}
-        {conflict ? (
+        {edit.conflict ? (
           <div className="banner banner-warn" role="alert">
             <div>
               <strong>Someone else changed this channel configuration</strong> after you opened it;
               your changes were not saved. Reload the latest values and make your changes again.
             </div>
-            <button type="button" className="btn btn-small" onClick={() => void load()}>
+            <button type="button" className="btn btn-small" onClick={edit.reload}>
               Reload latest
             </button>
           </div>
@@ -449,8 +350,8 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
             : null}
         </fieldset>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Submitting…' : creating ? 'Submit' : 'Save changes'}
+          <button type="submit" className="btn btn-primary" disabled={edit.busy}>
+            {edit.busy ? 'Submitting…' : creating ? 'Submit' : 'Save changes'}
           </button>
           <Link to="/channels" className="btn">
             Cancel
