@@ -407,7 +407,7 @@ export interface Stats {
 }
 
 // ---- Issue 15: templates, audiences (segments and lists), campaigns ----
-// Guess: shapes follow /work/coord/CONTRACT15.md until the route schemas land; adapted to them.
+// As the route schemas (src/http/routes/{templates,segments,lists,campaigns}.ts) answer.
 
 export type TemplateMessageType = 'marketing' | 'transactional';
 
@@ -420,8 +420,6 @@ export interface TemplateMedia {
 export interface Template {
   id: string;
   name: string;
-  /** As listed; a single template's answer may name it `version`. */
-  currentVersion?: number;
   version: number;
   body: string;
   media: TemplateMedia[];

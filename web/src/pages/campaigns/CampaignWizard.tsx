@@ -164,7 +164,7 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
     name: form.name.trim(),
     audience,
     templateId: form.templateId,
-    templateVersion: template?.currentVersion ?? template?.version,
+    templateVersion: template?.version,
     channelConfigurationId: form.channelConfigurationId,
     sendAt: form.when === 'later' && form.sendAt ? new Date(form.sendAt).toISOString() : null,
     pacing: { [form.rateUnit]: Number(form.rate) },
@@ -564,7 +564,7 @@ function TemplateStep({
 }) {
   const { api } = useSession();
   const template = templates.find((t) => t.id === form.templateId);
-  const version = template?.currentVersion ?? template?.version;
+  const version = template?.version;
   // The template rendered for the first few people of the audience, as they will get it.
   const previews = useLoad(async () => {
     if (!template) return [];
@@ -613,7 +613,7 @@ function TemplateStep({
         >
           {templates.map((t) => (
             <option key={t.id} value={t.id}>
-              {t.name} (v{t.currentVersion ?? t.version}, {t.messageType})
+              {t.name} (v{t.version}, {t.messageType})
             </option>
           ))}
         </select>
