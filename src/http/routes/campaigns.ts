@@ -11,7 +11,7 @@ const Id = Type.String({ minLength: 1, maxLength: 100 });
 const Rate = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const Fraction = Type.Number({ exclusiveMinimum: 0, maximum: 1 });
 
-const CampaignBody = Type.Object(
+export const CampaignBody = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200 })),
     audience: Type.Optional(
@@ -175,7 +175,7 @@ const ResultsResponse = Type.Object({
   failureRate: Type.Number(),
 });
 
-const TestSendBody = Type.Object(
+export const TestSendBody = Type.Object(
   {
     phones: Type.Optional(
       Type.Array(Type.String({ maxLength: 64 }), {

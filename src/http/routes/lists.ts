@@ -9,7 +9,7 @@ import { errorResponses, IdParams, ListQuery, PageOf, pageLimit } from '../schem
 import { CSV_IMPORT_MAX_BYTES } from './profiles.js';
 import { AudienceMemberResponse, MembersQuery } from './segments.js';
 
-const ListBody = Type.Object(
+export const ListBody = Type.Object(
   {
     name: Type.Optional(
       Type.String({ maxLength: 1000, description: 'Starts with a letter; letters, digits, _ . -' }),
@@ -32,7 +32,7 @@ const ListResponse = Type.Object(
   { $id: 'List', title: 'List' },
 );
 
-const MembersBody = Type.Object(
+export const MembersBody = Type.Object(
   {
     phones: Type.Optional(
       Type.Array(Type.String({ maxLength: 64 }), {

@@ -15,7 +15,7 @@ export const RuleBody = Type.Unsafe<unknown>({
     'A segment rule. Combinators: {"all": [rules]}, {"any": [rules]}, {"not": rule}. Leaves: {"consent": {"in": ["subscribed", …]}}; {"attribute": "plan", "eq"|"neq"|"in"|"gt"|"gte"|"lt"|"lte"|"contains"|"exists"|"notExists": value} (numbers, or ISO dates compared as text); {"keyword": "OFFERS", "since"?, "until"?, "atLeast"?} (the last time the keyword was texted is at or after since and before until); {"lastInbound"|"lastDelivered"|"lastFailed": {"within"?: "30d", "after"?, "before"?}} (the latest one lies in the window; {} means ever); {"country": {"in": ["US", "CA"]}}. Times: ISO-8601, or a duration back from now (90m, 12h, 30d). At most 5 levels and 50 leaves.',
 });
 
-const SegmentBody = Type.Object(
+export const SegmentBody = Type.Object(
   {
     name: Type.Optional(
       Type.String({ maxLength: 1000, description: 'Starts with a letter; letters, digits, _ . -' }),

@@ -31,7 +31,7 @@ const DltTemplateText = Type.Union([
   Type.Null(),
 ]);
 
-const TemplateBody = Type.Object(
+export const TemplateBody = Type.Object(
   {
     name: Type.Optional(
       Type.String({ maxLength: 1000, description: 'Starts with a letter; letters, digits, _ . -' }),
@@ -87,7 +87,7 @@ const PreviewItem = Type.Object(
 
 const Id = Type.String({ minLength: 1, maxLength: 100 });
 const Phone = Type.String({ minLength: 1, maxLength: 50 });
-const PreviewBody = Type.Object(
+export const PreviewBody = Type.Object(
   {
     profileIds: Type.Optional(Type.Array(Id, { maxItems: PREVIEW_MAX })),
     phones: Type.Optional(Type.Array(Phone, { maxItems: PREVIEW_MAX })),
