@@ -4,6 +4,7 @@ import { audienceProfiles } from '../src/audiences/audience.js';
 import { LiveSegmentLoop } from '../src/audiences/live-segments.js';
 import { ruleProblems, type SegmentRule } from '../src/audiences/segment-rule.js';
 import type { Db } from '../src/db/database.js';
+import { recordEvents } from '../src/events/events.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { evaluateRule, seedProfiles, type SeedProfile } from './helpers/audiences.js';
 import { describeEachDialect } from './helpers/databases.js';
@@ -639,6 +640,75 @@ describeEachDialect('audiences: live segments', ({ db }) => {
       await loop.stop();
       await t.app.close();
     }
+  });
+
+  it('reads the settle window again without emitting twice, and keeps up past a full batch', async () => {
+    const t = await buildTestApp(db());
+    const ids = await seedProfiles(db(), [{ phone: US1, consent: 'subscribed', attributes: {} }]);
+    const created = await api(t, 'POST', '/segments', {
+      name: 'gold',
+      live: true,
+      rule: { attribute: 'plan', eq: 'gold' },
+    });
+    const segmentId = created.json<{ id: string }>().id;
+    // 1,500 events that touch no one, then the change (as PostgreSQL's loop sees them: all
+    // younger than its settle window, here a minute).
+    await recordEvents(
+      db().kysely,
+      t.clock,
+      Array.from({ length: 1500 }, () => ({
+        sandbox: 'prod',
+        type: 'inbound.received' as const,
+        payload: {},
+      })),
+    );
+    await db()
+      .kysely.updateTable('profiles')
+      .set({ attributes: JSON.stringify({ plan: 'gold' }) })
+      .execute();
+    await recordEvents(db().kysely, t.clock, [
+      { sandbox: 'prod', type: 'profile.keyword', payload: { profile: { id: ids.get(US1) } } },
+    ]);
+    const loop = new LiveSegmentLoop(
+      {
+        db: db(),
+        clock: t.clock,
+        onError: (e) => {
+          throw e;
+        },
+      },
+      { settleMs: 60_000 },
+    );
+    expect(await loop.step()).toBe(true); // a full batch: more to read
+    for (let i = 0; i < 4; i++) await loop.step();
+    const entered = await db()
+      .kysely.selectFrom('events')
+      .select('payload')
+      .where('type', '=', 'segment.entered')
+      .execute();
+    expect(entered.map((e) => JSON.parse(e.payload) as unknown)).toEqual([
+      { segmentId, segmentName: 'gold', profileId: ids.get(US1), phone: US1 },
+    ]);
+    // A second process (no memory of what was handled) reads the window again: no new event.
+    const other = new LiveSegmentLoop(
+      {
+        db: db(),
+        clock: t.clock,
+        onError: (e) => {
+          throw e;
+        },
+      },
+      { settleMs: 60_000 },
+    );
+    await other.step();
+    expect(
+      await db()
+        .kysely.selectFrom('events')
+        .select('id')
+        .where('type', 'like', 'segment.%')
+        .execute(),
+    ).toHaveLength(1);
+    await t.app.close();
   });
 
   it('fills a new live segment silently, and an erased profile leaves it', async () => {

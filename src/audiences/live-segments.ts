@@ -271,11 +271,14 @@ export class LiveSegmentLoop {
       .executeTakeFirst();
     const cursor = row?.cursor ?? idBoundary(0);
     const handled = this.handled.get(sandbox) ?? new Set<string>();
-    const events = (await eventsAfter(db.kysely, sandbox, cursor, { limit: BATCH })).filter(
-      (e) => !handled.has(e.id),
-    );
-    const full = events.length >= BATCH;
-    if (events.length === 0) return false;
+    const read = await eventsAfter(db.kysely, sandbox, cursor, { limit: BATCH });
+    if (read.length === 0) return false;
+    const full = read.length >= BATCH;
+    const events = read.filter((e) => !handled.has(e.id));
+    const last = read[read.length - 1]!.id;
+    // A full batch moves the cursor to its end (the window cannot be re-read in one batch).
+    const boundary = this.settleMs > 0 && !full ? idBoundary(Date.now() - this.settleMs) : last;
+    const next = last < boundary ? last : boundary > cursor ? boundary : cursor;
     const ids = new Set<string>();
     const phones = new Set<string>();
     const erased = new Set<string>();
@@ -285,29 +288,35 @@ export class LiveSegmentLoop {
       t.phones.forEach((p) => phones.add(p));
       t.erased.forEach((id) => erased.add(id));
     }
-    const last = events[events.length - 1]!.id;
-    // A full batch moves the cursor to its end (the window cannot be re-read in one batch).
-    const boundary = this.settleMs > 0 && !full ? idBoundary(Date.now() - this.settleMs) : last;
-    const next = last < boundary ? last : boundary > cursor ? boundary : cursor;
-    await db.kysely.transaction().execute(async (trx) => {
-      const byPhone =
-        phones.size > 0
-          ? await trx
-              .selectFrom('profiles')
-              .select('id')
-              .where('sandbox', '=', sandbox)
-              .where('phone', 'in', [...phones])
-              .execute()
-          : [];
-      byPhone.forEach((r) => ids.add(r.id));
-      for (const id of erased) ids.delete(id);
-      await reevaluate(trx, clock, db.capabilities.name, sandbox, segments, [...ids], [...erased]);
-      await trx
-        .insertInto('segment_cursors')
-        .values({ sandbox, cursor: next })
-        .onConflict((oc) => oc.column('sandbox').doUpdateSet({ cursor: next }))
-        .execute();
-    });
+    if (events.length > 0 || next > cursor)
+      await db.kysely.transaction().execute(async (trx) => {
+        const byPhone =
+          phones.size > 0
+            ? await trx
+                .selectFrom('profiles')
+                .select('id')
+                .where('sandbox', '=', sandbox)
+                .where('phone', 'in', [...phones])
+                .execute()
+            : [];
+        byPhone.forEach((r) => ids.add(r.id));
+        for (const id of erased) ids.delete(id);
+        if (ids.size > 0 || erased.size > 0)
+          await reevaluate(
+            trx,
+            clock,
+            db.capabilities.name,
+            sandbox,
+            segments,
+            [...ids],
+            [...erased],
+          );
+        await trx
+          .insertInto('segment_cursors')
+          .values({ sandbox, cursor: next })
+          .onConflict((oc) => oc.column('sandbox').doUpdateSet({ cursor: next }))
+          .execute();
+      });
     const kept = new Set([...handled, ...events.map((e) => e.id)].filter((id) => id > next));
     this.handled.set(sandbox, kept);
     return full;
