@@ -208,8 +208,12 @@ for (const [name, rule] of RULES) {
   let details: string[];
   if (PG_URL) {
     // EXPLAIN takes no parameters: the bench's own constants, quoted, in their place.
-    const literal = (v: unknown) =>
-      typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
+    const literal = (v: unknown): string =>
+      typeof v === 'number'
+        ? String(v)
+        : Array.isArray(v)
+          ? `'{${v.map((x) => `"${String(x)}"`).join(',')}}'`
+          : `'${String(v).replace(/'/g, "''")}'`;
     const text = compiled.sql.replace(/\$(\d+)/g, (_, n: string) =>
       literal(compiled.parameters[Number(n) - 1]),
     );
