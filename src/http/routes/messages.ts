@@ -96,6 +96,9 @@ export const MessageResponse = Type.Object(
         "India DLT template sent: the message's or its channel configuration's; null: the credential's",
     }),
     dltTelemarketerId: Type.Union([Type.String(), Type.Null()]),
+    campaignId: Type.Union([Type.String(), Type.Null()], {
+      description: 'The campaign that queued it (origin campaign); null for every other message',
+    }),
     createdAt: Type.String(),
     updatedAt: Type.String(),
     acceptedAt: Type.Union([Type.String(), Type.Null()]),
