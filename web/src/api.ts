@@ -394,7 +394,9 @@ export interface Stats {
     | 'expired'
     | 'rejected'
     | 'failed'
-    | 'suppressed',
+    | 'suppressed'
+    | 'paused'
+    | 'cancelled',
     number
   >;
   events: Record<
