@@ -397,6 +397,23 @@ function attacks(f: Fixtures): Attack[] {
       40,
     ],
     [
+      'POST /campaigns seedPhones',
+      (p) =>
+        post('/api/v1/campaigns', {
+          name: 'seeds',
+          audience: { segmentId: f.segmentId },
+          templateId: f.templateId,
+          channelConfigurationId: f.marketingChannelId,
+          seedPhones: [p],
+        }),
+      64,
+    ],
+    [
+      'POST /campaigns/:id/test-send phones',
+      (p) => post(`/api/v1/campaigns/${f.campaignId}/test-send`, { phones: [p] }),
+      64,
+    ],
+    [
       'GET /messages?to',
       (p) => ({ method: 'GET', path: `/api/v1/messages?to=${enc(p)}`, headers: auth }),
       100,
@@ -633,6 +650,34 @@ function attacks(f: Fixtures): Attack[] {
     build: () => post('/api/v1/templates/render', { body: 'a', dltTemplateText: letters(2001) }),
     expect: { refuse: 'dltTemplateText' },
   });
+
+  // Campaign fields: the name (200) and sendAt (40), at their bounds and just above.
+  const campaign = (fields: Record<string, unknown>) =>
+    post('/api/v1/campaigns', {
+      name: 'c',
+      audience: { listId: f.listId },
+      templateId: f.templateId,
+      channelConfigurationId: f.marketingChannelId,
+      ...fields,
+    });
+  for (const [field, max] of [
+    ['name', 200],
+    ['sendAt', 40],
+  ] as const) {
+    for (const [shape, text] of atLimit(max))
+      list.push({
+        kind: `campaign ${field}`,
+        label: shape,
+        build: () => campaign({ [field]: text }),
+        expect: nulOr(shape, 'handled'),
+      });
+    list.push({
+      kind: `campaign ${field}`,
+      label: `just above (${max + 1})`,
+      build: () => campaign({ [field]: letters(max + 1) }),
+      expect: { refuse: field },
+    });
+  }
 
   // Search filters: the query parameters of the list routes.
   const filters: [string, string, number][] = [
