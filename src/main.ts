@@ -32,6 +32,31 @@ function resourceCommand(summary: string, usage: string, handler: ResourceHandle
   };
 }
 
+/** The issue 15 resources' commands, in their own modules (src/cli/*-commands.ts). */
+const MARKETING_HANDLERS = {
+  templatesCommand: async () => (await import('./cli/template-commands.js')).templatesCommand,
+  segmentsCommand: async () => (await import('./cli/audience-commands.js')).segmentsCommand,
+  listsCommand: async () => (await import('./cli/audience-commands.js')).listsCommand,
+  campaignsCommand: async () => (await import('./cli/campaign-commands.js')).campaignsCommand,
+} as const;
+
+function marketingCommand(
+  summary: string,
+  usage: string,
+  handler: keyof typeof MARKETING_HANDLERS,
+): Command {
+  return {
+    summary,
+    usage,
+    options: RESOURCE_OPTIONS,
+    positionals: true,
+    run: async (values, positionals) => {
+      const command = await MARKETING_HANDLERS[handler]();
+      await command(config(), positionals, values);
+    },
+  };
+}
+
 function config(): Config {
   return parseConfig(loadEnv());
 }
@@ -85,6 +110,26 @@ const commands: Record<string, Command> = {
     'Re-encrypt stored secrets under a new key',
     'tern secrets rotate [--new-key HEX] [--json]',
     'secretsCommand',
+  ),
+  templates: marketingCommand(
+    'Manage message templates: list, get, create, update, delete, preview',
+    'tern templates list|get ID [--template-version N]|create|update ID|delete ID|preview ID (--phones P,… | --profile-ids ID,… | --data JSON) [--template-version N] [--sandbox S] [--json] [--data JSON | --file F] [--if-match VERSION] [--name FILTER]',
+    'templatesCommand',
+  ),
+  segments: marketingCommand(
+    'Manage audience segments: list, get, create, update, delete, count, members',
+    'tern segments list|get ID|create|update ID|delete ID|count (ID | --data \'{"rule": …}\')|members ID [--limit N] [--cursor C] [--sandbox S] [--json] [--data JSON | --file F] [--if-match VERSION] [--name FILTER]',
+    'segmentsCommand',
+  ),
+  lists: marketingCommand(
+    'Manage static lists: list, get, create, update, delete, members, add, remove, import',
+    'tern lists list|get ID|create|update ID|delete ID|members ID [--limit N] [--cursor C]|add ID|remove ID (--phones P,… --profile-ids ID,… | --data JSON)|import ID --file members.csv [--sandbox S] [--json] [--if-match VERSION] [--name FILTER]',
+    'listsCommand',
+  ),
+  campaigns: marketingCommand(
+    'Manage campaigns: list, get, create, update, delete, estimate, test-send, confirm, pause, resume, cancel, results',
+    'tern campaigns list [--status S]|get ID|create|update ID|delete ID|estimate ID|test-send ID [--phones P,…]|confirm ID [--template-version N]|pause ID|resume ID|cancel ID|results ID [--sandbox S] [--json] [--data JSON | --file F] [--if-match VERSION]',
+    'campaignsCommand',
   ),
   prune: {
     summary: 'Run one retention pass now (what TERN_RETENTION_DAYS prunes hourly)',

@@ -12,12 +12,12 @@ import { printJson, printRecord, printTable } from './output.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
 /** The audit actor for changes made from the command line. */
-const CLI_ACTOR = 'cli';
+export const CLI_ACTOR = 'cli';
 
 export { RESOURCE_OPTIONS, UsageError, type ResourceFlags } from './usage.js';
 
 /** The JSON body of create/update: `--data '{…}'` or `--file path.json`, as the API takes it. */
-function body(flags: ResourceFlags): Record<string, unknown> {
+export function body(flags: ResourceFlags): Record<string, unknown> {
   const text = flags.data ?? (flags.file ? readFileSync(flags.file, 'utf8') : undefined);
   if (text === undefined)
     throw new UsageError('give the fields as --data \'{"name": …}\' or --file fields.json');
@@ -31,12 +31,15 @@ function body(flags: ResourceFlags): Record<string, unknown> {
   }
 }
 
-function need(id: string | undefined, what: string): string {
+export function need(id: string | undefined, what: string): string {
   if (!id) throw new UsageError(`give the ${what} id`);
   return id;
 }
 
-async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  config: Config,
+  work: (runtime: Runtime) => Promise<T>,
+): Promise<T> {
   const runtime = await openRuntime(config, systemClock, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
   try {
     return await work(runtime);
@@ -45,14 +48,14 @@ async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promis
   }
 }
 
-async function sandboxOf(runtime: Runtime, flags: ResourceFlags): Promise<string> {
+export async function sandboxOf(runtime: Runtime, flags: ResourceFlags): Promise<string> {
   const sandbox = flags.sandbox ?? 'prod';
   if (!(await runtime.services.sandboxes.exists(sandbox)))
     throw new AppError('not_found', `Sandbox "${sandbox}" not found.`);
   return sandbox;
 }
 
-const version = (flags: ResourceFlags) =>
+export const version = (flags: ResourceFlags) =>
   flags['if-match'] === undefined ? undefined : Number(flags['if-match']);
 
 /** `tern credentials list|show|create|update|delete|verify` */

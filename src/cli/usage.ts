@@ -16,6 +16,13 @@ export interface ResourceFlags {
   name?: string;
   'if-match'?: string;
   'new-key'?: string;
+  /** Comma-separated phones / profile ids (list members, previews, test sends). */
+  phones?: string;
+  'profile-ids'?: string;
+  status?: string;
+  limit?: string;
+  cursor?: string;
+  'template-version'?: string;
 }
 
 export const RESOURCE_OPTIONS = {
@@ -27,4 +34,10 @@ export const RESOURCE_OPTIONS = {
   name: { type: 'string' },
   'if-match': { type: 'string' },
   'new-key': { type: 'string' },
+  phones: { type: 'string' },
+  'profile-ids': { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  'template-version': { type: 'string' },
 } as const;
