@@ -43,6 +43,19 @@ describe('checkRendered', () => {
     expect(r).toMatchObject({ ok: false, segments: 11 });
   });
 
+  it('counts a text far over the cap over a prefix only, quickly', () => {
+    // The calculator's first long count is ~50 ms (its code compiling), later ones ~6 ms.
+    checkRendered('’{'.repeat(1_000), transactional, null);
+    for (const unit of ['x', '’', '{', '😀']) {
+      const started = performance.now();
+      const r = checkRendered(unit.repeat(50_000), transactional, null);
+      expect(performance.now() - started, unit).toBeLessThan(40);
+      expect(r.ok).toBe(false);
+      expect(r.segments).toBeGreaterThan(10);
+      if (!r.ok) expect(r.problems[0]?.message).toContain('at least');
+    }
+  });
+
   it('needs an opt-out instruction on marketing', () => {
     expect(checkRendered('Sale today', marketing, null).ok).toBe(false);
     expect(checkRendered('Sale today. Txt stop to end', marketing, null).ok).toBe(true);
