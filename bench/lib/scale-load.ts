@@ -110,7 +110,7 @@ export type { Target };
  * Its "random" bits are odd multiples of `n` modulo a power of two (bijections), not random(): the
  * same row's id is computed again for `provider_message_id`, and ids of one load never collide.
  */
-function uuid7(t: Target, ms: string, n: string): string {
+export function uuid7(t: Target, ms: string, n: string): string {
   const h = t.hex(ms, 12);
   return (
     `substr(${h}, 1, 8) || '-' || substr(${h}, 9, 4) || '-7' || ${t.hex(`((${n}) * 2731) % 4096`, 3)} || '-' || ` +
@@ -120,7 +120,7 @@ function uuid7(t: Target, ms: string, n: string): string {
 }
 
 /** The phone of profile `k` (`k` an SQL expression): +1 201 200 0000 onwards. */
-function phone(k: string): string {
+export function phone(k: string): string {
   return `'+1' || (2012000000 + (${k}))`;
 }
 
@@ -153,7 +153,7 @@ interface SeriesInsert {
 }
 
 /** `INSERT INTO table (…) SELECT … FROM series` for rows from … to-1. */
-async function insertSeries(t: Target, chunk: SeriesInsert): Promise<void> {
+export async function insertSeries(t: Target, chunk: SeriesInsert): Promise<void> {
   const types = await columns(t, chunk.table);
   const names = [...types.keys()];
   const params: unknown[] = [];
@@ -175,7 +175,7 @@ async function insertSeries(t: Target, chunk: SeriesInsert): Promise<void> {
 }
 
 /** Runs `chunk(from, to)` over 0 … total-1 in chunks, reporting rows done. */
-async function chunked(
+export async function chunked(
   total: number,
   chunk: (from: number, to: number) => Promise<void>,
   onProgress: (done: number) => void,
@@ -208,7 +208,7 @@ async function droppableIndexes(
  * Drops `table`'s secondary indexes around `load` and builds them again after it: one sort per
  * index instead of ~10 random B-tree inserts per row (a 10M-row load ~2× faster on both).
  */
-async function withoutIndexes(
+export async function withoutIndexes(
   t: Target,
   table: string,
   load: () => Promise<void>,
