@@ -509,6 +509,36 @@ describeEachDialect('campaigns', ({ db }) => {
       expect((await call('DELETE', `/campaigns/${id}`)).status).toBe(409);
       expect((await call('DELETE', `/campaigns/${e.body.id as string}`)).status).toBe(204);
       expect((await call('GET', `/campaigns/nope/results`)).status).toBe(404);
+
+      // The channel configuration deleted under a running campaign: paused, with the reason.
+      const doomed = await call('POST', '/channel-configurations', {
+        name: 'doomed',
+        credentialId: s.credentialId,
+        sender: 'TERN',
+        messageType: 'marketing',
+        marketingFooter: 'Reply STOP to opt out',
+      });
+      const orphan = await call('POST', '/campaigns', {
+        ...base,
+        channelConfigurationId: doomed.body.id,
+        pacing: { perMinute: 1 },
+      });
+      const orphanId = orphan.body.id as string;
+      await db()
+        .kysely.updateTable('campaigns')
+        .set({ status: 'running', started_at: s.clock.now().toISOString() })
+        .where('id', '=', orphanId)
+        .execute();
+      expect(
+        (await call('DELETE', `/channel-configurations/${doomed.body.id as string}`)).status,
+      ).toBe(204);
+      await s.t.services.campaigns.runDue();
+      expect((await call('GET', `/campaigns/${orphanId}`)).body).toMatchObject({
+        status: 'paused',
+        statusReason: expect.stringMatching(
+          /^paused: Channel configuration .* no longer exists/,
+        ) as unknown,
+      });
     } finally {
       await s.close();
     }

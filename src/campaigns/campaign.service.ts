@@ -11,6 +11,7 @@ import { AppError, staleVersionError, type ErrorDetail } from '../errors.js';
 import { recordEvents, type EventType } from '../events/events.js';
 import { newId } from '../ids.js';
 import { appendMessageEvents } from '../messages/message.repository.js';
+import { SEND_AT_MAX_DAYS } from '../messages/message.rules.js';
 import { SendContexts } from '../messages/send-context.js';
 import type { SendService } from '../messages/send.service.js';
 import { compileTemplate } from '../templates/render.js';
@@ -141,17 +142,20 @@ export class CampaignService {
       throw staleVersionError('campaign', before.version);
     if (before.status !== 'draft') throw notDraft(before, 'edited');
     const settings = await this.validate(sandbox, input, before, this.deps.clock.now());
-    const row = await updateCampaign(
-      this.deps.db.kysely,
-      sandbox,
-      id,
-      { version: before.version, from: ['draft'] },
-      { ...settingsColumns(settings), updated_at: this.deps.clock.now().toISOString() },
-    );
-    if (!row) throw staleVersionError('campaign');
-    const campaign = campaignFromRow(row);
-    await this.audit(this.deps.db.kysely, campaign, actor, 'campaign.updated', Object.keys(input));
-    return campaign;
+    const at = this.deps.clock.now().toISOString();
+    return this.deps.db.kysely.transaction().execute(async (trx) => {
+      const row = await updateCampaign(
+        trx,
+        sandbox,
+        id,
+        { version: before.version, from: ['draft'] },
+        { ...settingsColumns(settings), updated_at: at },
+      );
+      if (!row) throw staleVersionError('campaign');
+      const campaign = campaignFromRow(row);
+      await this.audit(trx, campaign, actor, 'campaign.updated', Object.keys(input));
+      return campaign;
+    });
   }
 
   /** Deletes a draft; a confirmed campaign has messages and is cancelled instead. */
@@ -324,6 +328,13 @@ export class CampaignService {
         `No one in the audience may receive marketing: all ${estimate.recipients} are excluded by consent.`,
         [{ path: '/audience', message: 'has no recipient whose consent allows marketing' }],
       );
+    const lastDueMs = (estimate.eligible - 1) * pacingIntervalMs(campaign.pacing);
+    if (lastDueMs > SEND_AT_MAX_DAYS * 86_400_000)
+      throw new AppError(
+        'conflict',
+        `At this pace the last of ${estimate.eligible} messages would be due ${Math.ceil(lastDueMs / 86_400_000)} days from the start; messages are scheduled at most ${SEND_AT_MAX_DAYS} days ahead. Raise the pacing.`,
+        [{ path: '/pacing', message: `is too slow for ${estimate.eligible} recipients` }],
+      );
     const later = campaign.sendAt !== null && Date.parse(campaign.sendAt) > now.getTime();
     const at = now.toISOString();
     const row = await this.deps.db.kysely.transaction().execute(async (trx) => {
@@ -442,7 +453,24 @@ export class CampaignService {
     const now = this.deps.clock.now();
     let busy = false;
     for (const row of await activeCampaigns(this.deps.db.kysely, now.toISOString(), 50)) {
-      busy = (await this.advance(row)) || busy;
+      try {
+        busy = (await this.advance(row)) || busy;
+      } catch (error) {
+        // What the campaign needs is gone (its template version or channel configuration was
+        // deleted): pause it with the reason rather than fail every step. Anything else (the
+        // database away) is the runner's to report and retry.
+        if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
+        await this.stop(
+          row.sandbox,
+          'system',
+          row.id,
+          undefined,
+          'paused',
+          `paused: ${error.message}`,
+        ).catch((stopError: unknown) => {
+          if (!(stopError instanceof AppError)) throw stopError;
+        });
+      }
     }
     return busy;
   }
