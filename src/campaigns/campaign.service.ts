@@ -11,7 +11,6 @@ import { AppError, staleVersionError, type ErrorDetail } from '../errors.js';
 import { recordEvents, type EventType } from '../events/events.js';
 import { newId } from '../ids.js';
 import { appendMessageEvents } from '../messages/message.repository.js';
-import { SEND_AT_MAX_DAYS } from '../messages/message.rules.js';
 import { SendContexts } from '../messages/send-context.js';
 import type { SendService } from '../messages/send.service.js';
 import { compileTemplate } from '../templates/render.js';
@@ -19,6 +18,7 @@ import { findTemplate, findVersion } from '../templates/template.repository.js';
 import {
   pacingIntervalMs,
   pacingPerSecond,
+  pacingTooSlow,
   validateCampaign,
   type Campaign,
   type CampaignInput,
@@ -328,13 +328,11 @@ export class CampaignService {
         `No one in the audience may receive marketing: all ${estimate.recipients} are excluded by consent.`,
         [{ path: '/audience', message: 'has no recipient whose consent allows marketing' }],
       );
-    const lastDueMs = (estimate.eligible - 1) * pacingIntervalMs(campaign.pacing);
-    if (lastDueMs > SEND_AT_MAX_DAYS * 86_400_000)
-      throw new AppError(
-        'conflict',
-        `At this pace the last of ${estimate.eligible} messages would be due ${Math.ceil(lastDueMs / 86_400_000)} days from the start; messages are scheduled at most ${SEND_AT_MAX_DAYS} days ahead. Raise the pacing.`,
-        [{ path: '/pacing', message: `is too slow for ${estimate.eligible} recipients` }],
-      );
+    const tooSlow = pacingTooSlow(estimate.eligible, campaign.pacing);
+    if (tooSlow)
+      throw new AppError('conflict', tooSlow, [
+        { path: '/pacing', message: `is too slow for ${estimate.eligible} recipients` },
+      ]);
     const later = campaign.sendAt !== null && Date.parse(campaign.sendAt) > now.getTime();
     const at = now.toISOString();
     const row = await this.deps.db.kysely.transaction().execute(async (trx) => {

@@ -115,6 +115,16 @@ export function pacingPerSecond(pacing: Pacing): number {
 }
 
 /**
+ * Why `recipients` messages at this pace cannot all be scheduled (the last one due more than
+ * SEND_AT_MAX_DAYS after the start, past what a message may be scheduled for), or undefined.
+ */
+export function pacingTooSlow(recipients: number, pacing: Pacing): string | undefined {
+  const lastDueMs = Math.max(0, recipients - 1) * pacingIntervalMs(pacing);
+  if (lastDueMs <= SEND_AT_MAX_DAYS * 86_400_000) return undefined;
+  return `At this pace the last of ${recipients} messages would be due ${Math.ceil(lastDueMs / 86_400_000)} days from the start; messages are scheduled at most ${SEND_AT_MAX_DAYS} days ahead. Raise the pacing.`;
+}
+
+/**
  * Merges `input` over `current` and checks each field on its own (what needs the database, the
  * audience, template and channel, is checked by the service). Pure.
  */
