@@ -162,6 +162,11 @@ describeEachDialect('campaigns', ({ db }) => {
         heldByQuietHours: null,
       });
 
+      const badSeed = await call('POST', `/campaigns/${campaign.id}/test-send`, {
+        phones: ['+1 415 555 0124', '12'],
+      });
+      expect(badSeed.status).toBe(400);
+      expect(badSeed.body).toMatchObject({ error: { details: [{ path: '/phones/1' }] } });
       const test = await call('POST', `/campaigns/${campaign.id}/test-send`, {});
       expect(test.status).toBe(200);
       expect(test.body).toMatchObject({

@@ -12,6 +12,7 @@ import { recordEvents, type EventType } from '../events/events.js';
 import { newId } from '../ids.js';
 import { appendMessageEvents } from '../messages/message.repository.js';
 import { SendContexts } from '../messages/send-context.js';
+import { normalizeE164 } from '../phone.js';
 import type { SendService } from '../messages/send.service.js';
 import { compileTemplate } from '../templates/render.js';
 import { findTemplate, findVersion } from '../templates/template.repository.js';
@@ -194,11 +195,23 @@ export class CampaignService {
     phones: string[] | undefined,
   ): Promise<{ items: TestSendItem[] }> {
     const campaign = await this.get(sandbox, id);
-    const to = phones ?? campaign.seedPhones;
-    if (to.length === 0)
+    const given = phones ?? campaign.seedPhones;
+    if (given.length === 0)
       throw new AppError('validation_failed', 'There is no number to send the test to.', [
         { path: '/phones', message: "give phones, or set the campaign's seedPhones" },
       ]);
+    const bad = given.flatMap((p, i) =>
+      normalizeE164(p)
+        ? []
+        : [
+            {
+              path: `/phones/${i}`,
+              message: 'must be a phone number in international format, e.g. +14155550100',
+            },
+          ],
+    );
+    if (bad.length > 0) throw new AppError('validation_failed', 'A number is not valid.', bad);
+    const to = [...new Set(given.map((p) => normalizeE164(p) ?? p))];
     const setup = await this.setup(campaign, campaign.templateVersion);
     const profiles = await this.deps.db.kysely
       .selectFrom('profiles')
