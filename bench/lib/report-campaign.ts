@@ -1,0 +1,163 @@
+/**
+ * The issue 15 part of the report: the campaign benchmark's figures (bench/campaign.ts) as a
+ * terminal table, a Markdown section of docs/benchmarks.md between its own markers, and the
+ * issue's aims judged on them.
+ */
+import type { CampaignFigures } from '../campaign.js';
+import type { Machine } from './machine.js';
+import { count } from './progress.js';
+import { markdownTable, textTable, type Table } from './report.js';
+
+/** The markers around this section: `bench/campaign.ts --docs` replaces only what lies between. */
+export const SECTION_START = '<!-- bench/campaign.ts: start -->';
+export const SECTION_END = '<!-- bench/campaign.ts: end -->';
+
+const ms = (n: number) => `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`;
+const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)} %`);
+
+/** One row per database: every figure of the run. */
+export function campaignTable(figures: readonly CampaignFigures[]): Table {
+  return {
+    header: [
+      'database',
+      'profiles',
+      'load',
+      'estimate (1st / 2nd)',
+      'confirm answered',
+      'fan-out into the queue',
+      'INSERT … SELECT reference',
+      'fan-out ÷ reference',
+      'first message at the provider',
+      'pacing',
+      'provider rate (mean)',
+      'max deviation, 1 s / 5 s / 10 s windows',
+      'after the fan-out, 1 s / 5 s / 10 s',
+      'duplicates',
+    ],
+    rows: figures.map((f) => [
+      f.database,
+      count(f.profiles),
+      `${f.loadSeconds.toFixed(0)} s`,
+      f.estimateMs.map(ms).join(' / '),
+      ms(f.confirmMs),
+      `${count(f.fanOutPerSecond)} recipients/s (${count(f.queued)} in ${f.fanOutSeconds.toFixed(1)} s)`,
+      `${count(f.reference.perSecond)} rows/s`,
+      `${(f.fanOutPerSecond / f.reference.perSecond).toFixed(2)}×`,
+      ms(f.firstMessageMs),
+      `${count(f.perSecond)}/s for ${f.paceSeconds.toFixed(0)} s`,
+      `${count(f.meanPerSecond)}/s`,
+      f.pace.map((p) => pct(p.maxDeviation)).join(' / '),
+      f.pace.map((p) => pct(p.maxDeviationAfterFanOut)).join(' / '),
+      String(f.duplicates),
+    ]),
+    numeric: [false, true, true, true, true, true, true, true, true, true, true, true, true, true],
+  };
+}
+
+/** The issue's figures, judged on this run; an aim at 1M is not judged on a smaller run. */
+export function campaignAims(figures: readonly CampaignFigures[]): Table {
+  const rows: string[][] = [];
+  for (const f of figures) {
+    const full = f.profiles >= 1_000_000;
+    const at = `${f.database}, ${count(f.profiles)} profiles`;
+    const judge = (ok: boolean, aimAtFull: boolean) =>
+      aimAtFull && !full ? 'not judged (below 1M)' : ok ? 'met' : 'not met';
+    rows.push(
+      [
+        `fan-out ≥ 50,000 recipients/s${f.database === 'SQLite' ? '' : ' (say the figure)'}`,
+        at,
+        `${count(f.fanOutPerSecond)}/s`,
+        f.database === 'SQLite' ? judge(f.fanOutPerSecond >= 50_000, false) : 'reported',
+      ],
+      [
+        'first message at the provider ≤ 2 s after confirm',
+        at,
+        ms(f.firstMessageMs),
+        judge(f.firstMessageMs <= 2000, false),
+      ],
+      [
+        'the send paced at the configured rate, held within 5 % (10 s windows)',
+        at,
+        `${pct(f.pace.find((p) => p.seconds === 10)?.maxDeviation ?? null)} at ${count(f.perSecond)}/s`,
+        judge((f.pace.find((p) => p.seconds === 10)?.maxDeviation ?? Infinity) <= 0.05, false),
+      ],
+      [
+        'estimate for 1M profiles ≤ 2 s',
+        at,
+        ms(Math.min(...f.estimateMs)),
+        judge(Math.min(...f.estimateMs) <= 2000, true),
+      ],
+    );
+  }
+  return {
+    header: ['aim', 'run', 'figure', 'verdict'],
+    rows,
+    numeric: [false, false, true, false],
+  };
+}
+
+/** The terminal lines of a run. */
+export function campaignLines(figures: readonly CampaignFigures[]): string[] {
+  const t = campaignTable(figures);
+  // Transposed: one line per figure, one column per database (the table is wide).
+  const rows = t.header.map((h, c) => [h, ...t.rows.map((r) => r[c] ?? '')]);
+  return [
+    textTable({
+      header: rows[0] ?? [],
+      rows: rows.slice(1),
+      numeric: rows[0]?.map((_, i) => i > 0) ?? [],
+    }),
+    '',
+    textTable(campaignAims(figures)),
+  ];
+}
+
+/** This benchmark's section of docs/benchmarks.md, markers included. */
+export function campaignSection(
+  figures: readonly CampaignFigures[],
+  run: { startedAt: Date; command: string; machine: Machine },
+): string {
+  const t = campaignTable(figures);
+  const transposed = t.header.map((h, c) => [h, ...t.rows.map((r) => r[c] ?? '')]);
+  const m = run.machine;
+  return `${SECTION_START}
+## Campaigns
+
+\`${run.command}\`, ${run.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, code ${m.commit}; ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, SQLite ${m.sqlite}${m.postgres ? `, ${m.postgres}` : ''}; load average ${m.loadAtStart.toFixed(2)} at the start.
+
+${markdownTable({ header: transposed[0] ?? [], rows: transposed.slice(1), numeric: transposed[0]?.map((_, i) => i > 0) ?? [] })}
+
+${markdownTable(campaignAims(figures))}
+
+How it is measured: on a fresh database \`tern serve\` makes the credential (10,000/s) and a
+marketing channel configuration (with its opt-out footer) through the API; with Tern stopped,
+\`bench/lib/campaign-load.ts\` writes the profiles straight into the database (\`INSERT … SELECT\`
+over a number series, 100,000 a statement, indexes built after): all subscribed, each having
+texted OFFERS, with a first name. Then, over the API: a segment (texted OFFERS and subscribed), a
+Liquid template with the first name, a campaign paced at the rate shown; the estimate twice; then
+confirm, while the script polls the campaign (every 50 ms) for its snapshot and fan-out progress
+and the simulator (every 20 ms) for the messages it has accepted. "Fan-out" runs from the confirm
+request to the moment every recipient is a queued message. The provider's rate is taken over
+back-to-back windows from the first message on, for the time shown (the remaining messages are
+then cancelled); "deviation" is |rate − pacing| / pacing of the worst window, also over the
+windows that began after the fan-out had finished (the fan-out and the sender share the process).
+The reference: with Tern stopped, the campaign's messages written again into \`messages\` by one
+plain \`INSERT … SELECT\` (every index and trigger, as queued messages) inside a transaction that
+is rolled back: the rate of the database alone for the same rows. The fan-out also renders and
+checks every text, writes each message's history row and marks each recipient.
+${SECTION_END}`;
+}
+
+/**
+ * The page with this section replaced (or, the first time, put before "## How each is
+ * measured"); the rest of the page is left as it is.
+ */
+export function replaceCampaignSection(page: string, section: string): string {
+  const start = page.indexOf(SECTION_START);
+  const end = page.indexOf(SECTION_END);
+  if (start >= 0 && end > start)
+    return page.slice(0, start) + section + page.slice(end + SECTION_END.length);
+  const before = page.indexOf('\n## How each is measured');
+  if (before < 0) return `${page.trimEnd()}\n\n${section}\n`;
+  return `${page.slice(0, before)}\n${section}\n${page.slice(before)}`;
+}
