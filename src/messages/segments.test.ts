@@ -32,6 +32,27 @@ describe('countSegments', () => {
     );
   });
 
+  it('agrees with the calculator on UCS-2 texts of one-unit characters (curly quotes, Cyrillic, CJK)', () => {
+    const ucs2 = [...'–—‘’‚‛“”•…™ЁАБВабвяёЂџ、。「」中文字漢'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...plain, ...ucs2), { maxLength: 1000 }),
+        fc.constantFrom(...ucs2),
+        fc.nat(),
+        (chars, one, at) => {
+          chars.splice(at % (chars.length + 1), 0, one);
+          const text = chars.join('');
+          expect(countSegments(text)).toEqual(calculator(text));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    for (const n of [1, 69, 70, 71, 134, 135, 670, 671]) {
+      const text = '’'.repeat(n);
+      expect(countSegments(text)).toEqual(calculator(text));
+    }
+  });
+
   it('leaves extension characters, CR, accents and emoji to the calculator', () => {
     for (const text of [
       '',
