@@ -1,4 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
+import type { DialectName } from '../db/dialect.js';
+import { dialectOf } from '../db/json-sql.js';
 import type { AudienceQuery } from '../audiences/audience.js';
 import type { Executor } from '../db/executor.js';
 import type { ErrorDetail } from '../errors.js';
@@ -84,6 +86,20 @@ export async function countByConsent(
   return { recipients, eligible, eligibleStates, byReason };
 }
 
+/**
+ * True for each row with probability `p`, drawn in SQL: the sample's scan then sorts only
+ * about 2 × ESTIMATE_SAMPLE rows by random() instead of the whole audience, and PostgreSQL,
+ * which runs its cheapest condition first, reads the JSON of those rows only (1M profiles:
+ * 3.7 s for the estimate without it). A Bernoulli sample cut to a uniform random subset is a
+ * uniform sample. SQLite's random() is a 64-bit integer, PostgreSQL's a fraction.
+ */
+function bernoulli(dialect: DialectName, p: number) {
+  const scale = 1_000_000;
+  return dialect === 'postgres'
+    ? sql<SqlBool>`random() < ${p}`
+    : sql<SqlBool>`abs(random() % ${scale}) < ${Math.ceil(p * scale)}`;
+}
+
 /** The estimate of one campaign's send to `audience`, as the fan-out would judge it now. */
 export async function estimateCampaign(
   db: Executor,
@@ -103,7 +119,10 @@ export async function estimateCampaign(
     let pick = audience.where('profiles.consent', 'in', eligibleStates);
     pick =
       method === 'sampled'
-        ? pick.orderBy(sql`random()`).limit(ESTIMATE_SAMPLE)
+        ? pick
+            .where(bernoulli(dialectOf(db), (2 * ESTIMATE_SAMPLE) / eligible))
+            .orderBy(sql`random()`)
+            .limit(ESTIMATE_SAMPLE)
         : pick.orderBy('profiles.id');
     rows = await pick.execute();
   }
