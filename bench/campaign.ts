@@ -19,7 +19,13 @@ import * as prettier from 'prettier';
 import { loadAudience, plainInsertSelect } from './lib/campaign-load.js';
 import { readMachine } from './lib/machine.js';
 import { count, progress } from './lib/progress.js';
-import { campaignLines, campaignSection, replaceCampaignSection } from './lib/report-campaign.js';
+import {
+  campaignLines,
+  campaignSection,
+  mergeFigures,
+  replaceCampaignSection,
+  sectionFigures,
+} from './lib/report-campaign.js';
 import { openTarget } from './lib/scale-load.js';
 import { benchDatabaseName, DEFAULT_PG_URL, freshPostgresDatabase, isMain } from './lib/script.js';
 import { simulatorState, startStack, type Stack } from './lib/stack.js';
@@ -70,6 +76,8 @@ export interface CampaignFigures {
   pace: PaceWindows[];
   duplicates: number;
   reference: { rows: number; perSecond: number };
+  /** Which run measured it (set when the figures are written into the docs). */
+  run?: { startedAt: string; commit: string; loadAverage: number; command: string };
 }
 
 const BODY = 'Hi {{ profile.attributes.firstName | default: "there" }}, 20% off today only.';
@@ -313,19 +321,26 @@ if (isMain(import.meta.url)) {
   for (const line of campaignLines(figures)) console.log(line);
   if (values.docs) {
     const page = resolve('docs/benchmarks.md');
-    const section = campaignSection(figures, {
-      startedAt,
+    const run = {
+      startedAt: startedAt.toISOString(),
+      commit: machine.commit,
+      loadAverage: machine.loadAtStart,
       command: `npx tsx bench/campaign.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    };
+    const before = readFileSync(page, 'utf8');
+    // Figures of other sizes or databases from earlier runs stay; the same ones are replaced.
+    const section = campaignSection(
+      mergeFigures(
+        sectionFigures(before),
+        figures.map((f) => ({ ...f, run })),
+      ),
       machine,
-    });
-    const config = await prettier.resolveConfig(page);
-    const next = await prettier.format(
-      replaceCampaignSection(readFileSync(page, 'utf8'), section),
-      {
-        ...config,
-        parser: 'markdown',
-      },
     );
+    const config = await prettier.resolveConfig(page);
+    const next = await prettier.format(replaceCampaignSection(before, section), {
+      ...config,
+      parser: 'markdown',
+    });
     writeFileSync(page, next);
     console.log(`\nWrote the campaign section of ${page}`);
   }

@@ -7,7 +7,8 @@
  * Runs the single-message references (bare Fastify, Fastify + one SQLite insert, Fastify +
  * BullMQ), outbound (SQLite, PostgreSQL; batch and single API), delivery reports (100 per POST),
  * inbound webhooks with the bare Fastify reference, the simulator, and the scale benchmark
- * (100,000 messages; `--full`: 1M and 10M, about an hour more); shows progress on stderr;
+ * (100,000 messages; `--full`: 1M and 10M, about an hour more), and the campaign benchmark
+ * (100,000 profiles; `--full`: 1M); shows progress on stderr;
  * prints the results on stdout; writes `benchmarks.md` and `benchmarks.svg` into `docs/` (or
  * `--out`). `--quick` uses small counts and short durations to check the runner itself, and
  * writes into a temporary directory unless `--out` is given.
@@ -17,6 +18,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
+import { campaignBenchmark, type CampaignOptions } from './campaign.js';
 import { deliveryReportThroughput } from './delivery-report-throughput.js';
 import { inboundThroughput } from './inbound-throughput.js';
 import { readMachine } from './lib/machine.js';
@@ -29,6 +31,7 @@ import {
   textTable,
   type RunResults,
 } from './lib/report.js';
+import { campaignLines } from './lib/report-campaign.js';
 import { issue14Aims, referencesTable } from './lib/report-scale.js';
 import { benchDatabaseName, DEFAULT_PG_URL } from './lib/script.js';
 import { outboundThroughput } from './outbound-throughput.js';
@@ -77,6 +80,14 @@ const scaleOptions: ScaleOptions = values.full
       }
     : { sizes: [100_000], seconds: 5, readSeconds: 10, batchMessages: 10_000, postgresUrl };
 
+// Campaign: 100,000 profiles by default; --full is the issue's 1,000,000.
+const campaignOptions: CampaignOptions = {
+  profiles: values.full ? 1_000_000 : quick ? 5000 : 100_000,
+  perSecond: 1000,
+  paceSeconds: values.full ? 60 : quick ? 3 : 30,
+  postgresUrl,
+};
+
 const startedAt = new Date();
 const started = performance.now();
 const machine = await readMachine(postgresUrl);
@@ -86,8 +97,8 @@ console.error(
 );
 const databases = postgresUrl === null ? 1 : 2;
 // references 3; outbound and reports once per database; bare Fastify, inbound, simulator
-// twice; scale once per database and size
-progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length);
+// twice; scale once per database and size; the campaign once per database
+progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length + databases);
 
 const references = await referenceBenchmarks({
   seconds: sizes.seconds,
@@ -139,6 +150,7 @@ const results: RunResults = {
   references,
   scale: await scale(scaleOptions),
   scaleFull: values.full,
+  campaign: await campaignBenchmark(campaignOptions),
 };
 
 mkdirSync(outDir, { recursive: true });
@@ -162,6 +174,8 @@ console.log('\nSingle-message API against the references (same run, same client)
 console.log(textTable(referencesTable(results)));
 console.log('\nScale\n');
 for (const line of scaleLines(results.scale)) console.log(line);
+console.log('\nCampaign\n');
+for (const line of campaignLines(results.campaign)) console.log(line);
 if (!quick) {
   console.log('\nIssue 14 aims\n');
   console.log(textTable(issue14Aims(results)));

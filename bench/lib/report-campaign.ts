@@ -112,18 +112,48 @@ export function campaignLines(figures: readonly CampaignFigures[]): string[] {
   ];
 }
 
+/** The figures kept in the section (a comment), so that a later run adds to them. */
+const FIGURES = /<!-- figures: (.*?) -->/s;
+
+export function sectionFigures(page: string): CampaignFigures[] {
+  const start = page.indexOf(SECTION_START);
+  const end = page.indexOf(SECTION_END);
+  if (start < 0 || end < start) return [];
+  const json = FIGURES.exec(page.slice(start, end))?.[1];
+  return json ? (JSON.parse(json) as CampaignFigures[]) : [];
+}
+
+/** Earlier figures with the new ones in place of those of the same database and size. */
+export function mergeFigures(
+  earlier: readonly CampaignFigures[],
+  latest: readonly CampaignFigures[],
+): CampaignFigures[] {
+  const key = (f: CampaignFigures) => `${f.database} ${f.profiles}`;
+  const fresh = new Set(latest.map(key));
+  return [...earlier.filter((f) => !fresh.has(key(f))), ...latest].sort(
+    (a, b) => a.profiles - b.profiles || a.database.localeCompare(b.database),
+  );
+}
+
 /** This benchmark's section of docs/benchmarks.md, markers included. */
-export function campaignSection(
-  figures: readonly CampaignFigures[],
-  run: { startedAt: Date; command: string; machine: Machine },
-): string {
+export function campaignSection(figures: readonly CampaignFigures[], m: Machine): string {
   const t = campaignTable(figures);
   const transposed = t.header.map((h, c) => [h, ...t.rows.map((r) => r[c] ?? '')]);
-  const m = run.machine;
+  const runs = figures
+    .map((f) =>
+      f.run
+        ? `- ${f.database}, ${count(f.profiles)} profiles: \`${f.run.command}\`, ${f.run.startedAt.slice(0, 16).replace('T', ' ')} UTC, code ${f.run.commit}, load average ${f.run.loadAverage.toFixed(2)} at the start`
+        : `- ${f.database}, ${count(f.profiles)} profiles: \`npm run bench\` (this page's run)`,
+    )
+    .join('\n');
   return `${SECTION_START}
+<!-- figures: ${JSON.stringify(figures)} -->
+
 ## Campaigns
 
-\`${run.command}\`, ${run.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, code ${m.commit}; ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, SQLite ${m.sqlite}${m.postgres ? `, ${m.postgres}` : ''}; load average ${m.loadAtStart.toFixed(2)} at the start.
+${m.cores} cores, ${m.cpuModel}, Node ${m.node}, SQLite ${m.sqlite}${m.postgres ? `, ${m.postgres}` : ''}. The runs:
+
+${runs}
 
 ${markdownTable({ header: transposed[0] ?? [], rows: transposed.slice(1), numeric: transposed[0]?.map((_, i) => i > 0) ?? [] })}
 

@@ -3,6 +3,7 @@
  * docs/benchmarks.md), each HTTP benchmark against bare Fastify, the chart, and the page itself
  * — its prose is the template below, its figures all come from the run.
  */
+import type { CampaignFigures } from '../campaign.js';
 import type { DeliveryReportFigures } from '../delivery-report-throughput.js';
 import type { InboundFigures } from '../inbound-throughput.js';
 import type { OutboundFigures } from '../outbound-throughput.js';
@@ -11,6 +12,7 @@ import type { ScaleFigures } from '../scale.js';
 import type { SimulatorFigures } from '../simulator-throughput.js';
 import { barChart, type Bar } from './chart.js';
 import type { Machine } from './machine.js';
+import { campaignSection } from './report-campaign.js';
 import { count, rate } from './progress.js';
 import {
   issue14Aims,
@@ -37,6 +39,8 @@ export interface RunResults {
   scale: ScaleFigures[];
   /** Whether the scale benchmark ran at full size (`--full`). */
   scaleFull: boolean;
+  /** The campaign benchmark, per database (bench/campaign.ts). */
+  campaign: CampaignFigures[];
 }
 
 /** A table: header cells, rows, and which columns are numbers (right-aligned). */
@@ -387,6 +391,8 @@ ${
     ? 'Not judged on a quick run.'
     : `Every aim of the issue's table, judged on this run (machine above). "Not judged" marks an aim whose size this run did not reach (the full sizes need \`npm run bench -- --full\`).\n\n${markdownTable(issue14Aims(r))}`
 }
+
+${campaignSection(r.campaign, m)}
 
 ## How each is measured
 
