@@ -27,8 +27,13 @@ import type { CampaignRow } from './campaign.repository.js';
 
 /** Profiles copied into the snapshot per transaction (one INSERT … SELECT). */
 export const SNAPSHOT_CHUNK = 20_000;
-/** Recipients turned into messages per transaction. */
-export const FAN_OUT_CHUNK = 2_000;
+/**
+ * Recipients turned into messages per transaction. On SQLite a recipient costs ~23 µs to render
+ * and check and ~21 µs to insert (its message, history entry and statistics triggers), so a
+ * chunk holds the event loop ~25 ms and the write lock ~25 ms: 100,000 recipients went out at
+ * 22,800/s with 1,000 a chunk (16,000-21,000/s with 2,000).
+ */
+export const FAN_OUT_CHUNK = 1_000;
 
 /** What rendering and checking a campaign's texts needs, loaded once per step. */
 export interface RenderSetup {
