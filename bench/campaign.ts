@@ -222,7 +222,9 @@ async function runOne(
           queued = view.progress.queued;
           return;
         }
-        if (view.status !== 'running') throw new Error(`the campaign is ${view.status}`);
+        // Still a draft until the confirm's transaction commits (it snapshots a chunk first).
+        if (view.status !== 'running' && !(view.status === 'draft' && confirmMs === 0))
+          throw new Error(`the campaign is ${view.status}`);
         await sleep(50);
       }
     })();
