@@ -37,6 +37,7 @@ async function until<T>(
   probe: () => Promise<T | undefined>,
   timeoutMs = 60_000,
   seen?: () => Promise<unknown>,
+  everyMs = 50,
 ) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -44,7 +45,7 @@ async function until<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await seen?.())}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -269,11 +270,26 @@ describe('campaigns through real processes', () => {
         try {
           await seedProfiles(url);
           const id = await draftCampaign(tern, sim, 5_000);
-          // Confirm queues the first chunk; the runner goes on with the rest at once. Kill it then.
-          await api(tern.url, 'POST', `/campaigns/${id}/confirm`, {});
-          await tern.stop('SIGKILL');
+          // Confirm queues the first chunk; the runner goes on with the rest at once. Kill it
+          // once the runner is a chunk or more in (most likely inside a chunk's transaction).
           const db = openDatabase(url, { busyTimeoutMs: 5000 });
           try {
+            await api(tern.url, 'POST', `/campaigns/${id}/confirm`, {});
+            await until(
+              'the runner a chunk in',
+              async () => {
+                const row = await db.kysely
+                  .selectFrom('campaigns')
+                  .select('fanout_seq')
+                  .where('id', '=', id)
+                  .executeTakeFirstOrThrow();
+                return Number(row.fanout_seq) >= 1_100 ? true : undefined;
+              },
+              30_000,
+              undefined,
+              2,
+            );
+            await tern.stop('SIGKILL');
             const atKill = await db.kysely
               .selectFrom('campaigns')
               .select(['fanout_seq', 'recipients'])
