@@ -19,7 +19,15 @@ export function startCampaignRunner(
   logger: Logger,
 ): { stop(): Promise<void> } {
   const loop = new PollLoop(
-    async () => ((await campaigns.runDue()) ? 0 : IDLE_MS),
+    async () => {
+      if (!(await campaigns.runDue())) return IDLE_MS;
+      // On SQLite a step never waits for I/O (better-sqlite3 is synchronous), so going again at
+      // once would run the whole fan-out in microtasks: no timer or socket got a turn, the API
+      // and the send worker stood still, and the first message left after the last chunk
+      // (6.2 s for 100,000 recipients, bench/campaign.ts). One macrotask turn between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+      return 0;
+    },
     (error) => logger.error({ err: error }, 'campaign runner: step failed'),
     ERROR_PAUSE_MS,
   );
