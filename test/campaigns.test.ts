@@ -297,6 +297,16 @@ describeEachDialect('campaigns', ({ db }) => {
       await s.pump(); // the first is due now
       const cancelled = await call('POST', `/campaigns/${id}/cancel`);
       expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+      // A message the worker held after the cancel's sweep (its claim began before): the
+      // runner cancels it in its next step.
+      const straggler = (await messagesOf(db(), id)).find((m) => m.status === 'cancelled');
+      await db()
+        .kysely.updateTable('messages')
+        .set({ status: 'paused' })
+        .where('id', '=', straggler?.id ?? '')
+        .execute();
+      await s.t.services.campaigns.runDue();
+      expect((await messagesOf(db(), id)).filter((m) => m.status === 'cancelled')).toHaveLength(29);
       s.clock.advance(3_600_000);
       await s.pump();
       const messages = await messagesOf(db(), id);

@@ -148,8 +148,17 @@ export async function listCampaigns(
   return toPage(rows, query.limit, campaignFromRow);
 }
 
-/** Campaigns the runner has work for: scheduled and due, or running. Any sandbox. */
-export function activeCampaigns(db: Executor, now: string, limit: number): Promise<CampaignRow[]> {
+/**
+ * Campaigns the runner has work for, in any sandbox: scheduled and due, running, or cancelled
+ * since `cancelledSince` (a message the worker held in a provider call that outlived the
+ * cancel's sweep is cancelled then).
+ */
+export function activeCampaigns(
+  db: Executor,
+  now: string,
+  cancelledSince: string,
+  limit: number,
+): Promise<CampaignRow[]> {
   return db
     .selectFrom('campaigns')
     .selectAll()
@@ -157,6 +166,7 @@ export function activeCampaigns(db: Executor, now: string, limit: number): Promi
       eb.or([
         eb('status', '=', 'running'),
         eb.and([eb('status', '=', 'scheduled'), eb('send_at', '<=', now)]),
+        eb.and([eb('status', '=', 'cancelled'), eb('finished_at', '>=', cancelledSince)]),
       ]),
     )
     .orderBy('id')

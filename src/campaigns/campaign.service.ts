@@ -59,6 +59,12 @@ import {
 const STATUS_CHUNK = 2_000;
 /** Recipients queued by confirm itself, before it answers (PostgreSQL: ~0.15 ms a message). */
 const FIRST_CHUNK = 100;
+/**
+ * How long after a cancel the runner sweeps the campaign's messages again: longer than a send
+ * lease (60 s), so a message the worker claimed before the cancel and held after its sweep is
+ * cancelled too.
+ */
+const CANCEL_SWEEP_MS = 10 * 60_000;
 /** How often the runner judges a running campaign's auto-pause rates and completion. */
 const JUDGE_EVERY_MS = 1_000;
 
@@ -463,7 +469,8 @@ export class CampaignService {
   async runDue(): Promise<boolean> {
     const now = this.deps.clock.now();
     let busy = false;
-    for (const row of await activeCampaigns(this.deps.db.kysely, now.toISOString(), 50)) {
+    const since = new Date(now.getTime() - CANCEL_SWEEP_MS).toISOString();
+    for (const row of await activeCampaigns(this.deps.db.kysely, now.toISOString(), since, 50)) {
       try {
         busy = (await this.advance(row)) || busy;
       } catch (error) {
@@ -489,6 +496,20 @@ export class CampaignService {
   /** One step of one campaign; true when it has more fan-out to do. */
   private async advance(row: CampaignRow, chunk = FAN_OUT_CHUNK): Promise<boolean> {
     const { db, clock } = this.deps;
+    if (row.status === 'cancelled') {
+      // Read first: the move is a write transaction, and this runs every step for 10 minutes.
+      const left = await db.kysely
+        .selectFrom('messages')
+        .select('id')
+        .where('sandbox', '=', row.sandbox)
+        .where('campaign_id', '=', row.id)
+        .where('status', 'in', ['queued', 'paused'])
+        .where('uncertain', '=', 0)
+        .limit(1)
+        .executeTakeFirst();
+      if (left) await this.moveMessages(row.sandbox, row.id, ['queued', 'paused'], 'cancelled');
+      return false;
+    }
     if (row.status === 'scheduled') {
       const at = clock.now().toISOString();
       const started = await db.kysely.transaction().execute(async (trx) => {
