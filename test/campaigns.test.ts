@@ -277,7 +277,7 @@ describeEachDialect('campaigns', ({ db }) => {
     }
   });
 
-  it('cancel: queued messages are never sent; a retry of a paused campaign is held', async () => {
+  it('cancel: queued and held messages are never sent; a straggler held after the sweep is cancelled', async () => {
     const s = await startSendingStack(db(), { sim: { outcomeRules: [] } });
     try {
       const call = api(s);
