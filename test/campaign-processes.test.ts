@@ -265,6 +265,8 @@ describe('campaigns through real processes', () => {
           TERN_ALLOW_LOOPBACK_PROVIDER: 'true',
           TERN_SECRET_KEY: 'cd'.repeat(32),
           TERN_SEND_LEASE_MS: '2000',
+          // A send cut by the kill is looked up at the provider, then resent after 15 s (not 5 min).
+          TERN_UNCERTAIN_LOOKUP_SCHEDULE_MS: '2000,5000,15000',
         };
         let tern = await startTern(env);
         try {
