@@ -67,6 +67,8 @@ export interface CampaignFigures {
   fanOutSeconds: number;
   fanOutPerSecond: number;
   queued: number;
+  /** Recipients the fan-out did not queue: excluded (consent) or failed (render, rules). */
+  notQueued?: { excluded: number; renderFailed: number };
   /** From confirm sent to the provider's first message. */
   firstMessageMs: number;
   perSecond: number;
@@ -81,11 +83,20 @@ export interface CampaignFigures {
 }
 
 const BODY = 'Hi {{ profile.attributes.firstName | default: "there" }}, 20% off today only.';
+/** How long the send is watched after the fan-out has finished (at least). */
+const AFTER_FAN_OUT_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface CampaignView {
   status: string;
-  progress: { recipients: number; snapshotDone: boolean; fannedOut: number; queued: number };
+  progress: {
+    recipients: number;
+    snapshotDone: boolean;
+    fannedOut: number;
+    queued: number;
+    excluded: number;
+    renderFailed: number;
+  };
 }
 
 /** The provider's message count at `at` (ms), linear between the samples around it. */
@@ -194,13 +205,19 @@ async function runOne(
     let snapshotAt: number | null = null;
     let fanOutAt: number | null = null;
     let queued = 0;
+    let notQueued = { excluded: 0, renderFailed: 0 };
     const watchProvider = (async () => {
       for (;;) {
         const at = performance.now();
         const n = (await simulatorState(stack)).messages - base;
         samples.push({ at, n });
         if (firstAt === null && n > 0) firstAt = at;
-        const watched = firstAt !== null && at - firstAt >= options.paceSeconds * 1000;
+        // And 20 s past the fan-out's end, so that the pace is also seen without it beside.
+        const watched =
+          firstAt !== null &&
+          at - firstAt >= options.paceSeconds * 1000 &&
+          fanOutAt !== null &&
+          at - fanOutAt >= AFTER_FAN_OUT_MS;
         // Done: watched long enough, or every message is at the provider (a small audience).
         if (fanOutAt !== null && (watched || (queued > 0 && n >= queued))) return;
         if (at - confirmedAt > 30 * 60_000)
@@ -220,6 +237,10 @@ async function runOne(
         ) {
           fanOutAt = at;
           queued = view.progress.queued;
+          notQueued = {
+            excluded: view.progress.excluded,
+            renderFailed: view.progress.renderFailed,
+          };
           return;
         }
         // Still a draft until the confirm's transaction commits (it snapshots a chunk first).
@@ -248,6 +269,7 @@ async function runOne(
       fanOutSeconds: (fanOutDone - confirmedAt) / 1000,
       fanOutPerSecond: queued / ((fanOutDone - confirmedAt) / 1000),
       queued,
+      notQueued,
       firstMessageMs: first - confirmedAt,
       perSecond: options.perSecond,
       paceSeconds: (end - first) / 1000,

@@ -40,7 +40,7 @@ export function campaignTable(figures: readonly CampaignFigures[]): Table {
       `${f.loadSeconds.toFixed(0)} s`,
       f.estimateMs.map(ms).join(' / '),
       ms(f.confirmMs),
-      `${count(f.fanOutPerSecond)} recipients/s (${count(f.queued)} in ${f.fanOutSeconds.toFixed(1)} s)`,
+      `${count(f.fanOutPerSecond)} recipients/s (${count(f.queued)} queued in ${f.fanOutSeconds.toFixed(1)} s${f.notQueued && f.notQueued.excluded + f.notQueued.renderFailed > 0 ? `; ${f.notQueued.excluded} excluded, ${f.notQueued.renderFailed} failed` : ''})`,
       `${count(f.reference.perSecond)} rows/s`,
       `${(f.fanOutPerSecond / f.reference.perSecond).toFixed(2)}×`,
       ms(f.firstMessageMs),
@@ -131,7 +131,8 @@ export function mergeFigures(
   const key = (f: CampaignFigures) => `${f.database} ${f.profiles}`;
   const fresh = new Set(latest.map(key));
   return [...earlier.filter((f) => !fresh.has(key(f))), ...latest].sort(
-    (a, b) => a.profiles - b.profiles || a.database.localeCompare(b.database),
+    // SQLite first, then by size.
+    (a, b) => b.database.localeCompare(a.database) || a.profiles - b.profiles,
   );
 }
 
@@ -139,12 +140,21 @@ export function mergeFigures(
 export function campaignSection(figures: readonly CampaignFigures[], m: Machine): string {
   const t = campaignTable(figures);
   const transposed = t.header.map((h, c) => [h, ...t.rows.map((r) => r[c] ?? '')]);
-  const runs = figures
-    .map((f) =>
-      f.run
-        ? `- ${f.database}, ${count(f.profiles)} profiles: \`${f.run.command}\`, ${f.run.startedAt.slice(0, 16).replace('T', ' ')} UTC, code ${f.run.commit}, load average ${f.run.loadAverage.toFixed(2)} at the start`
-        : `- ${f.database}, ${count(f.profiles)} profiles: \`npm run bench\` (this page's run)`,
-    )
+  // One line per run: its command, time, code and load, and what it measured.
+  const byRun = new Map<string, CampaignFigures[]>();
+  for (const f of figures) {
+    const key = f.run?.startedAt ?? '';
+    byRun.set(key, [...(byRun.get(key) ?? []), f]);
+  }
+  const runs = [...byRun.values()]
+    .map((fs) => {
+      const r = fs[0]?.run;
+      const what = fs.map((f) => `${f.database} ${count(f.profiles)} profiles`).join(', ');
+      if (!r) return `- \`npm run bench\` (this page's run): ${what}`;
+      const commit = r.commit.split(' ')[0] ?? '';
+      const dirty = r.commit.includes('uncommitted') ? ' + uncommitted changes' : '';
+      return `- \`${r.command}\`, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, code ${commit}${dirty}, load average ${r.loadAverage.toFixed(2)} at the start: ${what}`;
+    })
     .join('\n');
   return `${SECTION_START}
 <!-- figures: ${JSON.stringify(figures)} -->
