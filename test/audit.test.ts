@@ -407,6 +407,145 @@ const AUDITED: [string, Call][] = [
       };
     },
   ],
+  [
+    'POST /api/v1/campaigns',
+    async (t, ids) => {
+      // Its own sender, template and audience: earlier recipes deleted theirs.
+      const cred = await call(t, 'POST', '/api/v1/credentials', {
+        name: 'campaign-sender',
+        baseUrl: 'http://127.0.0.1:1',
+        apiKey: 'SECRET-API-KEY-campaign-00',
+      });
+      const channel = await call(t, 'POST', '/api/v1/channel-configurations', {
+        name: 'promos',
+        credentialId: cred.id,
+        sender: 'ACME',
+        messageType: 'marketing',
+      });
+      const template = await call(t, 'POST', '/api/v1/templates', {
+        name: 'spring-offer',
+        messageType: 'marketing',
+        body: 'Spring offer inside. Reply STOP to opt out',
+      });
+      const list = await call(t, 'POST', '/api/v1/lists', { name: 'spring-list' });
+      const phone = '+14155550192';
+      await call(t, 'PUT', `/api/v1/profiles/${encodeURIComponent(phone)}/consent`, {
+        consent: 'subscribed',
+      });
+      await call(t, 'POST', `/api/v1/lists/${String(list.id)}/members`, { phones: [phone] });
+      const body = await call(t, 'POST', '/api/v1/campaigns', {
+        name: 'spring',
+        audience: { listId: list.id },
+        templateId: template.id,
+        channelConfigurationId: channel.id,
+        pacing: { perMinute: 1 },
+      });
+      ids.campaign = String(body.id);
+      ids.campaignList = String(list.id);
+      ids.campaignTemplate = String(template.id);
+      ids.campaignChannel = String(channel.id);
+      return {
+        action: 'campaign.created',
+        resourceId: ids.campaign,
+        resourceName: 'spring',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/campaigns/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/campaigns/${ids.campaign}`, { name: 'spring-2' });
+      return {
+        action: 'campaign.updated',
+        resourceId: ids.campaign!,
+        resourceName: 'spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/campaigns/:id/test-send',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/test-send`, {
+        phones: ['+14155550193'],
+      });
+      return {
+        action: 'campaign.test_sent',
+        resourceId: ids.campaign!,
+        resourceName: 'spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/campaigns/:id/confirm',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/confirm`, {});
+      return {
+        action: 'campaign.confirmed',
+        resourceId: ids.campaign!,
+        resourceName: 'spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/campaigns/:id/pause',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/pause`, {});
+      return {
+        action: 'campaign.paused',
+        resourceId: ids.campaign!,
+        resourceName: 'spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/campaigns/:id/resume',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/resume`, {});
+      return {
+        action: 'campaign.resumed',
+        resourceId: ids.campaign!,
+        resourceName: 'spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/campaigns/:id/cancel',
+    async (t, ids) => {
+      await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/cancel`, {});
+      return {
+        action: 'campaign.cancelled',
+        resourceId: ids.campaign!,
+        resourceName: 'spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/campaigns/:id',
+    async (t, ids) => {
+      // Only a draft can be deleted: a second one to the same audience.
+      const draft = await call(t, 'POST', '/api/v1/campaigns', {
+        name: 'autumn',
+        audience: { listId: ids.campaignList },
+        templateId: ids.campaignTemplate,
+        channelConfigurationId: ids.campaignChannel,
+        pacing: { perMinute: 1 },
+      });
+      await call(t, 'DELETE', `/api/v1/campaigns/${String(draft.id)}`);
+      return {
+        action: 'campaign.deleted',
+        resourceId: String(draft.id),
+        resourceName: 'autumn',
+        sandbox: 'prod',
+      };
+    },
+  ],
 ];
 
 /**
@@ -458,7 +597,14 @@ const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promi
     });
     expect(body.id).toEqual(expect.any(String));
   },
-  // Reads sent as POST (their bodies are too large for a query string): they change nothing.
+  // Reads sent as POST (their bodies are too large for a query string, or the work is a
+  // computation, not a resource): they change nothing.
+  'POST /api/v1/campaigns/:id/estimate': async (t, ids, db) => {
+    const before = await db.kysely.selectFrom('audit_events').select('id').execute();
+    const body = await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/estimate`);
+    expect(typeof body.recipients).toBe('number');
+    expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+  },
   'POST /api/v1/segments/count': async (t, _ids, db) => {
     const before = await db.kysely.selectFrom('audit_events').select('id').execute();
     const body = await call(t, 'POST', '/api/v1/segments/count', {
