@@ -6,7 +6,7 @@
  * campaign's messages written again by one plain `INSERT … SELECT` (the fan-out's ceiling).
  *
  *   npx tsx bench/campaign.ts [--profiles 100000] [--full] [--rate 1000] [--pace-seconds 30]
- *                             [--no-pg] [--pg postgres://…] [--docs]
+ *                             [--no-pg | --no-sqlite] [--pg postgres://…] [--docs]
  *
  * `--full`: 1,000,000 profiles and 60 s of pacing. `--docs` writes this benchmark's section of
  * docs/benchmarks.md (between its markers) and nothing else.
@@ -38,6 +38,8 @@ export interface CampaignOptions {
   /** How long the paced send is watched at the provider after its first message. */
   paceSeconds: number;
   postgresUrl: string | null;
+  /** False: PostgreSQL alone (`--no-sqlite`). */
+  sqlite?: boolean;
 }
 
 /** One window size of the paced send: the provider's rate in each, against the pacing. */
@@ -302,12 +304,14 @@ function campaignDatabaseUrl(url: string): string {
 /** SQLite (a fresh file), then PostgreSQL (a fresh database). */
 export async function campaignBenchmark(options: CampaignOptions): Promise<CampaignFigures[]> {
   const figures: CampaignFigures[] = [];
-  progress.benchmark(`Campaign on SQLite: ${count(options.profiles)} profiles`);
-  const dir = mkdtempSync(join(tmpdir(), 'tern-bench-campaign-'));
-  try {
-    figures.push(await runOne('SQLite', join(dir, 'tern.db'), options));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  if (options.sqlite !== false) {
+    progress.benchmark(`Campaign on SQLite: ${count(options.profiles)} profiles`);
+    const dir = mkdtempSync(join(tmpdir(), 'tern-bench-campaign-'));
+    try {
+      figures.push(await runOne('SQLite', join(dir, 'tern.db'), options));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   if (options.postgresUrl !== null) {
     progress.benchmark(`Campaign on PostgreSQL: ${count(options.profiles)} profiles`);
@@ -326,6 +330,7 @@ if (isMain(import.meta.url)) {
       'pace-seconds': { type: 'string' },
       pg: { type: 'string', default: DEFAULT_PG_URL },
       'no-pg': { type: 'boolean', default: false },
+      'no-sqlite': { type: 'boolean', default: false },
       docs: { type: 'boolean', default: false },
     },
   });
@@ -334,10 +339,11 @@ if (isMain(import.meta.url)) {
     perSecond: Number(values.rate),
     paceSeconds: Number(values['pace-seconds'] ?? (values.full ? 60 : 30)),
     postgresUrl: values['no-pg'] ? null : values.pg,
+    sqlite: !values['no-sqlite'],
   };
   const startedAt = new Date();
   const machine = await readMachine(options.postgresUrl);
-  progress.plan(options.postgresUrl === null ? 1 : 2);
+  progress.plan((options.sqlite ? 1 : 0) + (options.postgresUrl === null ? 0 : 1));
   const figures = await campaignBenchmark(options);
   console.log(
     `\nCampaign (${machine.cores} cores, load average ${machine.loadAtStart.toFixed(2)})\n`,
