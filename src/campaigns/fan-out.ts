@@ -390,12 +390,17 @@ async function markRecipients(
     const values = sql.join(
       slice.map((m) => sql`(${m.seq}, ${m.state}, ${m.reason}, ${m.messageId})`),
     );
+    const seqs = slice.map((m) => m.seq);
+    // The seq range bounds the index scan whatever the planner believes: on PostgreSQL with no
+    // statistics yet for a fresh snapshot (autovacuum not run) the plan hashed every recipient
+    // of the campaign per statement, and a 1M fan-out fell to ~900 recipients/s.
     await sql`
       update campaign_recipients
       set state = v.column2, reason = v.column3, message_id = v.column4
       from (values ${values}) as v
       where campaign_recipients.sandbox = ${sandbox}
         and campaign_recipients.campaign_id = ${campaignId}
+        and campaign_recipients.seq between ${Math.min(...seqs)} and ${Math.max(...seqs)}
         and campaign_recipients.seq = cast(v.column1 as integer)`.execute(trx);
   }
 }
