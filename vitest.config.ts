@@ -1,15 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites whose assertions are wall-clock budgets over real sockets (50 ms per pathological
- * input, /healthz within 100 ms). They run after everything else, one file at a time, so a
- * budget measures Tern and not the chaos suite killing processes on the other core.
+ * Suites whose assertions are wall-clock budgets (50 ms per pathological input, /healthz
+ * within 100 ms, a live segment's event within a second, a template check's time). They run
+ * after everything else, one file at a time, so a budget measures Tern and not the chaos suite
+ * killing processes on the other core.
  */
 const TIMED = [
   'test/pathological-inputs.test.ts',
   'test/real-socket.test.ts',
   'test/sqlite-write-lock.test.ts',
+  'test/audiences.test.ts',
   'src/http/json-body.test.ts',
+  'src/templates/check.test.ts',
+  'src/templates/dlt-fit.test.ts',
+  'src/templates/render.test.ts',
 ];
 
 export default defineConfig({
