@@ -208,6 +208,12 @@ export interface MessagesTable {
   done_at: string | null;
   /** The campaign that queued it (migration 0020); null for every other message. */
   campaign_id: string | null;
+  /** The send-time policy rule that held or dropped it (0022); null when none did. */
+  policy_rule: string | null;
+  /** Where the recipient's location came from for that decision (locate.ts `source`). */
+  policy_source: string | null;
+  /** A held message's window start (no jitter); null when it was never held. */
+  held_until: string | null;
 }
 
 /** Status history of a message, with the raw provider report that caused a change. */

@@ -19,6 +19,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'double_opt_in.requested',
   'double_opt_in.expired',
   'message.status_changed',
+  'message.held',
+  'message.released',
   'segment.entered',
   'segment.left',
   'campaign.started',

@@ -16,6 +16,8 @@ export type EventType =
   | 'double_opt_in.requested'
   | 'double_opt_in.expired'
   | 'message.status_changed'
+  | 'message.held'
+  | 'message.released'
   | 'segment.entered'
   | 'segment.left'
   | 'campaign.started'

@@ -48,6 +48,19 @@ export function messageFromRow(row: MessageRow): Message {
     dltContentTemplateId: row.dlt_content_template_id,
     dltTelemarketerId: row.dlt_telemarketer_id,
     campaignId: row.campaign_id,
+    scheduledFor:
+      row.status === 'suppressed' && row.attempts === 0
+        ? null
+        : (row.held_until ?? row.send_at ?? row.created_at),
+    policy:
+      row.policy_rule === null
+        ? null
+        : {
+            action: row.held_until === null ? 'dropped' : 'held',
+            rule: row.policy_rule,
+            source: row.policy_source ?? 'unknown',
+            heldUntil: row.held_until,
+          },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     acceptedAt: row.accepted_at,
@@ -81,7 +94,7 @@ export async function enqueueMessages(
     status: m.status,
     status_reason: m.statusReason,
     attempts: 0,
-    next_attempt_at: m.status === 'queued' ? (m.sendAt ?? now) : null,
+    next_attempt_at: m.status === 'queued' ? (m.policy?.heldUntil ?? m.sendAt ?? now) : null,
     valid_until: m.validUntil,
     uncertain: 0,
     uncertain_since: null,
@@ -106,8 +119,11 @@ export async function enqueueMessages(
     accepted_at: null,
     done_at: m.status === 'suppressed' ? now : null,
     campaign_id: m.campaignId ?? null,
+    policy_rule: m.policy?.rule ?? null,
+    policy_source: m.policy?.source ?? null,
+    held_until: m.policy?.heldUntil ?? null,
   }));
-  // SQLite allows at most 32,766 bound parameters per statement; 37 columns → 500 rows a chunk.
+  // SQLite allows at most 32,766 bound parameters per statement; 41 columns → 500 rows a chunk.
   for (let i = 0; i < rows.length; i += 500)
     await insertRows(db, 'messages', rows.slice(i, i + 500));
   await appendMessageEvents(

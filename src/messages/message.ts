@@ -51,10 +51,25 @@ export interface Message {
   dltTelemarketerId: string | null;
   /** The campaign that queued it (origin `campaign`); null for every other message. */
   campaignId: string | null;
+  /**
+   * When Tern hands it to the provider as accepted: a held message's release (its window's
+   * start plus jitter), else `sendAt`, else the accept time; null when it never goes (suppressed).
+   */
+  scheduledFor: string | null;
+  /** The send-time policy rule that held or dropped it, and where the recipient's location came from. */
+  policy: MessagePolicy | null;
   createdAt: string;
   updatedAt: string;
   acceptedAt: string | null;
   doneAt: string | null;
+}
+
+/** What the send-time policy did to a message: held until `heldUntil`, or dropped (`heldUntil` null). */
+export interface MessagePolicy {
+  action: 'held' | 'dropped';
+  rule: string;
+  source: string;
+  heldUntil: string | null;
 }
 
 /** What the queue needs to store a new message; the send service and the inbound engine build it. */
@@ -85,6 +100,8 @@ export interface NewMessage {
   dltTelemarketerId?: string | null;
   /** The campaign fanning it out; absent or null for every other message. */
   campaignId?: string | null;
+  /** Set by the send-time policy (send-policy.ts): a hold's release time, or a drop (null). */
+  policy?: { rule: string; source: string; heldUntil: string | null };
 }
 
 /** One entry of a message's status history. */

@@ -19,10 +19,18 @@ import {
   messageFromRow,
   messageHistory,
   type MessageFilters,
+  type MessageRow,
   type MessageQuery,
 } from './message.repository.js';
 import { exportMessagesCsv } from './message-export.js';
 import { checkMessage, type SendInput } from './message.rules.js';
+import { recordEvents, type NewEvent } from '../events/events.js';
+import {
+  applyDecision,
+  policyApplies,
+  type PolicyDecider,
+  type PolicyListener,
+} from './send-policy.js';
 
 export const BATCH_MAX = 1000;
 
@@ -52,6 +60,9 @@ export class SendService {
       db: Db;
       clock: Clock;
       committer: GroupCommitter;
+      /** The send-time policy (quiet hours, caps) for marketing messages; absent: none. */
+      policy?: PolicyDecider;
+      onPolicy?: PolicyListener;
     },
   ) {}
 
@@ -129,6 +140,10 @@ export class SendService {
       prepared.push({ index, message });
     }
 
+    // The send-time policy, before the transaction like every read (on SQLite a query outside
+    // it would wait for it forever). Transactional messages do no policy work at all.
+    await this.applySendPolicy(sandbox, prepared, now);
+
     // Read with the contexts, before the transaction: on SQLite a query outside it would wait
     // for it forever. A sandbox has one policy, so any context's is the one.
     const policy = [...contexts.values()].find((c) => c !== null)?.policy;
@@ -154,6 +169,40 @@ export class SendService {
       }
     }
     return outcomes.map((o) => o ?? refused([{ message: 'not processed' }]));
+  }
+
+  /**
+   * Decides each marketing message by the send-time policy at the time it would go (`sendAt`,
+   * else now): held messages wait in the queue until their window opens, dropped ones are
+   * stored `suppressed` with the coded reason. The recipients' profile attributes (time zone,
+   * state) come in one read for the whole request.
+   */
+  private async applySendPolicy(sandbox: string, prepared: Prepared[], now: Date): Promise<void> {
+    const decider = this.deps.policy;
+    if (!decider) return;
+    const judged = prepared.filter((p) => policyApplies(p.message.messageType, p.message.origin));
+    if (judged.length === 0) return;
+    const attributes = await profileAttributes(
+      this.deps.db.kysely,
+      sandbox,
+      judged.map((p) => p.message.to),
+    );
+    for (const { message } of judged) {
+      const decision = await decider.decideFor(
+        sandbox,
+        {
+          to: message.to,
+          messageType: message.messageType,
+          origin: message.origin,
+          validUntil: message.validUntil,
+          subject: null,
+          attributes: attributes.get(message.to) ?? {},
+        },
+        message.sendAt ? new Date(message.sendAt) : now,
+      );
+      const applied = applyDecision(message, decision);
+      if (applied) this.deps.onPolicy?.(applied.outcome, applied.reason);
+    }
   }
 
   private async store(
@@ -208,6 +257,7 @@ export class SendService {
       if (reason) {
         message.status = 'suppressed';
         message.statusReason = reason;
+        delete message.policy; // consent decided, not the send-time policy
       }
     }
     const rows = await enqueueMessages(
@@ -215,6 +265,7 @@ export class SendService {
       this.deps.clock,
       toStore.map((p) => p.message),
     );
+    await recordEvents(trx, this.deps.clock, heldEvents(rows));
     const byKey = new Map<string, Message>();
     rows.forEach((row, i) => {
       const item = toStore[i];
@@ -267,6 +318,54 @@ export class SendService {
   exportCsv(sandbox: string, filters: MessageFilters, onPage?: (rows: number) => void) {
     return exportMessagesCsv(this.deps.db.kysely, sandbox, filters, onPage ? { onPage } : {});
   }
+}
+
+/** The profile attributes of each number that has a profile (parsed; not an object: none). */
+async function profileAttributes(
+  db: Executor,
+  sandbox: string,
+  phones: string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const unique = [...new Set(phones)];
+  const found = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await db
+      .selectFrom('profiles')
+      .select(['phone', 'attributes'])
+      .where('sandbox', '=', sandbox)
+      .where('phone', 'in', unique.slice(i, i + 500))
+      .execute();
+    for (const row of rows) found.set(row.phone, parseAttributes(row.attributes));
+  }
+  return found;
+}
+
+/** Stored attributes JSON as an object (anything else: none). */
+export function parseAttributes(text: string | null): Record<string, unknown> {
+  if (text === null) return {};
+  const parsed: unknown = JSON.parse(text);
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
+}
+
+/** `message.held` for each stored message the policy held (queued with a release time). */
+export function heldEvents(rows: MessageRow[]): NewEvent[] {
+  return rows
+    .filter((r) => r.held_until !== null && r.status === 'queued')
+    .map((r) => ({
+      sandbox: r.sandbox,
+      type: 'message.held' as const,
+      payload: {
+        messageId: r.id,
+        to: r.to_number,
+        heldUntil: r.held_until,
+        rule: r.policy_rule,
+        source: r.policy_source,
+        campaignId: r.campaign_id,
+        callbackData: r.callback_data,
+      },
+    }));
 }
 
 function refused(problems: ErrorDetail[]): SendOutcome {

@@ -95,6 +95,9 @@ export async function seedMessages(
       accepted_at: m.status === 'queued' ? null : m.createdAt,
       done_at: null,
       campaign_id: null,
+      policy_rule: null,
+      policy_source: null,
+      held_until: null,
     }));
     await db.insertInto('messages').values(rows).execute();
     const history = rows.flatMap((r, j) =>

@@ -19,6 +19,7 @@ import * as m0017 from './0017_inbound_reply_index.js';
 import * as m0018 from './0018_templates.js';
 import * as m0019 from './0019_audiences.js';
 import * as m0020 from './0020_campaigns.js';
+import * as m0022 from './0022_message_holds.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0018_templates': m0018,
   '0019_audiences': m0019,
   '0020_campaigns': m0020,
+  '0022_message_holds': m0022,
 };

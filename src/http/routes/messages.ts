@@ -99,6 +99,27 @@ export const MessageResponse = Type.Object(
     campaignId: Type.Union([Type.String(), Type.Null()], {
       description: 'The campaign that queued it (origin campaign); null for every other message',
     }),
+    scheduledFor: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "When Tern hands it to the provider: a held message's release (its recipient's window start plus up to 10 minutes of jitter), else sendAt, else the accept time; null when it never goes (suppressed)",
+    }),
+    policy: Type.Union(
+      [
+        Type.Object({
+          action: Type.Union([Type.Literal('held'), Type.Literal('dropped')]),
+          rule: Type.String({ description: 'The send-time policy rule that decided' }),
+          source: Type.String({
+            description:
+              "Where the recipient's location came from: profile_time_zone, profile_region, area_code, country, sandbox_default or unknown",
+          }),
+          heldUntil: Type.Union([Type.String(), Type.Null()], {
+            description: 'A held message waits in the queue until then; null when dropped',
+          }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'What the send-time policy (quiet hours, caps) did; null when it let it go' },
+    ),
     createdAt: Type.String(),
     updatedAt: Type.String(),
     acceptedAt: Type.Union([Type.String(), Type.Null()]),
