@@ -17,6 +17,8 @@ export class Metrics {
   private readonly webhookRequests: Counter<'kind' | 'status'>;
   private readonly webhookLatency: Histogram<'kind'>;
   private readonly inboundRepliesLimited: Counter<'reason'>;
+  private readonly messagesHeld: Counter<'reason'>;
+  private readonly messagesPolicyDropped: Counter<'reason'>;
 
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tern_' }); // includes event-loop lag
@@ -53,6 +55,18 @@ export class Metrics {
     this.inboundRepliesLimited = new Counter({
       name: 'tern_inbound_replies_limited_total',
       help: 'Automatic inbound replies not queued because a bound was reached (per_number, per_credential)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.messagesHeld = new Counter({
+      name: 'tern_messages_held_total',
+      help: "Marketing messages the send-time policy held in Tern's queue until the recipient's window opens, by reason (quiet_hours)",
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.messagesPolicyDropped = new Counter({
+      name: 'tern_messages_policy_dropped_total',
+      help: 'Marketing messages the send-time policy dropped (suppressed), by reason (quiet_hours, frequency_cap, hold_past_validity)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -96,6 +110,11 @@ export class Metrics {
   /** An automatic inbound reply held back by a reply bound (toll-fraud guard). */
   inboundReplyLimited(reason: string): void {
     this.inboundRepliesLimited.inc({ reason });
+  }
+
+  /** A marketing message held or dropped by the send-time policy as it was accepted. */
+  messagePolicy(outcome: 'held' | 'dropped', reason: string, count = 1): void {
+    (outcome === 'held' ? this.messagesHeld : this.messagesPolicyDropped).inc({ reason }, count);
   }
 
   webhookRequest(kind: string, status: number, seconds: number): void {

@@ -37,6 +37,7 @@ import { chooseDlt } from './india-dlt.js';
 import type { MessageOrigin } from './message.js';
 import type { MessageRow } from './message.repository.js';
 import { campaignHolds } from './campaign-hold.js';
+import { recordEvents, type NewEvent } from '../events/events.js';
 import { claimMessages, dueCredentials, settleMessages } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
 import { remainingValiditySeconds } from './validity.js';
@@ -293,6 +294,11 @@ export class SendWorker {
     const holds = await campaignHolds(this.deps.db.kysely, sandbox, reconciled.pending);
     settled.push(...holds.held);
     const pending = holds.sendable;
+    // A message the send-time policy held, taken for the first time since: released now. Its
+    // consent and validity are judged below like any other's (an opt-out during the hold wins).
+    const released = pending.filter(
+      (r) => r.held_until !== null && r.attempts === 1 && r.uncertain === 0,
+    );
 
     // Consent again, right before sending: an opt-out may have arrived while the message waited.
     const [consent, policy] = await Promise.all([
@@ -328,7 +334,7 @@ export class SendWorker {
 
     if (sendable.length > 0)
       settled.push(...(await this.send(sandbox, credential, provider, notifyUrl, sendable)));
-    await this.settle(sandbox, credential.id, settled);
+    await this.settle(sandbox, credential.id, settled, released);
   }
 
   private async send(
@@ -490,11 +496,17 @@ export class SendWorker {
     };
   }
 
-  private async settle(sandbox: string, credentialId: string, settled: Settled[]): Promise<void> {
+  private async settle(
+    sandbox: string,
+    credentialId: string,
+    settled: Settled[],
+    released: MessageRow[] = [],
+  ): Promise<void> {
     if (settled.length === 0) return;
-    await this.deps.db.kysely
-      .transaction()
-      .execute((trx) => settleMessages(trx, this.deps.clock, this.owner, sandbox, settled));
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await settleMessages(trx, this.deps.clock, this.owner, sandbox, settled);
+      await recordEvents(trx, this.deps.clock, releasedEvents(released));
+    });
     // Per message at debug (at info a busy worker would write a line per message). The status
     // is what this worker recorded, unless a delivery report overtook it (the update then skips).
     for (const { id, settlement } of settled) {
@@ -545,4 +557,20 @@ export class SendWorker {
     this.clients.set(credential.id, entry);
     return entry;
   }
+}
+
+/** `message.released` for held messages the worker took after their hold. */
+function releasedEvents(rows: MessageRow[]): NewEvent[] {
+  return rows.map((r) => ({
+    sandbox: r.sandbox,
+    type: 'message.released' as const,
+    payload: {
+      messageId: r.id,
+      to: r.to_number,
+      heldUntil: r.held_until,
+      rule: r.policy_rule,
+      campaignId: r.campaign_id,
+      callbackData: r.callback_data,
+    },
+  }));
 }
