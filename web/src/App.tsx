@@ -9,6 +9,7 @@ import { CredentialsPage } from './pages/Credentials';
 import { DashboardPage } from './pages/Dashboard';
 import { InboundPage } from './pages/Inbound';
 import { MessageDetailPage, MessagesPage } from './pages/Messages';
+import { PolicyPage } from './pages/policy/Policy';
 import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
 import { SettingsPage } from './pages/Settings';
 import { ListDetailPage } from './pages/audiences/ListDetail';
@@ -228,6 +229,7 @@ const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
       { to: '/campaigns', label: 'Campaigns' },
     ],
   },
+  { heading: 'Compliance', items: [{ to: '/policy', label: 'Send-time policy' }] },
   {
     heading: 'Traffic',
     items: [
@@ -349,6 +351,7 @@ function Screen({ path }: { path: string }): ReactNode {
     return <CampaignWizard key={params.id} id={params.id} />;
   if ((params = match('/campaigns/:id', path)))
     return <CampaignProgressPage key={params.id} id={params.id ?? ''} />;
+  if (path === '/policy') return <PolicyPage />;
   if (path === '/messages') return <MessagesPage />;
   if ((params = match('/messages/:id', path)))
     return <MessageDetailPage key={params.id} id={params.id ?? ''} />;

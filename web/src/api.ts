@@ -275,6 +275,18 @@ export interface Message {
   providerError: unknown;
   /** The last error a provider call for this message met, kept after a later success. */
   lastProviderError: { message: string; at: string } | null;
+  /** When Tern hands it to the provider (a hold's release); null when it never goes. */
+  scheduledFor: string | null;
+  /** What the send-time policy did to it; null when it let it go. */
+  policy: MessagePolicy | null;
+}
+
+/** A marketing message the send-time policy held (until `heldUntil`) or dropped. */
+export interface MessagePolicy {
+  action: 'held' | 'dropped';
+  rule: string;
+  source: string;
+  heldUntil: string | null;
 }
 
 export interface MessageDetail {
@@ -572,4 +584,69 @@ export interface CampaignResults {
   replies: number;
   optOutRate: number;
   failureRate: number;
+}
+
+// ---- Issue 16: send-time policy (quiet hours and caps) ----
+// As src/policy/rule.ts and the routes in src/http/routes/policy.ts answer.
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** A local-time interval, `HH:MM` to `HH:MM`, in the recipient's zone. */
+export interface PolicyInterval {
+  start: string;
+  end: string;
+}
+
+export type PolicyScope = { country: string; region?: string } | { everywhere: true };
+
+/** Where a recipient is taken to be, and which signal decided it. */
+export type LocationSource =
+  'profile_time_zone' | 'profile_region' | 'area_code' | 'country' | 'sandbox_default' | 'unknown';
+
+export interface PolicyLocation {
+  timeZone: string | null;
+  country: string | null;
+  region: string | null;
+  source: LocationSource;
+  ignored?: { attribute: string; reason: string }[];
+}
+
+/** A send-time rule: shipped with Tern (with its source) or the sandbox's own. */
+export interface PolicyRule {
+  id: string;
+  name: string;
+  scope: PolicyScope;
+  kind: 'window' | 'cap';
+  window?: {
+    timeZoneFrom: 'recipient';
+    days: Record<Weekday, PolicyInterval[]>;
+    /** A holiday calendar id (`FR`): no sends on its dates. */
+    holidays?: string;
+  };
+  cap?: { max: number; windowHours: number; per: 'number' | 'subject' };
+  outside: 'hold' | 'drop';
+  exempt: { transactional: boolean; oneTimeCodes: boolean };
+  source: string;
+  /** Where the source could not be confirmed from a primary text. */
+  confidence?: string;
+  effectiveFrom: string;
+  effectiveUntil?: string | null;
+  origin: 'shipped' | 'sandbox';
+  /** A sandbox rule that replaces the shipped rule of this id in its sandbox. */
+  overrides?: string | null;
+  enabled: boolean;
+  version: number;
+  [key: string]: unknown;
+}
+
+/** `POST /v1/policy/check`: when a message to `to` would go, and which rule and signal decided. */
+export interface PolicyCheck {
+  action: 'send' | 'hold' | 'drop';
+  scheduledFor: string | null;
+  rule: string | null;
+  source: LocationSource;
+  reason?: string | null;
+  location: PolicyLocation;
+  [key: string]: unknown;
 }

@@ -9,6 +9,7 @@ import {
   type Page,
 } from '../api';
 import { Link, navigate } from '../router';
+import { MessageHold } from './policy/MessageHold';
 import { useEvents, useSession } from '../session';
 import {
   Badge,
@@ -294,6 +295,7 @@ export function MessageDetailPage({ id }: { id: string }) {
           </span>
         </div>
       ) : null}
+      <MessageHold message={message} />
       <div className="card">
         <dl className="facts">
           <dt>Text</dt>
@@ -317,6 +319,10 @@ export function MessageDetailPage({ id }: { id: string }) {
             {message.lastProviderError
               ? `${message.lastProviderError.message} (${formatDate(message.lastProviderError.at)})`
               : '—'}
+          </dd>
+          <dt>Scheduled for</dt>
+          <dd data-testid="scheduled-for">
+            {message.scheduledFor ? formatDate(message.scheduledFor) : 'never (not sent)'}
           </dd>
           <dt>Valid until</dt>
           <dd>{formatDate(message.validUntil)}</dd>
