@@ -715,7 +715,7 @@ export class CampaignService {
       const moved = await db.kysely.transaction().execute(async (trx) => {
         const rows = await trx
           .selectFrom('messages')
-          .select(['id', 'send_at', 'created_at', 'valid_until'])
+          .select(['id', 'send_at', 'created_at', 'valid_until', 'held_until'])
           .where('sandbox', '=', sandbox)
           .where('campaign_id', '=', campaignId)
           .where('status', '=', 'paused')
@@ -738,8 +738,15 @@ export class CampaignService {
         const now = clock.now();
         const at = now.toISOString();
         const values = rows.map((r, i) => {
-          const due = Math.max(dueAt(origin, first + i, interval), now.getTime());
-          const validFor = Date.parse(r.valid_until) - Date.parse(r.send_at ?? r.created_at);
+          // A message the send-time policy holds still waits for its window (quiet hours do
+          // not end because the campaign was resumed); its validity already covers the hold.
+          const held = r.held_until === null ? 0 : Date.parse(r.held_until);
+          const paced = Math.max(dueAt(origin, first + i, interval), now.getTime());
+          const due = Math.max(paced, held);
+          const validFor =
+            held >= paced
+              ? Date.parse(r.valid_until) - due
+              : Date.parse(r.valid_until) - Date.parse(r.send_at ?? r.created_at);
           return sql`(${r.id}, ${new Date(due).toISOString()}, ${new Date(due + validFor).toISOString()})`;
         });
         const requeued: string[] = [];
