@@ -9,6 +9,8 @@ import type { SmsEncoding } from '../messages/segments.js';
 import { CONSENT_STATES, type ConsentState } from '../profiles/consent.js';
 import type { ConsentPolicy } from '../sandboxes/sandboxes.js';
 import { judgeText, type RenderSetup } from './fan-out.js';
+import { parseAttributes } from '../messages/send-policy.js';
+import { ChunkPolicy } from './recipient-policy.js';
 
 /**
  * Recipients rendered for an estimate. Up to this many eligible recipients every one is
@@ -41,10 +43,30 @@ export interface Estimate {
       examples: { profileId: string; phone: string; reason: string; problems: ErrorDetail[] }[];
     };
   };
-  /** Held by quiet hours: null until a send-time policy exists (issue 16). */
-  heldByQuietHours: null;
+  /**
+   * What the send-time policy would do to the sendable recipients if the send began now: per
+   * rule, how many it holds (and between which window starts they go; each is released up to
+   * 10 minutes after its window's start) or drops. Scaled when sampled; null without a policy.
+   */
+  heldByQuietHours: HeldEstimate | null;
   /** What is exact and what is sampled, in one sentence. */
   accuracy: string;
+}
+
+/** The send-time policy's share of an estimate. */
+export interface HeldEstimate {
+  held: number;
+  dropped: number;
+  byRule: {
+    rule: string;
+    action: 'hold' | 'drop';
+    /** A drop's coded reason (quiet_hours, frequency_cap, hold_past_validity…); null for a hold. */
+    reason: string | null;
+    recipients: number;
+    /** The earliest and latest window start the held ones wait for; null for a drop. */
+    firstRelease: string | null;
+    lastRelease: string | null;
+  }[];
 }
 
 /**
@@ -131,6 +153,16 @@ export async function estimateCampaign(
   let failures = 0;
   let parts = 0;
   const examples: Estimate['rendering']['failures']['examples'] = [];
+  const policy = setup.policy
+    ? await ChunkPolicy.load(
+        setup.policy.source,
+        setup.campaign.sandbox,
+        setup.campaign.id,
+        rows.map((r) => r.phone),
+        now,
+      )
+    : null;
+  const held = new Map<string, HeldEstimate['byRule'][number]>();
   for (const [i, r] of rows.entries()) {
     const verdict = judgeText(
       setup,
@@ -145,6 +177,32 @@ export async function estimateCampaign(
       bucket.n++;
       histogram.set(key, bucket);
       parts += segments;
+      const decision = policy?.decide(
+        verdict.checked.to,
+        parseAttributes(r.attributes),
+        now,
+        verdict.checked.validUntil,
+      );
+      if (decision && decision.action !== 'send') {
+        const reason = decision.action === 'drop' ? decision.reason : null;
+        const key = `${decision.action} ${decision.rule} ${reason}`;
+        const until = decision.action === 'hold' ? decision.until : null;
+        const bucket = held.get(key) ?? {
+          rule: decision.rule,
+          action: decision.action,
+          reason,
+          recipients: 0,
+          firstRelease: until,
+          lastRelease: until,
+        };
+        bucket.recipients++;
+        if (until !== null) {
+          if (bucket.firstRelease === null || until < bucket.firstRelease)
+            bucket.firstRelease = until;
+          if (bucket.lastRelease === null || until > bucket.lastRelease) bucket.lastRelease = until;
+        }
+        held.set(key, bucket);
+      }
     } else {
       failures++;
       if (examples.length < FAILURE_EXAMPLES)
@@ -170,10 +228,20 @@ export async function estimateCampaign(
       totalParts: scaled(parts),
       failures: { recipients: scaled(failures), examples },
     },
-    heldByQuietHours: null,
+    heldByQuietHours: policy ? heldSummary([...held.values()], scaled) : null,
     accuracy:
       method === 'exact'
         ? `Exact: every one of the ${eligible} eligible recipients was rendered and checked; recipients and exclusions are counted in the database.`
         : `Recipients and exclusions are exact (counted in the database); parts, encodings and failures come from a uniform random sample of ${rows.length} of the ${eligible} eligible recipients, scaled to them.`,
   };
+}
+
+/** The held and dropped counts per rule, scaled like the rest of the sample, largest first. */
+function heldSummary(buckets: HeldEstimate['byRule'], scaled: (n: number) => number): HeldEstimate {
+  const byRule = buckets
+    .map((b) => ({ ...b, recipients: scaled(b.recipients) }))
+    .sort((a, b) => b.recipients - a.recipients || a.rule.localeCompare(b.rule));
+  const total = (action: 'hold' | 'drop') =>
+    byRule.filter((b) => b.action === action).reduce((n, b) => n + b.recipients, 0);
+  return { held: total('hold'), dropped: total('drop'), byRule };
 }

@@ -15,6 +15,14 @@ import type { CompiledTemplate, RenderContext } from '../templates/render.js';
 import type { TemplateVersion } from '../templates/template.js';
 import { pacingIntervalMs, type Pacing } from './campaign.js';
 import type { CampaignRow } from './campaign.repository.js';
+import { recordEvents } from '../events/events.js';
+import {
+  applyDecision,
+  heldEvents,
+  parseAttributes,
+  type PolicyListener,
+} from '../messages/send-policy.js';
+import { ChunkPolicy, type ChunkPolicySource } from './recipient-policy.js';
 
 /**
  * The two halves of a running campaign's fan-out, each a chunk in one transaction whose guard
@@ -41,6 +49,8 @@ export interface RenderSetup {
   template: TemplateVersion;
   compiled: CompiledTemplate;
   send: SendContext;
+  /** The send-time policy (quiet hours, caps); absent: none. */
+  policy?: { source: ChunkPolicySource; onOutcome?: PolicyListener };
 }
 
 /** One recipient, as the snapshot and its profile give it. */
@@ -287,6 +297,7 @@ export async function fanOutChunk(
   let k = Number(row.pace_index);
   const verdicts: RecipientVerdict[] = [];
   const messages: NewMessage[] = [];
+  const attributes: (string | null)[] = [];
   const { channel, credential } = setup.send;
   for (const r of recipients) {
     const due = dueAt(origin, k, interval);
@@ -300,6 +311,7 @@ export async function fanOutChunk(
     if (verdict.kind !== 'message') continue;
     k++;
     const m = verdict.checked;
+    attributes.push(r.attributes);
     messages.push({
       sandbox: row.sandbox,
       channelConfigurationId: channel.id,
@@ -325,11 +337,33 @@ export async function fanOutChunk(
       ...m.dlt,
     });
   }
+  const policyOutcomes: { outcome: 'held' | 'dropped'; reason: string }[] = [];
+  if (setup.policy && messages.length > 0) {
+    // Before the transaction, like the rendering: the rules and the chunk's cap counts are
+    // read once, then each recipient is decided at the time its pacing makes it due.
+    const policy = await ChunkPolicy.load(
+      setup.policy.source,
+      row.sandbox,
+      row.id,
+      messages.map((m) => m.to),
+      now,
+    );
+    messages.forEach((m, i) => {
+      const decision = policy.decide(
+        m.to,
+        parseAttributes(attributes[i] ?? null),
+        m.sendAt ? new Date(m.sendAt) : now,
+        m.validUntil,
+      );
+      const applied = applyDecision(m, decision);
+      if (applied) policyOutcomes.push(applied);
+    });
+  }
   const lastSeq = recipients[recipients.length - 1]?.seq ?? Number(row.fanout_seq);
   const excluded = verdicts.filter((v) => v.kind === 'excluded').length;
   const failedCount = verdicts.filter((v) => v.kind === 'failed').length;
 
-  return db.kysely.transaction().execute(async (trx) => {
+  const done = await db.kysely.transaction().execute(async (trx) => {
     const claimed = await trx
       .updateTable('campaigns')
       .set((eb) => ({
@@ -350,6 +384,7 @@ export async function fanOutChunk(
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return 0;
     const stored = await enqueueMessages(trx, clock, messages);
+    await recordEvents(trx, clock, heldEvents(stored));
     const marks: RecipientMark[] = [];
     let i = 0;
     for (const v of verdicts) {
@@ -365,6 +400,9 @@ export async function fanOutChunk(
     await markRecipients(trx, row.sandbox, row.id, marks);
     return recipients.length;
   });
+  // Counted once committed: a chunk dropped (the campaign moved) is decided again next step.
+  if (done > 0) for (const o of policyOutcomes) setup.policy?.onOutcome?.(o.outcome, o.reason);
+  return done;
 }
 
 interface RecipientMark {

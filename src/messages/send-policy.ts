@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { MessageType } from '../channels/channel.js';
+import type { NewEvent } from '../events/events.js';
 import type { MessageOrigin, NewMessage } from './message.js';
+import type { MessageRow } from './message.repository.js';
 
 /**
  * What the send paths need of the send-time policy (src/policy/, PolicyService.decideFor): a
@@ -79,4 +81,32 @@ export function applyDecision(
   message.status = 'suppressed';
   message.statusReason = policyDropReason(decision.reason, decision.rule);
   return { outcome: 'dropped', reason: decision.reason };
+}
+
+/** Stored attributes JSON as an object (anything else: none). */
+export function parseAttributes(text: string | null): Record<string, unknown> {
+  if (text === null) return {};
+  const parsed: unknown = JSON.parse(text);
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
+}
+
+/** `message.held` for each stored message the policy held (queued with a release time). */
+export function heldEvents(rows: MessageRow[]): NewEvent[] {
+  return rows
+    .filter((r) => r.held_until !== null && r.status === 'queued')
+    .map((r) => ({
+      sandbox: r.sandbox,
+      type: 'message.held' as const,
+      payload: {
+        messageId: r.id,
+        to: r.to_number,
+        heldUntil: r.held_until,
+        rule: r.policy_rule,
+        source: r.policy_source,
+        campaignId: r.campaign_id,
+        callbackData: r.callback_data,
+      },
+    }));
 }

@@ -19,14 +19,15 @@ import {
   messageFromRow,
   messageHistory,
   type MessageFilters,
-  type MessageRow,
   type MessageQuery,
 } from './message.repository.js';
 import { exportMessagesCsv } from './message-export.js';
 import { checkMessage, type SendInput } from './message.rules.js';
-import { recordEvents, type NewEvent } from '../events/events.js';
+import { recordEvents } from '../events/events.js';
 import {
   applyDecision,
+  heldEvents,
+  parseAttributes,
   policyApplies,
   type PolicyDecider,
   type PolicyListener,
@@ -142,7 +143,7 @@ export class SendService {
 
     // The send-time policy, before the transaction like every read (on SQLite a query outside
     // it would wait for it forever). Transactional messages do no policy work at all.
-    await this.applySendPolicy(sandbox, prepared, now);
+    const policyOutcomes = await this.applySendPolicy(sandbox, prepared, now);
 
     // Read with the contexts, before the transaction: on SQLite a query outside it would wait
     // for it forever. A sandbox has one policy, so any context's is the one.
@@ -153,6 +154,7 @@ export class SendService {
         await (prepared.length <= GROUP_COMMIT_MAX_MESSAGES
           ? this.deps.committer.run(store)
           : this.deps.committer.runAlone(store));
+        for (const o of policyOutcomes) this.deps.onPolicy?.(o.outcome, o.reason);
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         // Another request stored the same idempotency key between our check and our insert.
@@ -177,11 +179,16 @@ export class SendService {
    * stored `suppressed` with the coded reason. The recipients' profile attributes (time zone,
    * state) come in one read for the whole request.
    */
-  private async applySendPolicy(sandbox: string, prepared: Prepared[], now: Date): Promise<void> {
+  private async applySendPolicy(
+    sandbox: string,
+    prepared: Prepared[],
+    now: Date,
+  ): Promise<{ outcome: 'held' | 'dropped'; reason: string }[]> {
+    const outcomes: { outcome: 'held' | 'dropped'; reason: string }[] = [];
     const decider = this.deps.policy;
-    if (!decider) return;
+    if (!decider) return outcomes;
     const judged = prepared.filter((p) => policyApplies(p.message.messageType, p.message.origin));
-    if (judged.length === 0) return;
+    if (judged.length === 0) return outcomes;
     const attributes = await profileAttributes(
       this.deps.db.kysely,
       sandbox,
@@ -201,8 +208,9 @@ export class SendService {
         message.sendAt ? new Date(message.sendAt) : now,
       );
       const applied = applyDecision(message, decision);
-      if (applied) this.deps.onPolicy?.(applied.outcome, applied.reason);
+      if (applied) outcomes.push(applied);
     }
+    return outcomes;
   }
 
   private async store(
@@ -338,34 +346,6 @@ async function profileAttributes(
     for (const row of rows) found.set(row.phone, parseAttributes(row.attributes));
   }
   return found;
-}
-
-/** Stored attributes JSON as an object (anything else: none). */
-export function parseAttributes(text: string | null): Record<string, unknown> {
-  if (text === null) return {};
-  const parsed: unknown = JSON.parse(text);
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : {};
-}
-
-/** `message.held` for each stored message the policy held (queued with a release time). */
-export function heldEvents(rows: MessageRow[]): NewEvent[] {
-  return rows
-    .filter((r) => r.held_until !== null && r.status === 'queued')
-    .map((r) => ({
-      sandbox: r.sandbox,
-      type: 'message.held' as const,
-      payload: {
-        messageId: r.id,
-        to: r.to_number,
-        heldUntil: r.held_until,
-        rule: r.policy_rule,
-        source: r.policy_source,
-        campaignId: r.campaign_id,
-        callbackData: r.callback_data,
-      },
-    }));
 }
 
 function refused(problems: ErrorDetail[]): SendOutcome {

@@ -150,7 +150,29 @@ const EstimateResponse = Type.Object({
       ),
     }),
   }),
-  heldByQuietHours: Type.Null({ description: 'Null until a send-time policy exists' }),
+  heldByQuietHours: Type.Union(
+    [
+      Type.Object({
+        held: Type.Integer(),
+        dropped: Type.Integer(),
+        byRule: Type.Array(
+          Type.Object({
+            rule: Type.String(),
+            action: Type.Union([Type.Literal('hold'), Type.Literal('drop')]),
+            reason: Type.Union([Type.String(), Type.Null()]),
+            recipients: Type.Integer(),
+            firstRelease: Type.Union([Type.String(), Type.Null()]),
+            lastRelease: Type.Union([Type.String(), Type.Null()]),
+          }),
+        ),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        "What the send-time policy would do if the send began now: per rule, how many recipients it holds (and the earliest and latest window start they wait for; each goes up to 10 minutes after its window's start) or drops. Scaled when sampled; null without a policy",
+    },
+  ),
   accuracy: Type.String({ description: 'What is exact and what is sampled' }),
 });
 

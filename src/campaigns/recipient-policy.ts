@@ -1,0 +1,105 @@
+import { decide, type DecideInput, type Decision } from '../policy/decide.js';
+import { locateRecipient, type Location } from '../policy/locate.js';
+import type { PolicyRule } from '../policy/rule.js';
+
+/** What a chunk of campaign recipients needs from the policy service, read once per chunk. */
+export interface ChunkPolicySource {
+  /** The sandbox's rules in force (shipped and its own) and its default time zone. */
+  rulesFor(
+    sandbox: string,
+  ): Promise<{ rules: readonly PolicyRule[]; defaultTimeZone: string | null }>;
+  /**
+   * Accepted marketing sends within each cap's window for each number (and on `subject`), in
+   * as few queries as the caps need for the whole chunk.
+   */
+  recentSendsFor(
+    sandbox: string,
+    phones: readonly string[],
+    subject: string | null,
+    now: Date,
+  ): Promise<Map<string, DecideInput['recentSends']>>;
+}
+
+const NO_SENDS: DecideInput['recentSends'] = { number: 0, subject: 0 };
+const MINUTE_MS = 60_000;
+
+/**
+ * The send-time policy for one chunk of a campaign's fan-out: the rules and the cap counts read
+ * once, then a decision per recipient. Decisions are cached by what they depend on — the
+ * location, the minute the message would go (windows open on whole minutes) and the cap
+ * counts — so 1,000 recipients in three states cost a handful of `decide` calls. A hold that
+ * would outlive the message's validity is dropped here, as `decide` does.
+ */
+export class ChunkPolicy {
+  private readonly cache = new Map<string, Decision>();
+
+  private constructor(
+    private readonly rules: readonly PolicyRule[],
+    private readonly defaultTimeZone: string | null,
+    private readonly counts: Map<string, DecideInput['recentSends']>,
+    private readonly subject: string | null,
+  ) {}
+
+  static async load(
+    source: ChunkPolicySource,
+    sandbox: string,
+    subject: string | null,
+    phones: readonly string[],
+    now: Date,
+  ): Promise<ChunkPolicy> {
+    const { rules, defaultTimeZone } = await source.rulesFor(sandbox);
+    const counts = rules.some((r) => r.kind === 'cap' && r.enabled)
+      ? await source.recentSendsFor(sandbox, phones, subject, now)
+      : new Map<string, DecideInput['recentSends']>();
+    return new ChunkPolicy(rules, defaultTimeZone, counts, subject);
+  }
+
+  /** The decision for a marketing text to `phone` going at `at`, valid until `validUntil`. */
+  decide(
+    phone: string,
+    attributes: Record<string, unknown>,
+    at: Date,
+    validUntil: string,
+  ): Decision {
+    if (this.rules.length === 0) return { action: 'send' };
+    const location = locateRecipient(phone, attributes, this.defaultTimeZone);
+    const recentSends = this.counts.get(phone) ?? NO_SENDS;
+    const minute = Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS;
+    const key = JSON.stringify([locationKey(location), minute, recentSends]);
+    let decision = this.cache.get(key);
+    if (!decision) {
+      decision = decide(
+        {
+          to: phone,
+          messageType: 'marketing',
+          origin: 'campaign',
+          location,
+          // The validity is judged per message below; the cached decision is the window's.
+          validUntil: '9999-12-31T23:59:59.999Z',
+          subject: this.subject,
+          recentSends,
+        },
+        this.rules,
+        new Date(minute),
+      );
+      this.cache.set(key, decision);
+    }
+    if (decision.action === 'hold') {
+      // Decided at the minute's start: a window opening within the minute is open by `at`.
+      if (Date.parse(decision.until) <= at.getTime()) return { action: 'send' };
+      if (Date.parse(decision.until) > Date.parse(validUntil))
+        return {
+          action: 'drop',
+          reason: 'hold_past_validity',
+          rule: decision.rule,
+          source: decision.source,
+        };
+    }
+    return decision;
+  }
+}
+
+/** What a decision depends on in a location (`ignored` does not change it). */
+function locationKey(l: Location): unknown[] {
+  return [l.timeZone, l.timeZones ?? null, l.country, l.region, l.source];
+}
