@@ -14,6 +14,7 @@ export interface Database {
   consent_events: ConsentEventsTable;
   double_opt_in_requests: DoubleOptInRequestsTable;
   messages: MessagesTable;
+  policy_rules: PolicyRulesTable;
   message_events: MessageEventsTable;
   delivery_reports: DeliveryReportsTable;
   inbound_messages: InboundMessagesTable;
@@ -439,4 +440,18 @@ export interface ListMembersTable {
   list_id: string;
   profile_id: string;
   added_at: string;
+}
+
+/** A sandbox's own send-time rules and its overrides of shipped ones (0021). */
+export interface PolicyRulesTable {
+  sandbox: string;
+  id: string;
+  /** The shipped rule id this row replaces in its sandbox; null for a rule of its own. */
+  overrides: string | null;
+  /** The rule as JSON (src/policy/rule.ts PolicyRule, without origin, enabled and version). */
+  definition: string;
+  enabled: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
 }

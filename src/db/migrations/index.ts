@@ -19,7 +19,9 @@ import * as m0017 from './0017_inbound_reply_index.js';
 import * as m0018 from './0018_templates.js';
 import * as m0019 from './0019_audiences.js';
 import * as m0020 from './0020_campaigns.js';
+import * as m0021 from './0021_policy_rules.js';
 import * as m0022 from './0022_message_holds.js';
+import * as m0023 from './0023_messages_created_order.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -46,5 +48,7 @@ export const migrations: Record<string, Migration> = {
   '0018_templates': m0018,
   '0019_audiences': m0019,
   '0020_campaigns': m0020,
+  '0021_policy_rules': m0021,
   '0022_message_holds': m0022,
+  '0023_messages_created_order': m0023,
 };
