@@ -560,8 +560,25 @@ export interface CampaignEstimate {
       examples: { profileId: string; phone: string; reason: string; problems: ErrorDetail[] }[];
     };
   };
-  heldByQuietHours: number | null;
+  /** What the send-time policy would do if the send began now; null without a policy. */
+  heldByQuietHours: HeldEstimate | null;
   accuracy: string;
+}
+
+/** Per rule, how many recipients the send-time policy holds (and when they go) or drops. */
+export interface HeldEstimate {
+  held: number;
+  dropped: number;
+  byRule: {
+    rule: string;
+    action: 'hold' | 'drop';
+    /** A drop's coded reason (quiet_hours, frequency_cap…); null for a hold. */
+    reason: string | null;
+    recipients: number;
+    /** The earliest and latest window start the held ones wait for; null for a drop. */
+    firstRelease: string | null;
+    lastRelease: string | null;
+  }[];
 }
 
 /** `GET /v1/campaigns/:id/results`: counted from the rows (exact). */
@@ -606,6 +623,8 @@ export type LocationSource =
 
 export interface PolicyLocation {
   timeZone: string | null;
+  /** Every zone the signal allows (an area code across two zones); a send waits for all. */
+  timeZones?: string[];
   country: string | null;
   region: string | null;
   source: LocationSource;

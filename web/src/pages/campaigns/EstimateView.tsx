@@ -1,5 +1,6 @@
 /** A campaign's estimate: who gets it, who is left out and why, parts and encodings. */
 import type { CampaignEstimate } from '../../api';
+import { HeldByPolicy } from '../policy/HeldByPolicy';
 import { encodingLabel } from '../templates/render-preview';
 
 function Histogram({ title, rows }: { title: string; rows: [string, number][] }) {
@@ -40,7 +41,14 @@ export function EstimateView({ estimate }: { estimate: CampaignEstimate }) {
         <Tile label="Would not render" value={r.failures.recipients} />
         <Tile label="SMS parts in all" value={r.totalParts} />
         {estimate.heldByQuietHours !== null ? (
-          <Tile label="Held by quiet hours" value={estimate.heldByQuietHours} />
+          <Tile
+            label="Held by send-time policy"
+            value={estimate.heldByQuietHours.held}
+            testId="estimate-held"
+          />
+        ) : null}
+        {estimate.heldByQuietHours && estimate.heldByQuietHours.dropped > 0 ? (
+          <Tile label="Dropped by send-time policy" value={estimate.heldByQuietHours.dropped} />
         ) : null}
       </div>
       <p className="muted small">{estimate.accuracy}</p>
@@ -62,6 +70,7 @@ export function EstimateView({ estimate }: { estimate: CampaignEstimate }) {
           ])}
         />
       </div>
+      {estimate.heldByQuietHours ? <HeldByPolicy held={estimate.heldByQuietHours} /> : null}
       {r.failures.examples.length > 0 ? (
         <div className="banner banner-error" role="alert">
           <div>

@@ -207,6 +207,12 @@ function CheckResult({
         <dd data-testid="policy-check-source">{sourceLabel(check.source)}</dd>
         <dt>Resolved zone</dt>
         <dd data-testid="policy-check-zone">{zone ?? 'unknown'}</dd>
+        {check.location.timeZones && check.location.timeZones.length > 1 ? (
+          <>
+            <dt>Possible zones</dt>
+            <dd>{check.location.timeZones.join(', ')} (it waits until every one is open)</dd>
+          </>
+        ) : null}
         <dt>Place</dt>
         <dd>
           {[check.location.country, check.location.region].filter(Boolean).join(' · ') || '—'}

@@ -17,6 +17,8 @@ const DROP_TEXT: Record<string, string> = {
   quiet_hours: 'outside the recipient’s hours, and the rule drops rather than holds',
   frequency_cap: 'over the rule’s frequency cap',
   hold_past_validity: 'its window opens only after the message stops being valid',
+  no_window: 'no window opens in the next 14 days',
+  time_zone_unknown: 'the recipient’s time zone is unknown',
 };
 
 export function MessageHold({ message }: { message: Message }) {
