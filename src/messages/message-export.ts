@@ -1,6 +1,12 @@
 import type { Executor } from '../db/executor.js';
+import type { TimeMark } from '../db/pagination.js';
 import { csvField } from '../profiles/csv.js';
-import { messagePage, type MessageFilters, type MessageRow } from './message.repository.js';
+import {
+  messagePage,
+  pageMark,
+  type MessageFilters,
+  type MessageRow,
+} from './message.repository.js';
 
 /**
  * The message log as CSV (RFC 4180), read in keyset pages with the list's filters
@@ -81,7 +87,7 @@ export async function* exportMessagesCsv(
 ): AsyncGenerator<string, void, undefined> {
   const pageSize = options.pageSize ?? EXPORT_PAGE_SIZE;
   yield csvRow(EXPORT_COLUMNS.map(([name]) => name));
-  let before: string | undefined;
+  let before: TimeMark | undefined;
   for (;;) {
     const rows = await messagePage(db, sandbox, filters, before, pageSize);
     options.onPage?.(rows.length);
@@ -90,6 +96,6 @@ export async function* exportMessagesCsv(
     for (const row of rows) text += csvRow(EXPORT_COLUMNS.map(([, read]) => read(row)));
     yield text;
     if (rows.length < pageSize) return;
-    before = rows[rows.length - 1]!.id;
+    before = pageMark(rows[rows.length - 1]!);
   }
 }

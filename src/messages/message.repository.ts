@@ -1,7 +1,13 @@
 import { sql, type Selectable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
-import { decodeCursor, toPage, type Page } from '../db/pagination.js';
+import {
+  decodeTimeCursor,
+  encodeTimeCursor,
+  toPage,
+  type Page,
+  type TimeMark,
+} from '../db/pagination.js';
 import { insertRows } from '../db/prepared.js';
 import type { MessagesTable } from '../db/schema.js';
 import { newId } from '../ids.js';
@@ -231,14 +237,26 @@ export interface MessageQuery extends MessageFilters {
 }
 
 /**
- * One page of the log, newest first: the filtered rows with ids below `before` (a keyset
- * page on the primary key, so page 10,000 costs what page 1 does).
+ * Whether a page of the log is ordered by creation time (a `from` / `until` window) rather than
+ * by id. Ids are time-ordered too, but by the system clock, and `created_at` by Tern's clock:
+ * a window's rows are found by walking `messages_window_idx` (sandbox, created_at, id) from the window's
+ * end, where walking the id index from the newest row read half of 10M messages for a day 15
+ * days back (2.9 s).
+ */
+function timeOrdered(filters: MessageFilters): boolean {
+  return filters.from !== undefined || filters.until !== undefined;
+}
+
+/**
+ * One page of the log, newest first: the filtered rows after `before` (a keyset page on the
+ * primary key, or on creation time and id for a time window, so page 10,000 costs what page 1
+ * does).
  */
 export function messagePage(
   db: Executor,
   sandbox: string,
   filters: MessageFilters,
-  before: string | undefined,
+  before: TimeMark | { id: string } | undefined,
   limit: number,
 ): Promise<MessageRow[]> {
   let select = db.selectFrom('messages').selectAll().where('sandbox', '=', sandbox);
@@ -248,19 +266,30 @@ export function messagePage(
     select = select.where('channel_configuration_id', '=', filters.channelConfigurationId);
   if (filters.from) select = select.where('created_at', '>=', filters.from);
   if (filters.until) select = select.where('created_at', '<', filters.until);
-  if (before) select = select.where('id', '<', before);
-  return select.orderBy('id', 'desc').limit(limit).execute();
+  if (!timeOrdered(filters)) {
+    if (before) select = select.where('id', '<', before.id);
+    return select.orderBy('id', 'desc').limit(limit).execute();
+  }
+  if (before && 'createdAt' in before)
+    select = select.where(sql<boolean>`(created_at, id) < (${before.createdAt}, ${before.id})`);
+  else if (before) select = select.where('id', '<', before.id);
+  return select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
-/** The message log, newest first. */
+/** Where the next page starts after `row`. */
+export function pageMark(row: MessageRow): TimeMark {
+  return { createdAt: row.created_at, id: row.id };
+}
+
+/** The message log, newest first (by creation time within a time window). */
 export async function listMessages(
   db: Executor,
   sandbox: string,
   query: MessageQuery,
 ): Promise<Page<Message>> {
   const { cursor, limit, ...filters } = query;
-  const rows = await messagePage(db, sandbox, filters, decodeCursor(cursor), limit + 1);
-  return toPage(rows, limit, messageFromRow);
+  const rows = await messagePage(db, sandbox, filters, decodeTimeCursor(cursor), limit + 1);
+  return toPage(rows, limit, messageFromRow, (row) => encodeTimeCursor(pageMark(row)));
 }
 
 /** Counts per status, for dashboards and the benchmark. */
