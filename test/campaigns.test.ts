@@ -159,7 +159,8 @@ describeEachDialect('campaigns', ({ db }) => {
           totalParts: members,
           failures: { recipients: 0, examples: [] },
         },
-        heldByQuietHours: null,
+        // 10:00 in California (the stack's clock): no send-time rule holds anyone.
+        heldByQuietHours: { held: 0, dropped: 0, byRule: [] },
       });
 
       const badSeed = await call('POST', `/campaigns/${campaign.id}/test-send`, {

@@ -91,6 +91,8 @@ export class CampaignService {
       db: Db;
       clock: Clock;
       messages: SendService;
+      /** The send-time policy the fan-out and the estimate judge each recipient by; absent: none. */
+      policy?: RenderSetup['policy'];
     },
   ) {}
 
@@ -820,6 +822,7 @@ export class CampaignService {
       template,
       compiled: compileTemplate(template),
       send,
+      ...(this.deps.policy ? { policy: this.deps.policy } : {}),
     };
   }
 

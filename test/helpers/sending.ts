@@ -50,7 +50,9 @@ export async function startSendingStack(
     env?: Record<string, string>;
   } = {},
 ): Promise<SendingStack> {
-  const clock = new ManualClock(new Date());
+  // Today at 18:00 UTC (13:00 in New York, 10:00 in California): marketing texts to US numbers
+  // are inside every shipped quiet-hours window whenever the suite runs (issue 16).
+  const clock = new ManualClock(new Date(`${new Date().toISOString().slice(0, 10)}T18:00:00.000Z`));
   const sim = await createSimulator({
     apiKeys: [SIM_KEY],
     outcomeRules: [],
