@@ -8,41 +8,31 @@
  * TERN_SCREENSHOTS=1 also writes segments, template-editor, campaign-wizard and
  * campaign-progress into docs/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_INBOUND_NUMBER, startDemo, type RunningDemo } from '../src/demo.js';
+import { DEMO_INBOUND_NUMBER, type RunningDemo } from '../src/demo.js';
+import {
+  go as goIn,
+  screenshotOnFailure,
+  shot as shotOf,
+  startConsole,
+  type ConsoleSession,
+} from './helpers/console-browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = resolve(import.meta.dirname, '..');
-const SCREENSHOTS = process.env.TERN_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : null;
 /** Subscribed and texted OFFERS: the campaign's audience. */
 const FANS = Array.from({ length: 12 }, (_, i) => `+4479110010${String(i).padStart(2, '0')}`);
 /** Texted OFFERS but never subscribed, and subscribed without OFFERS: both left out. */
 const NOT_SUBSCRIBED = '+447911002001';
 const NO_OFFERS = '+447911002002';
 
+let session: ConsoleSession | undefined;
 let demo: RunningDemo;
-let context: BrowserContext;
 let page: Page;
-let dataDir: string;
-let profileDir: string;
 let base: string;
 
-async function shot(name: string, fullPage = false): Promise<void> {
-  if (!SCREENSHOTS) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
-}
-
-async function go(label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-}
+const shot = (name: string, fullPage = false) => shotOf(page, name, fullPage);
+const go = (label: string) => goIn(page, label);
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}/api/v1${path}`, {
@@ -77,29 +67,11 @@ const figure = async (label: string) =>
   Number((await tile(label).textContent())?.replace(/\D/g, '') ?? NaN);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the browser tests need Debian's Chromium ` +
-        '(apt-get install -y chromium), or CHROMIUM_PATH pointing at one. They never download a browser.',
-    );
-  }
-  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
-    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-  }
-  dataDir = mkdtempSync(join(tmpdir(), 'tern-web-campaigns-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'tern-chromium-'));
-  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
-  demo = await startDemo({
-    port: 0,
-    simulatorPort: 0,
-    dataDir,
-    out: sink,
-    env: { LOG_LEVEL: 'silent', TERN_MAX_EVENT_LOOP_DELAY_MS: '0' },
+  session = await startConsole('web-campaigns', {
+    viewport: { width: 1366, height: 900 },
+    acceptDownloads: true,
   });
-  base = demo.tern.url;
+  ({ demo, page, base } = session);
 
   // The people: texts through the simulator (keywords land on the profile), consent via the API.
   for (const phone of [...FANS, NOT_SUBSCRIBED]) await textFrom(phone, 'OFFERS');
@@ -121,39 +93,14 @@ beforeAll(async () => {
     await new Promise((done) => setTimeout(done, 200));
   }
 
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1366, height: 900 },
-    acceptDownloads: true,
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(10_000);
   await page.goto(demo.consoleUrl);
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 }, 90_000);
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail' || !page) return;
-  const path = join(tmpdir(), `tern-web-failure-${ctx.task.name.replace(/\W+/g, '-')}.png`);
-  await page.screenshot({ path }).catch(() => undefined);
-  console.error(`screenshot of the failed step: ${path}`);
-});
+afterEach((ctx) => screenshotOnFailure(ctx, page));
 
 afterAll(async () => {
-  await context?.close();
-  await demo?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, () => {

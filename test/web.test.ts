@@ -5,26 +5,26 @@
  *
  * TERN_SCREENSHOTS=1 also writes the screenshots the README shows into docs/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_INBOUND_NUMBER, startDemo, type RunningDemo } from '../src/demo.js';
+import { DEMO_INBOUND_NUMBER, type RunningDemo } from '../src/demo.js';
+import {
+  go as goIn,
+  screenshotOnFailure,
+  shot as shotOf,
+  startConsole,
+  type ConsoleSession,
+} from './helpers/console-browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = resolve(import.meta.dirname, '..');
-const SCREENSHOTS = process.env.TERN_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : null;
 const CUSTOMER = '+447911123457';
 
+let session: ConsoleSession | undefined;
 let demo: RunningDemo;
 let context: BrowserContext;
 let page: Page;
-let dataDir: string;
-let profileDir: string;
 let base: string;
 
 /** A port on which nothing listens (bound, then released). */
@@ -39,74 +39,19 @@ function closedPort(): Promise<number> {
   });
 }
 
-async function shot(name: string): Promise<void> {
-  if (!SCREENSHOTS) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
+const shot = (name: string) => shotOf(page, name);
 /** The console's own navigation, as a click in the left rail would do it. */
-async function go(label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-}
+const go = (label: string) => goIn(page, label);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the browser tests need Debian's Chromium ` +
-        '(apt-get install -y chromium), or CHROMIUM_PATH pointing at one. They never download a browser.',
-    );
-  }
-  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
-    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-  }
-  dataDir = mkdtempSync(join(tmpdir(), 'tern-web-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'tern-chromium-'));
-  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
-  demo = await startDemo({
-    port: 0,
-    simulatorPort: 0,
-    dataDir,
-    out: sink,
-    // A loaded test machine must not shed the console's requests.
-    env: { LOG_LEVEL: 'silent', TERN_MAX_EVENT_LOOP_DELAY_MS: '0' },
-  });
-  base = demo.tern.url;
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1366, height: 860 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(10_000);
+  session = await startConsole('web');
+  ({ demo, context, page, base } = session);
 }, 60_000);
 
-// A failing step leaves a picture of the page behind, named in the failure output.
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail' || !page) return;
-  const path = join(tmpdir(), `tern-web-failure-${ctx.task.name.replace(/\W+/g, '-')}.png`);
-  await page.screenshot({ path }).catch(() => undefined);
-  console.error(`screenshot of the failed step: ${path}`);
-});
+afterEach((ctx) => screenshotOnFailure(ctx, page));
 
 afterAll(async () => {
-  await context?.close();
-  await demo?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('admin console in Chromium', { timeout: 30_000 }, () => {

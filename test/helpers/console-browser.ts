@@ -1,0 +1,109 @@
+/**
+ * The browser suites' harness: `tern demo`'s Tern and simulator (startDemo, SQLite in a temp
+ * folder) and Debian's Chromium driven by playwright-core. Never downloads a browser; without
+ * one the suite fails and says how to install it. TERN_SCREENSHOTS=1 makes `shot` write the
+ * README's pictures into docs/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { TestContext } from 'vitest';
+import { startDemo, type RunningDemo } from '../../src/demo.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '../..');
+const SCREENSHOTS = process.env.TERN_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : null;
+
+export interface ConsoleSession {
+  demo: RunningDemo;
+  /** Tern's base URL (API and console). */
+  base: string;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Starts the demo and a headless Chromium on it; `name` names the temp folders. */
+export async function startConsole(
+  name: string,
+  options: { viewport?: { width: number; height: number }; acceptDownloads?: boolean } = {},
+): Promise<ConsoleSession> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser tests need Debian's Chromium ` +
+        '(apt-get install -y chromium), or CHROMIUM_PATH pointing at one. They never download a browser.',
+    );
+  }
+  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
+    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), `tern-${name}-`));
+  const profileDir = mkdtempSync(join(tmpdir(), 'tern-chromium-'));
+  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+  let demo: RunningDemo | undefined;
+  let context: BrowserContext | undefined;
+  const close = async () => {
+    await context?.close();
+    await demo?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+  };
+  try {
+    demo = await startDemo({
+      port: 0,
+      simulatorPort: 0,
+      dataDir,
+      out: sink,
+      // A loaded test machine must not shed the console's requests.
+      env: { LOG_LEVEL: 'silent', TERN_MAX_EVENT_LOOP_DELAY_MS: '0' },
+    });
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: options.viewport ?? { width: 1366, height: 860 },
+      acceptDownloads: options.acceptDownloads ?? false,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
+    return { demo, base: demo.tern.url, context, page, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** For `afterEach`: a failing step leaves a picture of the page, named in the failure output. */
+export async function screenshotOnFailure(ctx: TestContext, page: Page | undefined): Promise<void> {
+  if (ctx.task.result?.state !== 'fail' || !page) return;
+  const path = join(tmpdir(), `tern-web-failure-${ctx.task.name.replace(/\W+/g, '-')}.png`);
+  await page.screenshot({ path }).catch(() => undefined);
+  console.error(`screenshot of the failed step: ${path}`);
+}
+
+/** A README screenshot, only with TERN_SCREENSHOTS=1. */
+export async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+}
+
+/** The console's own navigation, as a click in the left rail would do it. */
+export async function go(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
