@@ -34,6 +34,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
 import { segmentRoutes } from './http/routes/segments.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { policyRoutes } from './http/routes/policy.js';
 import { templateRoutes } from './http/routes/templates.js';
 import { registerWebConsole } from './http/static.js';
 import type { Logger } from './logger.js';
@@ -163,6 +164,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       segmentRoutes(api, ctx.services.audiences);
       listRoutes(api, ctx.services.audiences);
       templateRoutes(api, ctx.services.templates);
+      policyRoutes(api, ctx.services.policy);
     },
     { prefix: '/api' },
   );

@@ -11,6 +11,7 @@ import { EventWebhookService } from './events/event-webhook.service.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { SendService } from './messages/send.service.js';
 import { Metrics } from './metrics.js';
+import { PolicyService } from './policy/policy.service.js';
 import { ProfileService } from './profiles/profile.service.js';
 import { SandboxService } from './sandboxes/sandboxes.js';
 import { StatsService } from './stats/stats.service.js';
@@ -30,6 +31,7 @@ export interface Services {
   campaigns: CampaignService;
   audiences: AudienceService;
   templates: TemplateService;
+  policy: PolicyService;
 }
 
 export interface ServiceContext {
@@ -91,5 +93,7 @@ export function createServices(ctx: ServiceContext): Services {
     campaigns: new CampaignService({ db, clock, messages: services.messages }),
     audiences: new AudienceService({ db, clock }),
     templates: new TemplateService({ db, clock }),
+    // The send-time policy (issue 16): rules, decisions and the dry run.
+    policy: new PolicyService({ db, clock }),
   };
 }

@@ -546,6 +546,81 @@ const AUDITED: [string, Call][] = [
       };
     },
   ],
+  [
+    'POST /api/v1/policy/rules',
+    async (t, ids) => {
+      const day = [{ start: '09:00', end: '18:00' }];
+      const body = await call(t, 'POST', '/api/v1/policy/rules', {
+        name: 'germany-hours',
+        scope: { country: 'DE' },
+        kind: 'window',
+        window: {
+          timeZoneFrom: 'recipient',
+          days: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: day, sun: day },
+        },
+        outside: 'hold',
+        exempt: { transactional: true, oneTimeCodes: true },
+        source: 'house policy',
+        effectiveFrom: '2026-01-01',
+      });
+      ids.policyRule = String(body.id);
+      return {
+        action: 'policy_rule.created',
+        resourceId: ids.policyRule,
+        resourceName: 'germany-hours',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/policy/rules/:id',
+    async (t, ids) => {
+      await call(t, 'PATCH', `/api/v1/policy/rules/${ids.policyRule}`, { name: 'germany-2' });
+      return {
+        action: 'policy_rule.updated',
+        resourceId: ids.policyRule!,
+        resourceName: 'germany-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/policy/rules/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/policy/rules/${ids.policyRule}`);
+      return {
+        action: 'policy_rule.deleted',
+        resourceId: ids.policyRule!,
+        resourceName: 'germany-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  // A shipped rule: its override, then its restoring, are audited too.
+  [
+    'PATCH /api/v1/policy/rules/:id',
+    async (t) => {
+      await call(t, 'PATCH', '/api/v1/policy/rules/us-fl', { enabled: false });
+      return {
+        action: 'policy_rule.overridden',
+        resourceId: 'us-fl',
+        resourceName: 'Florida (FTSA) hours',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/policy/rules/:id',
+    async (t) => {
+      await call(t, 'DELETE', '/api/v1/policy/rules/us-fl');
+      return {
+        action: 'policy_rule.restored',
+        resourceId: 'us-fl',
+        resourceName: 'Florida (FTSA) hours',
+        sandbox: 'prod',
+      };
+    },
+  ],
 ];
 
 /**
@@ -603,6 +678,12 @@ const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promi
     const before = await db.kysely.selectFrom('audit_events').select('id').execute();
     const body = await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/estimate`);
     expect(typeof body.recipients).toBe('number');
+    expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+  },
+  'POST /api/v1/policy/check': async (t, _ids, db) => {
+    const before = await db.kysely.selectFrom('audit_events').select('id').execute();
+    const body = await call(t, 'POST', '/api/v1/policy/check', { to: '+13055550123' });
+    expect(body.action).toEqual(expect.any(String));
     expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
   },
   'POST /api/v1/segments/count': async (t, _ids, db) => {

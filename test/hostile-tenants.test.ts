@@ -41,6 +41,7 @@ const TENANT_TABLES: (keyof Database)[] = [
   'list_members',
   'campaigns',
   'campaign_recipients',
+  'policy_rules',
 ];
 
 /** The victim's rows, in a stable order, as text. */
@@ -89,6 +90,7 @@ interface Victim extends Tenant {
   marketingChannelId: string;
   campaignId: string;
   runningCampaignId: string;
+  policyRuleId: string;
 }
 
 async function ok<T>(t: TestApp, method: string, url: string, payload?: object, sandbox = 'prod') {
@@ -203,6 +205,21 @@ async function victimOf(t: TestApp): Promise<Victim> {
     sendAt: new Date(t.clock.now().getTime() + 7 * 86_400_000).toISOString(),
   });
   await ok(t, 'POST', `/api/v1/campaigns/${running.id}/confirm`);
+  const day = [{ start: '09:00', end: '17:00' }];
+  const policyRule = await ok<{ id: string }>(t, 'POST', '/api/v1/policy/rules', {
+    name: 'victim-policy',
+    scope: { everywhere: true },
+    kind: 'window',
+    window: {
+      timeZoneFrom: 'recipient',
+      days: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: day, sun: day },
+    },
+    outside: 'drop',
+    exempt: { transactional: true, oneTimeCodes: true },
+    source: 'victim',
+    effectiveFrom: '2026-01-01',
+  });
+  await ok(t, 'PATCH', '/api/v1/policy/rules/us-fl', { enabled: false });
   return {
     ...base,
     channelId: channel.id,
@@ -218,6 +235,7 @@ async function victimOf(t: TestApp): Promise<Victim> {
     marketingChannelId: promo.id,
     campaignId: campaign.id,
     runningCampaignId: running.id,
+    policyRuleId: policyRule.id,
   };
 }
 
@@ -526,6 +544,51 @@ const CASES: Record<string, Cases> = {
     },
   ],
   'GET /api/v1/me': () => [{ method: 'GET', url: '/api/v1/me', expect: [200] }],
+  'GET /api/v1/policy/rules': () => [
+    { method: 'GET', url: '/api/v1/policy/rules?limit=200', expect: [200] },
+  ],
+  'POST /api/v1/policy/rules': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/policy/rules',
+      payload: {
+        name: 'victim-policy',
+        scope: { country: 'US' },
+        kind: 'cap',
+        cap: { max: 1, windowHours: 24, per: 'number' },
+        outside: 'drop',
+        exempt: { transactional: true, oneTimeCodes: true },
+        source: 'attacker',
+        effectiveFrom: '2026-01-01',
+      },
+      expect: [201],
+    },
+  ],
+  'GET /api/v1/policy/rules/:id': (v) => [
+    { method: 'GET', url: `/api/v1/policy/rules/${v.policyRuleId}`, expect: NOT_FOUND },
+  ],
+  // The victim's rule is not found; a shipped id overrides only the attacker's own sandbox.
+  'PATCH /api/v1/policy/rules/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/policy/rules/${v.policyRuleId}`,
+      payload: { enabled: false },
+      expect: NOT_FOUND,
+    },
+    {
+      method: 'PATCH',
+      url: '/api/v1/policy/rules/us-fl',
+      payload: { name: 'attacker override' },
+      expect: [200],
+    },
+  ],
+  'DELETE /api/v1/policy/rules/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/policy/rules/${v.policyRuleId}`, expect: NOT_FOUND },
+  ],
+  // The victim's profile attributes and rules do not decide the attacker's dry run.
+  'POST /api/v1/policy/check': () => [
+    { method: 'POST', url: '/api/v1/policy/check', payload: { to: ALICE }, expect: [200] },
+  ],
   'GET /api/v1/sandboxes': () => [{ method: 'GET', url: '/api/v1/sandboxes', expect: [200] }],
   'POST /api/v1/sandboxes': () => [
     { method: 'POST', url: '/api/v1/sandboxes', payload: { name: 'prod' }, expect: [403, 409] },

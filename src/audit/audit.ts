@@ -38,7 +38,12 @@ export type AuditAction =
   | 'campaign.confirmed'
   | 'campaign.paused'
   | 'campaign.resumed'
-  | 'campaign.cancelled';
+  | 'campaign.cancelled'
+  | 'policy_rule.created'
+  | 'policy_rule.updated'
+  | 'policy_rule.overridden'
+  | 'policy_rule.restored'
+  | 'policy_rule.deleted';
 
 /**
  * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token

@@ -857,7 +857,72 @@ export const ROUTE_CASES: RouteCase[] = [
     '/api/v1/campaigns/:id/recipients/export',
     (f) => `/api/v1/campaigns/${f.campaignId}/recipients/export`,
   ),
+  get('/api/v1/policy/rules', () => '/api/v1/policy/rules?limit=10'),
+  {
+    route: 'POST /api/v1/policy/rules',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/policy/rules',
+      body: policyRuleBody(),
+      expect: [201],
+    }),
+  },
+  get('/api/v1/policy/rules/:id', () => '/api/v1/policy/rules/us-fl'),
+  {
+    route: 'PATCH /api/v1/policy/rules/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/policy/rules/${await freshPolicyRule(f)}`,
+      body: { name: unique('policy') },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/policy/rules/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/policy/rules/${await freshPolicyRule(f)}`,
+      expect: [204],
+    }),
+  },
+  {
+    route: 'POST /api/v1/policy/check',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/policy/check',
+      body: { to: '+13055550123', at: '2026-12-03T02:30:00.000Z' },
+      expect: [200],
+    }),
+  },
 ];
+
+/** A sandbox send-time rule (issue 16): Germany 09:00-18:00 every day. */
+function policyRuleBody() {
+  const day = [{ start: '09:00', end: '18:00' }];
+  return {
+    name: unique('policy'),
+    scope: { country: 'DE' },
+    kind: 'window',
+    window: {
+      timeZoneFrom: 'recipient',
+      days: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: day, sun: day },
+    },
+    outside: 'hold',
+    exempt: { transactional: true, oneTimeCodes: true },
+    source: 'route cases',
+    effectiveFrom: '2026-01-01',
+  };
+}
+
+async function freshPolicyRule(f: Fixtures): Promise<string> {
+  return idOf(
+    await api(f.served, { method: 'POST', path: '/api/v1/policy/rules', body: policyRuleBody() }),
+  );
+}
 
 /** Routes the OpenAPI document does not list (schema.hide), each with a case above. */
 export const HIDDEN_ROUTES = [
