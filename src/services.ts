@@ -52,6 +52,11 @@ export function createServices(ctx: ServiceContext): Services {
   const writers = db.capabilities.concurrentWriters;
   const sendCommitter =
     writers > 1 ? new GroupCommitter(db, GROUP_COMMIT_MAX_ITEMS, writers) : committer;
+  const metrics = new Metrics(db);
+  // The send-time policy (issue 16) judges every marketing message the API or a campaign makes.
+  const policy = new PolicyService({ db, clock });
+  const onPolicy = (outcome: 'held' | 'dropped', reason: string) =>
+    metrics.messagePolicy(outcome, reason);
   const services = {
     sandboxes,
     credentials: new CredentialService({
@@ -66,8 +71,8 @@ export function createServices(ctx: ServiceContext): Services {
       checkConnection: ctx.checkConnection,
     }),
     channels: new ChannelService({ db, clock }),
-    messages: new SendService({ db, clock, committer: sendCommitter }),
-    metrics: new Metrics(db),
+    messages: new SendService({ db, clock, committer: sendCommitter, policy, onPolicy }),
+    metrics,
   };
   return {
     ...services,
@@ -90,10 +95,14 @@ export function createServices(ctx: ServiceContext): Services {
       allowLoopback: config.allowLoopbackProvider,
     }),
     stats: new StatsService({ db, clock }),
-    campaigns: new CampaignService({ db, clock, messages: services.messages }),
+    campaigns: new CampaignService({
+      db,
+      clock,
+      messages: services.messages,
+      policy: { source: policy, onOutcome: onPolicy },
+    }),
     audiences: new AudienceService({ db, clock }),
     templates: new TemplateService({ db, clock }),
-    // The send-time policy (issue 16): rules, decisions and the dry run.
-    policy: new PolicyService({ db, clock }),
+    policy,
   };
 }

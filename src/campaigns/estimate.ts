@@ -10,7 +10,7 @@ import { CONSENT_STATES, type ConsentState } from '../profiles/consent.js';
 import type { ConsentPolicy } from '../sandboxes/sandboxes.js';
 import { judgeText, type RenderSetup } from './fan-out.js';
 import { parseAttributes } from '../messages/send-policy.js';
-import { ChunkPolicy } from './recipient-policy.js';
+import { ChunkPolicy } from '../messages/batch-policy.js';
 
 /**
  * Recipients rendered for an estimate. Up to this many eligible recipients every one is

@@ -22,7 +22,7 @@ import {
   parseAttributes,
   type PolicyListener,
 } from '../messages/send-policy.js';
-import { ChunkPolicy, type ChunkPolicySource } from './recipient-policy.js';
+import { ChunkPolicy, type ChunkPolicySource } from '../messages/batch-policy.js';
 
 /**
  * The two halves of a running campaign's fan-out, each a chunk in one transaction whose guard

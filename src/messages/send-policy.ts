@@ -4,28 +4,11 @@ import type { NewEvent } from '../events/events.js';
 import type { MessageOrigin, NewMessage } from './message.js';
 import type { MessageRow } from './message.repository.js';
 
-/**
- * What the send paths need of the send-time policy (src/policy/, PolicyService.decideFor): a
- * decision per marketing message. Declared here by shape so that messages depend on no policy
- * internals (dependencies point one way: messages → policy is only this interface).
- */
+/** A send-time policy decision (src/policy/decide.ts `Decision`, by shape). */
 export type PolicyDecision =
   | { action: 'send' }
   | { action: 'hold'; until: string; rule: string; source: string }
   | { action: 'drop'; reason: string; rule: string; source: string };
-
-export interface PolicyDecideInput {
-  to: string;
-  messageType: MessageType;
-  origin: string;
-  validUntil: string;
-  subject: string | null;
-  attributes?: Record<string, unknown>;
-}
-
-export interface PolicyDecider {
-  decideFor(sandbox: string, input: PolicyDecideInput, now: Date): Promise<PolicyDecision>;
-}
 
 /** Told of each policy outcome at accept (the metrics). */
 export type PolicyListener = (outcome: 'held' | 'dropped', reason: string) => void;

@@ -29,9 +29,9 @@ import {
   heldEvents,
   parseAttributes,
   policyApplies,
-  type PolicyDecider,
   type PolicyListener,
 } from './send-policy.js';
+import { ChunkPolicy, type ChunkPolicySource } from './batch-policy.js';
 
 export const BATCH_MAX = 1000;
 
@@ -62,7 +62,7 @@ export class SendService {
       clock: Clock;
       committer: GroupCommitter;
       /** The send-time policy (quiet hours, caps) for marketing messages; absent: none. */
-      policy?: PolicyDecider;
+      policy?: ChunkPolicySource;
       onPolicy?: PolicyListener;
     },
   ) {}
@@ -185,27 +185,22 @@ export class SendService {
     now: Date,
   ): Promise<{ outcome: 'held' | 'dropped'; reason: string }[]> {
     const outcomes: { outcome: 'held' | 'dropped'; reason: string }[] = [];
-    const decider = this.deps.policy;
-    if (!decider) return outcomes;
+    const source = this.deps.policy;
+    if (!source) return outcomes;
     const judged = prepared.filter((p) => policyApplies(p.message.messageType, p.message.origin));
     if (judged.length === 0) return outcomes;
-    const attributes = await profileAttributes(
-      this.deps.db.kysely,
-      sandbox,
-      judged.map((p) => p.message.to),
-    );
+    const phones = judged.map((p) => p.message.to);
+    const [attributes, policy] = await Promise.all([
+      profileAttributes(this.deps.db.kysely, sandbox, phones),
+      ChunkPolicy.load(source, sandbox, null, phones, now),
+    ]);
     for (const { message } of judged) {
-      const decision = await decider.decideFor(
-        sandbox,
-        {
-          to: message.to,
-          messageType: message.messageType,
-          origin: message.origin,
-          validUntil: message.validUntil,
-          subject: null,
-          attributes: attributes.get(message.to) ?? {},
-        },
+      const decision = policy.decide(
+        message.to,
+        attributes.get(message.to) ?? {},
         message.sendAt ? new Date(message.sendAt) : now,
+        message.validUntil,
+        message.origin,
       );
       const applied = applyDecision(message, decision);
       if (applied) outcomes.push(applied);
