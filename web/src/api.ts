@@ -638,7 +638,9 @@ export interface PolicyRule {
   scope: PolicyScope;
   kind: 'window' | 'cap';
   window?: {
-    timeZoneFrom: 'recipient';
+    /** `recipient`: the recipient's own zone; `fixed`: `timeZone` for everyone. */
+    timeZoneFrom: 'recipient' | 'fixed';
+    timeZone?: string;
     days: Record<Weekday, PolicyInterval[]>;
     /** A holiday calendar id (`FR`): no sends on its dates. */
     holidays?: string;
@@ -654,6 +656,8 @@ export interface PolicyRule {
   origin: 'shipped' | 'sandbox';
   /** A sandbox rule that replaces the shipped rule of this id in its sandbox. */
   overrides?: string | null;
+  /** A shipped rule this sandbox has overridden or disabled (DELETE restores it). */
+  overridden: boolean;
   enabled: boolean;
   version: number;
   [key: string]: unknown;

@@ -72,7 +72,7 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
     ['to', 'messageType', 'at', 'attributes'].includes(k),
   );
   return (
-    <section className="card" aria-labelledby="dry-run-title">
+    <section className="card" id="dry-run" aria-labelledby="dry-run-title">
       <h2 className="h3" id="dry-run-title">
         Dry run: when would it go?
       </h2>
@@ -162,6 +162,8 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
   );
 }
 
+const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 function CheckResult({
   check,
   at,
@@ -217,7 +219,7 @@ function CheckResult({
         <dd>
           {[check.location.country, check.location.region].filter(Boolean).join(' · ') || '—'}
         </dd>
-        {check.scheduledFor ? (
+        {check.scheduledFor && zone !== browserZone() ? (
           <>
             <dt>In your time</dt>
             <dd>{formatInZone(check.scheduledFor, undefined)}</dd>

@@ -21,8 +21,10 @@ type Pending =
 
 const rulePath = (rule: PolicyRule) => `/v1/policy/rules/${encodeURIComponent(rule.id)}`;
 
-/** A shipped rule this sandbox has replaced with its own version. */
-const isOverride = (rule: PolicyRule) => rule.origin === 'shipped' && rule.overridden === true;
+/** A shipped rule this sandbox has replaced with its own version (or disabled). */
+const isOverride = (rule: PolicyRule) => rule.overridden || rule.overrides != null;
+/** Shipped with Tern, as shipped (an override is edited; this is overridden). */
+const asShipped = (rule: PolicyRule) => rule.origin === 'shipped' && !isOverride(rule);
 
 export function PolicyPage() {
   const { api } = useSession();
@@ -50,13 +52,18 @@ export function PolicyPage() {
         </>
       }
       actions={
-        <button
-          type="button"
-          className="btn btn-primary"
-          onClick={() => setEditing({ kind: 'create' })}
-        >
-          Add rule
-        </button>
+        <>
+          <a className="btn" href="#dry-run">
+            Dry run
+          </a>
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => setEditing({ kind: 'create' })}
+          >
+            Add rule
+          </button>
+        </>
       }
       toolbar={
         notice ? (
@@ -76,8 +83,10 @@ export function PolicyPage() {
             <div className={r.enabled ? undefined : 'policy-disabled'}>
               <strong>{r.name}</strong>
               <div className="policy-badges">
-                <span className={`badge ${r.origin === 'shipped' ? 'badge-info' : 'badge-good'}`}>
-                  {r.origin === 'shipped' ? 'shipped' : 'custom'}
+                <span
+                  className={`badge ${isOverride(r) || r.origin === 'shipped' ? 'badge-info' : 'badge-good'}`}
+                >
+                  {isOverride(r) || r.origin === 'shipped' ? 'shipped' : 'custom'}
                 </span>
                 {isOverride(r) ? <span className="badge badge-warn">overridden here</span> : null}
                 {!r.enabled ? <Badge value="disabled" /> : null}
@@ -95,6 +104,7 @@ export function PolicyPage() {
                 {weekSummary(r.window.days).map((line) => (
                   <li key={line}>{line}</li>
                 ))}
+                {r.window.timeZoneFrom === 'fixed' ? <li>in {r.window.timeZone}</li> : null}
                 {r.window.holidays ? <li>not on {r.window.holidays} public holidays</li> : null}
               </ul>
             ) : r.cap ? (
@@ -105,7 +115,10 @@ export function PolicyPage() {
         },
         { header: 'Outside', cell: (r) => r.outside },
         { header: 'Exempt', cell: (r) => exemptLabel(r.exempt) },
-        { header: 'In force', cell: (r) => effectiveLabel(r) },
+        {
+          header: 'In force',
+          cell: (r) => <span className="policy-nowrap">{effectiveLabel(r)}</span>,
+        },
         {
           header: 'Source',
           cell: (r) => (
@@ -124,12 +137,10 @@ export function PolicyPage() {
               <button
                 type="button"
                 className="btn btn-small"
-                aria-label={`${r.origin === 'shipped' ? 'Override' : 'Edit'} ${r.name}`}
-                onClick={() =>
-                  setEditing({ kind: r.origin === 'shipped' ? 'override' : 'edit', rule: r })
-                }
+                aria-label={`${asShipped(r) ? 'Override' : 'Edit'} ${r.name}`}
+                onClick={() => setEditing({ kind: asShipped(r) ? 'override' : 'edit', rule: r })}
               >
-                {r.origin === 'shipped' ? 'Override' : 'Edit'}
+                {asShipped(r) ? 'Override' : 'Edit'}
               </button>
               <button
                 type="button"
@@ -139,16 +150,7 @@ export function PolicyPage() {
               >
                 {r.enabled ? 'Disable' : 'Enable'}
               </button>
-              {r.origin === 'sandbox' ? (
-                <button
-                  type="button"
-                  className="btn btn-small btn-danger-outline"
-                  aria-label={`Delete ${r.name}`}
-                  onClick={() => setPending({ kind: 'delete', rule: r })}
-                >
-                  Delete
-                </button>
-              ) : isOverride(r) || !r.enabled ? (
+              {isOverride(r) ? (
                 <button
                   type="button"
                   className="btn btn-small"
@@ -156,6 +158,15 @@ export function PolicyPage() {
                   onClick={() => setPending({ kind: 'restore', rule: r })}
                 >
                   Restore shipped
+                </button>
+              ) : r.origin === 'sandbox' ? (
+                <button
+                  type="button"
+                  className="btn btn-small btn-danger-outline"
+                  aria-label={`Delete ${r.name}`}
+                  onClick={() => setPending({ kind: 'delete', rule: r })}
+                >
+                  Delete
                 </button>
               ) : null}
             </div>
@@ -188,6 +199,7 @@ export function PolicyPage() {
           onConfirm={async () => {
             await api.request('PATCH', rulePath(pending.rule), {
               body: { enabled: !pending.rule.enabled },
+              ifMatch: `"${pending.rule.version}"`,
             });
             done(`“${pending.rule.name}” is ${pending.rule.enabled ? 'disabled' : 'enabled'}.`);
           }}
@@ -196,7 +208,7 @@ export function PolicyPage() {
             <p>
               Marketing texts in this sandbox will no longer be held or dropped by{' '}
               <strong>{pending.rule.name}</strong>
-              {pending.rule.origin === 'shipped'
+              {pending.rule.origin === 'shipped' || isOverride(pending.rule)
                 ? ', which Tern ships for a law. Be sure it does not reach your recipients.'
                 : '.'}
             </p>

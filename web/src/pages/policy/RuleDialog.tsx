@@ -20,6 +20,8 @@ const FIXED_SLOTS = [
   '/kind',
   '/window',
   '/window/days',
+  '/window/timeZoneFrom',
+  '/window/timeZone',
   '/window/holidays',
   '/cap',
   '/cap/max',
@@ -84,7 +86,8 @@ export function RuleDialog({
               await api.request<PolicyRule>(
                 'PATCH',
                 `/v1/policy/rules/${encodeURIComponent(mode.rule.id)}`,
-                { body },
+                // The version shown: a change made elsewhere meanwhile gets 412, not overwritten.
+                { body, ifMatch: `"${mode.rule.version}"` },
               )
             ).body;
       onSaved(saved);
@@ -92,6 +95,10 @@ export function RuleDialog({
       setPlaced(placeErrors(detailsOf(e), slotsOf(form)));
       setError(errorText(e));
       setBusy(false);
+      // The first field the server named, brought into view (the form is longer than the dialog).
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLElement>('#policy-rule-form [aria-invalid="true"]')?.focus(),
+      );
     }
   };
 
@@ -219,16 +226,53 @@ export function RuleDialog({
           <select
             id="rule-kind"
             value={form.kind}
+            disabled={mode.kind !== 'create'}
+            aria-describedby={mode.kind !== 'create' ? 'rule-kind-hint' : undefined}
             onChange={(e) => set('kind', e.target.value as RuleForm['kind'])}
           >
             <option value="window">Window: the hours a marketing text may go</option>
             <option value="cap">Cap: at most so many in a rolling period</option>
           </select>
+          {mode.kind !== 'create' ? (
+            <div className="hint" id="rule-kind-hint">
+              A rule keeps its kind; add another rule for the other kind.
+            </div>
+          ) : null}
         </Field>
 
         {form.kind === 'window' ? (
           <fieldset className="policy-fieldset" aria-describedby="rule-days-hint">
-            <legend>Hours per weekday (recipient&apos;s local time)</legend>
+            <legend>Hours per weekday</legend>
+            <div className="pair">
+              <Field id="rule-zone-from" label="Read in" error={err('/window/timeZoneFrom')}>
+                <select
+                  id="rule-zone-from"
+                  value={form.zoneFrom}
+                  onChange={(e) => set('zoneFrom', e.target.value as RuleForm['zoneFrom'])}
+                >
+                  <option value="recipient">the recipient&apos;s local time</option>
+                  <option value="fixed">one fixed time zone</option>
+                </select>
+              </Field>
+              {form.zoneFrom === 'fixed' ? (
+                <Field
+                  id="rule-zone"
+                  label="Time zone"
+                  hint="IANA, e.g. Asia/Kolkata"
+                  error={err('/window/timeZone')}
+                >
+                  <input
+                    id="rule-zone"
+                    type="text"
+                    value={form.timeZone}
+                    maxLength={64}
+                    onChange={(e) => set('timeZone', e.target.value)}
+                    aria-invalid={err('/window/timeZone') ? true : undefined}
+                    aria-describedby={describedBy('rule-zone', err('/window/timeZone'), true)}
+                  />
+                </Field>
+              ) : null}
+            </div>
             <p className="hint" id="rule-days-hint">
               A day with no interval allows no marketing texts.{' '}
               <button

@@ -7,6 +7,8 @@ export interface RuleForm {
   country: string;
   region: string;
   kind: 'window' | 'cap';
+  zoneFrom: 'recipient' | 'fixed';
+  timeZone: string;
   days: Record<Weekday, PolicyInterval[]>;
   holidays: string;
   capMax: string;
@@ -34,6 +36,8 @@ export function blankRule(today: string): RuleForm {
     country: 'US',
     region: '',
     kind: 'window',
+    zoneFrom: 'recipient',
+    timeZone: '',
     days: everyDay([{ start: '08:00', end: '21:00' }]),
     holidays: '',
     capMax: '3',
@@ -63,6 +67,8 @@ export function ruleToForm(rule: PolicyRule, today: string): RuleForm {
           WEEKDAYS.map((d) => [d, (rule.window?.days[d] ?? []).map((i) => ({ ...i }))]),
         ) as Record<Weekday, PolicyInterval[]>)
       : blank.days,
+    zoneFrom: rule.window?.timeZoneFrom ?? 'recipient',
+    timeZone: rule.window?.timeZone ?? '',
     holidays: rule.window?.holidays ?? '',
     capMax: rule.cap ? String(rule.cap.max) : blank.capMax,
     capWindowHours: rule.cap ? String(rule.cap.windowHours) : blank.capWindowHours,
@@ -94,7 +100,8 @@ export function ruleBody(form: RuleForm): Record<string, unknown> {
     ...(form.kind === 'window'
       ? {
           window: {
-            timeZoneFrom: 'recipient',
+            timeZoneFrom: form.zoneFrom,
+            ...(form.zoneFrom === 'fixed' ? { timeZone: form.timeZone.trim() } : {}),
             days: form.days,
             ...(form.holidays.trim() ? { holidays: form.holidays.trim().toUpperCase() } : {}),
           },
