@@ -29,7 +29,12 @@ export interface ConsoleSession {
 /** Starts the demo and a headless Chromium on it; `name` names the temp folders. */
 export async function startConsole(
   name: string,
-  options: { viewport?: { width: number; height: number }; acceptDownloads?: boolean } = {},
+  options: {
+    viewport?: { width: number; height: number };
+    acceptDownloads?: boolean;
+    /** The browser's zone (an IANA name), so local times on screen do not follow the machine's. */
+    timezoneId?: string;
+  } = {},
 ): Promise<ConsoleSession> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -77,6 +82,7 @@ export async function startConsole(
       ],
       viewport: options.viewport ?? { width: 1366, height: 860 },
       acceptDownloads: options.acceptDownloads ?? false,
+      ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
