@@ -159,7 +159,7 @@ export function assertBuildFresh(): void {
 export async function ternApi<T>(
   base: string,
   token: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH',
   path: string,
   body?: unknown,
 ): Promise<T> {
