@@ -2,7 +2,8 @@
  * The send-time policy in the console, in a real browser (Debian's Chromium via playwright-core,
  * never downloaded) against `tern demo`'s Tern and simulator on SQLite: the shipped rules with
  * their sources, a custom rule the server refuses naming the interval, a dry run for a Florida
- * number after 20:00 Eastern, and a held message's hold on its detail page.
+ * number after 20:00 Eastern, a held message's hold on its detail page and the campaign
+ * estimate's count held per rule.
  *
  * The browser runs in America/New_York, so the dry run's "sent at" and the dates shown are
  * Eastern whatever the machine's zone. TERN_SCREENSHOTS=1 also writes policy-rules and
@@ -154,7 +155,7 @@ describe('send-time policy in Chromium', { timeout: 60_000 }, () => {
     await shot('policy-dry-run', page.getByRole('region', { name: 'Dry run: when would it go?' }));
   });
 
-  it("overrides the Florida rule to close now, and a marketing text's detail shows its hold", async () => {
+  it("overrides the Florida rule to close now: a marketing text's detail shows its hold", async () => {
     // A window that excludes the present hour but lies inside 8–20, so the override decides.
     const h = easternHour(new Date());
     const start = h >= 8 && h < 18 ? h + 2 : 9;
@@ -182,8 +183,35 @@ describe('send-time policy in Chromium', { timeout: 60_000 }, () => {
     expect(await page.locator('h1 + .badge, .page-header .badge').first().textContent()).toBe(
       'queued',
     );
+  });
 
-    // Restored as shipped: the row no longer says overridden.
+  it('shows in the campaign estimate how many recipients the Florida rule holds and when they go', async () => {
+    const list = await api<{ id: string }>('POST', '/lists', { name: 'miami' });
+    await api('POST', `/lists/${list.id}/members`, { phones: [MIAMI] });
+    const template = await api<{ id: string }>('POST', '/templates', {
+      name: 'weekend-sale',
+      body: 'Weekend sale: 20% off',
+      messageType: 'marketing',
+    });
+    const draft = await api<{ id: string }>('POST', '/campaigns', {
+      name: 'Weekend sale',
+      audience: { listId: list.id },
+      templateId: template.id,
+      channelConfigurationId: demo.channelIds.marketing,
+      pacing: { perMinute: 30 },
+    });
+    await page.goto(`${base}/campaigns/${draft.id}/edit`);
+    await page.getByRole('heading', { name: 'Draft: Weekend sale' }).waitFor();
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Estimate' }).click();
+    await expect.poll(() => page.getByTestId('estimate-held').textContent()).toBe('1');
+    const byRule = page.getByRole('table', { name: 'Held or dropped by rule' });
+    const row = byRule.getByRole('row').filter({ hasText: FLORIDA_RULE });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/^Florida \(FTSA\) hours1held; go from /);
+  });
+
+  it('restores the Florida rule as shipped', async () => {
     await go('Send-time policy');
     await page.getByRole('button', { name: `Restore ${FLORIDA_RULE} as shipped` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
