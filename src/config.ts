@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { readFileSync } from 'node:fs';
 import { LOOKUP_SCHEDULE_MS } from './messages/uncertain.js';
+import { zoneProblem } from './policy/locate.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -35,6 +36,11 @@ export interface Config {
   webhookRateLimitPerMinute: number;
   /** Automatic inbound replies to one texting number an hour, and from one credential a minute. */
   inboundRepliesPerNumberPerHour: number;
+  /**
+   * The zone send-time windows are read in when nothing else locates a recipient (a +1 800
+   * number, no profile zone or state); null: such a marketing text under a window is dropped.
+   */
+  policyDefaultTimeZone: string | null;
   inboundRepliesPerCredentialPerMinute: number;
   /** Failed authentications (401) a minute per client address on `/api` and webhooks, then 429. */
   authFailuresPerMinute: number;
@@ -225,6 +231,14 @@ export function parseConfig(env: Env): Config {
     1,
     10_000_000,
   );
+  const policyDefaultTimeZone = str('TERN_POLICY_DEFAULT_TIME_ZONE') ?? null;
+  if (policyDefaultTimeZone !== null) {
+    const problem = zoneProblem(policyDefaultTimeZone);
+    if (problem)
+      problems.push(
+        `TERN_POLICY_DEFAULT_TIME_ZONE: ${problem} (got "${policyDefaultTimeZone.slice(0, 64)}")`,
+      );
+  }
   // 10 of the process's 200 stream slots: a console in a few tabs, and 19 other tokens still fit.
   const eventStreamsPerToken = int('TERN_EVENT_STREAMS_PER_TOKEN', 10, 1, 200);
   // A revoked token's streams end within two of these (one check, one cached answer): 10 s.
@@ -278,6 +292,7 @@ export function parseConfig(env: Env): Config {
     webhookRateLimitPerMinute,
     inboundRepliesPerNumberPerHour,
     inboundRepliesPerCredentialPerMinute,
+    policyDefaultTimeZone,
     authFailuresPerMinute,
     metricsToken,
     unmatchedReportsPerCredential,

@@ -54,7 +54,7 @@ export function createServices(ctx: ServiceContext): Services {
     writers > 1 ? new GroupCommitter(db, GROUP_COMMIT_MAX_ITEMS, writers) : committer;
   const metrics = new Metrics(db);
   // The send-time policy (issue 16) judges every marketing message the API or a campaign makes.
-  const policy = new PolicyService({ db, clock });
+  const policy = new PolicyService({ db, clock, defaultTimeZone: config.policyDefaultTimeZone });
   const onPolicy = (outcome: 'held' | 'dropped', reason: string) =>
     metrics.messagePolicy(outcome, reason);
   const services = {

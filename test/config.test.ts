@@ -127,3 +127,17 @@ describe('parseConfig: metrics, failed authentications, unmatched reports', () =
     expect((caught as ConfigError).message).toMatch(/TERN_METRICS_TOKEN must be at least 16/);
   });
 });
+
+describe('parseConfig: the send-time policy default zone', () => {
+  it('is off by default, takes an IANA zone, refuses anything else', () => {
+    expect(parseConfig({}).policyDefaultTimeZone).toBeNull();
+    expect(
+      parseConfig({ TERN_POLICY_DEFAULT_TIME_ZONE: 'America/Chicago' }).policyDefaultTimeZone,
+    ).toBe('America/Chicago');
+    for (const bad of ['Mars/Base', '+05:00', 'x'.repeat(200)]) {
+      expect(() => parseConfig({ TERN_POLICY_DEFAULT_TIME_ZONE: bad }), bad).toThrow(
+        /TERN_POLICY_DEFAULT_TIME_ZONE/,
+      );
+    }
+  });
+});

@@ -176,6 +176,29 @@ describeEachDialect('policy API', ({ db }) => {
     await t.app.close();
   });
 
+  it('a number that names no zone (+1 800): dropped, or read in TERN_POLICY_DEFAULT_TIME_ZONE', async () => {
+    const at = '2026-12-03T02:30:00.000Z'; // 21:30 Eastern, 20:30 Central
+    const bare = await buildTestApp(db());
+    expect(
+      (await call(bare, 'POST', '/policy/check', { to: '+18005550100', at })).json(),
+    ).toMatchObject({
+      action: 'drop',
+      reason: 'time_zone_unknown',
+      rule: 'us-federal',
+      source: 'country',
+    });
+    await bare.app.close();
+    const t = await buildTestApp(db(), { TERN_POLICY_DEFAULT_TIME_ZONE: 'America/Chicago' });
+    expect(
+      (await call(t, 'POST', '/policy/check', { to: '+18005550100', at })).json(),
+    ).toMatchObject({
+      action: 'send',
+      source: 'sandbox_default',
+      location: { timeZone: 'America/Chicago', country: 'US' },
+    });
+    await t.app.close();
+  });
+
   it('a Florida cap: the fourth text of a campaign within 24 h is dropped', async () => {
     const t = await buildTestApp(db());
     const phone = '+13055550199';

@@ -74,7 +74,14 @@ const SHIPPED_BY_ID = new Map(SHIPPED_RULES.map((r) => [r.id, r]));
 export class PolicyService {
   private readonly cache = new Map<string, { at: number; rules: readonly PolicyRule[] }>();
 
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      /** The zone for recipients nothing else locates (TERN_POLICY_DEFAULT_TIME_ZONE). */
+      defaultTimeZone?: string | null;
+    },
+  ) {}
 
   /** The rules in force for the sandbox's messages (shipped, overridden, its own) and its zone. */
   async rulesFor(
@@ -82,8 +89,8 @@ export class PolicyService {
   ): Promise<{ rules: readonly PolicyRule[]; defaultTimeZone: string | null }> {
     const now = this.deps.clock.now().getTime();
     const cached = this.cache.get(sandbox);
-    if (cached && now - cached.at < CACHE_TTL_MS)
-      return { rules: cached.rules, defaultTimeZone: null };
+    const defaultTimeZone = this.deps.defaultTimeZone ?? null;
+    if (cached && now - cached.at < CACHE_TTL_MS) return { rules: cached.rules, defaultTimeZone };
     const stored = await listStoredRules(this.deps.db.kysely, sandbox);
     const overridden = new Set(
       stored.map((s) => s.rule.overrides).filter((id): id is string => id != null),
@@ -94,9 +101,9 @@ export class PolicyService {
     ];
     if (this.cache.size >= CACHE_SANDBOXES_MAX) this.cache.clear();
     this.cache.set(sandbox, { at: now, rules });
-    // Guess: no per-sandbox default zone is stored yet; a number that says no zone (+1 800)
+    // One default for every sandbox (config); without it a number that says no zone (+1 800)
     // under a window rule is dropped `time_zone_unknown` rather than sent blind.
-    return { rules, defaultTimeZone: null };
+    return { rules, defaultTimeZone };
   }
 
   /**
