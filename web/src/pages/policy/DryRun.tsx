@@ -16,6 +16,7 @@ interface CheckForm {
   at: string;
   timeZone: string;
   region: string;
+  subject: string;
 }
 
 /** A datetime-local value (the browser's zone) as an ISO instant; undefined when empty. */
@@ -33,6 +34,7 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
     at: '',
     timeZone: '',
     region: '',
+    subject: '',
   });
   const [result, setResult] = useState<{ check: PolicyCheck; at: string | undefined }>();
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -56,6 +58,8 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
         to: form.to.trim(),
         messageType: form.messageType,
         ...(at ? { at } : {}),
+        // The caps count this subject's sends to the number (a campaign id, a template category).
+        ...(form.subject.trim() ? { subject: form.subject.trim() } : {}),
         ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
       });
       setResult({ check, at });
@@ -69,7 +73,7 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
   };
 
   const placed = Object.keys(errors).some((k) =>
-    ['to', 'messageType', 'at', 'attributes'].includes(k),
+    ['to', 'messageType', 'at', 'attributes', 'subject'].includes(k),
   );
   return (
     <section className="card" id="dry-run" aria-labelledby="dry-run-title">
@@ -117,7 +121,7 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
           </Field>
         </div>
         <details className="policy-check-profile">
-          <summary>As if the profile had…</summary>
+          <summary>Profile attributes and subject (optional)</summary>
           <div className="policy-check-fields">
             <Field
               id="check-tz"
@@ -142,6 +146,22 @@ export function DryRun({ rules }: { rules: PolicyRule[] }) {
                 maxLength={64}
                 onChange={(e) => set('region', e.target.value)}
                 aria-describedby="check-state-hint"
+              />
+            </Field>
+            <Field
+              id="check-subject"
+              label="Subject"
+              hint="For the caps: a campaign id or template category"
+              error={errors.subject}
+            >
+              <input
+                id="check-subject"
+                type="text"
+                value={form.subject}
+                maxLength={100}
+                onChange={(e) => set('subject', e.target.value)}
+                aria-invalid={errors.subject ? true : undefined}
+                aria-describedby={describedBy('check-subject', errors.subject, true)}
               />
             </Field>
           </div>
