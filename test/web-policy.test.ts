@@ -220,4 +220,20 @@ describe('send-time policy in Chromium', { timeout: 60_000 }, () => {
       .poll(() => ruleRow(FLORIDA_RULE).first().textContent())
       .not.toContain('overridden');
   });
+
+  it('disables a shipped rule for the sandbox, and deletes the custom one', async () => {
+    await page.getByRole('button', { name: 'Disable Washington hours' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('status').filter({ hasText: 'is disabled' }).waitFor();
+    const washington = ruleRow('Washington hours');
+    await expect.poll(() => washington.textContent()).toContain('disabled');
+    expect(await washington.textContent()).toContain('overridden here');
+    const rules = await api<{ items: { id: string; enabled: boolean }[] }>('GET', '/policy/rules');
+    expect(rules.items.find((r) => r.id === 'us-wa')?.enabled).toBe(false);
+
+    await page.getByRole('button', { name: 'Delete New York store hours' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deleted' }).waitFor();
+    await expect.poll(() => ruleRow('New York store hours').count()).toBe(0);
+  });
 });
