@@ -87,6 +87,7 @@ class BenchClock implements Clock {
 
 async function runOne(db: Db, options: PolicyHoldOptions): Promise<PolicyHoldFigures> {
   const database = db.capabilities.name === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  progress.benchmark(`Quiet-hours hold and release, ${database} (${count(options.messages)})`);
   await migrateToLatest(db);
   const clock = new BenchClock();
   const sim = await createSimulator({
@@ -148,6 +149,7 @@ async function runOne(db: Db, options: PolicyHoldOptions): Promise<PolicyHoldFig
       credentials: services.credentials,
       sandboxes: services.sandboxes,
       publicUrl: 'http://tern.bench',
+      policy: services.policy,
     },
     { allowLoopbackProvider: true, batchSize: 500 },
   );

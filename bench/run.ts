@@ -35,6 +35,7 @@ import { campaignLines } from './lib/report-campaign.js';
 import { issue14Aims, referencesTable } from './lib/report-scale.js';
 import { benchDatabaseName, DEFAULT_PG_URL } from './lib/script.js';
 import { outboundThroughput } from './outbound-throughput.js';
+import { policyHoldBenchmark, policyHoldLines, replacePolicyHoldSection } from './policy-hold.js';
 import { DEFAULT_REDIS_URL, references as referenceBenchmarks } from './references.js';
 import { scale, scaleLines, type ScaleOptions } from './scale.js';
 import { simulatorThroughput } from './simulator-throughput.js';
@@ -98,7 +99,8 @@ console.error(
 const databases = postgresUrl === null ? 1 : 2;
 // references 3; outbound and reports once per database; bare Fastify, inbound, simulator
 // twice; scale once per database and size; the campaign once per database
-progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length + databases);
+// and the quiet-hours hold once per database
+progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length + 2 * databases);
 
 const references = await referenceBenchmarks({
   seconds: sizes.seconds,
@@ -152,6 +154,12 @@ const results: RunResults = {
   scaleFull: values.full,
   campaign: await campaignBenchmark(campaignOptions),
 };
+// Quick: 2,000 texts (the release then takes the jitter's minute of wall time).
+const policyHold = await policyHoldBenchmark({
+  messages: quick ? 2_000 : 100_000,
+  rate: 1_000,
+  postgresUrl,
+});
 
 mkdirSync(outDir, { recursive: true });
 const pagePath = join(outDir, 'benchmarks.md');
@@ -160,7 +168,10 @@ writeFileSync(join(outDir, chartFile), chartSvg(results));
 const config = await prettier.resolveConfig(resolve('docs/benchmarks.md'));
 writeFileSync(
   pagePath,
-  await prettier.format(markdownPage(results, chartFile), { ...config, parser: 'markdown' }),
+  await prettier.format(replacePolicyHoldSection(markdownPage(results, chartFile), policyHold), {
+    ...config,
+    parser: 'markdown',
+  }),
 );
 
 console.log(
@@ -176,6 +187,8 @@ console.log('\nScale\n');
 for (const line of scaleLines(results.scale)) console.log(line);
 console.log('\nCampaign\n');
 for (const line of campaignLines(results.campaign)) console.log(line);
+console.log('\nQuiet-hours hold and release\n');
+for (const line of policyHoldLines(policyHold)) console.log(line);
 if (!quick) {
   console.log('\nIssue 14 aims\n');
   console.log(textTable(issue14Aims(results)));

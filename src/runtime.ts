@@ -100,6 +100,7 @@ export function createWorker(
       publicUrl: config.publicUrl,
       housekeeping: () => runtime.services.inbound.expireDoubleOptIns(),
       metrics,
+      policy: runtime.services.policy,
     },
     {
       batchSize: config.sendBatchSize,

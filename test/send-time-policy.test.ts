@@ -295,6 +295,34 @@ describeEachDialect('send-time policy', ({ db }) => {
     }
   });
 
+  it('the worker judges the window again: a text accepted at 20:59 in New York but claimed after 21:00 waits for 08:00', async () => {
+    const s = await startSendingStack(db());
+    try {
+      const channelId = await marketingChannel(s);
+      s.clock.set('2026-12-03T01:59:00.000Z'); // 20:59 in New York: open
+      const res = await call(s, 'POST', '/messages', {
+        channelConfigurationId: channelId,
+        to: NY[0],
+        text: 'Last call',
+      });
+      expect(res.body).toMatchObject({ status: 'queued', policy: null });
+      s.clock.set('2026-12-03T02:00:30.000Z'); // the worker gets to it at 21:00:30
+      await s.pump();
+      expect(s.sim.messages()).toHaveLength(0);
+      const [row] = await messagesTo(db(), [NY[0]!]);
+      expect(row).toMatchObject({ status: 'queued' });
+      expect(row?.status_reason).toMatch(/us-federal/);
+      const next = Date.parse(row?.next_attempt_at ?? '');
+      expect(next).toBeGreaterThanOrEqual(FL_OPENS);
+      expect(next).toBeLessThan(FL_OPENS + JITTER_MS);
+      s.clock.set(new Date(next));
+      await s.pump();
+      expect(sentTo(s)).toEqual([NY[0]]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("Florida's cap: the fourth marketing text to one number in 24 hours is dropped", async () => {
     const s = await startSendingStack(db());
     try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageType } from '../channels/channel.js';
+import type { Executor } from '../db/executor.js';
 import type { NewEvent } from '../events/events.js';
 import type { MessageOrigin, NewMessage } from './message.js';
 import type { MessageRow } from './message.repository.js';
@@ -92,4 +93,24 @@ export function heldEvents(rows: MessageRow[]): NewEvent[] {
         callbackData: r.callback_data,
       },
     }));
+}
+
+/** The profile attributes of each number that has a profile (parsed; not an object: none). */
+export async function profileAttributes(
+  db: Executor,
+  sandbox: string,
+  phones: string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const unique = [...new Set(phones)];
+  const found = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await db
+      .selectFrom('profiles')
+      .select(['phone', 'attributes'])
+      .where('sandbox', '=', sandbox)
+      .where('phone', 'in', unique.slice(i, i + 500))
+      .execute();
+    for (const row of rows) found.set(row.phone, parseAttributes(row.attributes));
+  }
+  return found;
 }

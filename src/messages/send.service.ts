@@ -27,8 +27,8 @@ import { recordEvents } from '../events/events.js';
 import {
   applyDecision,
   heldEvents,
-  parseAttributes,
   policyApplies,
+  profileAttributes,
   type PolicyListener,
 } from './send-policy.js';
 import { ChunkPolicy, type ChunkPolicySource } from './batch-policy.js';
@@ -321,26 +321,6 @@ export class SendService {
   exportCsv(sandbox: string, filters: MessageFilters, onPage?: (rows: number) => void) {
     return exportMessagesCsv(this.deps.db.kysely, sandbox, filters, onPage ? { onPage } : {});
   }
-}
-
-/** The profile attributes of each number that has a profile (parsed; not an object: none). */
-async function profileAttributes(
-  db: Executor,
-  sandbox: string,
-  phones: string[],
-): Promise<Map<string, Record<string, unknown>>> {
-  const unique = [...new Set(phones)];
-  const found = new Map<string, Record<string, unknown>>();
-  for (let i = 0; i < unique.length; i += 500) {
-    const rows = await db
-      .selectFrom('profiles')
-      .select(['phone', 'attributes'])
-      .where('sandbox', '=', sandbox)
-      .where('phone', 'in', unique.slice(i, i + 500))
-      .execute();
-    for (const row of rows) found.set(row.phone, parseAttributes(row.attributes));
-  }
-  return found;
 }
 
 function refused(problems: ErrorDetail[]): SendOutcome {

@@ -38,6 +38,9 @@ import type { MessageOrigin } from './message.js';
 import type { MessageRow } from './message.repository.js';
 import { campaignHolds } from './campaign-hold.js';
 import { recordEvents, type NewEvent } from '../events/events.js';
+import type { MessageType } from '../channels/channel.js';
+import { ChunkPolicy, type ChunkPolicySource } from './batch-policy.js';
+import { policyApplies, policyDropReason, profileAttributes, releaseAt } from './send-policy.js';
 import { claimMessages, dueCredentials, settleMessages } from './queue.js';
 import { RateLimiter } from './rate-limiter.js';
 import { remainingValiditySeconds } from './validity.js';
@@ -98,6 +101,11 @@ export interface WorkerDeps {
   metrics?: WorkerMetrics;
   /** Time-based upkeep run about once a minute (e.g. expiring double opt-ins). */
   housekeeping?: () => Promise<unknown>;
+  /**
+   * The send-time policy, whose windows are judged again right before a marketing send (a
+   * backlog or a retry may reach a message after its window closed); absent: not judged.
+   */
+  policy?: ChunkPolicySource;
 }
 
 const HOUSEKEEPING_EVERY_MS = 60_000;
@@ -332,9 +340,64 @@ export class SendWorker {
       }
     }
 
-    if (sendable.length > 0)
-      settled.push(...(await this.send(sandbox, credential, provider, notifyUrl, sendable)));
+    const windows = await this.windowHolds(sandbox, sendable, now);
+    settled.push(...windows.held);
+    if (windows.sendable.length > 0)
+      settled.push(
+        ...(await this.send(sandbox, credential, provider, notifyUrl, windows.sendable)),
+      );
     await this.settle(sandbox, credential.id, settled, released);
+  }
+
+  /**
+   * The send-time windows again, right before sending: a marketing message whose recipient's
+   * window closed while it waited (a backlog at 20:59, a retry after the provider's 429) is held
+   * until the next opening (jittered as at accept), or dropped if that is past its validity.
+   * Caps are not judged again: the message itself is among the sends they count.
+   */
+  private async windowHolds(
+    sandbox: string,
+    rows: MessageRow[],
+    now: Date,
+  ): Promise<{ held: Settled[]; sendable: MessageRow[] }> {
+    const source = this.deps.policy;
+    const judged = source
+      ? rows.filter((r) => policyApplies(r.message_type as MessageType, r.origin as MessageOrigin))
+      : [];
+    if (!source || judged.length === 0) return { held: [], sendable: rows };
+    const phones = judged.map((r) => r.to_number);
+    const [attributes, policy] = await Promise.all([
+      profileAttributes(this.deps.db.kysely, sandbox, phones),
+      ChunkPolicy.load(windowsOnly(source), sandbox, null, phones, now),
+    ]);
+    const held: Settled[] = [];
+    const stopped = new Set<string>();
+    for (const row of judged) {
+      const decision = policy.decide(
+        row.to_number,
+        attributes.get(row.to_number) ?? {},
+        now,
+        row.valid_until,
+        row.origin,
+      );
+      if (decision.action === 'send') continue;
+      stopped.add(row.id);
+      held.push(
+        decision.action === 'hold'
+          ? {
+              id: row.id,
+              settlement: {
+                kind: 'retry',
+                at: releaseAt(decision.until, row.valid_until, row.to_number),
+                reason: `held by send-time rule ${decision.rule} until its window opens`,
+                uncertain: false,
+                lookupOnly: true,
+              },
+            }
+          : final(row.id, 'suppressed', policyDropReason(decision.reason, decision.rule)),
+      );
+    }
+    return { held, sendable: rows.filter((r) => !stopped.has(r.id)) };
   }
 
   private async send(
@@ -573,4 +636,15 @@ function releasedEvents(rows: MessageRow[]): NewEvent[] {
       callbackData: r.callback_data,
     },
   }));
+}
+
+/** The policy's windows alone: a claimed message is among the sends its caps count. */
+function windowsOnly(source: ChunkPolicySource): ChunkPolicySource {
+  return {
+    rulesFor: async (sandbox) => {
+      const { rules, defaultTimeZone } = await source.rulesFor(sandbox);
+      return { rules: rules.filter((r) => r.kind === 'window'), defaultTimeZone };
+    },
+    recentSendsFor: () => Promise.resolve(new Map()),
+  };
 }

@@ -111,6 +111,7 @@ export async function startSendingStack(
       sandboxes: t.services.sandboxes,
       publicUrl: url,
       metrics: t.services.metrics,
+      policy: t.services.policy,
       ...(options.providerClientFor ? { providerClientFor: options.providerClientFor } : {}),
     },
     { allowLoopbackProvider: true, retryBaseMs: 1000, retryMaxMs: 60_000, ...options.worker },
