@@ -52,6 +52,8 @@ export interface PolicyHoldFigures {
   /** Provider rate over the whole 1 s windows of the release (messages a second). */
   meanRate: number;
   fastestWindow: number;
+  /** The same past the first second (which carries the token bucket's one-second reserve). */
+  fastestAfterFirst: number;
   sent: number;
   /** Messages at the provider before the window's start (must be 0). */
   early: number;
@@ -187,6 +189,7 @@ async function runOne(db: Db, options: PolicyHoldOptions): Promise<PolicyHoldFig
     firstSeconds: first ?? releaseSeconds,
     meanRate: (sent - early) / releaseSeconds,
     fastestWindow: Math.max(...perWindow),
+    fastestAfterFirst: Math.max(0, ...perWindow.slice(1)),
     sent,
     early,
   };
@@ -223,7 +226,7 @@ export async function policyHoldBenchmark(
 export function policyHoldLines(figures: PolicyHoldFigures[]): string[] {
   const rows = figures.map(
     (f) =>
-      `| ${f.database} | ${count(f.messages)} | ${count(f.held)} held in ${f.acceptSeconds.toFixed(1)} s (${count(Math.round(f.messages / f.acceptSeconds))}/s) | ${f.early} | ${f.firstSeconds.toFixed(1)} s | ${f.releaseSeconds.toFixed(1)} s | ${count(Math.round(f.meanRate))}/s | ${count(f.fastestWindow)} | ${count(f.rate)}/s | ${count(f.sent)} |`,
+      `| ${f.database} | ${count(f.messages)} | ${count(f.held)} held in ${f.acceptSeconds.toFixed(1)} s (${count(Math.round(f.messages / f.acceptSeconds))}/s) | ${f.early} | ${f.firstSeconds.toFixed(1)} s | ${f.releaseSeconds.toFixed(1)} s | ${count(Math.round(f.meanRate))}/s | ${count(f.fastestWindow)} (${count(f.fastestAfterFirst)} after the first) | ${count(f.rate)}/s | ${count(f.sent)} |`,
   );
   return [
     '| database | messages | accepted at 20:30 Eastern | sent before 08:00 | first at the provider | release (wall) | mean rate | fastest 1 s | credential rate | sent |',
@@ -241,7 +244,7 @@ export function replacePolicyHoldSection(markdown: string, figures: PolicyHoldFi
     START,
     '## Quiet-hours hold and release (bench/policy-hold.ts)',
     '',
-    `Marketing texts to Florida numbers accepted at 20:30 Eastern through the send service (all held until 08:00 by \`us-fl\`), then the clock set to 08:00 and run ${SPEED}× faster than wall time while the send worker releases them to the simulator (in one process; reports held back). Each held text is due at 08:00 plus a jitter drawn per number over the first 10 minutes (1 minute of wall time at ${SPEED}×), and the worker's token bucket holds the credential's rate. Measured at ${commitMeasured()}.`,
+    `Marketing texts to Florida numbers accepted at 20:30 Eastern through the send service (all held until 08:00 by \`us-fl\`), then the clock set to 08:00 and run ${SPEED}× faster than wall time while the send worker releases them to the simulator (in one process; reports held back). Each held text is due at 08:00 plus a jitter drawn per number over the first 10 minutes (1 minute of wall time at ${SPEED}×), and the worker's token bucket holds the credential's rate. The release lasts the backlog over the credential's rate (100,000 / 1,000 = 100 s), not the jitter's minute; the mean rate is the credential's, while single sampled seconds reach 1.6–1.7× it because the worker claims 500 at a time from a bucket that keeps one second's reserve (a slow provider call followed by two claims lands 1,500 in one sample). Accepting goes through the batch API's service, 1,000 a request, with one grouped cap count per request. Measured at ${commitMeasured()}.`,
     '',
     ...policyHoldLines(figures),
     END,
