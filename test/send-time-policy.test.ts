@@ -347,6 +347,22 @@ describeEachDialect('send-time policy', ({ db }) => {
         policy: { action: 'dropped', rule: 'us-fl-cap' },
       });
       expect(s.sim.messages()).toHaveLength(3);
+
+      // Four in one request: the cap counts the request's own earlier texts.
+      const batch = await call(s, 'POST', '/messages/batch', {
+        messages: [1, 2, 3, 4].map((i) => ({
+          channelConfigurationId: channelId,
+          to: FL[1],
+          text: `Deal ${i}`,
+        })),
+      });
+      const results = (batch.body.results as { message: Json }[]).map((r) => r.message);
+      expect(results.map((m) => m.statusReason)).toEqual([
+        null,
+        null,
+        null,
+        'policy:frequency_cap:us-fl-cap',
+      ]);
     } finally {
       await s.close();
     }
