@@ -238,6 +238,17 @@ describeEachDialect('send-time policy', ({ db }) => {
           }),
         );
 
+      // A pause and a resume during the night do not end Florida's hold.
+      expect((await call(s, 'POST', `/campaigns/${id}/pause`)).body).toMatchObject({
+        status: 'paused',
+      });
+      expect((await call(s, 'POST', `/campaigns/${id}/resume`)).body).toMatchObject({
+        status: 'running',
+      });
+      const resumed = await messagesTo(db(), FL);
+      expect(resumed.map((m) => m.status)).toEqual(['queued', 'queued', 'queued']);
+      expect(resumed.map((m) => m.next_attempt_at)).toEqual(fl.map((m) => m.next_attempt_at));
+
       // Nothing of Florida's leaves before its window opens.
       s.clock.set(new Date(FL_OPENS - 1000));
       await s.pump();
