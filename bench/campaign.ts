@@ -152,6 +152,10 @@ async function runOne(
       messageType: 'marketing',
       marketingFooter: 'Reply STOP to opt out',
     });
+    // `tern serve` runs on the system clock: at night in New Jersey (the profiles' +1 201) the
+    // federal window would hold the whole audience. This benchmark measures the fan-out and the
+    // pacing; bench/policy-hold.ts measures a hold and its release.
+    await stack.api('PATCH', '/api/v1/policy/rules/us-federal', { enabled: false });
     await stack.stopTern();
     progress.step(`loading ${count(options.profiles)} profiles`);
     const loadStarted = performance.now();

@@ -29,7 +29,7 @@ export interface Stack {
   /** The admin token's Authorization header. */
   authorization: string;
   /** Tern's API with the benchmark's admin token. */
-  api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  api<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T>;
   /** Stops `tern serve`, keeping the simulator. */
   stopTern(): Promise<void>;
   /** Starts `tern serve` again on the same database, after {@link Stack.stopTern}. */
@@ -66,7 +66,7 @@ export async function startStack(
   let tern: Child | null = null;
   try {
     tern = await serve(databaseUrl, extraEnv);
-    const api = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const api = <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) => {
       if (tern === null) throw new Error('tern serve is stopped');
       return ternApi<T>(tern.url, TOKEN, method, path, body);
     };
