@@ -43,7 +43,13 @@ export type AuditAction =
   | 'policy_rule.updated'
   | 'policy_rule.overridden'
   | 'policy_rule.restored'
-  | 'policy_rule.deleted';
+  | 'policy_rule.deleted'
+  | 'flow.created'
+  | 'flow.updated'
+  | 'flow.deleted'
+  | 'flow_run.cancelled'
+  | 'keyword_response.updated'
+  | 'keyword_response.deleted';
 
 /**
  * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token

@@ -28,6 +28,9 @@ export const EVENT_TYPES: readonly EventType[] = [
   'campaign.resumed',
   'campaign.completed',
   'campaign.cancelled',
+  'flow.run.started',
+  'flow.run.ended',
+  'flow.webhook',
 ];
 
 /** An event webhook as the API shows it (never with its secret, except once on create). */

@@ -24,7 +24,10 @@ export type EventType =
   | 'campaign.paused'
   | 'campaign.resumed'
   | 'campaign.completed'
-  | 'campaign.cancelled';
+  | 'campaign.cancelled'
+  | 'flow.run.started'
+  | 'flow.run.ended'
+  | 'flow.webhook';
 
 export interface NewEvent {
   sandbox: string;

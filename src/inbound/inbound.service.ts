@@ -49,6 +49,7 @@ import {
   type ReplyLimitReason,
   type ReplyLimits,
 } from './reply-limits.js';
+import type { FlowInbound, InboundTextContext, KeywordResponder } from './automation.js';
 import type { InboundAction, InboundMessage } from './inbound.js';
 import {
   findInbound,
@@ -89,6 +90,10 @@ export interface InboundServiceDeps {
   replyLimits?: ReplyLimits;
   /** Told of each automatic reply not queued because a bound was reached (for the metric). */
   onReplyLimited?: (reason: ReplyLimitReason) => void;
+  /** A custom keyword's own reply and actions (issue 17); absent: attribute and event only. */
+  keywordResponses?: KeywordResponder;
+  /** Flows: pre-emption by STOP/START/HELP, replies to waiting runs, keyword triggers. */
+  flows?: FlowInbound;
 }
 
 /** What became of one text of a webhook batch. */
@@ -329,7 +334,15 @@ export class InboundService {
         await setInboundOutcome(trx, id, null, 'invalid_sender');
         return { ...outcome, action: 'invalid_sender' };
       }
-      const effect = await this.apply(trx, credential, from, id, classification, limited);
+      const effect = await this.apply(
+        trx,
+        credential,
+        from,
+        id,
+        classification,
+        limited,
+        text.text,
+      );
       await setInboundOutcome(trx, id, classification.category, effect.action);
       await recordEvent(trx, clock, {
         sandbox: credential.sandbox,
@@ -364,6 +377,7 @@ export class InboundService {
     inboundId: string,
     classification: Classification,
     limited: { count: number },
+    text: string,
   ): Promise<{ action: InboundAction; profileId: string | null; replyMessageId: string | null }> {
     const { clock } = this.deps;
     const sandbox = credential.sandbox;
@@ -385,10 +399,23 @@ export class InboundService {
       const consent = profile?.consent ?? (await consentWithoutProfile(trx, sandbox, phone));
       return { profileId: profile?.id ?? null, consent };
     };
+    // What automations (keyword responses, flows) are told of the text.
+    const automation = (profileId: string | null): InboundTextContext => ({
+      credential,
+      phone,
+      inboundMessageId: inboundId,
+      text,
+      category: classification.category,
+      keyword: classification.keyword,
+      profileId,
+    });
+    const preempt = (profileId: string | null) =>
+      this.deps.flows?.preempt(trx, automation(profileId)) ?? Promise.resolve(0);
 
     switch (classification.category) {
       case 'opt_out': {
         const change = await consentChange('unsubscribed');
+        await preempt(change.profileId);
         // A repeated STOP gets one confirmation per window; a real change always gets one.
         if (!change.changed && (await this.recentOptOutReply(trx, sandbox, phone))) {
           return {
@@ -406,6 +433,7 @@ export class InboundService {
       case 'opt_in': {
         // A pending double opt-in, if any, ends with this change: it is then confirmed.
         const change = await consentChange('subscribed');
+        await preempt(change.profileId);
         return {
           action: change.endedDoubleOptIn
             ? 'double_opt_in_confirmed'
@@ -418,6 +446,7 @@ export class InboundService {
       }
       case 'help': {
         const { profileId, consent } = await current();
+        await preempt(profileId);
         return {
           action: 'help_replied',
           profileId,
@@ -433,6 +462,7 @@ export class InboundService {
           ttlMs: this.doubleOptInTtlMs,
           inboundMessageId: inboundId,
         });
+        await preempt(started.profileId);
         // The consent it leaves is known: the reply needs no second read of it.
         if (!started.started) {
           return {
@@ -475,10 +505,22 @@ export class InboundService {
             callbackData: credential.callbackData,
           },
         });
-        return { action: 'keyword_recorded', profileId: profile.id, replyMessageId: null };
+        const responded = await this.deps.keywordResponses?.respond(
+          trx,
+          { ...automation(profile.id), keyword, profile },
+          (body) => reply(body, 'reply'),
+        );
+        await this.deps.flows?.onText(trx, automation(profile.id));
+        return {
+          action: 'keyword_recorded',
+          profileId: profile.id,
+          replyMessageId: responded?.replyMessageId ?? null,
+        };
       }
       case 'fuzzy_opt_out': {
         const { profileId, consent } = await current();
+        // Someone asking to stop in their own words is not answering a flow's question.
+        await preempt(profileId);
         return {
           action: 'fuzzy_replied',
           profileId,
@@ -486,6 +528,13 @@ export class InboundService {
         };
       }
       case 'none': {
+        if (this.deps.flows) {
+          const profile = await findProfileByPhone(trx, sandbox, phone);
+          const taken = await this.deps.flows.onText(trx, automation(profile?.id ?? null));
+          if (taken.consumed) {
+            return { action: 'flow_replied', profileId: profile?.id ?? null, replyMessageId: null };
+          }
+        }
         if (credential.defaultInboundReply === null || credential.defaultInboundReply === '') {
           const profile = await findProfileByPhone(trx, sandbox, phone);
           return { action: 'none', profileId: profile?.id ?? null, replyMessageId: null };

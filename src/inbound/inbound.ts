@@ -8,7 +8,8 @@ import type { InboundCategory } from './classify.js';
  * - `already_opted_out`, `already_subscribed`: consent already was what the text asked for;
  * - `opted_out_no_reply`: a repeated opt-out inside the reply window (no second confirmation);
  * - `help_replied`, `fuzzy_replied`, `default_replied`: a reply was queued;
- * - `keyword_recorded`: a custom keyword landed on the profile;
+ * - `keyword_recorded`: a custom keyword landed on the profile (with its response, if one is set);
+ * - `flow_replied`: a flow waiting for the person's reply took the text (no default reply);
  * - `none`: nothing matched and no default reply is set.
  */
 export type InboundAction =
@@ -25,6 +26,7 @@ export type InboundAction =
   | 'fuzzy_replied'
   | 'default_replied'
   | 'keyword_recorded'
+  | 'flow_replied'
   | 'none';
 
 /** One part of an inbound MMS: a text, or a link to media Infobip hosts. */

@@ -15,7 +15,14 @@ export const CONSENT_STATES: readonly ConsentState[] = [
 ];
 
 /** What caused a consent change, as the ledger records it. */
-export type ConsentSource = 'keyword' | 'api' | 'ui' | 'import' | 'double_opt_in_expiry';
+export type ConsentSource =
+  | 'keyword'
+  | 'api'
+  | 'ui'
+  | 'import'
+  | 'double_opt_in_expiry'
+  /** A keyword response's or a flow's set_consent action. */
+  | 'automation';
 
 /**
  * The ledger identifies a number by this hash, which outlives the profile's erasure, so that an
