@@ -31,6 +31,11 @@ export interface Database {
   segment_cursors: SegmentCursorsTable;
   lists: ListsTable;
   list_members: ListMembersTable;
+  flows: FlowsTable;
+  flow_versions: FlowVersionsTable;
+  flow_runs: FlowRunsTable;
+  flow_run_events: FlowRunEventsTable;
+  flow_cursors: FlowCursorsTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -454,4 +459,79 @@ export interface PolicyRulesTable {
   version: number;
   created_at: string;
   updated_at: string;
+}
+
+/** A flow: its current definition (JSON, src/flows/definition.ts) and trigger lookup (0024). */
+export interface FlowsTable {
+  sandbox: string;
+  id: string;
+  name: string;
+  /** draft | active | paused */
+  status: string;
+  version: number;
+  definition: string;
+  trigger_type: string;
+  /** keyword: `credentialId:KEYWORD`; segment_entered: the segment id; api_event: the name. */
+  trigger_key: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Every definition a flow has had (0024). */
+export interface FlowVersionsTable {
+  sandbox: string;
+  flow_id: string;
+  version: number;
+  definition: string;
+  created_at: string;
+  /** The admin token id that wrote it. */
+  created_by: string | null;
+}
+
+/** One person's run through one flow version (0024). */
+export interface FlowRunsTable {
+  sandbox: string;
+  id: string;
+  flow_id: string;
+  flow_version: number;
+  phone: string;
+  profile_id: string | null;
+  credential_id: string | null;
+  /** active | ended */
+  status: string;
+  /** JSON RunState. */
+  state: string;
+  due_at: string | null;
+  /** JSON ReplyInfo stored by the inbound engine for the runner; null when none. */
+  pending_reply: string | null;
+  /** The phone while an active run of a one-run-per-person flow holds it; else null. */
+  exclusive_key: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+  end_reason: string | null;
+  sends: number;
+  /** What started it, for the timeline ("texted OFFERS"). */
+  trigger: string;
+  version: number;
+  started_at: string;
+  updated_at: string;
+  ended_at: string | null;
+}
+
+/** A run's timeline (0024). */
+export interface FlowRunEventsTable {
+  sandbox: string;
+  id: string;
+  run_id: string;
+  at: string;
+  step_id: string | null;
+  kind: string;
+  detail: string;
+  message_id: string | null;
+}
+
+/** Per sandbox, the last event the flows' segment trigger has read (0024). */
+export interface FlowCursorsTable {
+  sandbox: string;
+  cursor: string;
 }

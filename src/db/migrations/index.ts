@@ -22,6 +22,7 @@ import * as m0020 from './0020_campaigns.js';
 import * as m0021 from './0021_policy_rules.js';
 import * as m0022 from './0022_message_holds.js';
 import * as m0023 from './0023_messages_created_order.js';
+import * as m0024 from './0024_flows.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '0021_policy_rules': m0021,
   '0022_message_holds': m0022,
   '0023_messages_created_order': m0023,
+  '0024_flows': m0024,
 };
