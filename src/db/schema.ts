@@ -36,6 +36,7 @@ export interface Database {
   flow_runs: FlowRunsTable;
   flow_run_events: FlowRunEventsTable;
   flow_cursors: FlowCursorsTable;
+  keyword_responses: KeywordResponsesTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -534,4 +535,18 @@ export interface FlowRunEventsTable {
 export interface FlowCursorsTable {
   sandbox: string;
   cursor: string;
+}
+
+/** The reply and actions behind one custom keyword of a credential (0025). */
+export interface KeywordResponsesTable {
+  sandbox: string;
+  credential_id: string;
+  /** Normalised (credentials/keywords.ts normalizeKeyword). */
+  keyword: string;
+  template_id: string | null;
+  /** JSON array of actions (automation/action.ts Action). */
+  actions: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
 }

@@ -23,6 +23,7 @@ import * as m0021 from './0021_policy_rules.js';
 import * as m0022 from './0022_message_holds.js';
 import * as m0023 from './0023_messages_created_order.js';
 import * as m0024 from './0024_flows.js';
+import * as m0025 from './0025_keyword_responses.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   '0022_message_holds': m0022,
   '0023_messages_created_order': m0023,
   '0024_flows': m0024,
+  '0025_keyword_responses': m0025,
 };
