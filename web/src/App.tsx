@@ -19,6 +19,9 @@ import { SegmentsPage } from './pages/audiences/Segments';
 import { CampaignProgressPage } from './pages/campaigns/CampaignProgress';
 import { CampaignsPage } from './pages/campaigns/Campaigns';
 import { CampaignWizard } from './pages/campaigns/CampaignWizard';
+import { FlowEditor } from './pages/flows/FlowEditor';
+import { FlowRunPage, FlowRunsPage } from './pages/flows/FlowRuns';
+import { FlowsPage } from './pages/flows/Flows';
 import { TemplateEditor } from './pages/templates/TemplateEditor';
 import { TemplatesPage } from './pages/templates/Templates';
 import { Link, match, navigate, useLocation } from './router';
@@ -229,6 +232,7 @@ const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
       { to: '/campaigns', label: 'Campaigns' },
     ],
   },
+  { heading: 'Automation', items: [{ to: '/flows', label: 'Flows' }] },
   { heading: 'Compliance', items: [{ to: '/policy', label: 'Send-time policy' }] },
   {
     heading: 'Traffic',
@@ -351,6 +355,13 @@ function Screen({ path }: { path: string }): ReactNode {
     return <CampaignWizard key={params.id} id={params.id} />;
   if ((params = match('/campaigns/:id', path)))
     return <CampaignProgressPage key={params.id} id={params.id ?? ''} />;
+  if (path === '/flows') return <FlowsPage />;
+  if (path === '/flows/new') return <FlowEditor />;
+  if ((params = match('/flows/:id/runs', path)))
+    return <FlowRunsPage key={params.id} flowId={params.id ?? ''} />;
+  if ((params = match('/flows/:id', path))) return <FlowEditor key={params.id} id={params.id} />;
+  if ((params = match('/flow-runs/:id', path)))
+    return <FlowRunPage key={params.id} id={params.id ?? ''} />;
   if (path === '/policy') return <PolicyPage />;
   if (path === '/messages') return <MessagesPage />;
   if ((params = match('/messages/:id', path)))

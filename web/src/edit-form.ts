@@ -4,7 +4,7 @@
  * errors, a form error or a stale-version conflict, by error code (never by HTTP status).
  */
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from './api';
+import { ApiError, type ErrorDetail } from './api';
 import { useSession } from './session';
 import { errorText } from './ui';
 
@@ -19,6 +19,8 @@ export interface EditForm<R, F> {
   loadError: unknown;
   /** The server's messages keyed by body field (first path segment). */
   errors: Record<string, string>;
+  /** The server's details as sent, for forms that place them deeper than the first segment. */
+  details: ErrorDetail[];
   formError: string | undefined;
   conflict: boolean;
   busy: boolean;
@@ -48,6 +50,7 @@ export function useEditForm<R, F>(options: {
   const [loading, setLoading] = useState(path !== undefined);
   const [loadError, setLoadError] = useState<unknown>();
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [details, setDetails] = useState<ErrorDetail[]>([]);
   const [formError, setFormError] = useState<string>();
   const [conflict, setConflict] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -87,6 +90,7 @@ export function useEditForm<R, F>(options: {
   const save = async (): Promise<R | undefined> => {
     setBusy(true);
     setErrors({});
+    setDetails([]);
     setFormError(undefined);
     setConflict(false);
     try {
@@ -101,6 +105,7 @@ export function useEditForm<R, F>(options: {
       if (err instanceof ApiError && err.code === 'precondition_failed') setConflict(true);
       else {
         setErrors(fieldErrors(err));
+        setDetails(err instanceof ApiError ? err.details : []);
         setFormError(errorText(err));
       }
       return undefined;
@@ -118,6 +123,7 @@ export function useEditForm<R, F>(options: {
     loading,
     loadError,
     errors,
+    details,
     formError,
     conflict,
     busy,

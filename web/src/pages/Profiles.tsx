@@ -10,6 +10,7 @@ import {
 import { Link, navigate } from '../router';
 import { useEvents, useSession } from '../session';
 import { InboundMedia } from '../inbound-parts';
+import { ProfileRuns } from './flows/ProfileRuns';
 import {
   Badge,
   Dialog,
@@ -266,6 +267,7 @@ export function ProfileDetailPage({ phone }: { phone: string }) {
           )}
         </section>
       </div>
+      <ProfileRuns phone={d.phone} />
       {setting ? (
         <SetConsentDialog
           phone={d.phone}
