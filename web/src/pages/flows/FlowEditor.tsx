@@ -82,8 +82,8 @@ export function FlowEditor({ id }: { id?: string | undefined }) {
     createPath: '/v1/flows',
     initial: EMPTY_FLOW,
     toForm: formOf,
-    toBody: (f, creating) => ({
-      ...(creating ? { name: f.name.trim() } : {}),
+    toBody: (f) => ({
+      name: f.name.trim(),
       status: f.status,
       definition: definitionOf(f),
     }),
@@ -138,7 +138,7 @@ export function FlowEditor({ id }: { id?: string | undefined }) {
     key: 'name' | 'keyword' | 'event' | 'maxSendsPerRun' | 'maxSendsPerDay',
     label: string,
     slot: string,
-    options: { hint?: string; disabled?: boolean; list?: string; maxLength?: number } = {},
+    options: { hint?: string | undefined; list?: string; maxLength?: number } = {},
   ) => {
     const fieldId = `flow-${key}`;
     const error = err(slot);
@@ -148,7 +148,6 @@ export function FlowEditor({ id }: { id?: string | undefined }) {
           id={fieldId}
           type="text"
           value={form[key]}
-          disabled={options.disabled}
           list={options.list}
           maxLength={options.maxLength ?? 200}
           onChange={(e) => set(key, e.target.value)}
@@ -213,10 +212,7 @@ export function FlowEditor({ id }: { id?: string | undefined }) {
         <fieldset>
           <legend>Flow</legend>
           <div className="grid-2">
-            {input('name', 'Name', '/name', {
-              disabled: !edit.creating,
-              ...(edit.creating ? { hint: 'Unique in the sandbox' } : {}),
-            })}
+            {input('name', 'Name', '/name', { hint: 'Unique in the sandbox', maxLength: 100 })}
             <Field id="flow-status" label="Status" error={err('/status')}>
               <select
                 id="flow-status"
