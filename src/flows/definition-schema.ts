@@ -170,7 +170,13 @@ export function checkDefinition(input: unknown, basePath = '/definition'): Check
     if (!(key in TOP)) add(`/${pointer(key)}`, 'is not a known property');
   }
 
+  const before = problems.length;
   checkVariant(input.trigger, '/trigger', 'type', TRIGGERS, add);
+  // A keyword is checked as the credential's keyword lists are (one word), in the form typed.
+  if (problems.length === before && isObject(input.trigger) && input.trigger.type === 'keyword') {
+    const parsed = parseKeywordList([input.trigger.keyword as string]);
+    for (const p of parsed.problems) add('/trigger/keyword', p);
+  }
   if (input.channelConfigurationId !== undefined) {
     schemaProblems(
       TOP.channelConfigurationId,
@@ -319,12 +325,8 @@ function normalised(input: FlowDefinition): FlowDefinition {
 function semanticProblems(definition: FlowDefinition): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
-  const { trigger, steps } = definition;
+  const { steps } = definition;
 
-  if (trigger.type === 'keyword') {
-    const parsed = parseKeywordList([trigger.keyword]);
-    for (const p of parsed.problems) add('/trigger/keyword', p);
-  }
   steps.forEach((step, i) => {
     if (step.type !== 'branch') return;
     step.cases.forEach((c, k) => {
