@@ -41,6 +41,8 @@ export interface Config {
    * number, no profile zone or state); null: such a marketing text under a window is dropped.
    */
   policyDefaultTimeZone: string | null;
+  /** Flow waits last `seconds / flowTimeScale` (the demo's accelerated clock: 1440, a day a minute). */
+  flowTimeScale: number;
   inboundRepliesPerCredentialPerMinute: number;
   /** Failed authentications (401) a minute per client address on `/api` and webhooks, then 429. */
   authFailuresPerMinute: number;
@@ -231,6 +233,8 @@ export function parseConfig(env: Env): Config {
     1,
     10_000_000,
   );
+  // 100,000 turns the longest wait (90 days) into 78 s: beyond that a demo learns nothing.
+  const flowTimeScale = int('TERN_FLOW_TIME_SCALE', 1, 1, 100_000);
   const policyDefaultTimeZone = str('TERN_POLICY_DEFAULT_TIME_ZONE') ?? null;
   if (policyDefaultTimeZone !== null) {
     const problem = zoneProblem(policyDefaultTimeZone);
@@ -293,6 +297,7 @@ export function parseConfig(env: Env): Config {
     inboundRepliesPerNumberPerHour,
     inboundRepliesPerCredentialPerMinute,
     policyDefaultTimeZone,
+    flowTimeScale,
     authFailuresPerMinute,
     metricsToken,
     unmatchedReportsPerCredential,

@@ -203,7 +203,7 @@ export interface MessagesTable {
   idempotency_key: string | null;
   request_hash: string | null;
   send_at: string | null;
-  /** `api`, `batch`, `reply` (keyword auto-reply), `double_opt_in`. */
+  /** `api`, `batch`, `reply` (keyword auto-reply), `double_opt_in`, `campaign`, `flow`. */
   origin: string;
   inbound_message_id: string | null;
   /** India DLT ids chosen at accept (message, else channel configuration, 0011); null: the credential's. */

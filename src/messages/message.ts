@@ -8,7 +8,14 @@ export type { MessageStatus };
  * Where a message came from. `opt_out_reply` is the one kind an unsubscribed number still
  * receives (the confirmation of its opt-out); every other kind is suppressed for it.
  */
-export type MessageOrigin = 'api' | 'reply' | 'opt_out_reply' | 'double_opt_in' | 'campaign';
+export type MessageOrigin =
+  | 'api'
+  | 'reply'
+  | 'opt_out_reply'
+  | 'double_opt_in'
+  | 'campaign'
+  /** A flow's send step (src/flows/): consent and the send-time policy as for a campaign. */
+  | 'flow';
 
 export interface MediaItem {
   url: string;
