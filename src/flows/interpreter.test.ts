@@ -113,6 +113,10 @@ describe('advance', () => {
     const contains = advance(definition, waiting, reply('maybe LATER today'), later(5));
     expect(contains.effects).toEqual([]);
     expect(contains.endReason).toBe('end_step');
+    // Folded as keywords are: width, case and accents.
+    expect(advance(definition, waiting, reply('ｍａｙｂｅ Látér'), later(5)).endReason).toBe(
+      'end_step',
+    );
 
     const other = advance(definition, waiting, reply('what is this?'), later(5));
     expect(other.effects).toEqual([{ kind: 'send', stepId: 'sorry', templateId: 'tpl-sorry' }]);

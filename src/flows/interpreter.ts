@@ -217,8 +217,13 @@ class Run {
 /** Keywords compare as inbound keywords do (case, diacritics, surrounding punctuation folded). */
 export function matches(match: BranchMatch, reply: ReplyInfo): boolean {
   if ('any' in match) return true;
-  if ('keyword' in match) return matchForm(reply.text) === keywordMatchKey(match.keyword.trim());
-  return keywordMatchKey(reply.text).includes(keywordMatchKey(match.contains));
+  if ('keyword' in match) return matchForm(reply.text) === matchForm(match.keyword);
+  return fold(reply.text).includes(fold(match.contains));
+}
+
+/** Case, width and diacritics folded, as keywords compare; spaces and punctuation kept. */
+function fold(text: string): string {
+  return keywordMatchKey(text.normalize('NFKC'));
 }
 
 function unchanged(state: RunState): Advance {

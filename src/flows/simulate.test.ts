@@ -325,15 +325,17 @@ describe('simulateFlow: guards, consent and policy', () => {
       steps: [
         { id: 'promo', type: 'send', templateId: 'followup' },
         { id: 'broken', type: 'send', templateId: 'missing' },
-        { id: 'late', type: 'send', templateId: 'ask' },
+        { id: 'optin', type: 'set_consent', to: 'subscribed' },
+        { id: 'late', type: 'send', templateId: 't' },
+        { id: 'info', type: 'send', templateId: 'ask' },
       ],
       settings: { maxSendsPerDay: 5 },
     });
-    const quiet = (): PolicyDecision => ({
-      kind: 'hold',
-      until: '2026-03-03T13:00:00.000Z',
-      reason: 'quiet hours in Florida',
-    });
+    const asked: Date[] = [];
+    const quiet = (at: Date): PolicyDecision => {
+      asked.push(at);
+      return { kind: 'hold', until: '2026-03-03T13:00:00.000Z', reason: 'quiet hours in Florida' };
+    };
     const result = await simulateFlow(definition, script([0, 'JOIN']), deps(rules(), quiet), START);
     expect(result.messages.map((m) => [m.stepId, m.status, m.reason])).toEqual([
       [
@@ -343,10 +345,15 @@ describe('simulateFlow: guards, consent and policy', () => {
       ],
       ['broken', 'failed', 'template missing does not exist'],
       ['late', 'held', 'quiet hours in Florida (held until 2026-03-03T13:00:00.000Z)'],
+      // A transactional text is not the send-time policy's to judge (policyApplies).
+      ['info', 'would_send', null],
     ]);
+    expect(asked).toEqual([START]);
     expect(result.timeline.filter((n) => n.stepId !== null).map((n) => n.kind)).toEqual([
       'send_skipped',
       'send_failed',
+      'action',
+      'sent',
       'sent',
       'ended',
     ]);

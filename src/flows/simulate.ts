@@ -89,7 +89,7 @@ export interface SimulateDeps {
   ): Promise<RenderResult>;
   /** Consent gate for a flow send (uses consentBlock with the sandbox's policy); null: may send. */
   consentBlock(consent: ConsentState, messageType: 'marketing' | 'transactional'): string | null;
-  /** Send-time policy for a flow send at `at`; absent: none. */
+  /** Send-time policy for a flow send at `at` (asked for marketing texts only); absent: none. */
   policy?(at: Date, attributes: Record<string, unknown>): PolicyDecision;
 }
 
@@ -458,7 +458,9 @@ class Simulation {
       message(rendered.text, 'suppressed', block);
       return { kind: 'send_skipped', detail: `not sent: ${block}` };
     }
-    const decision = this.deps.policy?.(at, this.attributes) ?? { kind: 'send' };
+    // As policyApplies (send-policy.ts): the send-time policy judges marketing texts only.
+    const judged = rendered.messageType === 'marketing' ? this.deps.policy : undefined;
+    const decision = judged?.(at, this.attributes) ?? { kind: 'send' };
     if (decision.kind === 'drop') {
       message(rendered.text, 'suppressed', decision.reason);
       return {
