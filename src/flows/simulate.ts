@@ -459,8 +459,10 @@ class Simulation {
       return { kind: 'send_skipped', detail: `not sent: ${block}` };
     }
     // As policyApplies (send-policy.ts): the send-time policy judges marketing texts only.
-    const judged = rendered.messageType === 'marketing' ? this.deps.policy : undefined;
-    const decision = judged?.(at, this.attributes) ?? { kind: 'send' };
+    const decision: PolicyDecision =
+      rendered.messageType === 'marketing' && this.deps.policy
+        ? this.deps.policy(at, this.attributes)
+        : { kind: 'send' };
     if (decision.kind === 'drop') {
       message(rendered.text, 'suppressed', decision.reason);
       return {
