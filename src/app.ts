@@ -25,8 +25,10 @@ import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
 import { eventWebhookRoutes } from './http/routes/event-webhooks.js';
 import { eventRoutes } from './http/routes/events.js';
+import { flowRoutes } from './http/routes/flows.js';
 import { inboundApiRoutes } from './http/routes/inbound.js';
 import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
+import { keywordResponseRoutes } from './http/routes/keyword-responses.js';
 import { listRoutes } from './http/routes/lists.js';
 import { meRoutes } from './http/routes/me.js';
 import { messageRoutes } from './http/routes/messages.js';
@@ -165,6 +167,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       listRoutes(api, ctx.services.audiences);
       templateRoutes(api, ctx.services.templates);
       policyRoutes(api, ctx.services.policy);
+      flowRoutes(api, ctx.services.flows);
+      keywordResponseRoutes(api, ctx.services.keywordResponses);
     },
     { prefix: '/api' },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { LiveSegmentLoop } from './audiences/live-segments.js';
 import { bootstrapAdminToken } from './auth/admin-tokens.js';
 import { startCampaignRunner } from './campaigns/campaign-runner.js';
+import { FlowRunner } from './flows/flow-runner.js';
 import { buildApp } from './app.js';
 import {
   publicUrlProblems,
@@ -71,6 +72,9 @@ export async function startServer(
     const retention = startRetention(runtime, logger);
     // Campaigns: scheduled starts, the fan-out into the queue, completion and auto-pause.
     const campaigns = startCampaignRunner(services.campaigns, logger);
+    // Flows: due runs (timers, replies, new runs) and the segment trigger.
+    const flows = new FlowRunner({ db, clock, engine: services.flowEngine, logger });
+    flows.start();
     // Live segments: segment.entered / segment.left within a second of the change.
     const liveSegments = new LiveSegmentLoop({
       db,
@@ -93,6 +97,7 @@ export async function startServer(
           retention?.stop(),
           liveSegments.stop(),
           campaigns.stop(),
+          flows.stop(),
         ]);
         clearTimeout(force);
         await db.close();
@@ -194,11 +199,18 @@ export async function runWorkerUntilSignalled(config: Config): Promise<void> {
   worker.start();
   const retention = startRetention(runtime, logger);
   const campaigns = startCampaignRunner(runtime.services.campaigns, logger);
+  const flows = new FlowRunner({
+    db: runtime.db,
+    clock: systemClock,
+    engine: runtime.services.flowEngine,
+    logger,
+  });
+  flows.start();
   logger.info({ owner: worker.owner, database: runtime.db.describe }, 'send worker running');
   process.stdout.write(`Tern send worker running (${worker.owner}) on ${runtime.db.describe}\n`);
   const signal = await signalled;
   logger.info({ signal }, 'stopping the send worker');
-  await Promise.all([worker.stop(), retention?.stop(), campaigns.stop()]);
+  await Promise.all([worker.stop(), retention?.stop(), campaigns.stop(), flows.stop()]);
   await runtime.close();
   logger.info('send worker stopped');
 }

@@ -8,7 +8,12 @@ import type { Keyring } from './crypto/secret-box.js';
 import type { Db } from './db/database.js';
 import { GROUP_COMMIT_MAX_ITEMS, GroupCommitter } from './db/group-commit.js';
 import { EventWebhookService } from './events/event-webhook.service.js';
+import { FlowEngine } from './flows/flow-engine.js';
+import { FlowInboundHandler } from './flows/flow-inbound.js';
+import { FlowService } from './flows/flow.service.js';
 import { InboundService } from './inbound/inbound.service.js';
+import { KeywordResponderImpl } from './keywords/keyword-responder.js';
+import { KeywordResponseService } from './keywords/keyword-response.service.js';
 import { SendService } from './messages/send.service.js';
 import { Metrics } from './metrics.js';
 import { PolicyService } from './policy/policy.service.js';
@@ -32,6 +37,12 @@ export interface Services {
   audiences: AudienceService;
   templates: TemplateService;
   policy: PolicyService;
+  /** Flows (issue 17): definitions, runs, the API trigger; `flowEngine` takes the steps. */
+  flows: FlowService;
+  flowEngine: FlowEngine;
+  keywordResponses: KeywordResponseService;
+  /** Answers custom keywords; the flow engine is given to it with setFlowStarter once built. */
+  keywordResponder: KeywordResponderImpl;
 }
 
 export interface ServiceContext {
@@ -57,6 +68,13 @@ export function createServices(ctx: ServiceContext): Services {
   const policy = new PolicyService({ db, clock, defaultTimeZone: config.policyDefaultTimeZone });
   const onPolicy = (outcome: 'held' | 'dropped', reason: string) =>
     metrics.messagePolicy(outcome, reason);
+  // Flows: a run's sends are judged by consent and the send-time policy as a campaign's are.
+  const flowEngine = new FlowEngine({
+    db,
+    clock,
+    timeScale: config.flowTimeScale,
+    policy: { source: policy, onOutcome: onPolicy },
+  });
   const services = {
     sandboxes,
     credentials: new CredentialService({
@@ -74,6 +92,8 @@ export function createServices(ctx: ServiceContext): Services {
     messages: new SendService({ db, clock, committer: sendCommitter, policy, onPolicy }),
     metrics,
   };
+  const keywordResponder = new KeywordResponderImpl({ clock });
+  keywordResponder.setFlowStarter(flowEngine);
   return {
     ...services,
     inbound: new InboundService({
@@ -86,6 +106,8 @@ export function createServices(ctx: ServiceContext): Services {
         perCredentialPerMinute: config.inboundRepliesPerCredentialPerMinute,
       },
       onReplyLimited: (reason) => services.metrics.inboundReplyLimited(reason),
+      keywordResponses: keywordResponder,
+      flows: new FlowInboundHandler({ clock, engine: flowEngine }),
     }),
     profiles: new ProfileService({ db, clock }),
     eventWebhooks: new EventWebhookService({
@@ -104,5 +126,13 @@ export function createServices(ctx: ServiceContext): Services {
     audiences: new AudienceService({ db, clock }),
     templates: new TemplateService({ db, clock }),
     policy,
+    keywordResponses: new KeywordResponseService({
+      db,
+      clock,
+      credentials: services.credentials,
+    }),
+    keywordResponder,
+    flows: new FlowService({ db, clock, engine: flowEngine, policy }),
+    flowEngine,
   };
 }
