@@ -207,6 +207,7 @@ describe('checkDefinition: the step graph', () => {
           cases: [{ match: { any: true }, goto: 'gone' }],
           otherwise: 'lost',
           noReply: 'missing',
+          next: 'unused',
         },
       ]),
     );
@@ -216,6 +217,8 @@ describe('checkDefinition: the step graph', () => {
       { path: '/definition/steps/2/cases/0/goto', message: `names no step ("gone"); ${steps}` },
       { path: '/definition/steps/2/otherwise', message: `names no step ("lost"); ${steps}` },
       { path: '/definition/steps/2/noReply', message: `names no step ("missing"); ${steps}` },
+      // Never taken (otherwise and noReply are given), yet a name must name a step.
+      { path: '/definition/steps/2/next', message: `names no step ("unused"); ${steps}` },
     ]);
   });
 

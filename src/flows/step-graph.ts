@@ -59,9 +59,15 @@ export function stepGraph(steps: readonly FlowStep[]): StepGraph {
     if (!index.has(s.id)) index.set(s.id, i);
   });
   const danglingTargets: StepGraph['danglingTargets'] = [];
-  const edges = steps.map((_, i) => {
+  const edges = steps.map((step, i) => {
     const out: number[] = [];
-    for (const t of targetsOf(steps, i)) {
+    const targets = targetsOf(steps, i);
+    // A branch with both otherwise and noReply never takes its `next`: it must still name a step.
+    const next = step.type === 'end' ? undefined : step.next;
+    if (next !== undefined && !targets.some((t) => t.path.endsWith('/next'))) {
+      targets.push({ id: next, path: `/steps/${i}/next` });
+    }
+    for (const t of targets) {
       if (t.id === null) continue;
       const j = index.get(t.id);
       if (j === undefined) danglingTargets.push({ id: t.id, path: t.path });
