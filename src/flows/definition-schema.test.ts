@@ -150,6 +150,17 @@ describe('checkDefinition: shapes', () => {
     ]);
   });
 
+  it('takes no property for known because an object has it by inheritance', () => {
+    const input = JSON.parse(
+      '{"trigger":{"type":"toString"},"constructor":1,"steps":[{"id":"w","type":"wait","seconds":1,"untilReply":true},{"id":"b","type":"branch","cases":[{"match":{"constructor":1},"goto":"w"}]}]}',
+    ) as unknown;
+    expect(problemsOf(input).map((p) => p.path)).toEqual([
+      '/definition/constructor',
+      '/definition/trigger/type',
+      '/definition/steps/1/cases/0/match',
+    ]);
+  });
+
   it('never throws, whatever it is given', () => {
     fc.assert(
       fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (value) => {

@@ -167,7 +167,7 @@ export function checkDefinition(input: unknown, basePath = '/definition'): Check
     return { ok: false, problems };
   }
   for (const key of Object.keys(input)) {
-    if (!(key in TOP)) add(`/${pointer(key)}`, 'is not a known property');
+    if (!Object.hasOwn(TOP, key)) add(`/${pointer(key)}`, 'is not a known property');
   }
 
   const before = problems.length;
@@ -213,7 +213,9 @@ function checkStep(step: unknown, path: string, add: Add): void {
   step.cases.slice(0, FLOW_LIMITS.branchCases).forEach((c: unknown, k) => {
     if (!isObject(c) || c.match === undefined) return;
     const at = `${path}/cases/${k}/match`;
-    const kind = isObject(c.match) ? Object.keys(c.match).find((key) => key in MATCHES) : undefined;
+    const kind = isObject(c.match)
+      ? Object.keys(c.match).find((key) => Object.hasOwn(MATCHES, key))
+      : undefined;
     if (kind === undefined) {
       add(at, 'must be one of: {"keyword": "YES"}, {"contains": "text"}, {"any": true}');
     } else {
