@@ -38,6 +38,8 @@ const MARKETING_HANDLERS = {
   segmentsCommand: async () => (await import('./cli/audience-commands.js')).segmentsCommand,
   listsCommand: async () => (await import('./cli/audience-commands.js')).listsCommand,
   campaignsCommand: async () => (await import('./cli/campaign-commands.js')).campaignsCommand,
+  keywordResponsesCommand: async () =>
+    (await import('./cli/keyword-commands.js')).keywordResponsesCommand,
 } as const;
 
 function marketingCommand(
@@ -130,6 +132,11 @@ const commands: Record<string, Command> = {
     'Manage campaigns: list, get, create, update, delete, estimate, test-send, confirm, pause, resume, cancel, results',
     'tern campaigns list [--status S]|get ID|create|update ID|delete ID|estimate ID|test-send ID [--phones P,…]|confirm ID [--template-version N]|pause ID|resume ID|cancel ID|results ID [--sandbox S] [--json] [--data JSON | --file F] [--if-match VERSION]',
     'campaignsCommand',
+  ),
+  'keyword-responses': marketingCommand(
+    "Manage a credential's custom keyword replies and actions: list, get, set, delete",
+    'tern keyword-responses list|get KEYWORD|set KEYWORD (--data JSON | --file F)|delete KEYWORD --credential ID [--sandbox S] [--json] [--if-match VERSION]',
+    'keywordResponsesCommand',
   ),
   prune: {
     summary: 'Run one retention pass now (what TERN_RETENTION_DAYS prunes hourly)',

@@ -23,6 +23,8 @@ export interface ResourceFlags {
   limit?: string;
   cursor?: string;
   'template-version'?: string;
+  /** The credential whose keyword responses a command reads or changes. */
+  credential?: string;
 }
 
 export const RESOURCE_OPTIONS = {
@@ -40,4 +42,5 @@ export const RESOURCE_OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   'template-version': { type: 'string' },
+  credential: { type: 'string' },
 } as const;

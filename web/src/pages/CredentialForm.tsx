@@ -28,6 +28,7 @@ import {
 } from '../ui';
 import { DeleteCredentialDialog } from './Credentials';
 import { HealthPanel } from '../health';
+import { KeywordResponses } from './keyword-responses';
 
 interface FormState {
   name: string;
@@ -443,7 +444,7 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
           {keywords(
             'customInboundKeywords',
             'Custom inbound keywords',
-            'e.g. DISCOUNT, OFFERS: recorded on the profile as attributes (keywords.<WORD>)',
+            'e.g. DISCOUNT, OFFERS: recorded on the profile as attributes (keywords.<WORD>); each can have a reply and actions under Keyword responses below',
           )}
           {reply('defaultInboundReply', 'Default inbound reply', true)}
           <div className="field">
@@ -490,6 +491,8 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
           </Link>
         </div>
       </form>
+
+      {stored ? <KeywordResponses credential={stored} /> : null}
 
       {deleting && stored ? (
         <DeleteCredentialDialog
