@@ -42,6 +42,7 @@ const TENANT_TABLES: (keyof Database)[] = [
   'campaigns',
   'campaign_recipients',
   'policy_rules',
+  'keyword_responses',
 ];
 
 /** The victim's rows, in a stable order, as text. */
@@ -126,6 +127,7 @@ async function tenant(t: TestApp, sandbox: string, apiKey: string, number: strin
       apiKey,
       inboundNumber: number,
       doubleOptInKeywords: 'JOIN',
+      customInboundKeywords: 'OFFERS',
       defaultInboundReply: `reply from ${sandbox}`,
     },
     sandbox,
@@ -220,6 +222,10 @@ async function victimOf(t: TestApp): Promise<Victim> {
     effectiveFrom: '2026-01-01',
   });
   await ok(t, 'PATCH', '/api/v1/policy/rules/us-fl', { enabled: false });
+  await ok(t, 'PUT', `/api/v1/credentials/${base.credentialId}/keyword-responses/OFFERS`, {
+    templateId: template.id,
+    actions: [{ type: 'add_to_list', listId: list.id }],
+  });
   return {
     ...base,
     channelId: channel.id,
@@ -651,6 +657,42 @@ const CASES: Record<string, Cases> = {
   ],
   'POST /api/v1/credentials/:id/verify': (v) => [
     { method: 'POST', url: `/api/v1/credentials/${v.credentialId}/verify`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/credentials/:id/keyword-responses': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/credentials/${v.credentialId}/keyword-responses`,
+      expect: NOT_FOUND,
+    },
+  ],
+  'GET /api/v1/credentials/:id/keyword-responses/:keyword': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/credentials/${v.credentialId}/keyword-responses/OFFERS`,
+      expect: NOT_FOUND,
+    },
+  ],
+  // On the victim's credential, or on its own with the victim's template and list.
+  'PUT /api/v1/credentials/:id/keyword-responses/:keyword': (v, a) => [
+    {
+      method: 'PUT',
+      url: `/api/v1/credentials/${v.credentialId}/keyword-responses/OFFERS`,
+      payload: { templateId: null, actions: [{ type: 'set_consent', to: 'unsubscribed' }] },
+      expect: NOT_FOUND,
+    },
+    {
+      method: 'PUT',
+      url: `/api/v1/credentials/${a.credentialId}/keyword-responses/OFFERS`,
+      payload: { templateId: v.templateId, actions: [{ type: 'add_to_list', listId: v.listId }] },
+      expect: [400],
+    },
+  ],
+  'DELETE /api/v1/credentials/:id/keyword-responses/:keyword': (v) => [
+    {
+      method: 'DELETE',
+      url: `/api/v1/credentials/${v.credentialId}/keyword-responses/OFFERS`,
+      expect: NOT_FOUND,
+    },
   ],
   'GET /api/v1/channel-configurations': (v) => [
     {
