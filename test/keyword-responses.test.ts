@@ -310,6 +310,40 @@ describeEachDialect('keyword responses: the inbound webhook', ({ db }) => {
     await t.app.close();
   });
 
+  it('a start_flow action starts a run of the flow for the texter, once while it runs', async () => {
+    const t = await buildTestApp(db());
+    const cred = await createInboundCredential(t);
+    const flow = await ok<{ id: string }>(t, 'POST', '/api/v1/flows', {
+      name: 'offers-follow-up',
+      status: 'active',
+      definition: {
+        trigger: { type: 'api_event', event: 'offers' },
+        steps: [{ id: 'pause', type: 'wait', seconds: 3600 }],
+      },
+    });
+    await ok(t, 'PUT', responsesUrl(cred, 'OFFERS'), {
+      templateId: null,
+      actions: [{ type: 'start_flow', flowId: flow.id }],
+    });
+    await text(t, cred, ALICE, 'OFFERS');
+    await text(t, cred, ALICE, 'OFFERS');
+    const runs = await db()
+      .kysely.selectFrom('flow_runs')
+      .select(['flow_id', 'phone', 'status', 'trigger', 'credential_id'])
+      .execute();
+    // One run per person (the flow's default): the second OFFERS finds it running.
+    expect(runs).toEqual([
+      {
+        flow_id: flow.id,
+        phone: ALICE,
+        status: 'active',
+        trigger: 'texted OFFERS',
+        credential_id: cred.id,
+      },
+    ]);
+    await t.app.close();
+  });
+
   it('a reply that fails to render sends nothing; the actions still run', async () => {
     const t = await buildTestApp(db());
     const cred = await createInboundCredential(t);
