@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { checkDefinition, FlowDefinitionSchema, STEP_TYPES } from './definition-schema.js';
+import {
+  checkDefinition,
+  FlowDefinitionSchema,
+  MAX_PROBLEMS,
+  STEP_TYPES,
+} from './definition-schema.js';
 import { DEFAULT_FLOW_SETTINGS, FLOW_LIMITS } from './definition.js';
 
 /** The issue's flow: JOIN, a question, a day's wait for the answer, a branch on it. */
@@ -136,6 +141,33 @@ describe('checkDefinition: shapes', () => {
     expect(problemsOf({ ...base })).toEqual([
       { path: '/definition/steps', message: 'is required: a list of 1 to 50 steps' },
     ]);
+  });
+
+  it('answers a huge definition in one problem, and a long list of bad fields in 101', () => {
+    const data = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, {}]));
+    const huge = {
+      trigger: { type: 'api_event', event: 'e' },
+      steps: [{ id: 'w', type: 'webhook', name: 'n', data }],
+    };
+    expect(problemsOf(huge)).toEqual([
+      {
+        path: '/definition',
+        message:
+          'is too large: a flow definition holds at most 10000 values (50 steps of 20 cases or 20 data keys)',
+      },
+    ]);
+    const bad = Array.from({ length: 50 }, (_, i) => ({
+      id: `s ${i}`,
+      type: 'wait',
+      seconds: 0,
+      x: 1,
+    }));
+    const problems = problemsOf({ trigger: { type: 'api_event', event: 'e' }, steps: bad });
+    expect(problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(problems.at(-1)).toEqual({
+      path: '/definition',
+      message: 'has more problems than the 100 listed; fix these and check again',
+    });
   });
 
   it('bounds every string before any pattern reads it', () => {
