@@ -19,7 +19,7 @@ import {
 import { useEditForm } from '../../edit-form';
 import { Link, navigate } from '../../router';
 import { useSession } from '../../session';
-import { Badge, describedBy, ErrorBanner, Field, Loading, useLoad } from '../../ui';
+import { Badge, describedBy, ErrorBanner, Field, formatDate, Loading, useLoad } from '../../ui';
 import { placeErrors } from '../policy/place-errors';
 import {
   definitionOf,
@@ -29,7 +29,13 @@ import {
   type FlowForm,
   type TriggerType,
 } from './flow-form';
-import { FLOW_STATUSES, type Flow, type FlowStatus, type ValidateAnswer } from './flow-types';
+import {
+  FLOW_STATUSES,
+  type Flow,
+  type FlowDefinition,
+  type FlowStatus,
+  type ValidateAnswer,
+} from './flow-types';
 import { SimulatePanel } from './SimulatePanel';
 import { StepList } from './StepList';
 import './flows.css';
@@ -383,11 +389,53 @@ export function FlowEditor({ id }: { id?: string | undefined }) {
         </div>
       </form>
       {refs.error ? <ErrorBanner error={refs.error} onRetry={refs.reload} /> : null}
+      {stored ? <SimulatePanel flowId={stored.id} definition={definition} trigger={form} /> : null}
       {stored ? (
-        <SimulatePanel flowId={stored.id} definition={definition} trigger={form} />
+        <Versions flow={stored} />
       ) : (
         <p className="muted">Create the flow to simulate it against a scripted conversation.</p>
       )}
     </div>
+  );
+}
+
+/** The flow's saved versions, newest first: runs keep the version they started on. */
+function Versions({ flow }: { flow: Flow }) {
+  const { api } = useSession();
+  const versions = useLoad(
+    () =>
+      api.get<Page<{ version: number; definition: FlowDefinition; createdAt: string }>>(
+        `/v1/flows/${flow.id}/versions`,
+        { limit: 20 },
+      ),
+    [api, flow.id, flow.version],
+  );
+  return (
+    <section aria-labelledby="flow-versions-heading">
+      <h2 id="flow-versions-heading">Versions</h2>
+      {versions.error ? <ErrorBanner error={versions.error} onRetry={versions.reload} /> : null}
+      {versions.data ? (
+        <table className="table" aria-label="Versions">
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Steps</th>
+              <th scope="col">Saved</th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.data.items.map((v) => (
+              <tr key={v.version}>
+                <td>v{v.version}</td>
+                <td className="cell-text">
+                  {v.definition.steps.map((s) => `${s.id} (${s.type})`).join(' → ')}
+                </td>
+                <td>{formatDate(v.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
   );
 }

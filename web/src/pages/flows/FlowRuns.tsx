@@ -18,8 +18,8 @@ export const flowNameOf = (run: FlowRun) => run.flowName ?? 'a deleted flow';
 export function runState(run: FlowRun): string {
   if (run.status === 'ended') return (run.endReason ?? 'ended').replace(/_/g, ' ');
   if (run.waiting)
-    return `${run.waiting.untilReply ? 'waiting for a reply' : 'waiting'} at ${run.waiting.stepId} until ${formatDate(run.waiting.dueAt)}`;
-  return run.position ? `at ${run.position}` : 'starting';
+    return `${run.waiting.untilReply ? 'waiting for a reply' : 'waiting'} (step ${run.waiting.stepId}) until ${formatDate(run.waiting.dueAt)}`;
+  return run.position ? `next: step ${run.position}` : 'starting';
 }
 
 export function FlowRunsPage({ flowId }: { flowId: string }) {

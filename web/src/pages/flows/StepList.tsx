@@ -61,7 +61,7 @@ export function StepList({
           ))}
         </ol>
       )}
-      <label className="rule-checks">
+      <label className="rule-checks flow-add">
         <span>Add a step</span>
         <select
           aria-label="Add a step"
