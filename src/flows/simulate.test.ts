@@ -300,6 +300,17 @@ describe('simulateFlow: guards, consent and policy', () => {
     ]);
   });
 
+  it('says why the trigger keyword starts nothing when the credential does not have it', async () => {
+    const credential = rules({ customInboundKeywords: ['OFFERS'] });
+    const result = await simulateFlow(joinFlow(), script([0, 'join']), deps(credential), START);
+    expect(result.runs).toEqual([]);
+    expect(result.timeline.map((n) => n.detail)).toEqual([
+      'the person texts "join" (free text)',
+      'JOIN is not a custom keyword of the credential, so it starts no run',
+    ]);
+    expect(result.endedAtSeconds).toBe(1);
+  });
+
   it("ends a run on the per-day guard, counting the flow's sends of the last 24 hours", async () => {
     const definition = flow({
       settings: { maxSendsPerRun: 10, maxSendsPerDay: 3 },

@@ -1,6 +1,6 @@
 import { normalizeKeyword } from '../credentials/keywords.js';
 import type { ErrorDetail } from '../errors.js';
-import type { InboundCategory } from '../inbound/classify.js';
+import { matchForm, type InboundCategory } from '../inbound/classify.js';
 import type { ConsentState } from '../profiles/consent.js';
 import type { FlowAction } from '../automation/action.js';
 import type {
@@ -283,9 +283,20 @@ class Simulation {
         }
         return;
       }
-      case 'none':
+      case 'none': {
+        const trigger = this.definition.trigger;
+        if (trigger.type === 'keyword' && matchForm(text) === matchForm(trigger.keyword)) {
+          // The engine starts flows on custom keywords only: say why this text started none.
+          this.note(
+            t,
+            null,
+            'not_started',
+            `${trigger.keyword} is not a custom keyword of the credential, so it starts no run`,
+          );
+        }
         if (!(await this.handToRuns(t, text))) this.reply(t, category, null);
         return;
+      }
     }
   }
 
