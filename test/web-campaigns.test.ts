@@ -73,6 +73,10 @@ beforeAll(async () => {
   });
   ({ demo, page, base } = session);
 
+  // The demo answers OFFERS (a reply, the Offers list, consent, a follow-up flow): off here, so
+  // that OFFERS only lands on the profile and consent comes from the API alone.
+  await api('DELETE', `/credentials/${demo.credentialId}/keyword-responses/OFFERS`);
+  await api('DELETE', `/flows/${demo.offers.flowId}`);
   // The people: texts through the simulator (keywords land on the profile), consent via the API.
   for (const phone of [...FANS, NOT_SUBSCRIBED]) await textFrom(phone, 'OFFERS');
   for (const phone of [...FANS, NO_OFFERS])
