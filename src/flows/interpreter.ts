@@ -22,7 +22,8 @@ import { followingId } from './step-graph.js';
 /**
  * The pure flow interpreter: a run's state and one input (start, timer, reply) in, the new
  * state and what to do (effects, timeline) out. No clock, no I/O, no throw: the runner and the
- * simulator drive it, so both behave alike.
+ * simulator drive it, so both behave alike. Each effect comes with exactly one timeline note of
+ * kind `sent` or `action`, in the same order: the engine pairs them to record what happened.
  */
 
 /** A new run, before its first step. */
