@@ -432,6 +432,28 @@ describeEachDialect('keyword responses: the API', ({ db }) => {
     expect(await db().kysely.selectFrom('keyword_responses').selectAll().execute()).toEqual([]);
   });
 
+  it('a template a response replies with cannot be deleted: 409 names the response', async () => {
+    const t = await buildTestApp(db());
+    const cred = await createInboundCredential(t);
+    const templateId = await template(t, 'Offers!');
+    await ok(t, 'PUT', responsesUrl(cred, 'OFFERS'), { templateId, actions: [] });
+    const refused = await send(t, 'DELETE', `/api/v1/templates/${templateId}`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json<{ error: { details: unknown[] } }>().error.details).toEqual([
+      {
+        path: '/keywordResponses',
+        message: `the reply to OFFERS of credential ${cred.id}`,
+        credentialId: cred.id,
+        keyword: 'OFFERS',
+      },
+    ]);
+    await ok(t, 'PUT', responsesUrl(cred, 'OFFERS'), {
+      templateId: null,
+      actions: [{ type: 'set_consent', to: 'subscribed' }],
+    });
+    expect((await send(t, 'DELETE', `/api/v1/templates/${templateId}`)).statusCode).toBe(204);
+  });
+
   it('accepts a start_flow of a flow in the sandbox, not of another sandbox', async () => {
     const t = await buildTestApp(db());
     const cred = await createInboundCredential(t);

@@ -241,9 +241,9 @@ export function templateRoutes(api: App, templates: TemplateService) {
         tags,
         summary: 'Delete a template',
         description:
-          'Soft: the template leaves the list and its name is free again; its versions are kept for the audit log and campaigns already confirmed.',
+          'Soft: the template leaves the list and its name is free again; its versions are kept for the audit log and campaigns already confirmed. 409 (naming them) while keyword responses reply with it.',
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 404) },
+        response: { 204: Type.Null(), ...errorResponses(401, 404, 409) },
       },
     },
     async (request, reply) => {
