@@ -621,6 +621,117 @@ const AUDITED: [string, Call][] = [
       };
     },
   ],
+  [
+    'PUT /api/v1/credentials/:id/keyword-responses/:keyword',
+    async (t, ids) => {
+      const cred = await call(t, 'POST', '/api/v1/credentials', {
+        name: 'keywords',
+        baseUrl: 'http://127.0.0.1:1',
+        apiKey: 'SECRET-API-KEY-keywords-00',
+        customInboundKeywords: 'OFFERS',
+      });
+      ids.keywordCredential = String(cred.id);
+      await call(
+        t,
+        'PUT',
+        `/api/v1/credentials/${ids.keywordCredential}/keyword-responses/offers`,
+        {
+          templateId: null,
+          actions: [{ type: 'set_consent', to: 'subscribed' }],
+        },
+      );
+      return {
+        action: 'keyword_response.updated',
+        resourceId: `${ids.keywordCredential}:OFFERS`,
+        resourceName: 'OFFERS',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/credentials/:id/keyword-responses/:keyword',
+    async (t, ids) => {
+      await call(
+        t,
+        'DELETE',
+        `/api/v1/credentials/${ids.keywordCredential}/keyword-responses/OFFERS`,
+      );
+      return {
+        action: 'keyword_response.deleted',
+        resourceId: `${ids.keywordCredential}:OFFERS`,
+        resourceName: 'OFFERS',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  // Flows (issue 17): an api_event flow, its edit, a run's cancel, the delete.
+  [
+    'POST /api/v1/flows',
+    async (t, ids) => {
+      const body = await call(t, 'POST', '/api/v1/flows', {
+        name: 'welcome',
+        status: 'active',
+        definition: {
+          trigger: { type: 'api_event', event: 'signup' },
+          steps: [{ id: 'pause', type: 'wait', seconds: 3600 }],
+        },
+      });
+      ids.flow = String(body.id);
+      return {
+        action: 'flow.created',
+        resourceId: ids.flow,
+        resourceName: 'welcome',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'PATCH /api/v1/flows/:id',
+    async (t, ids) => {
+      await call(
+        t,
+        'PATCH',
+        `/api/v1/flows/${ids.flow}`,
+        { name: 'welcome-2' },
+        { 'if-match': '"1"' },
+      );
+      return {
+        action: 'flow.updated',
+        resourceId: ids.flow!,
+        resourceName: 'welcome-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'POST /api/v1/flow-runs/:id/cancel',
+    async (t) => {
+      const started = await call(t, 'POST', '/api/v1/flow-events', {
+        event: 'signup',
+        phone: PHONE,
+      });
+      const runId = (started.runs as { runId: string }[])[0]!.runId;
+      await call(t, 'POST', `/api/v1/flow-runs/${runId}/cancel`);
+      return {
+        action: 'flow_run.cancelled',
+        resourceId: runId,
+        resourceName: 'welcome-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/flows/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/flows/${ids.flow}`);
+      return {
+        action: 'flow.deleted',
+        resourceId: ids.flow!,
+        resourceName: 'welcome-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
 ];
 
 /**
@@ -716,6 +827,58 @@ const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promi
     });
     expect(body.items).toEqual([expect.objectContaining({ ok: true })]);
     expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+  },
+  // Flows: validate and simulate change nothing; an event's runs are recorded as
+  // flow.run.started events (the trigger is a send of data, like a message, not a configuration change).
+  'POST /api/v1/flows/validate': async (t, _ids, db) => {
+    const before = await db.kysely.selectFrom('audit_events').select('id').execute();
+    const body = await call(t, 'POST', '/api/v1/flows/validate', {
+      definition: {
+        trigger: { type: 'api_event', event: 'x' },
+        steps: [{ id: 'w', type: 'wait', seconds: 60 }],
+      },
+    });
+    expect(body.ok).toBe(true);
+    expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+  },
+  'POST /api/v1/flows/:id/simulate': async (t, _ids, db) => {
+    const flow = await call(t, 'POST', '/api/v1/flows', {
+      name: 'simulated',
+      definition: {
+        trigger: { type: 'api_event', event: 'sim' },
+        steps: [{ id: 'w', type: 'wait', seconds: 60 }],
+      },
+    });
+    const before = await db.kysely.selectFrom('audit_events').select('id').execute();
+    const body = await call(t, 'POST', `/api/v1/flows/${String(flow.id)}/simulate`, {
+      script: [],
+      start: true,
+    });
+    expect(body.runs).toEqual([expect.objectContaining({ startedAtSeconds: 0 })]);
+    expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+  },
+  'POST /api/v1/flow-events': async (t, _ids, db) => {
+    const flow = await call(t, 'POST', '/api/v1/flows', {
+      name: 'on-event',
+      status: 'active',
+      definition: {
+        trigger: { type: 'api_event', event: 'bought' },
+        steps: [{ id: 'w', type: 'wait', seconds: 60 }],
+      },
+    });
+    const body = await call(t, 'POST', '/api/v1/flow-events', {
+      event: 'bought',
+      phone: '+14155550184',
+    });
+    const runId = (body.runs as { runId: string }[])[0]?.runId;
+    const events = await db.kysely
+      .selectFrom('events')
+      .select('payload')
+      .where('type', '=', 'flow.run.started')
+      .execute();
+    expect(events.map((e) => JSON.parse(e.payload) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ flowId: flow.id, runId }),
+    );
   },
   'POST /api/v1/messages/batch': async (t, ids) => {
     const body = await call(t, 'POST', '/api/v1/messages/batch', {

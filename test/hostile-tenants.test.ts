@@ -43,6 +43,11 @@ const TENANT_TABLES: (keyof Database)[] = [
   'campaign_recipients',
   'policy_rules',
   'keyword_responses',
+  'flows',
+  'flow_versions',
+  'flow_runs',
+  'flow_run_events',
+  'flow_cursors',
 ];
 
 /** The victim's rows, in a stable order, as text. */
@@ -92,6 +97,8 @@ interface Victim extends Tenant {
   campaignId: string;
   runningCampaignId: string;
   policyRuleId: string;
+  flowId: string;
+  flowRunId: string;
 }
 
 async function ok<T>(t: TestApp, method: string, url: string, payload?: object, sandbox = 'prod') {
@@ -226,8 +233,35 @@ async function victimOf(t: TestApp): Promise<Victim> {
     templateId: template.id,
     actions: [{ type: 'add_to_list', listId: list.id }],
   });
+  // A flow on the victim's OFFERS, and a run of an event flow waiting for ALICE's reply.
+  await ok(t, 'POST', '/api/v1/flows', {
+    name: 'victim-offers',
+    status: 'active',
+    definition: {
+      trigger: { type: 'keyword', credentialId: base.credentialId, keyword: 'OFFERS' },
+      channelConfigurationId: channel.id,
+      steps: [
+        { id: 'pause', type: 'wait', seconds: 86_400 },
+        { id: 'follow', type: 'send', templateId: template.id },
+      ],
+    },
+  });
+  const flow = await ok<{ id: string }>(t, 'POST', '/api/v1/flows', {
+    name: 'victim-flow',
+    status: 'active',
+    definition: {
+      trigger: { type: 'api_event', event: 'victim-event' },
+      steps: [{ id: 'listen', type: 'wait', seconds: 3600, untilReply: true }],
+    },
+  });
+  const started = await ok<{ runs: { runId: string }[] }>(t, 'POST', '/api/v1/flow-events', {
+    event: 'victim-event',
+    phone: ALICE,
+  });
   return {
     ...base,
+    flowId: flow.id,
+    flowRunId: started.runs[0]!.runId,
     channelId: channel.id,
     messageId: message.id,
     inboundId,
@@ -594,6 +628,79 @@ const CASES: Record<string, Cases> = {
   // The victim's profile attributes and rules do not decide the attacker's dry run.
   'POST /api/v1/policy/check': () => [
     { method: 'POST', url: '/api/v1/policy/check', payload: { to: ALICE }, expect: [200] },
+  ],
+  // Flows: in its own sandbox, or the victim's by id (never found), or naming its referents.
+  'GET /api/v1/flows': () => [{ method: 'GET', url: '/api/v1/flows?name=victim', expect: [200] }],
+  'POST /api/v1/flows': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/flows',
+      payload: {
+        name: 'borrow',
+        status: 'active',
+        definition: {
+          trigger: { type: 'keyword', credentialId: v.credentialId, keyword: 'OFFERS' },
+          channelConfigurationId: v.channelId,
+          steps: [{ id: 'send', type: 'send', templateId: v.templateId }],
+        },
+      },
+      expect: [400],
+    },
+  ],
+  'POST /api/v1/flows/validate': (v) => [
+    {
+      method: 'POST',
+      url: '/api/v1/flows/validate',
+      payload: {
+        definition: {
+          trigger: { type: 'segment_entered', segmentId: v.segmentId },
+          steps: [{ id: 'list', type: 'add_to_list', listId: v.listId }],
+        },
+      },
+      expect: [200],
+    },
+  ],
+  'GET /api/v1/flows/:id': (v) => [
+    { method: 'GET', url: `/api/v1/flows/${v.flowId}`, expect: NOT_FOUND },
+  ],
+  'PATCH /api/v1/flows/:id': (v) => [
+    {
+      method: 'PATCH',
+      url: `/api/v1/flows/${v.flowId}`,
+      payload: { status: 'paused' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/flows/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/flows/${v.flowId}`, expect: NOT_FOUND },
+  ],
+  'GET /api/v1/flows/:id/versions': (v) => [
+    { method: 'GET', url: `/api/v1/flows/${v.flowId}/versions`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/flows/:id/simulate': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/flows/${v.flowId}/simulate`,
+      payload: { script: [{ atSeconds: 0, text: 'OFFERS' }], start: true },
+      expect: NOT_FOUND,
+    },
+  ],
+  'GET /api/v1/flow-runs': (v) => [
+    { method: 'GET', url: `/api/v1/flow-runs?flowId=${v.flowId}&phone=${phone}`, expect: [200] },
+  ],
+  'GET /api/v1/flow-runs/:id': (v) => [
+    { method: 'GET', url: `/api/v1/flow-runs/${v.flowRunId}`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/flow-runs/:id/cancel': (v) => [
+    { method: 'POST', url: `/api/v1/flow-runs/${v.flowRunId}/cancel`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/flow-events': () => [
+    {
+      method: 'POST',
+      url: '/api/v1/flow-events',
+      payload: { event: 'victim-event', phone: ALICE },
+      expect: [202],
+    },
   ],
   'GET /api/v1/sandboxes': () => [{ method: 'GET', url: '/api/v1/sandboxes', expect: [200] }],
   'POST /api/v1/sandboxes': () => [

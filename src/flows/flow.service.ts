@@ -411,7 +411,8 @@ export class FlowService {
         action: 'flow_run.cancelled',
         resourceType: 'flow_run',
         resourceId: id,
-        resourceName: null,
+        // The flow's name: a run has none of its own, and its phone stays out of the log.
+        resourceName: (await findFlowRow(trx, sandbox, row.flow_id))?.name ?? null,
         fields: [],
         details: { flowId: row.flow_id },
       });

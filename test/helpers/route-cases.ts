@@ -437,6 +437,45 @@ export const ROUTE_CASES: RouteCase[] = [
       expect: [200],
     }),
   },
+  // Keyword responses (issue 17), on fresh credentials: the main one's OFFERS stays unanswered.
+  get(
+    '/api/v1/credentials/:id/keyword-responses',
+    (f) => `/api/v1/credentials/${f.credentialId}/keyword-responses`,
+  ),
+  {
+    route: 'GET /api/v1/credentials/:id/keyword-responses/:keyword',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: `/api/v1/credentials/${await keywordResponse(f)}/keyword-responses/OFFERS`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'PUT /api/v1/credentials/:id/keyword-responses/:keyword',
+    body: true,
+    happy: async (f) => ({
+      method: 'PUT',
+      path: `/api/v1/credentials/${await f.fresh.credential()}/keyword-responses/offers`,
+      body: {
+        templateId: f.templateId,
+        actions: [
+          { type: 'add_to_list', listId: f.listId },
+          { type: 'set_attribute', name: 'asked', value: true },
+        ],
+      },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/credentials/:id/keyword-responses/:keyword',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/credentials/${await keywordResponse(f)}/keyword-responses/OFFERS`,
+      expect: [204],
+    }),
+  },
   get(
     '/api/v1/channel-configurations',
     (f) => `/api/v1/channel-configurations?credentialId=${f.credentialId}`,
@@ -898,6 +937,105 @@ export const ROUTE_CASES: RouteCase[] = [
       expect: [200],
     }),
   },
+  // Flows (issue 17): api_event flows with a long first wait, so a run stays active.
+  get('/api/v1/flows', () => '/api/v1/flows?status=draft&limit=10'),
+  {
+    route: 'POST /api/v1/flows',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/flows',
+      body: { name: unique('flow'), definition: flowDefinition(unique('ev')) },
+      expect: [201],
+    }),
+  },
+  {
+    route: 'POST /api/v1/flows/validate',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/flows/validate',
+      body: { definition: flowDefinition('signup') },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'GET /api/v1/flows/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: `/api/v1/flows/${await freshFlow(f)}`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'PATCH /api/v1/flows/:id',
+    body: true,
+    happy: async (f) => ({
+      method: 'PATCH',
+      path: `/api/v1/flows/${await freshFlow(f)}`,
+      headers: { 'if-match': '"1"' },
+      body: { status: 'paused' },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/flows/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/flows/${await freshFlow(f)}`,
+      expect: [204],
+    }),
+  },
+  {
+    route: 'GET /api/v1/flows/:id/versions',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: `/api/v1/flows/${await freshFlow(f)}/versions`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/flows/:id/simulate',
+    body: true,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/flows/${await freshFlow(f)}/simulate`,
+      body: { script: [{ atSeconds: 30, text: 'hello' }], start: true },
+      expect: [200],
+    }),
+  },
+  get('/api/v1/flow-runs', () => `/api/v1/flow-runs?status=active&phone=${phone}`),
+  {
+    route: 'GET /api/v1/flow-runs/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: `/api/v1/flow-runs/${await freshFlowRun(f)}`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/flow-runs/:id/cancel',
+    body: false,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/flow-runs/${await freshFlowRun(f)}/cancel`,
+      expect: [200],
+    }),
+  },
+  {
+    route: 'POST /api/v1/flow-events',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/flow-events',
+      body: { event: unique('ev'), phone: SOCKET_PERSON, data: { plan: 'gold' } },
+      expect: [202],
+    }),
+  },
 ];
 
 /** A sandbox send-time rule (issue 16): Germany 09:00-18:00 every day. */
@@ -922,6 +1060,50 @@ async function freshPolicyRule(f: Fixtures): Promise<string> {
   return idOf(
     await api(f.served, { method: 'POST', path: '/api/v1/policy/rules', body: policyRuleBody() }),
   );
+}
+
+/** A fresh credential whose OFFERS has a response; its id. */
+async function keywordResponse(f: Fixtures): Promise<string> {
+  const id = await f.fresh.credential();
+  await api(f.served, {
+    method: 'PUT',
+    path: `/api/v1/credentials/${id}/keyword-responses/OFFERS`,
+    body: { templateId: null, actions: [{ type: 'webhook', name: 'route_case' }] },
+  });
+  return id;
+}
+
+/** An api_event flow that waits an hour, then ends: no channel, no template. */
+function flowDefinition(event: string) {
+  return {
+    trigger: { type: 'api_event', event },
+    steps: [{ id: 'pause', type: 'wait', seconds: 3600 }],
+  };
+}
+
+/** A fresh draft flow; its id. */
+async function freshFlow(f: Fixtures, status: 'draft' | 'active' = 'draft', event = unique('ev')) {
+  return idOf(
+    await api(f.served, {
+      method: 'POST',
+      path: '/api/v1/flows',
+      body: { name: unique('flow'), status, definition: flowDefinition(event) },
+    }),
+  );
+}
+
+/** A run of a fresh active flow, waiting its hour; the run's id. */
+async function freshFlowRun(f: Fixtures): Promise<string> {
+  const event = unique('ev');
+  await freshFlow(f, 'active', event);
+  const answer = await api(f.served, {
+    method: 'POST',
+    path: '/api/v1/flow-events',
+    body: { event, phone: SOCKET_PERSON },
+  });
+  const runId = json<{ runs: { runId: string }[] }>(answer)?.runs[0]?.runId;
+  if (!runId) throw new Error(`no run in ${answer.text.slice(0, 200)}`);
+  return runId;
 }
 
 /** Routes the OpenAPI document does not list (schema.hide), each with a case above. */
