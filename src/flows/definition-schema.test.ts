@@ -7,6 +7,7 @@ import {
   MAX_PROBLEMS,
   STEP_TYPES,
 } from './definition-schema.js';
+import { checkedFlow } from '../../test/helpers/flow-arbitraries.js';
 import { DEFAULT_FLOW_SETTINGS, FLOW_LIMITS } from './definition.js';
 
 /** The flow: JOIN, a question, a day's wait for the answer, a branch on it. */
@@ -191,6 +192,16 @@ describe('checkDefinition: shapes', () => {
       '/definition/trigger/type',
       '/definition/steps/1/cases/0/match',
     ]);
+  });
+
+  it('is idempotent on what it accepts, which the published schema accepts too', () => {
+    fc.assert(
+      fc.property(checkedFlow, (definition) => {
+        expect(Value.Check(FlowDefinitionSchema, definition)).toBe(true);
+        expect(checkDefinition(definition)).toEqual({ ok: true, definition });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never throws, whatever it is given', () => {
