@@ -331,6 +331,20 @@ describe('simulateFlow: guards, consent and policy', () => {
     );
   });
 
+  it('counts a text sent exactly 24 hours ago, as the engine does', async () => {
+    const definition = flow({
+      settings: { maxSendsPerDay: 1 },
+      steps: [
+        { id: 'send', type: 'send', templateId: 'ask' },
+        { id: 'day', type: 'wait', seconds: 86_400 },
+        { id: 'again', type: 'send', templateId: 'ask' },
+      ],
+    });
+    const result = await simulateFlow(definition, script([0, 'JOIN']), deps(), START);
+    expect(result.messages.map((m) => m.atSeconds)).toEqual([0]);
+    expect(result.runs[0]?.endReason).toBe('loop_guard');
+  });
+
   it('suppresses what consent forbids, holds what the policy holds, fails what does not render', async () => {
     const definition = flow({
       steps: [

@@ -406,8 +406,9 @@ class Simulation {
         this.act(e.action);
         this.note(t, note.stepId, 'action', `${note.detail} (simulated)`, run);
       } else {
+        // As countFlowSends: the texts queued since exactly 24 hours ago, that instant included.
         const perDay = this.definition.settings.maxSendsPerDay;
-        if (this.sendTimes.filter((s) => s > t - DAY_MS).length >= perDay) {
+        if (this.sendTimes.filter((s) => s >= t - DAY_MS).length >= perDay) {
           this.note(
             t,
             e.stepId,
