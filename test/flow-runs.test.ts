@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Db } from '../src/db/database.js';
+import { LiveSegmentLoop } from '../src/audiences/live-segments.js';
 import { FlowEngine } from '../src/flows/flow-engine.js';
 import { FlowRunner } from '../src/flows/flow-runner.js';
 import { claimDueRuns } from '../src/flows/flow.repository.js';
@@ -367,6 +368,153 @@ describeEachDialect('flow runs', ({ db, testDb, dialect }) => {
     // The dead runner's late step finds the run is not its own: nothing doubles.
     expect(await w.t.services.flowEngine.step(claimed[0]!, 'dead-runner')).toBe(false);
     expect(await flowMessages(db())).toHaveLength(1);
+    await w.t.app.close();
+  });
+
+  it('a marketing follow-up goes through the send-time policy: held for the morning, not dropped', async () => {
+    const w = await world(db());
+    const promo = await call(w.t, 'POST', '/channel-configurations', {
+      name: 'promo',
+      credentialId: w.cred.id,
+      sender: 'TERNSHOP',
+      messageType: 'marketing',
+      marketingFooter: 'Reply STOP to opt out',
+    });
+    const template = await call(w.t, 'POST', '/templates', {
+      name: 'promo-follow-up',
+      body: 'Hi {{ profile.phone }}, 20% off today.',
+      messageType: 'marketing',
+    });
+    await w.flow({
+      channelConfigurationId: promo.body.id,
+      steps: [{ id: 'follow', type: 'send', templateId: template.body.id }],
+    });
+    // 12:00 UTC is 04:00 in San Francisco: outside the federal 8-21 window.
+    await text(w.t, w.cred, ALICE, 'OFFERS');
+    await w.step();
+    const [message] = await db()
+      .kysely.selectFrom('messages')
+      .select(['status', 'held_until', 'origin', 'policy_rule'])
+      .where('origin', '=', 'flow')
+      .execute();
+    expect(message).toMatchObject({ status: 'queued', origin: 'flow' });
+    expect(Date.parse(message!.held_until!)).toBeGreaterThanOrEqual(
+      Date.parse('2026-11-25T16:00:00.000Z'),
+    );
+    const [run] = await runsOf(db(), ALICE);
+    const detail = await call(w.t, 'GET', `/flow-runs/${run!.id}`);
+    const sent = (detail.body.timeline as Json[]).find((e) => e.kind === 'sent');
+    expect(sent?.detail).toContain('held by the send-time policy');
+    await w.t.app.close();
+  });
+
+  it('a paused flow does not advance its runs until it is active again; a deleted one ends them', async () => {
+    const w = await world(db());
+    const ping = await w.template('ping', 'ping');
+    const id = await w.flow({
+      steps: [
+        { id: 'pause', type: 'wait', seconds: 60 },
+        { id: 'ping', type: 'send', templateId: ping },
+        { id: 'again', type: 'wait', seconds: 60 },
+      ],
+    });
+    await text(w.t, w.cred, ALICE, 'OFFERS');
+    await w.step();
+    expect((await call(w.t, 'PATCH', `/flows/${id}`, { status: 'paused' })).status).toBe(200);
+    w.t.clock.advance(120_000);
+    expect(await w.step()).toBe(0);
+    expect(await flowMessages(db())).toEqual([]);
+    expect((await call(w.t, 'PATCH', `/flows/${id}`, { status: 'active' })).status).toBe(200);
+    expect(await w.step()).toBe(1);
+    expect(await flowMessages(db())).toHaveLength(1);
+    const list = await call(w.t, 'GET', `/flows/${id}`);
+    expect(list.body.activeRuns).toBe(1);
+    const res = await w.t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/flows/${id}`,
+      headers: w.t.auth,
+    });
+    expect(res.statusCode).toBe(204);
+    const [run] = await runsOf(db(), ALICE);
+    expect(run).toMatchObject({ status: 'ended', end_reason: 'flow_deleted' });
+    const detail = await call(w.t, 'GET', `/flow-runs/${run!.id}`);
+    expect(detail.body).toMatchObject({ flowName: null, endReason: 'flow_deleted' });
+    await w.t.app.close();
+  });
+
+  it('a person entering a live segment starts the segment flow once', async () => {
+    const w = await world(db());
+    const welcome = await w.template('welcome', 'welcome to the club');
+    const segment = await call(w.t, 'POST', '/segments', {
+      name: 'offer-takers',
+      live: true,
+      rule: { keyword: 'OFFERS' },
+    });
+    expect(segment.status).toBe(201);
+    await w.flow({
+      trigger: { type: 'segment_entered', segmentId: segment.body.id },
+      steps: [{ id: 'welcome', type: 'send', templateId: welcome }],
+    });
+    const live = new LiveSegmentLoop(
+      {
+        db: db(),
+        clock: w.t.clock,
+        onError: (e) => {
+          throw e;
+        },
+      },
+      { settleMs: 0 },
+    );
+    // The first look sets the cursor at the newest event.
+    expect(await w.runner.segmentTriggers()).toBe(0);
+    await text(w.t, w.cred, ALICE, 'OFFERS');
+    await live.step();
+    expect(await w.runner.segmentTriggers()).toBe(1);
+    expect(await w.runner.segmentTriggers()).toBe(0);
+    await w.step();
+    expect((await flowMessages(db(), ALICE)).map((m) => m.text)).toEqual(['welcome to the club']);
+    expect((await runsOf(db(), ALICE))[0]?.trigger).toBe('entered segment "offer-takers"');
+    await w.t.app.close();
+  });
+
+  it('action steps run in the step: a list, an attribute, consent with source automation, a webhook event', async () => {
+    const w = await world(db());
+    const list = await call(w.t, 'POST', '/lists', { name: 'offer-takers' });
+    await w.flow({
+      steps: [
+        { id: 'list', type: 'add_to_list', listId: list.body.id },
+        { id: 'tier', type: 'set_attribute', name: 'tier', value: 'gold' },
+        { id: 'consent', type: 'set_consent', to: 'subscribed' },
+        { id: 'hook', type: 'webhook', name: 'offers_taken', data: { source: 'flow' } },
+      ],
+    });
+    await text(w.t, w.cred, ALICE, 'OFFERS');
+    await w.step();
+    const profile = await db()
+      .kysely.selectFrom('profiles')
+      .select(['id', 'attributes', 'consent'])
+      .where('phone', '=', ALICE)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(profile.attributes ?? '{}')).toMatchObject({ tier: 'gold' });
+    expect(profile.consent).toBe('subscribed');
+    const members = await db()
+      .kysely.selectFrom('list_members')
+      .select('profile_id')
+      .where('list_id', '=', list.body.id as string)
+      .execute();
+    expect(members.map((m) => m.profile_id)).toEqual([profile.id]);
+    const ledger = await db()
+      .kysely.selectFrom('consent_events')
+      .select(['source', 'to_state'])
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(ledger).toEqual({ source: 'automation', to_state: 'subscribed' });
+    expect((await eventsOf(db())).find((e) => e.type === 'flow.webhook')?.payload).toMatchObject({
+      name: 'offers_taken',
+      phone: ALICE,
+    });
+    const [run] = await runsOf(db(), ALICE);
+    expect(run).toMatchObject({ end_reason: 'completed' });
     await w.t.app.close();
   });
 
