@@ -147,6 +147,11 @@ describe('simulateFlow: the issue example, "at 0 s the person texts JOIN, at 30 
     ]);
     expect(result.endedAtSeconds).toBe(31);
     expect(result.timeline.map((n) => [n.atSeconds, n.kind, n.detail])).toEqual([
+      [
+        0,
+        'warning',
+        'YES is an opt-in keyword for the credential: Tern answers it itself and ends the run waiting for a reply, so branch "answer" never sees it',
+      ],
       [0, 'text', 'the person texts "JOIN" (custom keyword JOIN)'],
       [0, 'started', 'the run starts: texted JOIN'],
       [0, 'sent', 'would send "Reply YES to join the club"'],
@@ -180,6 +185,8 @@ describe('simulateFlow: the issue example, "at 0 s the person texts JOIN, at 30 
       'sent',
       'ended',
     ]);
+    // YES is free on this credential: nothing to warn of.
+    expect(result.timeline.filter((n) => n.kind === 'warning')).toEqual([]);
   });
 
   it('with no answer, the nudge goes out when the day is over', async () => {
@@ -304,7 +311,7 @@ describe('simulateFlow: guards, consent and policy', () => {
     const credential = rules({ customInboundKeywords: ['OFFERS'] });
     const result = await simulateFlow(joinFlow(), script([0, 'join']), deps(credential), START);
     expect(result.runs).toEqual([]);
-    expect(result.timeline.map((n) => n.detail)).toEqual([
+    expect(result.timeline.filter((n) => n.kind !== 'warning').map((n) => n.detail)).toEqual([
       'the person texts "join" (free text)',
       'JOIN is not a custom keyword of the credential, so it starts no run',
     ]);

@@ -12,6 +12,7 @@ import type {
   TimelineNote,
 } from './definition.js';
 import { advance, initialState } from './interpreter.js';
+import { shadowedCases } from './shadowed-cases.js';
 
 /**
  * A flow run against a scripted conversation on a manual clock, sending nothing. It mirrors
@@ -167,6 +168,10 @@ class Simulation {
       // Stable: lines at the same second keep the script's order.
       .sort((a, b) => a.at - b.at || a.i - b.i);
 
+    // Said first: a case the credential's keywords take for themselves explains a run ending.
+    for (const c of shadowedCases(this.definition, (text) => this.deps.classify(text))) {
+      this.note(0, c.stepId, 'warning', c.message);
+    }
     if (this.input.start === true) await this.startRun(0, this.startedBy());
     let next = 0;
     let lastLine = 0;
