@@ -40,6 +40,7 @@ const MARKETING_HANDLERS = {
   campaignsCommand: async () => (await import('./cli/campaign-commands.js')).campaignsCommand,
   keywordResponsesCommand: async () =>
     (await import('./cli/keyword-commands.js')).keywordResponsesCommand,
+  flowsCommand: async () => (await import('./cli/flow-commands.js')).flowsCommand,
 } as const;
 
 function marketingCommand(
@@ -137,6 +138,11 @@ const commands: Record<string, Command> = {
     "Manage a credential's custom keyword replies and actions: list, get, set, delete",
     'tern keyword-responses list|get KEYWORD|set KEYWORD (--data JSON | --file F)|delete KEYWORD --credential ID [--sandbox S] [--json] [--if-match VERSION]',
     'keywordResponsesCommand',
+  ),
+  flows: marketingCommand(
+    'Manage flows (keyword automations) and their runs: list, get, create, update, delete, validate, simulate, runs, run, cancel-run',
+    'tern flows list [--status S] [--name N]|get ID|create|update ID [--if-match VERSION]|delete ID|validate|simulate ID|runs [FLOW_ID] [--phone P] [--status active|ended]|run RUN_ID|cancel-run RUN_ID [--data JSON | --file F | --file - (stdin)] [--limit N] [--cursor C] [--sandbox S] [--json]',
+    'flowsCommand',
   ),
   prune: {
     summary: 'Run one retention pass now (what TERN_RETENTION_DAYS prunes hourly)',

@@ -25,6 +25,8 @@ export interface ResourceFlags {
   'template-version'?: string;
   /** The credential whose keyword responses a command reads or changes. */
   credential?: string;
+  /** One phone number (a person's flow runs). */
+  phone?: string;
 }
 
 export const RESOURCE_OPTIONS = {
@@ -43,4 +45,5 @@ export const RESOURCE_OPTIONS = {
   cursor: { type: 'string' },
   'template-version': { type: 'string' },
   credential: { type: 'string' },
+  phone: { type: 'string' },
 } as const;
