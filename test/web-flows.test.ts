@@ -131,7 +131,7 @@ describe('flows in Chromium', { timeout: 60_000 }, () => {
     });
   });
 
-  it('refuses a bad step on save and names it under the field, then saves version 2', async () => {
+  it('refuses a bad step on save and names it under the field, saves versions, explains a stale save', async () => {
     await page.goto(flowUrl);
     const send = step(2, 'Send a template');
     await send.getByLabel('Step ID').fill('follow up!');
@@ -146,6 +146,18 @@ describe('flows in Chromium', { timeout: 60_000 }, () => {
     const versions = page.getByRole('table', { name: 'Versions' });
     await versions.getByText('v2', { exact: true }).waitFor();
     expect(await versions.textContent()).toContain('wait (wait) → follow-up (send)');
+
+    // Saved elsewhere meanwhile (version 3): the console's save is refused and explained.
+    const flowId = flowUrl.split('/flows/')[1] ?? '';
+    await api('PATCH', `/flows/${flowId}`, { status: 'paused' });
+    await page.getByLabel('Sends per run at most').fill('2');
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByText('Someone else saved this flow').waitFor();
+    await page.getByRole('button', { name: 'Reload latest' }).click();
+    await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('paused');
+    await page.getByLabel('Status').selectOption('active');
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByText('Saved as version 4').waitFor();
     // Moving a step: the rows swap, and back.
     await page.getByRole('button', { name: 'Move step 2 up' }).click();
     await step(1, 'Send a template').waitFor();
