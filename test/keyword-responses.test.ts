@@ -129,7 +129,7 @@ describeEachDialect('keyword responses: the inbound webhook', ({ db }) => {
     const listId = await list(t);
     const templateId = await template(
       t,
-      'Hi {{ profile.attributes.firstName | default: "there" }}, {{ profile.attributes.tier }} offers inside. Reply STOP to opt out',
+      '{{ keyword }}: Hi {{ profile.attributes.firstName | default: "there" }}, {{ profile.attributes.tier }} offers inside. Reply STOP to opt out',
       'marketing',
     );
     await seedProfile(db(), ALICE, { firstName: 'Ada' });
@@ -165,7 +165,7 @@ describeEachDialect('keyword responses: the inbound webhook', ({ db }) => {
       sender: '+14155550100',
       credential_id: cred.id,
       inbound_message_id: inboundId,
-      text: 'Hi Ada, gold offers inside. Reply STOP to opt out',
+      text: 'OFFERS: Hi Ada, gold offers inside. Reply STOP to opt out',
     });
     const profile = await profileOf(db(), ALICE);
     expect(JSON.parse(profile!.attributes)).toMatchObject({
@@ -181,7 +181,7 @@ describeEachDialect('keyword responses: the inbound webhook', ({ db }) => {
     const [bobReply] = await messagesTo(db(), BOB);
     expect(bobReply).toMatchObject({
       status: 'queued',
-      text: 'Hi there, gold offers inside. Reply STOP to opt out',
+      text: 'OFFERS: Hi there, gold offers inside. Reply STOP to opt out',
     });
     const bobLedger = await ledgerOf(db(), BOB);
     expect(bobLedger).toHaveLength(1);

@@ -113,7 +113,7 @@ export class KeywordResponderImpl implements KeywordResponder {
           response.actions.length > 0
             ? ((await findProfileByPhone(trx, sandbox, phone)) ?? ctx.profile)
             : ctx.profile;
-        const text = this.render(template, profile, replyProblems);
+        const text = this.render(template, profile, keyword, replyProblems);
         if (text !== null) {
           replyMessageId = await reply(text);
           if (replyMessageId === null)
@@ -155,7 +155,12 @@ export class KeywordResponderImpl implements KeywordResponder {
   }
 
   /** The reply text, or null with the problems (a render failure sends nothing). */
-  private render(template: Template, profile: Profile, problems: ErrorDetail[]): string | null {
+  private render(
+    template: Template,
+    profile: Profile,
+    keyword: string,
+    problems: ErrorDetail[],
+  ): string | null {
     let compiled: CompiledTemplate;
     try {
       compiled = this.compiledOf(template);
@@ -174,6 +179,7 @@ export class KeywordResponderImpl implements KeywordResponder {
       },
       sandbox: { name: template.sandbox },
       campaign: null,
+      keyword,
     });
     if (!rendered.ok) {
       problems.push(...rendered.problems);

@@ -196,6 +196,7 @@ function replyProblems(template: Template, sandbox: string): ErrorDetail[] {
     profile: { id: null, phone: '', consent: 'unknown', attributes: {} },
     sandbox: { name: sandbox },
     campaign: null,
+    keyword: 'KEYWORD',
   });
   if (!trial.ok) return [];
   const check = checkRendered(trial.text, template, null);

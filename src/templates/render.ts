@@ -12,6 +12,8 @@ export interface RenderContext {
   };
   sandbox: { name: string };
   campaign: { id: string; name: string } | null;
+  /** The custom keyword a keyword response answers (`{{ keyword }}`); absent elsewhere. */
+  keyword?: string;
 }
 
 export type RenderResult = { ok: true; text: string } | { ok: false; problems: ErrorDetail[] };
@@ -143,7 +145,7 @@ function leaves(error: unknown, depth: number): unknown[] {
 
 /** The Liquid scope: a fresh plain object per render, with no campaign key when there is none. */
 function scope(ctx: RenderContext): Record<string, unknown> {
-  const { profile, sandbox, campaign } = ctx;
+  const { profile, sandbox, campaign, keyword } = ctx;
   return {
     profile: {
       id: profile.id,
@@ -154,6 +156,7 @@ function scope(ctx: RenderContext): Record<string, unknown> {
     sandbox: { name: sandbox.name },
     // Without a campaign (a preview), `campaign.name` is an unset variable, not a silent "".
     ...(campaign ? { campaign: { id: campaign.id, name: campaign.name } } : {}),
+    ...(keyword !== undefined ? { keyword } : {}),
   };
 }
 
