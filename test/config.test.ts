@@ -141,3 +141,13 @@ describe('parseConfig: the send-time policy default zone', () => {
     }
   });
 });
+
+describe('parseConfig: the flows time scale', () => {
+  it('is 1 by default, takes 1 to 100000, refuses anything else', () => {
+    expect(parseConfig({}).flowTimeScale).toBe(1);
+    expect(parseConfig({ TERN_FLOW_TIME_SCALE: '1440' }).flowTimeScale).toBe(1440);
+    for (const bad of ['0', '100001', '1.5', 'fast']) {
+      expect(() => parseConfig({ TERN_FLOW_TIME_SCALE: bad }), bad).toThrow(/TERN_FLOW_TIME_SCALE/);
+    }
+  });
+});

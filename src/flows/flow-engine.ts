@@ -266,16 +266,7 @@ export class FlowEngine implements FlowStarter {
       const result = advance(definition, state, input, now, {
         timeScale: this.deps.timeScale ?? 1,
       });
-      const applied = await this.execute(
-        trx,
-        run,
-        flow.name,
-        definition,
-        result,
-        now,
-        policy,
-        outcomes,
-      );
+      const applied = await this.execute(trx, run, definition, result, now, policy, outcomes);
       await this.commitStep(trx, run, applied, now);
       return true;
     });
@@ -300,7 +291,6 @@ export class FlowEngine implements FlowStarter {
   private async execute(
     trx: Executor,
     run: RunRow,
-    flowName: string,
     definition: FlowDefinition,
     result: Advance,
     now: Date,
@@ -366,16 +356,7 @@ export class FlowEngine implements FlowStarter {
           notes,
         };
       }
-      const sent = await this.send(
-        trx,
-        run,
-        flowName,
-        definition,
-        e.templateId,
-        now,
-        policy,
-        outcomes,
-      );
+      const sent = await this.send(trx, run, definition, e.templateId, now, policy, outcomes);
       if (sent.kind === 'sent') sentToday++;
       notes.push({
         at: note.at,
@@ -392,7 +373,6 @@ export class FlowEngine implements FlowStarter {
   private async send(
     trx: Executor,
     run: RunRow,
-    flowName: string,
     definition: FlowDefinition,
     templateId: string,
     now: Date,
