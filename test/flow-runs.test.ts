@@ -518,6 +518,33 @@ describeEachDialect('flow runs', ({ db, testDb, dialect }) => {
     await w.t.app.close();
   });
 
+  it('a step that fails rolls back whole, the batch goes on, and the run is tried again a second later', async () => {
+    const w = await world(db());
+    const ping = await w.template('ping', 'ping');
+    await w.flow({ steps: [{ id: 'ping', type: 'send', templateId: ping }] });
+    await text(w.t, w.cred, ALICE, 'OFFERS');
+    await text(w.t, w.cred, BOB, 'OFFERS');
+    // A run whose stored state cannot be read: its step throws inside the transaction.
+    const [broken] = await runsOf(db(), ALICE);
+    await db()
+      .kysely.updateTable('flow_runs')
+      .set({ state: '{' })
+      .where('id', '=', broken!.id)
+      .execute();
+    expect(await w.runner.runDue()).toBe(2);
+    expect((await flowMessages(db())).map((m) => m.to_number)).toEqual([BOB]);
+    expect(await w.runner.runDue()).toBe(0);
+    await db()
+      .kysely.updateTable('flow_runs')
+      .set({ state: broken!.state })
+      .where('id', '=', broken!.id)
+      .execute();
+    w.t.clock.advance(1_000);
+    expect(await w.runner.runDue()).toBe(1);
+    expect((await flowMessages(db())).map((m) => m.to_number)).toEqual([BOB, ALICE]);
+    await w.t.app.close();
+  });
+
   it(`two runners on ${dialect === 'postgres' ? 'two connection pools' : 'one database'} never double a step`, async () => {
     const w = await world(db());
     const first = await w.template('first', 'first');

@@ -2,6 +2,7 @@ import { applyAction } from '../automation/apply-action.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Executor } from '../db/executor.js';
+import { AppError } from '../errors.js';
 import { recordEvent, recordEvents } from '../events/events.js';
 import { newId } from '../ids.js';
 import { ChunkPolicy, type ChunkPolicySource } from '../messages/batch-policy.js';
@@ -274,6 +275,18 @@ export class FlowEngine implements FlowStarter {
     return done;
   }
 
+  /** Shortens this runner's lease on a run whose step failed: another try after `ms`. */
+  async retryLater(run: { sandbox: string; id: string }, owner: string, ms: number): Promise<void> {
+    const until = new Date(this.deps.clock.now().getTime() + ms).toISOString();
+    await this.deps.db.kysely
+      .updateTable('flow_runs')
+      .set({ lease_until: until })
+      .where('sandbox', '=', run.sandbox)
+      .where('id', '=', run.id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
   /** Gives a claimed run back without a step (its flow is paused): due again when resumed. */
   private async release(trx: Executor, run: RunRow): Promise<void> {
     await trx
@@ -395,7 +408,14 @@ export class FlowEngine implements FlowStarter {
       profile?.consent ?? (await consentWithoutProfile(trx, run.sandbox, run.phone));
     const block = consentBlock(consent, template.messageType, send.policy, 'flow');
     if (block) return { kind: 'send_skipped', detail: `not sent: ${block}`, messageId: null };
-    const compiled = this.compile(template);
+    let compiled: CompiledTemplate;
+    try {
+      compiled = this.compile(template);
+    } catch (error) {
+      // Templates are checked at save; one that no longer parses fails this send, not the run.
+      if (!(error instanceof AppError)) throw error;
+      return fail(`template "${template.name}" does not parse: ${error.message}`);
+    }
     const rendered = compiled.render({
       profile: {
         id: profile?.id ?? null,

@@ -17,6 +17,8 @@ const IDLE_MS = 100;
  */
 export const FLOW_LEASE_MS = 30_000;
 const SEGMENT_BATCH = 500;
+/** A run whose step failed is due again after this, not at once (a failure that repeats). */
+const STEP_RETRY_MS = 1_000;
 
 export interface FlowRunnerOptions {
   /** This runner's name in the leases (default: a fresh id). */
@@ -84,7 +86,16 @@ export class FlowRunner {
       leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
       limit: this.batch,
     });
-    for (const run of claimed) await engine.step(run, this.owner);
+    for (const run of claimed) {
+      try {
+        await engine.step(run, this.owner);
+      } catch (error) {
+        // One run's failed step (a deadlock with an inbound text on PostgreSQL, the database
+        // away) rolled back whole: it is tried again in a second, and the batch goes on.
+        this.deps.logger?.error({ err: error, runId: run.id }, 'flow runner: a step failed');
+        await engine.retryLater(run, this.owner, STEP_RETRY_MS).catch(() => undefined);
+      }
+    }
     return claimed.length;
   }
 
