@@ -545,6 +545,41 @@ describeEachDialect('flow runs', ({ db, testDb, dialect }) => {
     await w.t.app.close();
   });
 
+  it('a marketing send is gated by consent: a subscribed-only sandbox sends nothing to an unknown number', async () => {
+    const w = await world(db());
+    const sandbox = await w.t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/sandboxes/prod',
+      headers: w.t.auth,
+      payload: { consentPolicy: 'subscribed-only' },
+    });
+    expect(sandbox.statusCode).toBe(200);
+    const promo = await call(w.t, 'POST', '/channel-configurations', {
+      name: 'promo',
+      credentialId: w.cred.id,
+      sender: 'TERNSHOP',
+      messageType: 'marketing',
+      marketingFooter: 'Reply STOP to opt out',
+    });
+    const template = await call(w.t, 'POST', '/templates', {
+      name: 'promo',
+      body: '20% off today.',
+      messageType: 'marketing',
+    });
+    await w.flow({
+      channelConfigurationId: promo.body.id,
+      steps: [{ id: 'promo', type: 'send', templateId: template.body.id }],
+    });
+    await text(w.t, w.cred, ALICE, 'OFFERS');
+    await w.step();
+    expect(await flowMessages(db())).toEqual([]);
+    const [run] = await runsOf(db(), ALICE);
+    const detail = await call(w.t, 'GET', `/flow-runs/${run!.id}`);
+    const skipped = (detail.body.timeline as Json[]).find((e) => e.kind === 'send_skipped');
+    expect(skipped?.detail).toContain('subscribed-only');
+    await w.t.app.close();
+  });
+
   it(`two runners on ${dialect === 'postgres' ? 'two connection pools' : 'one database'} never double a step`, async () => {
     const w = await world(db());
     const first = await w.template('first', 'first');
