@@ -163,6 +163,14 @@ describe('flows in Chromium', { timeout: 60_000 }, () => {
     await step(1, 'Send a template').waitFor();
     await page.getByRole('button', { name: 'Move step 1 down' }).click();
     await step(2, 'Send a template').waitFor();
+    // A branch with an empty case: the problem shows on that case; removing the step clears it.
+    await page.getByLabel('Add a step').selectOption('branch');
+    const branch = step(3, 'Branch on the reply');
+    await expect
+      .poll(() => branch.getByRole('group', { name: 'Case 1' }).getByRole('alert').count())
+      .toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Remove step 3' }).click();
+    await expect.poll(() => branch.count()).toBe(0);
   });
 
   it('simulates OFFERS: the follow-up a day later; OFFERS then STOP: no follow-up', async () => {
