@@ -12,6 +12,13 @@
  * per server: the most requests per second with `--connections` in flight, and p50/p99 latency
  * at a fixed `--rate` (open loop: latency counts from when a request was due, so a stall is not
  * hidden by requests that were never sent).
+ *
+ * bench/flows.ts reuses it with automations (the flow runner on): `--keywords N` (the texts
+ * rotate through N custom keywords, OFFERS and DEAL1…; the credential also has IDLE1…IDLE100)
+ * and `--flows N` active flows (send, wait a day for a reply, branch, send), one per texted
+ * keyword (`--flows-on texted`) or per IDLE keyword, with `--waiting-runs N` runs of other numbers
+ * waiting for replies (`--flows-on idle`), to compare Tern with and without flows on the same
+ * texts.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +41,7 @@ import type * as ClockModule from '../src/clock.js';
 import type * as ConfigModule from '../src/config.js';
 import type * as SecretBox from '../src/crypto/secret-box.js';
 import type * as DatabaseModule from '../src/db/database.js';
+import type * as FlowRunnerModule from '../src/flows/flow-runner.js';
 import type * as MigrateModule from '../src/db/migrate.js';
 import type * as LoggerModule from '../src/logger.js';
 import type * as ServicesModule from '../src/services.js';
@@ -42,6 +50,24 @@ import { isMain } from './lib/script.js';
 
 const NUMBER = '14155550100';
 const TEXTS = ['STOP', 'START', 'HELP', 'OFFERS', 'JOIN', 'hello there', 'YES', 'what time?'];
+
+/** The texted custom keywords: OFFERS, then DEAL1, DEAL2… */
+export function customKeywords(n: number): string[] {
+  return ['OFFERS', ...Array.from({ length: Math.max(0, n - 1) }, (_, i) => `DEAL${i + 1}`)];
+}
+/** Custom keywords no text uses, for flows that are active but not triggered. */
+const IDLE_KEYWORDS = Array.from({ length: 100 }, (_, i) => `IDLE${i + 1}`);
+
+/** Flows in the server (bench/flows.ts); absent: as before, no flow runner. */
+export interface Automations {
+  /** Custom keywords the texts rotate through. */
+  keywords: number;
+  flows: number;
+  /** The flows' trigger keywords: the texted ones, or IDLE ones no text uses. */
+  flowsOn: 'texted' | 'idle';
+  /** Runs of other numbers, started before the load, waiting a day for a reply. */
+  waitingRuns: number;
+}
 
 async function serveBare(): Promise<void> {
   const { default: Fastify } = await import('fastify');
@@ -52,7 +78,10 @@ async function serveBare(): Promise<void> {
 }
 
 /** Tern's modules from the build in dist/ (what `npm start` runs), typed by their sources. */
-async function serveTern(database: string | undefined): Promise<void> {
+async function serveTern(
+  database: string | undefined,
+  automations: Automations | null,
+): Promise<void> {
   assertBuildFresh();
   const built = <T>(path: string) => import(`../dist/src/${path}`) as Promise<T>;
   const { buildApp } = await built<typeof AppModule>('app.js');
@@ -64,6 +93,7 @@ async function serveTern(database: string | undefined): Promise<void> {
   const { migrateToLatest } = await built<typeof MigrateModule>('db/migrate.js');
   const { createLogger } = await built<typeof LoggerModule>('logger.js');
   const { createServices } = await built<typeof ServicesModule>('services.js');
+  const { FlowRunner } = await built<typeof FlowRunnerModule>('flows/flow-runner.js');
 
   const dir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
   const url = database ?? join(dir, 'tern.db');
@@ -80,7 +110,7 @@ async function serveTern(database: string | undefined): Promise<void> {
   const db = openDatabase(url);
   await migrateToLatest(db);
   const keyring = new Keyring(secretKey(Buffer.alloc(32, 7)));
-  await createAdminToken(db, systemClock, { name: 'bench' });
+  const { token } = await createAdminToken(db, systemClock, { name: 'bench' });
   const services = createServices({
     config,
     db,
@@ -95,7 +125,9 @@ async function serveTern(database: string | undefined): Promise<void> {
     apiKey: 'bench-key-0123456789abcdef',
     inboundNumber: `+${NUMBER}`,
     doubleOptInKeywords: 'JOIN',
-    customInboundKeywords: 'OFFERS',
+    customInboundKeywords: automations
+      ? [...customKeywords(automations.keywords), ...IDLE_KEYWORDS]
+      : customKeywords(1),
     defaultInboundReply: 'Thanks! Reply HELP for help.',
   });
   const webhook = new URL(services.credentials.view(stored).webhooks.inbound.url).pathname;
@@ -106,11 +138,44 @@ async function serveTern(database: string | undefined): Promise<void> {
     logger: createLogger('silent'),
     services,
   });
+  // With automations, the flow runner runs (with or without flows), as in `tern serve`.
+  const runner = automations
+    ? await startFlows(app, token, stored.credential.id, automations, {
+        start: () => {
+          const flows = new FlowRunner({ db, clock: systemClock, engine: services.flowEngine });
+          flows.start();
+          return flows;
+        },
+        startRuns: (flowIds, count) =>
+          db.kysely.transaction().execute(async (trx) => {
+            for (let i = 0; i < count; i++)
+              await services.flowEngine.startRun(trx, {
+                sandbox: 'prod',
+                flowId: flowIds[i % flowIds.length] ?? '',
+                phone: `+1415${String(6_000_000 + i)}`,
+                profileId: null,
+                credentialId: stored.credential.id,
+                trigger: 'bench',
+              });
+          }),
+        due: async () =>
+          Number(
+            (
+              await db.kysely
+                .selectFrom('flow_runs')
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .where('status', '=', 'active')
+                .where('due_at', '<=', new Date().toISOString())
+                .executeTakeFirstOrThrow()
+            ).n,
+          ),
+      })
+    : null;
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   console.log(`listening on ${base}${webhook}`);
   const stop = () => {
-    void app
-      .close()
+    void (runner?.stop() ?? Promise.resolve())
+      .then(() => app.close())
       .then(() => db.close())
       .finally(() => {
         if (!database) rmSync(dir, { recursive: true, force: true });
@@ -121,15 +186,102 @@ async function serveTern(database: string | undefined): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+/**
+ * The flows through the API (send, wait a day for a reply, branch on it, send) on a
+ * transactional channel, the waiting runs of other numbers, then the flow runner, once the
+ * waiting runs' first steps are taken (none is due when the load starts).
+ */
+async function startFlows(
+  app: Awaited<ReturnType<typeof AppModule.buildApp>>,
+  token: string,
+  credentialId: string,
+  automations: Automations,
+  runner: {
+    start: () => { stop(): Promise<void> };
+    startRuns: (flowIds: string[], count: number) => Promise<void>;
+    due: () => Promise<number>;
+  },
+): Promise<{ stop(): Promise<void> }> {
+  const call = async <T>(url: string, payload: Record<string, unknown>): Promise<T> => {
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      payload,
+    });
+    if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    return res.json<T>();
+  };
+  const channel = await call<{ id: string }>('/api/v1/channel-configurations', {
+    name: 'bench-flows',
+    credentialId,
+    sender: 'TERN',
+    messageType: 'transactional',
+  });
+  const template = (name: string, body: string) =>
+    call<{ id: string }>('/api/v1/templates', { name, body, messageType: 'transactional' });
+  const ask = await template('bench-ask', 'Did you find what you wanted? Reply with a word.');
+  const thanks = await template('bench-thanks', 'Thanks for telling us.');
+  const triggers =
+    automations.flowsOn === 'texted' ? customKeywords(automations.keywords) : IDLE_KEYWORDS;
+  const flowIds: string[] = [];
+  for (const keyword of triggers.slice(0, automations.flows)) {
+    const flow = await call<{ id: string }>('/api/v1/flows', {
+      name: `bench ${keyword}`,
+      status: 'active',
+      definition: {
+        trigger: { type: 'keyword', credentialId, keyword },
+        channelConfigurationId: channel.id,
+        steps: [
+          { id: 'ask', type: 'send', templateId: ask.id },
+          { id: 'listen', type: 'wait', seconds: 86_400, untilReply: true },
+          {
+            id: 'route',
+            type: 'branch',
+            cases: [{ match: { any: true }, goto: 'thanks' }],
+            noReply: 'done',
+          },
+          { id: 'thanks', type: 'send', templateId: thanks.id },
+          { id: 'done', type: 'end' },
+        ],
+      },
+    });
+    flowIds.push(flow.id);
+  }
+  if (automations.waitingRuns > 0 && flowIds.length > 0)
+    await runner.startRuns(flowIds, automations.waitingRuns);
+  const running = runner.start();
+  for (let waited = 0; (await runner.due()) > 0; waited += 200) {
+    if (waited > 300_000) throw new Error('the waiting runs took over 5 minutes to start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return running;
+}
+
 interface Server {
   url: string;
   stop(): Promise<void>;
 }
 
 /** Starts this script with `--serve kind` in a child process and waits for its URL. */
-async function start(kind: 'bare' | 'tern', database: string | undefined): Promise<Server> {
+async function start(
+  kind: 'bare' | 'tern',
+  database: string | undefined,
+  automations: Automations | null,
+): Promise<Server> {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind];
   if (database) args.push('--database', database);
+  if (automations)
+    args.push(
+      '--keywords',
+      String(automations.keywords),
+      '--flows',
+      String(automations.flows),
+      '--flows-on',
+      automations.flowsOn,
+      '--waiting-runs',
+      String(automations.waitingRuns),
+    );
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -151,10 +303,20 @@ async function start(kind: 'bare' | 'tern', database: string | undefined): Promi
 }
 
 let sequence = 0;
+/** The keywords OFFERS rotates through (customKeywords). */
+let keywords = ['OFFERS'];
 function body(): string {
   sequence++;
-  const from = String(14155000000 + (sequence % 5000));
-  const text = TEXTS[sequence % TEXTS.length] ?? 'hello';
+  // With several keywords (bench/flows.ts), a number's texts shift through the mix each round
+  // (5,000 is a multiple of the 8 texts: without the shift a number always sends the same one),
+  // so a number that started a run later replies, texts STOP, START or HELP, or another keyword.
+  const shift = keywords.length > 1 ? Math.floor(sequence / 5000) : 0;
+  const from = String(14155000000 + ((sequence + shift) % 5000));
+  const base = TEXTS[sequence % TEXTS.length] ?? 'hello';
+  const text =
+    base === 'OFFERS'
+      ? (keywords[Math.floor(sequence / TEXTS.length) % keywords.length] ?? base)
+      : base;
   return JSON.stringify({
     results: [
       {
@@ -239,21 +401,30 @@ export interface InboundOptions {
   rate: number;
   /** A SQLite path or a postgres:// URL; a fresh SQLite file when absent. */
   database?: string;
+  /** Only Tern's server (the bare reference is skipped; its figures are then Tern's). */
+  only?: 'tern';
+  /** Flows in the server, and the flow runner (absent: neither). */
+  automations?: Automations;
 }
 
 /** The bare Fastify handler, then Tern's inbound webhook: throughput, then latency at a fixed rate. */
 export async function inboundThroughput(options: InboundOptions): Promise<InboundFigures> {
   const { seconds, connections, rate, database } = options;
   const store = database?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite';
+  const automations = options.automations ?? null;
+  keywords = customKeywords(automations?.keywords ?? 1);
   const measured: Partial<Record<'bare' | 'tern', HandlerFigures>> = {};
-  for (const kind of ['bare', 'tern'] as const) {
+  for (const kind of options.only ? [options.only] : (['bare', 'tern'] as const)) {
     progress.benchmark(
       kind === 'bare'
         ? 'Bare Fastify POST handler (the reference)'
-        : `Inbound webhooks on ${store}: full processing, one text per POST`,
+        : `Inbound webhooks on ${store}: full processing, one text per POST` +
+            (automations
+              ? `, ${automations.flows} active flows (${automations.flowsOn}), ${automations.waitingRuns} waiting runs`
+              : ''),
     );
     progress.step(`starting the ${kind === 'bare' ? 'bare Fastify' : 'Tern'} server`);
-    const server = await start(kind, database);
+    const server = await start(kind, database, automations);
     try {
       progress.step(`throughput: ${connections} connections, ${seconds} s after a 1 s warm-up`);
       const loop = await throughput(server.url, seconds, connections);
@@ -268,6 +439,7 @@ export async function inboundThroughput(options: InboundOptions): Promise<Inboun
       await server.stop();
     }
   }
+  measured.bare ??= measured.tern;
   if (!measured.bare || !measured.tern) throw new Error('unreachable');
   return { database: store, seconds, connections, rate, bare: measured.bare, tern: measured.tern };
 }
@@ -291,10 +463,25 @@ if (isMain(import.meta.url)) {
       rate: { type: 'string', default: '1000' },
       database: { type: 'string' },
       serve: { type: 'string' },
+      keywords: { type: 'string' },
+      flows: { type: 'string' },
+      'flows-on': { type: 'string' },
+      'waiting-runs': { type: 'string' },
     },
   });
   if (values.serve === 'bare') await serveBare();
-  else if (values.serve === 'tern') await serveTern(values.database);
+  else if (values.serve === 'tern')
+    await serveTern(
+      values.database,
+      values.keywords === undefined
+        ? null
+        : {
+            keywords: Number(values.keywords),
+            flows: Number(values.flows ?? 0),
+            flowsOn: values['flows-on'] === 'idle' ? 'idle' : 'texted',
+            waitingRuns: Number(values['waiting-runs'] ?? 0),
+          },
+    );
   else {
     const figures = await inboundThroughput({
       seconds: Number(values.seconds),

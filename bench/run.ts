@@ -8,7 +8,8 @@
  * BullMQ), outbound (SQLite, PostgreSQL; batch and single API), delivery reports (100 per POST),
  * inbound webhooks with the bare Fastify reference, the simulator, and the scale benchmark
  * (100,000 messages; `--full`: 1M and 10M, about an hour more), and the campaign benchmark
- * (100,000 profiles; `--full`: 1M); shows progress on stderr;
+ * (100,000 profiles; `--full`: 1M), the quiet-hours hold, and flows (10,000 concurrent runs, a
+ * SIGKILL, inbound with and without flows); shows progress on stderr;
  * prints the results on stdout; writes `benchmarks.md` and `benchmarks.svg` into `docs/` (or
  * `--out`). `--quick` uses small counts and short durations to check the runner itself, and
  * writes into a temporary directory unless `--out` is given.
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import { campaignBenchmark, type CampaignOptions } from './campaign.js';
 import { deliveryReportThroughput } from './delivery-report-throughput.js';
+import { flowsBenchmark, flowsLines, replaceFlowsSection } from './flows.js';
 import { inboundThroughput } from './inbound-throughput.js';
 import { readMachine } from './lib/machine.js';
 import { progress } from './lib/progress.js';
@@ -99,8 +101,8 @@ console.error(
 const databases = postgresUrl === null ? 1 : 2;
 // references 3; outbound and reports once per database; bare Fastify, inbound, simulator
 // twice; scale once per database and size; the campaign once per database
-// and the quiet-hours hold once per database
-progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length + 2 * databases);
+// and the quiet-hours hold once per database; flows once, with its six inbound servers
+progress.plan(3 + 2 * databases + 4 + databases * scaleOptions.sizes.length + 2 * databases + 7);
 
 const references = await referenceBenchmarks({
   seconds: sizes.seconds,
@@ -161,6 +163,13 @@ const policyHold = await policyHoldBenchmark({
   postgresUrl,
 });
 
+// Flows (SQLite): 10,000 concurrent runs, a SIGKILL, inbound with and without flows.
+const flows = await flowsBenchmark({
+  runs: quick ? 400 : 10_000,
+  waitSeconds: quick ? 15 : 120,
+  inboundSeconds: sizes.seconds,
+});
+
 mkdirSync(outDir, { recursive: true });
 const pagePath = join(outDir, 'benchmarks.md');
 const chartFile = 'benchmarks.svg';
@@ -168,10 +177,13 @@ writeFileSync(join(outDir, chartFile), chartSvg(results));
 const config = await prettier.resolveConfig(resolve('docs/benchmarks.md'));
 writeFileSync(
   pagePath,
-  await prettier.format(replacePolicyHoldSection(markdownPage(results, chartFile), policyHold), {
-    ...config,
-    parser: 'markdown',
-  }),
+  await prettier.format(
+    replaceFlowsSection(
+      replacePolicyHoldSection(markdownPage(results, chartFile), policyHold),
+      flows,
+    ),
+    { ...config, parser: 'markdown' },
+  ),
 );
 
 console.log(
@@ -189,6 +201,8 @@ console.log('\nCampaign\n');
 for (const line of campaignLines(results.campaign)) console.log(line);
 console.log('\nQuiet-hours hold and release\n');
 for (const line of policyHoldLines(policyHold)) console.log(line);
+console.log('\nFlows\n');
+for (const line of flowsLines(flows)) console.log(line);
 if (!quick) {
   console.log('\nIssue 14 aims\n');
   console.log(textTable(issue14Aims(results)));
