@@ -70,6 +70,8 @@ const DAY_MS = 86_400_000;
 const COMPILED_MAX = 1_000;
 
 type Note = TimelineNote & { messageId?: string | null };
+/** The send-time policy of the step, its cap counts read (in the step) on first use. */
+type PolicyFor = () => Promise<ChunkPolicy>;
 
 /**
  * Takes a run's steps: one transaction per step (advance, its effects, the new state, the
@@ -222,17 +224,11 @@ export class FlowEngine implements FlowStarter {
   ): Promise<boolean> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    // Read before the transaction (PolicyService reads on its own connection, which on SQLite
-    // would wait for this transaction forever): the rules and the number's cap counts.
-    const policy = this.deps.policy
-      ? await ChunkPolicy.load(
-          this.deps.policy.source,
-          claim.sandbox,
-          claim.flow_id,
-          [claim.phone],
-          now,
-        )
-      : null;
+    // The rules are read before the transaction (PolicyService reads them on its own
+    // connection, which on SQLite would wait for this transaction forever; they are cached, so
+    // this is rarely a query); the number's cap counts only for a marketing send, in it.
+    const source = this.deps.policy?.source;
+    const rules = source ? await source.rulesFor(claim.sandbox) : null;
     const outcomes: { outcome: 'held' | 'dropped'; reason: string }[] = [];
     const done = await db.kysely.transaction().execute(async (trx) => {
       const run = await findRunRow(trx, db.capabilities, claim.sandbox, claim.id, true);
@@ -267,6 +263,25 @@ export class FlowEngine implements FlowStarter {
       const result = advance(definition, state, input, now, {
         timeScale: this.deps.timeScale ?? 1,
       });
+      let loaded: Promise<ChunkPolicy> | undefined;
+      const policy: PolicyFor | null =
+        source && rules
+          ? () =>
+              (loaded ??= ChunkPolicy.load(
+                {
+                  rulesFor: () => Promise.resolve(rules),
+                  recentSendsFor: (sandbox, phones, subject, at) =>
+                    source.recentSendsFor(sandbox, phones, subject, at, {
+                      db: trx,
+                      rules: rules.rules,
+                    }),
+                },
+                run.sandbox,
+                run.flow_id,
+                [run.phone],
+                now,
+              ))
+          : null;
       const applied = await this.execute(trx, run, definition, result, now, policy, outcomes);
       await this.commitStep(trx, run, applied, now);
       return true;
@@ -307,7 +322,7 @@ export class FlowEngine implements FlowStarter {
     definition: FlowDefinition,
     result: Advance,
     now: Date,
-    policy: ChunkPolicy | null,
+    policy: PolicyFor | null,
     outcomes: { outcome: 'held' | 'dropped'; reason: string }[],
   ): Promise<{ advance: Advance; notes: Note[] }> {
     const notes: Note[] = [];
@@ -389,7 +404,7 @@ export class FlowEngine implements FlowStarter {
     definition: FlowDefinition,
     templateId: string,
     now: Date,
-    policy: ChunkPolicy | null,
+    policy: PolicyFor | null,
     outcomes: { outcome: 'held' | 'dropped'; reason: string }[],
   ): Promise<{
     kind: 'sent' | 'send_skipped' | 'send_failed';
@@ -476,7 +491,7 @@ export class FlowEngine implements FlowStarter {
       ...m.dlt,
     };
     if (policy && policyApplies(message.messageType, 'flow')) {
-      const decision = policy.decide(
+      const decision = (await policy()).decide(
         message.to,
         profile?.attributes ?? {},
         now,

@@ -1,6 +1,7 @@
 import { decide, type DecideInput, type Decision } from '../policy/decide.js';
 import { locateRecipient, type Location } from '../policy/locate.js';
 import type { PolicyRule } from '../policy/rule.js';
+import type { Executor } from '../db/executor.js';
 
 /**
  * What a batch of marketing messages (an API batch, a chunk of a campaign's fan-out) needs from
@@ -20,7 +21,17 @@ export interface ChunkPolicySource {
     phones: readonly string[],
     subject: string | null,
     now: Date,
+    within?: InTransaction,
   ): Promise<Map<string, DecideInput['recentSends']>>;
+}
+
+/**
+ * Counting inside the caller's transaction (a flow's step), with the rules it read before it:
+ * on SQLite a read on another connection would wait for that transaction forever.
+ */
+export interface InTransaction {
+  db: Executor;
+  rules: readonly PolicyRule[];
 }
 
 const NO_SENDS: DecideInput['recentSends'] = { number: 0, subject: 0 };

@@ -19,6 +19,7 @@ import {
 } from './policy.repository.js';
 import { ruleProblems, type PolicyRule } from './rule.js';
 import { SHIPPED_RULES } from './shipped-rules.js';
+import type { InTransaction } from '../messages/batch-policy.js';
 
 /** A rule as the API lists it: `overridden` marks a shipped rule this sandbox replaced. */
 export type ListedRule = PolicyRule & { overridden: boolean };
@@ -115,8 +116,9 @@ export class PolicyService {
     phones: readonly string[],
     subject: string | null,
     now: Date,
+    within?: InTransaction,
   ): Promise<Map<string, DecideInput['recentSends']>> {
-    const { rules } = await this.rulesFor(sandbox);
+    const { rules } = within ?? (await this.rulesFor(sandbox));
     const caps = rules.filter((r) => r.kind === 'cap' && r.cap && r.enabled);
     const result = new Map<string, DecideInput['recentSends']>();
     for (const phone of phones) result.set(phone, { number: 0, subject: 0, byRule: {} });
@@ -133,7 +135,7 @@ export class PolicyService {
         // Chunks of 500 keep the IN list under every driver's parameter limit.
         for (let i = 0; i < unique.length; i += 500) {
           const part = await countRecentMarketing(
-            this.deps.db.kysely,
+            within?.db ?? this.deps.db.kysely,
             sandbox,
             unique.slice(i, i + 500),
             since,
