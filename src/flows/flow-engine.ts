@@ -68,6 +68,8 @@ export interface FlowEngineDeps {
 
 const DAY_MS = 86_400_000;
 const COMPILED_MAX = 1_000;
+/** Flow versions kept parsed (a version is at most 50 steps: ~20 kB of JSON). */
+const DEFINITIONS_MAX = 1_000;
 
 type Note = TimelineNote & { messageId?: string | null };
 /** The send-time policy of the step, its cap counts read (in the step) on first use. */
@@ -82,6 +84,7 @@ type PolicyFor = () => Promise<ChunkPolicy>;
 export class FlowEngine implements FlowStarter {
   private readonly contexts = new SendContexts();
   private readonly compiled = new Map<string, CompiledTemplate>();
+  private readonly definitions = new Map<string, FlowDefinition>();
 
   constructor(private readonly deps: FlowEngineDeps) {}
 
@@ -242,12 +245,7 @@ export class FlowEngine implements FlowStarter {
         await this.release(trx, run);
         return false;
       }
-      const definition = await findFlowDefinition(
-        trx,
-        run.sandbox,
-        run.flow_id,
-        Number(run.flow_version),
-      );
+      const definition = await this.definition(trx, run);
       if (!definition) {
         await this.endRun(trx, run, 'failed', `version ${run.flow_version} of the flow is gone`);
         return true;
@@ -288,6 +286,19 @@ export class FlowEngine implements FlowStarter {
     });
     if (done) for (const o of outcomes) this.deps.policy?.onOutcome?.(o.outcome, o.reason);
     return done;
+  }
+
+  /** The flow version a run follows; versions never change, so each is read once. */
+  private async definition(trx: Executor, run: RunRow): Promise<FlowDefinition | undefined> {
+    const key = `${run.sandbox}\u0000${run.flow_id}\u0000${run.flow_version}`;
+    const hit = this.definitions.get(key);
+    if (hit) return hit;
+    const found = await findFlowDefinition(trx, run.sandbox, run.flow_id, Number(run.flow_version));
+    if (found) {
+      if (this.definitions.size >= DEFINITIONS_MAX) this.definitions.clear();
+      this.definitions.set(key, found);
+    }
+    return found;
   }
 
   /** Shortens this runner's lease on a run whose step failed: another try after `ms`. */
