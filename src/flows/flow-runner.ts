@@ -78,7 +78,7 @@ export class FlowRunner {
 
   /** Claims one batch of due runs and takes their steps; how many runs were claimed. */
   async runDue(): Promise<number> {
-    const { db, clock, engine } = this.deps;
+    const { db, clock } = this.deps;
     const now = clock.now();
     const claimed = await claimDueRuns(db.kysely, db.capabilities, {
       now: now.toISOString(),
@@ -86,17 +86,28 @@ export class FlowRunner {
       leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
       limit: this.batch,
     });
-    for (const run of claimed) {
-      try {
-        await engine.step(run, this.owner);
-      } catch (error) {
-        // One run's failed step (a deadlock with an inbound text on PostgreSQL, the database
-        // away) rolled back whole: it is tried again in a second, and the batch goes on.
-        this.deps.logger?.error({ err: error, runId: run.id }, 'flow runner: a step failed');
-        await engine.retryLater(run, this.owner, STEP_RETRY_MS).catch(() => undefined);
-      }
-    }
+    // PostgreSQL takes several steps side by side (distinct runs, each holding only its own
+    // row), one per writer the dialect allows; SQLite has one writer: one after the other.
+    let next = 0;
+    const worker = async () => {
+      for (let run = claimed[next++]; run !== undefined; run = claimed[next++])
+        await this.stepOne(run);
+    };
+    const width = Math.min(db.capabilities.concurrentWriters, claimed.length);
+    await Promise.all(Array.from({ length: width }, worker));
     return claimed.length;
+  }
+
+  private async stepOne(run: { sandbox: string; id: string; flow_id: string; phone: string }) {
+    const { engine } = this.deps;
+    try {
+      await engine.step(run, this.owner);
+    } catch (error) {
+      // One run's failed step (a deadlock with an inbound text on PostgreSQL, the database
+      // away) rolled back whole: it is tried again in a second, and the batch goes on.
+      this.deps.logger?.error({ err: error, runId: run.id }, 'flow runner: a step failed');
+      await engine.retryLater(run, this.owner, STEP_RETRY_MS).catch(() => undefined);
+    }
   }
 
   /**
