@@ -17,6 +17,8 @@ const IDLE_MS = 100;
  */
 export const FLOW_LEASE_MS = 30_000;
 const SEGMENT_BATCH = 500;
+/** PostgreSQL: how far the segment trigger's cursor stays behind the newest event (as live-segments.ts). */
+const SEGMENT_SETTLE_MS = 1_000;
 /** A run whose step failed is due again after this, not at once (a failure that repeats). */
 const STEP_RETRY_MS = 1_000;
 
@@ -26,6 +28,8 @@ export interface FlowRunnerOptions {
   leaseMs?: number;
   batch?: number;
   idleMs?: number;
+  /** How far the segment trigger's cursor stays behind (default: 1 s on PostgreSQL, 0 on SQLite). */
+  settleMs?: number;
 }
 
 /**
@@ -41,6 +45,7 @@ export class FlowRunner {
   private readonly loop: PollLoop;
   private readonly leaseMs: number;
   private readonly batch: number;
+  private readonly settleMs: number;
 
   constructor(
     private readonly deps: { db: Db; clock: Clock; engine: FlowEngine; logger?: Logger },
@@ -49,6 +54,7 @@ export class FlowRunner {
     this.owner = options.owner ?? `flows-${newId()}`;
     this.leaseMs = options.leaseMs ?? FLOW_LEASE_MS;
     this.batch = options.batch ?? BATCH;
+    this.settleMs = options.settleMs ?? (deps.db.capabilities.multiProcess ? SEGMENT_SETTLE_MS : 0);
     const idle = options.idleMs ?? IDLE_MS;
     this.loop = new PollLoop(
       async () => {
@@ -113,9 +119,8 @@ export class FlowRunner {
   /**
    * Starts runs of the active `segment_entered` flows for the sandbox's new `segment.entered`
    * events, after a cursor per sandbox (flow_cursors). The cursor moves only from the value read,
-   * in the transaction that starts the runs: a second process reading the same events finds it
-   * moved and starts nothing. Known limit (Guess, as the live-segment loop meets it with a settle
-   * window): on PostgreSQL an event committed after a newer one was read is skipped.
+   * in the transaction that starts the runs, so two processes never start from the same read;
+   * an event read again (the settle window) finds its run by its trigger and starts nothing.
    */
   async segmentTriggers(): Promise<number> {
     const { db, engine } = this.deps;
@@ -149,10 +154,17 @@ export class FlowRunner {
       });
       const last = events[events.length - 1];
       if (!last) continue;
+      // PostgreSQL commits out of id order: the cursor stays SEGMENT_SETTLE_MS behind the clock
+      // (a full batch moves it to its end), and events after it are read again, started once.
+      const boundary =
+        this.settleMs > 0 && events.length < SEGMENT_BATCH
+          ? idBoundary(Date.now() - this.settleMs)
+          : last.id;
+      const next = last.id < boundary ? last.id : boundary > row.cursor ? boundary : row.cursor;
       started += await db.kysely.transaction().execute(async (trx) => {
         const moved = await trx
           .updateTable('flow_cursors')
-          .set({ cursor: last.id })
+          .set({ cursor: next })
           .where('sandbox', '=', sandbox)
           .where('cursor', '=', row.cursor)
           .executeTakeFirst();
@@ -173,14 +185,25 @@ export class FlowRunner {
             typeof event.payload.profileId === 'string' ? event.payload.profileId : null;
           const name =
             typeof event.payload.segmentName === 'string' ? event.payload.segmentName : segmentId;
+          // The event's id makes the trigger unique: an event read again starts nothing.
+          const trigger = `entered segment "${name.slice(0, 100)}" (event ${event.id})`;
           for (const flow of flows.filter((f) => f.trigger_key === segmentId)) {
+            const seen = await trx
+              .selectFrom('flow_runs')
+              .select('id')
+              .where('sandbox', '=', sandbox)
+              .where('flow_id', '=', flow.id)
+              .where('phone', '=', phone)
+              .where('trigger', '=', trigger)
+              .executeTakeFirst();
+            if (seen) continue;
             const r = await engine.startRun(trx, {
               sandbox,
               flowId: flow.id,
               phone,
               profileId,
               credentialId: null,
-              trigger: `entered segment "${name}"`,
+              trigger,
             });
             if (r.started) n++;
           }
