@@ -130,8 +130,12 @@ function meanOf(runs: InboundFigures[]): InboundFigures {
   if (!first) throw new Error('no measurement');
   const mean = (pick: (f: InboundFigures) => number) =>
     runs.reduce((sum, f) => sum + pick(f), 0) / runs.length;
+  const cpu = runs.map((f) => f.tern.cpuMicrosPerRequest);
   const tern = {
     requestsPerSecond: mean((f) => f.tern.requestsPerSecond),
+    cpuMicrosPerRequest: cpu.every((c) => c !== null)
+      ? cpu.reduce((sum, c) => sum + c, 0) / cpu.length
+      : null,
     latency: {
       p50: mean((f) => f.tern.latency.p50),
       p99: mean((f) => f.tern.latency.p99),
@@ -556,12 +560,20 @@ export function flowsLines(f: FlowsFigures): string[] {
   ];
   if (f.inbound) {
     const i = f.inbound;
+    const cpu = (m: InboundFigures) => m.tern.cpuMicrosPerRequest;
+    const cpuCells = (m: InboundFigures) => {
+      const own = cpu(m);
+      const base = cpu(i.without);
+      return own === null || base === null
+        ? '– | –'
+        : `${Math.round(own)} µs | ${(base / own).toFixed(2)}×`;
+    };
     const row = (name: string, m: InboundFigures) =>
-      `| ${name} | ${count(Math.round(m.tern.requestsPerSecond))} | ${(m.tern.requestsPerSecond / i.without.tern.requestsPerSecond).toFixed(2)}× | ${m.tern.latency.p50.toFixed(1)} ms | ${m.tern.latency.p99.toFixed(1)} ms |`;
+      `| ${name} | ${count(Math.round(m.tern.requestsPerSecond))} | ${(m.tern.requestsPerSecond / i.without.tern.requestsPerSecond).toFixed(2)}× | ${cpuCells(m)} | ${m.tern.latency.p50.toFixed(1)} ms | ${m.tern.latency.p99.toFixed(1)} ms |`;
     lines.push(
       '',
-      `| inbound webhooks (${i.without.connections} connections; latency at ${i.without.rate}/s; mean of ${i.rounds} runs each) | req/s | × without | p50 | p99 |`,
-      '|---|---|---|---|---|',
+      `| inbound webhooks (${i.without.connections} connections; latency at ${i.without.rate}/s; mean of ${i.rounds} runs each) | req/s | × without | server CPU a request | × without, by CPU | p50 | p99 |`,
+      '|---|---|---|---|---|---|---|',
       row('without flows', i.without),
       row(
         `${i.flows} active flows no text triggers, ${count(i.waitingRuns)} runs of other numbers waiting for a reply`,
@@ -591,7 +603,7 @@ export function replaceFlowsSection(markdown: string, f: FlowsFigures): string {
     START,
     '## Flows: concurrent runs, a SIGKILL, inbound with flows (bench/flows.ts)',
     '',
-    `${count(f.runs)} runs started through \`POST /v1/flow-events\` in ${f.startSeconds.toFixed(1)} s (${count(f.concurrent)} active at once) in \`tern serve\` on SQLite (the build in dist/, a child process, its send worker sending every flow text to the simulator). Half follow a timer flow (wait ${f.waitSeconds} s, send, wait ${f.waitSeconds} s, send), half a reply flow (send, wait up to ${Math.round(f.waitSeconds * 1.5)} s for a reply, branch, send); half of those reply through the credential's inbound webhook half-way through the wait, the rest time out. Timers come due at the rate the runs were started (as a day after a keyword drew 10,000 texts). A step's latency is read from the run's timeline in the database: from the wait's deadline to the note of the wait ending, stamped when the runner takes the step (its one transaction, which also queues the next send, takes milliseconds more), or from the webhook's 200 to the reply's note. A third of the way into the timer flow's second wave, \`tern serve\` is killed with SIGKILL and started again on the same file; at the end every run's notes, sends and messages are counted. Inbound: bench/inbound-throughput.ts's server and texts (5,000 numbers, each number's texts shifting through STOP, START, HELP, one of 100 custom keywords, JOIN, free text), the flow runner on in every server: without flows; with 100 active keyword flows (send, wait a day for a reply, branch, send) on keywords no text uses and 10,000 runs of other numbers waiting for a reply; with the 100 flows on the texted keywords, so that a keyword starts a run (and its first send), free text answers it (a step and a send) and STOP, START, HELP or JOIN ends it. Measured in the order without, idle, texted, texted, idle, without, and averaged. Measured at ${f.run.commit} (load average ${f.run.loadAverage} at the start; \`${f.run.command}\`).`,
+    `${count(f.runs)} runs started through \`POST /v1/flow-events\` in ${f.startSeconds.toFixed(1)} s (${count(f.concurrent)} active at once) in \`tern serve\` on SQLite (the build in dist/, a child process, its send worker sending every flow text to the simulator). Half follow a timer flow (wait ${f.waitSeconds} s, send, wait ${f.waitSeconds} s, send), half a reply flow (send, wait up to ${Math.round(f.waitSeconds * 1.5)} s for a reply, branch, send); half of those reply through the credential's inbound webhook half-way through the wait, the rest time out. Timers come due at the rate the runs were started (as a day after a keyword drew 10,000 texts). A step's latency is read from the run's timeline in the database: from the wait's deadline to the note of the wait ending, stamped when the runner takes the step (its one transaction, which also queues the next send, takes milliseconds more), or from the webhook's 200 to the reply's note. A third of the way into the timer flow's second wave, \`tern serve\` is killed with SIGKILL and started again on the same file; at the end every run's notes, sends and messages are counted. Inbound: bench/inbound-throughput.ts's server and texts (5,000 numbers, each number's texts shifting through STOP, START, HELP, one of 100 custom keywords, JOIN, free text), the flow runner on in every server: without flows; with 100 active keyword flows (send, wait a day for a reply, branch, send) on keywords no text uses and 10,000 runs of other numbers waiting for a reply; with the 100 flows on the texted keywords, so that a keyword starts a run (and its first send), free text answers it (a step and a send) and STOP, START, HELP or JOIN ends it. Measured in the order without, idle, texted, texted, idle, without, and averaged; the server's CPU time per request (from /proc, during the throughput run) moves less than the throughput when other work shares the machine, and its ratio is shown beside. Measured at ${f.run.commit} (load average ${f.run.loadAverage} at the start; \`${f.run.command}\`).`,
     '',
     ...flowsLines(f),
     END,

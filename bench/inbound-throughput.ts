@@ -21,7 +21,7 @@
  * texts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -260,7 +260,21 @@ async function startFlows(
 
 interface Server {
   url: string;
+  /** The server's CPU time so far (user + system), ms; null where /proc is not there. */
+  cpuMs(): number | null;
   stop(): Promise<void>;
+}
+
+/** A process's CPU time (user + system) in ms, from /proc (Linux); null elsewhere. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /** Starts this script with `--serve kind` in a child process and waits for its URL. */
@@ -294,6 +308,7 @@ async function start(
   });
   return {
     url,
+    cpuMs: () => processCpuMs(child.pid),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -336,8 +351,16 @@ function body(): string {
   });
 }
 
-/** Closed loop: `connections` requests in flight at all times; requests/second after a 1 s warm-up. */
-async function throughput(url: string, seconds: number, connections: number): Promise<LoopResult> {
+/**
+ * Closed loop: `connections` requests in flight at all times; requests/second after a 1 s
+ * warm-up, and every request counted in `sent` (for the server's CPU per request).
+ */
+async function throughput(
+  url: string,
+  seconds: number,
+  connections: number,
+  sent: { n: number },
+): Promise<LoopResult> {
   const pool = poolFor(url, connections);
   const path = new URL(url).pathname;
   const started = performance.now();
@@ -346,7 +369,10 @@ async function throughput(url: string, seconds: number, connections: number): Pr
       concurrency: connections,
       seconds,
       warmUpSeconds: 1,
-      task: () => post(pool, path, body()),
+      task: async () => {
+        await post(pool, path, body());
+        sent.n++;
+      },
       onProgress: (done) =>
         progress.timed(
           (performance.now() - started) / 1000 - 1,
@@ -381,6 +407,11 @@ export interface HandlerFigures {
   requestsPerSecond: number;
   /** Latency at the fixed rate, in milliseconds. */
   latency: LatencyResult;
+  /**
+   * The server's CPU time per request during the throughput run, µs (null without /proc): on a
+   * machine shared with other work it moves less than the throughput does.
+   */
+  cpuMicrosPerRequest: number | null;
 }
 
 export interface InboundFigures {
@@ -427,14 +458,26 @@ export async function inboundThroughput(options: InboundOptions): Promise<Inboun
     const server = await start(kind, database, automations);
     try {
       progress.step(`throughput: ${connections} connections, ${seconds} s after a 1 s warm-up`);
-      const loop = await throughput(server.url, seconds, connections);
-      progress.result(`${formatRate(loop.rate)} req/s`);
+      const cpuBefore = server.cpuMs();
+      const sent = { n: 0 };
+      const loop = await throughput(server.url, seconds, connections, sent);
+      const cpuAfter = server.cpuMs();
+      const cpuMicrosPerRequest =
+        cpuBefore === null || cpuAfter === null || sent.n === 0
+          ? null
+          : ((cpuAfter - cpuBefore) * 1000) / sent.n;
+      progress.result(
+        `${formatRate(loop.rate)} req/s` +
+          (cpuMicrosPerRequest === null
+            ? ''
+            : `, server CPU ${cpuMicrosPerRequest.toFixed(0)} µs/request`),
+      );
       progress.step(`latency: ${rate} requests/s for ${seconds} s`);
       const lat = await latency(server.url, seconds, rate);
       progress.result(
         `p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, errors ${lat.errors}/${lat.sent}`,
       );
-      measured[kind] = { requestsPerSecond: loop.rate, latency: lat };
+      measured[kind] = { requestsPerSecond: loop.rate, latency: lat, cpuMicrosPerRequest };
     } finally {
       await server.stop();
     }
