@@ -12,6 +12,7 @@ import { AppError, staleVersionError, type ErrorDetail } from '../errors.js';
 import { newId } from '../ids.js';
 import { SendContexts } from '../messages/send-context.js';
 import { normalizeE164 } from '../phone.js';
+import { consentWithoutProfile } from '../profiles/consent.js';
 import { findProfileByPhone } from '../profiles/profile.repository.js';
 import { findTemplate } from '../templates/template.repository.js';
 import { findSegment } from '../audiences/audience.repository.js';
@@ -34,6 +35,7 @@ import {
   type SimulationResult,
 } from './simulate.js';
 import { checkDefinition } from './definition-schema.js';
+import { simulatedKeywordResponse } from './simulate-keyword.js';
 import type { FlowEngine } from './flow-engine.js';
 import {
   FLOW_STATUSES,
@@ -462,10 +464,12 @@ export class FlowService {
     input: SimulateInput & { definition?: unknown },
   ): Promise<SimulationResult> {
     const flow = await this.get(sandbox, id);
-    const { definition: draft, ...script } = input;
+    const { definition: draft, ...given } = input;
     let definition = flow.definition;
     if (draft !== undefined) definition = await this.checked(sandbox, draft);
     const db = this.deps.db.kysely;
+    const script = await this.simulatedPerson(sandbox, given);
+    const phone = script.phone ?? SIMULATED_PHONE;
     const send =
       definition.channelConfigurationId === null
         ? null
@@ -504,12 +508,16 @@ export class FlowService {
           case 'fuzzy_opt_out':
             return credential.fuzzyOptOutReply;
           case 'custom':
-            // Guess: a keyword response's reply is the keyword responder's; not simulated here.
+            // A keyword response's reply comes from keywordResponse below.
             return null;
           case 'none':
             return credential.defaultInboundReply === '' ? null : credential.defaultInboundReply;
         }
       },
+      keywordResponse: (keyword) =>
+        credential
+          ? simulatedKeywordResponse(db, sandbox, credential, id, keyword)
+          : Promise.resolve(null),
       render: async (templateId, ctx) => {
         if (!templates.has(templateId))
           templates.set(templateId, await findTemplate(db, sandbox, templateId));
@@ -527,7 +535,8 @@ export class FlowService {
         if (!rendered.ok) return rendered;
         const checked = checkRendered(rendered.text, template, send?.channel ?? null);
         if (!checked.ok) return { ok: false, problems: checked.problems };
-        return { ok: true, text: rendered.text, messageType: template.messageType };
+        // The final text, as checkMessage makes it for the send: the marketing footer added.
+        return { ok: true, text: checked.text, messageType: template.messageType };
       },
       consentBlock: (consent, messageType) =>
         consentBlock(consent, messageType, consentPolicy, 'flow'),
@@ -536,10 +545,10 @@ export class FlowService {
             policy: (at: Date, attributes: Record<string, unknown>): PolicyDecision => {
               const decision = decide(
                 {
-                  to: SIMULATED_PHONE,
+                  to: phone,
                   messageType: 'marketing',
                   origin: 'flow',
-                  location: locateRecipient(SIMULATED_PHONE, attributes, rules.defaultTimeZone),
+                  location: locateRecipient(phone, attributes, rules.defaultTimeZone),
                   validUntil: '9999-12-31T23:59:59.999Z',
                   subject: id,
                   recentSends: { number: 0, subject: 0 },
@@ -560,6 +569,32 @@ export class FlowService {
         : {}),
     };
     return simulateFlow(definition, script, deps, this.deps.clock.now());
+  }
+
+  /**
+   * The simulated person: a `phone` with a profile in the sandbox brings its consent and
+   * attributes (without one, the ledger's consent, as the engine reads it); explicit `consent`
+   * and `attributes` override. No phone: unknown consent, no attributes.
+   */
+  private async simulatedPerson(sandbox: string, input: SimulateInput): Promise<SimulateInput> {
+    if (input.phone === undefined) return input;
+    const phone = normalizeE164(input.phone);
+    if (!phone)
+      throw new AppError('validation_failed', 'The phone is not valid.', [
+        {
+          path: '/phone',
+          message: 'must be a phone number in international format, e.g. +14155550100',
+        },
+      ]);
+    const db = this.deps.db.kysely;
+    const profile = await findProfileByPhone(db, sandbox, phone);
+    return {
+      ...input,
+      phone,
+      consent:
+        input.consent ?? profile?.consent ?? (await consentWithoutProfile(db, sandbox, phone)),
+      attributes: input.attributes ?? profile?.attributes ?? {},
+    };
   }
 
   /** Active runs per flow, for a page the console shows. */

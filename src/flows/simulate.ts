@@ -1,8 +1,9 @@
 import { normalizeKeyword } from '../credentials/keywords.js';
 import type { ErrorDetail } from '../errors.js';
 import { matchForm, type InboundCategory } from '../inbound/classify.js';
+import { consentBlock } from '../messages/consent-gate.js';
 import type { ConsentState } from '../profiles/consent.js';
-import type { FlowAction } from '../automation/action.js';
+import type { Action, FlowAction } from '../automation/action.js';
 import type {
   Advance,
   EndReason,
@@ -25,8 +26,14 @@ import { shadowedCases } from './shadowed-cases.js';
  *   (START, UNSTOP, YES, SUBSCRIBE) a flow asking "reply YES" never sees the YES: the person is
  *   opted in, gets the opt-in confirmation, and the run ends. A credential whose opt-in list
  *   leaves YES out hands it to the run as free text, and the branch takes it;
- * - a custom keyword or free text is handed to every run waiting for a reply; then a custom
- *   keyword that is the flow's trigger starts a run (one at a time with oneRunPerPerson);
+ * - a custom keyword with a keyword response runs the response's actions (consent and
+ *   attributes change, a start_flow of this flow starts a run; lists and webhooks are noted),
+ *   then its reply is rendered as the actions left the person, as the responder does;
+ * - a custom keyword or free text is handed to every run waiting for a reply (a run the
+ *   keyword's response started is not yet one); then a custom keyword that is the flow's trigger
+ *   starts a run (one at a time with oneRunPerPerson);
+ * - an automatic reply goes out unless the person is unsubscribed (the opt-out confirmation
+ *   always), as the inbound engine queues it;
  *   free text no run took gets the credential's default reply, if it has one;
  * - timers fire at their deadline; a text and a deadline at the same instant: the text first
  *   (a reply by the deadline counts);
@@ -48,6 +55,8 @@ export interface SimulateInput {
   consent?: ConsentState;
   /** The profile's attributes for rendering. */
   attributes?: Record<string, unknown>;
+  /** The number the person texts from (default SIMULATED_PHONE): rendering and the policy's time zone. */
+  phone?: string;
 }
 
 export interface SimulatedMessage {
@@ -78,16 +87,38 @@ export type RenderResult =
   | { ok: true; text: string; messageType: 'marketing' | 'transactional' }
   | { ok: false; problems: ErrorDetail[] };
 
+/** One action of a keyword response, as the service resolved it for the simulation. */
+export interface SimulatedResponseAction {
+  action: Action;
+  /** A start_flow of the simulated flow itself (it then starts a run here). */
+  startsThisFlow: boolean;
+  /** What it would do, for the timeline: `add to list "Offers"`. */
+  describe: string;
+}
+
+/** A custom keyword's response (keyword-responses) as the simulation plays it. */
+export interface SimulatedKeywordResponse {
+  /** In order, before the reply (keyword-responder.ts). */
+  actions: SimulatedResponseAction[];
+  /** The reply rendered for the person as the actions left them; null: no reply configured. */
+  reply(ctx: PersonContext & { keyword: string }): Promise<RenderResult | null>;
+}
+
+export interface PersonContext {
+  phone: string;
+  consent: ConsentState;
+  attributes: Record<string, unknown>;
+}
+
 export interface SimulateDeps {
   /** The credential's keyword rules for an incoming text (classifyInbound with the trigger credential). */
   classify(text: string): { category: InboundCategory; keyword: string | null };
   /** The credential's automatic reply text for a category (opt-out confirmation, help…), null: none. */
   systemReply(category: InboundCategory, keyword: string | null): string | null;
-  /** Render a template for the person; messageType for the consent gate. */
-  render(
-    templateId: string,
-    ctx: { phone: string; consent: ConsentState; attributes: Record<string, unknown> },
-  ): Promise<RenderResult>;
+  /** The credential's response to a custom keyword; null or absent: none (systemReply is asked). */
+  keywordResponse?(keyword: string): Promise<SimulatedKeywordResponse | null>;
+  /** Render a template for the person as a send would produce it (footer added); messageType for the consent gate. */
+  render(templateId: string, ctx: PersonContext): Promise<RenderResult>;
   /** Consent gate for a flow send (uses consentBlock with the sandbox's policy); null: may send. */
   consentBlock(consent: ConsentState, messageType: 'marketing' | 'transactional'): string | null;
   /** Send-time policy for a flow send at `at` (asked for marketing texts only); absent: none. */
@@ -149,7 +180,10 @@ class Simulation {
     // Guess: a person the service knows nothing about has unknown consent.
     this.consent = input.consent ?? 'unknown';
     this.attributes = structuredClone(input.attributes ?? {});
+    this.phone = input.phone ?? SIMULATED_PHONE;
   }
+
+  private readonly phone: string;
 
   async run(): Promise<SimulationResult> {
     const horizon = SIMULATION_LIMITS.horizonSeconds * 1000;
@@ -280,8 +314,10 @@ class Simulation {
       case 'custom': {
         const word = keyword ?? '';
         this.recordKeyword(word, t);
-        this.reply(t, category, word);
-        await this.handToRuns(t, text);
+        // Runs waiting now: one the keyword's response starts takes its first steps after.
+        const waiting = this.waitingForReply();
+        if (!(await this.keywordResponse(t, word))) this.reply(t, category, word);
+        await this.handToRuns(t, text, waiting);
         const trigger = this.definition.trigger;
         if (trigger.type === 'keyword' && normalizeKeyword(word) === trigger.keyword) {
           await this.startRun(t, `texted ${word}`);
@@ -309,15 +345,68 @@ class Simulation {
   private reply(t: number, category: InboundCategory, keyword: string | null): void {
     const text = this.deps.systemReply(category, keyword);
     if (text === null) return;
+    this.replyMessage(t, text, category === 'opt_out');
+  }
+
+  /** An automatic reply, gated as the inbound engine queues it (queueReply). */
+  private replyMessage(t: number, text: string, optOutConfirmation = false): void {
+    const block = consentBlock(
+      this.consent,
+      'transactional',
+      'not-unsubscribed',
+      optOutConfirmation ? 'opt_out_reply' : 'reply',
+    );
     this.messages.push({
       atSeconds: t / 1000,
       at: this.iso(t),
       stepId: null,
       kind: 'reply',
       text,
-      status: 'would_send',
-      reason: null,
+      status: block === null ? 'would_send' : 'suppressed',
+      reason: block,
     });
+  }
+
+  /**
+   * The keyword's configured response: its actions in order, then its reply rendered as they
+   * left the person (keyword-responder.ts). False when the keyword has none.
+   */
+  private async keywordResponse(t: number, keyword: string): Promise<boolean> {
+    const response = (await this.deps.keywordResponse?.(keyword)) ?? null;
+    if (response === null) return false;
+    const who = `keyword ${keyword}'s response`;
+    for (const a of response.actions) {
+      if (a.action.type === 'start_flow') {
+        if (a.startsThisFlow) await this.startRun(t, `texted ${keyword} (${who}: start_flow)`);
+        else this.note(t, null, 'action', `${who} would ${a.describe} (not simulated)`);
+        continue;
+      }
+      this.act(a.action);
+      this.note(t, null, 'action', `${who} would ${a.describe} (simulated)`);
+    }
+    const rendered = await response.reply({
+      phone: this.phone,
+      consent: this.consent,
+      attributes: this.attributes,
+      keyword,
+    });
+    if (rendered === null) return true;
+    if (!rendered.ok) {
+      const why = rendered.problems.map((p) => p.message).join('; ');
+      this.messages.push({
+        atSeconds: t / 1000,
+        at: this.iso(t),
+        stepId: null,
+        kind: 'reply',
+        text: null,
+        status: 'failed',
+        reason: why,
+      });
+      this.note(t, null, 'reply_failed', `${who} sends no reply: ${why}`);
+      return true;
+    }
+    this.replyMessage(t, rendered.text);
+    return true;
   }
 
   /** What addKeywordAttribute stores on the profile, so templates can read it. */
@@ -336,8 +425,11 @@ class Simulation {
   }
 
   /** Gives the text to every run waiting for a reply; true when one took it. */
-  private async handToRuns(t: number, text: string): Promise<boolean> {
-    const waiting = this.waitingForReply();
+  private async handToRuns(
+    t: number,
+    text: string,
+    waiting = this.waitingForReply(),
+  ): Promise<boolean> {
     for (const r of waiting) {
       await this.step(
         r,
@@ -458,7 +550,7 @@ class Simulation {
         reason,
       });
     const rendered = await this.deps.render(templateId, {
-      phone: SIMULATED_PHONE,
+      phone: this.phone,
       consent: this.consent,
       attributes: this.attributes,
     });

@@ -160,6 +160,8 @@ export const FlowSimulateBody = Type.Object(
         { maxProperties: 50 },
       ),
     ),
+    /** A number with a profile in the sandbox: its consent and attributes (the fields above override). */
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
     definition: Type.Optional(Definition),
   },
   { additionalProperties: false },

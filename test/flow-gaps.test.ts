@@ -1,0 +1,221 @@
+import { expect, it } from 'vitest';
+import type { Db } from '../src/db/database.js';
+import { buildTestApp, type TestApp } from './helpers/app.js';
+import { describeEachDialect } from './helpers/databases.js';
+import { ALICE, createInboundCredential, type InboundCredential } from './helpers/inbound.js';
+
+type Json = Record<string, unknown>;
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const DAY = 86_400;
+
+async function call(t: TestApp, method: Method, url: string, payload?: object) {
+  const res = await t.app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: t.auth,
+    ...(payload ? { payload } : {}),
+  });
+  const json = res.headers['content-type']?.toString().startsWith('application/json');
+  return { status: res.statusCode, body: json ? res.json<Json>() : ({} as Json) };
+}
+
+async function made(t: TestApp, method: Method, url: string, payload: object): Promise<Json> {
+  const r = await call(t, method, url, payload);
+  expect(r.status, `${method} ${url}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
+  return r.body;
+}
+
+/** A profile as an import or an earlier text left it. */
+async function seedProfile(
+  db: Db,
+  phone: string,
+  consent: string,
+  attributes: Record<string, unknown>,
+) {
+  await db.kysely
+    .insertInto('profiles')
+    .values({
+      sandbox: 'prod',
+      id: `p-${phone.slice(-4)}`,
+      phone,
+      consent,
+      consent_updated_at: null,
+      attributes: JSON.stringify(attributes),
+      created_at: '2026-11-01T00:00:00.000Z',
+      updated_at: '2026-11-01T00:00:00.000Z',
+      region: 'US',
+    })
+    .execute();
+}
+
+/**
+ * The demo's OFFERS automation in a subscribed-only sandbox: OFFERS's keyword response replies
+ * (personalised), adds to the Offers list, subscribes and starts the flow, which sends a
+ * marketing follow-up a day later through a channel with a footer.
+ */
+async function offers(t: TestApp) {
+  await made(t, 'PATCH', '/sandboxes/prod', { consentPolicy: 'subscribed-only' });
+  const cred: InboundCredential = await createInboundCredential(t);
+  const promo = await made(t, 'POST', '/channel-configurations', {
+    name: 'promo',
+    credentialId: cred.id,
+    sender: 'TERNSHOP',
+    messageType: 'marketing',
+    marketingFooter: 'Reply STOP to opt out',
+  });
+  const reply = await made(t, 'POST', '/templates', {
+    name: 'offers-reply',
+    body: 'Hi {{ profile.attributes.firstName | default: "there" }}, this week: example.com/o ({{ keyword }})',
+    messageType: 'transactional',
+  });
+  const follow = await made(t, 'POST', '/templates', {
+    name: 'follow-up',
+    body: 'Still interested, {{ profile.attributes.firstName | default: "friend" }}? 20% off.',
+    messageType: 'marketing',
+  });
+  const list = await made(t, 'POST', '/lists', { name: 'Offers' });
+  const flow = await made(t, 'POST', '/flows', {
+    name: 'Offers follow-up',
+    status: 'active',
+    definition: {
+      trigger: { type: 'api_event', event: 'offers' },
+      channelConfigurationId: promo.id,
+      steps: [
+        { id: 'wait', type: 'wait', seconds: DAY },
+        { id: 'follow', type: 'send', templateId: follow.id },
+      ],
+    },
+  });
+  await made(t, 'PUT', `/credentials/${cred.id}/keyword-responses/OFFERS`, {
+    templateId: reply.id,
+    actions: [
+      { type: 'add_to_list', listId: list.id },
+      { type: 'set_consent', to: 'subscribed' },
+      { type: 'start_flow', flowId: flow.id },
+    ],
+  });
+  return { cred, flowId: flow.id as string, replyId: reply.id as string, listId: list.id };
+}
+
+describeEachDialect('flow gaps', ({ db }) => {
+  it("simulate plays OFFERS's keyword response: the reply, the list noted, consent given, the flow started, the footer added", async () => {
+    const t = await buildTestApp(db());
+    const { flowId } = await offers(t);
+    const sim = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script: [{ atSeconds: 0, text: 'offers' }],
+    });
+    expect(sim.status, JSON.stringify(sim.body)).toBe(200);
+    const messages = sim.body.messages as Json[];
+    expect(messages.map((m) => [m.atSeconds, m.kind, m.status, m.text])).toEqual([
+      [0, 'reply', 'would_send', 'Hi there, this week: example.com/o (OFFERS)'],
+      // Subscribed by the response: the marketing follow-up passes the subscribed-only gate.
+      [DAY, 'flow', 'would_send', 'Still interested, friend? 20% off.\nReply STOP to opt out'],
+    ]);
+    const details = (sim.body.timeline as Json[]).map((e) => String(e.detail));
+    expect(details).toContain(`keyword OFFERS's response would add to list "Offers" (simulated)`);
+    expect(details).toContain(
+      `keyword OFFERS's response would set consent to subscribed (simulated)`,
+    );
+    expect(sim.body.runs).toEqual([
+      { startedAtSeconds: 0, endedAtSeconds: DAY, endReason: 'completed' },
+    ]);
+
+    // STOP in between: the confirmation goes out, the run ends, no follow-up.
+    const stopped = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script: [
+        { atSeconds: 0, text: 'OFFERS' },
+        { atSeconds: 3600, text: 'STOP' },
+        { atSeconds: 7200, text: 'OFFERS' },
+      ],
+    });
+    expect(
+      (stopped.body.messages as Json[]).map((m) => [m.atSeconds, m.kind, m.status, m.reason]),
+    ).toEqual([
+      [0, 'reply', 'would_send', null],
+      [3600, 'reply', 'would_send', null],
+      // OFFERS again subscribes the person again (its set_consent), so its reply goes out too.
+      [7200, 'reply', 'would_send', null],
+      [7200 + DAY, 'flow', 'would_send', null],
+    ]);
+    expect((stopped.body.runs as Json[])[0]).toMatchObject({ endReason: 'opted_out' });
+    // Nothing was stored: no list member, no message, no run, no consent entry.
+    for (const table of ['list_members', 'messages', 'flow_runs', 'consent_events'] as const)
+      expect(await db().kysely.selectFrom(table).selectAll().execute()).toEqual([]);
+    await t.app.close();
+  });
+
+  it('simulate without the consent action: the reply goes, the marketing follow-up is suppressed', async () => {
+    const t = await buildTestApp(db());
+    const { cred, flowId, replyId } = await offers(t);
+    await made(t, 'PUT', `/credentials/${cred.id}/keyword-responses/OFFERS`, {
+      templateId: replyId,
+      actions: [{ type: 'start_flow', flowId }],
+    });
+    const sim = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script: [{ atSeconds: 0, text: 'OFFERS' }],
+    });
+    const messages = sim.body.messages as Json[];
+    expect(messages.map((m) => [m.kind, m.status])).toEqual([
+      ['reply', 'would_send'],
+      ['flow', 'suppressed'],
+    ]);
+    expect(messages[1]?.reason).toContain('subscribed-only');
+    // An unsubscribed person gets no keyword reply (consent as the inbound engine applies it).
+    const gone = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script: [{ atSeconds: 0, text: 'OFFERS' }],
+      consent: 'unsubscribed',
+    });
+    expect((gone.body.messages as Json[])[0]).toMatchObject({
+      kind: 'reply',
+      status: 'suppressed',
+      reason: 'recipient opted out (consent: unsubscribed)',
+    });
+    await t.app.close();
+  });
+
+  it("simulate for a phone with a profile takes its consent and attributes; the request's own override", async () => {
+    const t = await buildTestApp(db());
+    const { cred, flowId, replyId } = await offers(t);
+    await made(t, 'PUT', `/credentials/${cred.id}/keyword-responses/OFFERS`, {
+      templateId: replyId,
+      actions: [{ type: 'start_flow', flowId }],
+    });
+    await seedProfile(db(), ALICE, 'subscribed', { firstName: 'Ada' });
+    const script = [{ atSeconds: 0, text: 'OFFERS' }];
+    const known = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script,
+      phone: '+1 415 555 0123',
+    });
+    expect(known.status, JSON.stringify(known.body)).toBe(200);
+    expect((known.body.messages as Json[]).map((m) => [m.kind, m.status, m.text])).toEqual([
+      ['reply', 'would_send', 'Hi Ada, this week: example.com/o (OFFERS)'],
+      // The send-time policy places the real number (+1 415: Pacific time), where the test
+      // clock's next day is night: held for the morning, unlike the simulated 555 number.
+      ['flow', 'held', 'Still interested, Ada? 20% off.\nReply STOP to opt out'],
+    ]);
+    expect((known.body.messages as Json[])[1]?.reason).toContain('held until');
+    const overridden = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script,
+      phone: ALICE,
+      consent: 'unknown',
+      attributes: { firstName: 'Bo' },
+    });
+    expect((overridden.body.messages as Json[]).map((m) => [m.status, m.text])).toEqual([
+      ['would_send', 'Hi Bo, this week: example.com/o (OFFERS)'],
+      ['suppressed', 'Still interested, Bo? 20% off.\nReply STOP to opt out'],
+    ]);
+    // A number without a profile: unknown consent, no attributes (the defaults).
+    const stranger = await call(t, 'POST', `/flows/${flowId}/simulate`, {
+      script,
+      phone: '+14155550199',
+    });
+    expect((stranger.body.messages as Json[]).map((m) => [m.status, m.text])).toEqual([
+      ['would_send', 'Hi there, this week: example.com/o (OFFERS)'],
+      ['suppressed', 'Still interested, friend? 20% off.\nReply STOP to opt out'],
+    ]);
+    const bad = await call(t, 'POST', `/flows/${flowId}/simulate`, { script, phone: 'call me' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('/phone');
+    await t.app.close();
+  });
+});
