@@ -218,4 +218,45 @@ describeEachDialect('flow gaps', ({ db }) => {
     expect(JSON.stringify(bad.body)).toContain('/phone');
     await t.app.close();
   });
+
+  it("a template a flow's current version sends is not deleted: 409 names each flow and keyword response", async () => {
+    const t = await buildTestApp(db());
+    const { cred, flowId, replyId } = await offers(t);
+    const flow = await made(t, 'GET', `/flows/${flowId}`, {});
+    const definition = flow.definition as { steps: Json[] };
+    const followId = definition.steps[1]?.templateId as string;
+    // A second flow sends the reply template too (a draft counts: it may be activated).
+    const other = await made(t, 'POST', '/flows', {
+      name: 'Another',
+      definition: { ...definition, steps: [{ id: 'hello', type: 'send', templateId: replyId }] },
+    });
+    const refused = await call(t, 'DELETE', `/templates/${replyId}`);
+    expect(refused.status).toBe(409);
+    expect((refused.body.error as { details: unknown[] }).details).toEqual([
+      {
+        path: '/keywordResponses',
+        message: `the reply to OFFERS of credential ${cred.id}`,
+        credentialId: cred.id,
+        keyword: 'OFFERS',
+      },
+      {
+        path: '/flows',
+        message: 'sent by step hello of flow "Another"',
+        flowId: other.id,
+        flowName: 'Another',
+        stepIds: ['hello'],
+      },
+    ]);
+    const follow = await call(t, 'DELETE', `/templates/${followId}`);
+    expect(follow.status).toBe(409);
+    expect((follow.body.error as { details: Json[] }).details.map((d) => d.flowName)).toEqual([
+      'Offers follow-up',
+    ]);
+    // A new version without the send frees it (runs on the old version fail that send, said).
+    await made(t, 'PATCH', `/flows/${flowId}`, {
+      definition: { ...definition, steps: [{ id: 'wait', type: 'wait', seconds: 60 }] },
+    });
+    expect((await call(t, 'DELETE', `/templates/${followId}`)).status).toBe(204);
+    await t.app.close();
+  });
 });

@@ -215,6 +215,33 @@ export async function findFlowDefinition(
   return row ? (JSON.parse(row.definition) as FlowDefinition) : undefined;
 }
 
+/**
+ * The flows whose current version sends the template, with those steps (for the template's
+ * delete). Read by a LIKE on the stored JSON, confirmed by parsing: a sandbox has few flows.
+ */
+export async function flowsSendingTemplate(
+  db: Executor,
+  sandbox: string,
+  templateId: string,
+): Promise<{ flowId: string; name: string; stepIds: string[] }[]> {
+  const rows = await db
+    .selectFrom('flows')
+    .select(['id', 'name', 'definition'])
+    .where('sandbox', '=', sandbox)
+    .where('definition', 'like', `%${templateId}%`)
+    .orderBy('name')
+    .execute();
+  const found = [];
+  for (const row of rows) {
+    const { steps } = JSON.parse(row.definition) as FlowDefinition;
+    const stepIds = steps
+      .filter((s) => s.type === 'send' && s.templateId === templateId)
+      .map((s) => s.id);
+    if (stepIds.length > 0) found.push({ flowId: row.id, name: row.name, stepIds });
+  }
+  return found;
+}
+
 /** The active flows of a trigger (keyword `credentialId:KEYWORD`, segment id, event name). */
 export async function flowsByTrigger(
   db: Executor,

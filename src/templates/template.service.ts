@@ -11,9 +11,9 @@ import { AppError, staleVersionError, type ErrorDetail } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SmsEncoding } from '../messages/segments.js';
 import { normalizeE164 } from '../phone.js';
-import { responsesUsingTemplate } from '../keywords/keyword-response.repository.js';
 import { profileFromRow } from '../profiles/profile.repository.js';
 import { checkRendered, sizeProblem } from './check.js';
+import { templateUsers } from './template-users.js';
 import {
   compileTemplate,
   trialRender,
@@ -208,22 +208,18 @@ export class TemplateService {
 
   /**
    * Soft delete: the template leaves the lists and frees its name; its versions stay. Refused
-   * with 409 naming them while keyword responses reply with it (their reply would stop).
+   * with 409 naming them while keyword responses reply with it or flows send it (their reply or
+   * send would stop).
    */
   async delete(sandbox: string, actor: Actor, id: string): Promise<void> {
     const { name } = await this.get(sandbox, id);
     await this.deps.db.kysely.transaction().execute(async (trx) => {
-      const users = await responsesUsingTemplate(trx, sandbox, id);
+      const users = await templateUsers(trx, sandbox, id);
       if (users.length > 0)
         throw new AppError(
           'conflict',
-          `The template is the reply of ${users.length} keyword response(s); change or remove them first.`,
-          users.map((u) => ({
-            path: '/keywordResponses',
-            message: `the reply to ${u.keyword} of credential ${u.credentialId}`,
-            credentialId: u.credentialId,
-            keyword: u.keyword,
-          })),
+          `The template is used by ${users.length} keyword response(s) or flow(s); change or remove them first.`,
+          users,
         );
       if (!(await softDeleteTemplate(trx, sandbox, id, this.deps.clock.now().toISOString())))
         throw new AppError('not_found', `No template ${id} in this sandbox.`);
