@@ -1,5 +1,8 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import type { Db } from '../src/db/database.js';
+import { STEP_FAILURES_MAX } from '../src/flows/flow-engine.js';
+import { FlowRunner } from '../src/flows/flow-runner.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { ALICE, createInboundCredential, type InboundCredential } from './helpers/inbound.js';
@@ -97,7 +100,7 @@ async function offers(t: TestApp) {
   return { cred, flowId: flow.id as string, replyId: reply.id as string, listId: list.id };
 }
 
-describeEachDialect('flow gaps', ({ db }) => {
+describeEachDialect('flow gaps', ({ db, dialect }) => {
   it("simulate plays OFFERS's keyword response: the reply, the list noted, consent given, the flow started, the footer added", async () => {
     const t = await buildTestApp(db());
     const { flowId } = await offers(t);
@@ -257,6 +260,81 @@ describeEachDialect('flow gaps', ({ db }) => {
       definition: { ...definition, steps: [{ id: 'wait', type: 'wait', seconds: 60 }] },
     });
     expect((await call(t, 'DELETE', `/templates/${followId}`)).status).toBe(204);
+    await t.app.close();
+  });
+
+  it('a step that fails every time ends its run failed after 5 tries, naming the error (no stack)', async () => {
+    const t = await buildTestApp(db());
+    const cred = await createInboundCredential(t);
+    const channel = await made(t, 'POST', '/channel-configurations', {
+      name: 'service',
+      credentialId: cred.id,
+      sender: 'TERN',
+      messageType: 'transactional',
+    });
+    const hello = await made(t, 'POST', '/templates', {
+      name: 'hello',
+      body: 'Hello!',
+      messageType: 'transactional',
+    });
+    await made(t, 'POST', '/flows', {
+      name: 'signup',
+      status: 'active',
+      definition: {
+        trigger: { type: 'api_event', event: 'signup' },
+        channelConfigurationId: channel.id,
+        steps: [{ id: 'hello', type: 'send', templateId: hello.id }],
+      },
+    });
+    // A real failure of the database on every send: a trigger refusing messages.
+    const refusal = 'messages are refused in this test';
+    if (dialect === 'postgres') {
+      await sql
+        .raw(
+          `create function refuse_messages() returns trigger language plpgsql as $$ begin raise exception '${refusal}'; end $$`,
+        )
+        .execute(db().kysely);
+      await sql
+        .raw(
+          'create trigger refuse_messages before insert on messages for each row execute function refuse_messages()',
+        )
+        .execute(db().kysely);
+    } else {
+      await sql
+        .raw(
+          `create trigger refuse_messages before insert on messages begin select raise(abort, '${refusal}'); end`,
+        )
+        .execute(db().kysely);
+    }
+    await made(t, 'POST', '/flow-events', { event: 'signup', phone: ALICE });
+    const runner = new FlowRunner({ db: db(), clock: t.clock, engine: t.services.flowEngine });
+    const status = async () =>
+      (await db().kysely.selectFrom('flow_runs').select(['status', 'end_reason']).execute())[0];
+    for (let i = 1; i < STEP_FAILURES_MAX; i++) {
+      expect(await runner.runDue()).toBe(1);
+      expect(await status()).toEqual({ status: 'active', end_reason: null });
+      // Not again at once: a second later.
+      expect(await runner.runDue()).toBe(0);
+      t.clock.advance(1000);
+    }
+    expect(await runner.runDue()).toBe(1);
+    expect(await status()).toEqual({ status: 'ended', end_reason: 'failed' });
+    t.clock.advance(60_000);
+    expect(await runner.runDue()).toBe(0);
+    const [run] = await db().kysely.selectFrom('flow_runs').select('id').execute();
+    const detail = await call(t, 'GET', `/flow-runs/${run!.id}`);
+    const last = (detail.body.timeline as Json[]).at(-1);
+    expect(last).toMatchObject({ kind: 'ended', stepId: 'hello' });
+    expect(last?.detail).toContain(`step hello failed ${STEP_FAILURES_MAX} times in a row`);
+    expect(last?.detail).toContain(refusal);
+    expect(String(last?.detail)).not.toMatch(/\n|\bat \S+ \(/);
+    expect(await db().kysely.selectFrom('messages').selectAll().execute()).toEqual([]);
+    const ended = await db()
+      .kysely.selectFrom('events')
+      .select('payload')
+      .where('type', '=', 'flow.run.ended')
+      .execute();
+    expect(ended.map((e) => (JSON.parse(e.payload) as Json).reason)).toEqual(['failed']);
     await t.app.close();
   });
 });

@@ -71,6 +71,14 @@ const COMPILED_MAX = 1_000;
 /** Flow versions kept parsed (a version is at most 50 steps: ~20 kB of JSON). */
 const DEFINITIONS_MAX = 1_000;
 
+/**
+ * A step that failed this many times in a row (rolled back whole each time, retried a second
+ * later by the runner) ends its run `failed`: a fault that repeats is not waited out forever.
+ */
+export const STEP_FAILURES_MAX = 5;
+/** Runs whose failures are counted at once; beyond it the counts start again (bounded memory). */
+const FAILURES_TRACKED_MAX = 10_000;
+
 type Note = TimelineNote & { messageId?: string | null };
 /** The send-time policy of the step, its cap counts read (in the step) on first use. */
 type PolicyFor = () => Promise<ChunkPolicy>;
@@ -85,6 +93,11 @@ export class FlowEngine implements FlowStarter {
   private readonly contexts = new SendContexts();
   private readonly compiled = new Map<string, CompiledTemplate>();
   private readonly definitions = new Map<string, FlowDefinition>();
+  /**
+   * Consecutive failures of a run's step in this process, by run id, at the run's version (a
+   * failed step rolls back, so an unchanged version is the same step; a restart counts anew).
+   */
+  private readonly failures = new Map<string, { version: number; count: number }>();
 
   constructor(private readonly deps: FlowEngineDeps) {}
 
@@ -233,59 +246,115 @@ export class FlowEngine implements FlowStarter {
     const source = this.deps.policy?.source;
     const rules = source ? await source.rulesFor(claim.sandbox) : null;
     const outcomes: { outcome: 'held' | 'dropped'; reason: string }[] = [];
-    const done = await db.kysely.transaction().execute(async (trx) => {
-      const run = await findRunRow(trx, db.capabilities, claim.sandbox, claim.id, true);
-      if (!run || run.status !== 'active' || run.lease_owner !== owner) return false;
-      const flow = await findFlowRow(trx, run.sandbox, run.flow_id);
-      if (!flow) {
-        await this.endRun(trx, run, 'failed', 'the flow no longer exists');
-        return true;
-      }
-      if (flow.status !== 'active') {
-        await this.release(trx, run);
-        return false;
-      }
-      const definition = await this.definition(trx, run);
-      if (!definition) {
-        await this.endRun(trx, run, 'failed', `version ${run.flow_version} of the flow is gone`);
-        return true;
-      }
-      const state = JSON.parse(run.state) as RunState;
-      const pending =
-        run.pending_reply === null ? null : (JSON.parse(run.pending_reply) as ReplyInfo);
-      const input: RunInput = pending
-        ? { kind: 'reply', reply: pending }
-        : state.waiting === null
-          ? { kind: 'start' }
-          : { kind: 'timer' };
-      const result = advance(definition, state, input, now, {
-        timeScale: this.deps.timeScale ?? 1,
+    let taken: RunRow | undefined;
+    const done = await db.kysely
+      .transaction()
+      .execute(async (trx) =>
+        this.stepIn(trx, claim, owner, now, rules, outcomes, (run) => (taken = run)),
+      )
+      .catch(async (error: unknown) => {
+        if (taken) await this.stepFailed(taken, owner, error);
+        throw error;
       });
-      let loaded: Promise<ChunkPolicy> | undefined;
-      const policy: PolicyFor | null =
-        source && rules
-          ? () =>
-              (loaded ??= ChunkPolicy.load(
-                {
-                  rulesFor: () => Promise.resolve(rules),
-                  recentSendsFor: (sandbox, phones, subject, at) =>
-                    source.recentSendsFor(sandbox, phones, subject, at, {
-                      db: trx,
-                      rules: rules.rules,
-                    }),
-                },
-                run.sandbox,
-                run.flow_id,
-                [run.phone],
-                now,
-              ))
-          : null;
-      const applied = await this.execute(trx, run, definition, result, now, policy, outcomes);
-      await this.commitStep(trx, run, applied, now);
-      return true;
-    });
+    this.failures.delete(claim.id);
     if (done) for (const o of outcomes) this.deps.policy?.onOutcome?.(o.outcome, o.reason);
     return done;
+  }
+
+  /**
+   * Counts a failed step of a run; the STEP_FAILURES_MAX-th in a row ends the run `failed`,
+   * naming the error's message (its first line, bounded; never a stack) in the timeline. Only
+   * while this runner still holds the run at the version that failed.
+   */
+  private async stepFailed(run: RunRow, owner: string, error: unknown): Promise<void> {
+    const version = Number(run.version);
+    const before = this.failures.get(run.id);
+    const count = before?.version === version ? before.count + 1 : 1;
+    if (this.failures.size >= FAILURES_TRACKED_MAX) this.failures.clear();
+    this.failures.set(run.id, { version, count });
+    if (count < STEP_FAILURES_MAX) return;
+    const { db } = this.deps;
+    const state = JSON.parse(run.state) as RunState;
+    const ended = await db.kysely
+      .transaction()
+      .execute(async (trx) => {
+        const now = await findRunRow(trx, db.capabilities, run.sandbox, run.id, true);
+        if (!now || now.status !== 'active' || now.lease_owner !== owner) return false;
+        if (Number(now.version) !== version) return false;
+        return this.endRun(
+          trx,
+          now,
+          'failed',
+          `step ${state.position ?? '(start)'} failed ${count} times in a row, the last: ${errorSummary(error)}`,
+        );
+      })
+      // The database itself may be what fails: the count stays, the next failure tries again.
+      .catch(() => false);
+    if (ended) this.failures.delete(run.id);
+  }
+
+  /** One step in its transaction (see step); `onRun` is told of the run once it is read. */
+  private async stepIn(
+    trx: Executor,
+    claim: { sandbox: string; id: string },
+    owner: string,
+    now: Date,
+    rules: Awaited<ReturnType<ChunkPolicySource['rulesFor']>> | null,
+    outcomes: { outcome: 'held' | 'dropped'; reason: string }[],
+    onRun: (run: RunRow) => void,
+  ): Promise<boolean> {
+    const { db } = this.deps;
+    const source = this.deps.policy?.source;
+    const run = await findRunRow(trx, db.capabilities, claim.sandbox, claim.id, true);
+    if (!run || run.status !== 'active' || run.lease_owner !== owner) return false;
+    onRun(run);
+    const flow = await findFlowRow(trx, run.sandbox, run.flow_id);
+    if (!flow) {
+      await this.endRun(trx, run, 'failed', 'the flow no longer exists');
+      return true;
+    }
+    if (flow.status !== 'active') {
+      await this.release(trx, run);
+      return false;
+    }
+    const definition = await this.definition(trx, run);
+    if (!definition) {
+      await this.endRun(trx, run, 'failed', `version ${run.flow_version} of the flow is gone`);
+      return true;
+    }
+    const state = JSON.parse(run.state) as RunState;
+    const pending =
+      run.pending_reply === null ? null : (JSON.parse(run.pending_reply) as ReplyInfo);
+    const input: RunInput = pending
+      ? { kind: 'reply', reply: pending }
+      : state.waiting === null
+        ? { kind: 'start' }
+        : { kind: 'timer' };
+    const result = advance(definition, state, input, now, {
+      timeScale: this.deps.timeScale ?? 1,
+    });
+    let loaded: Promise<ChunkPolicy> | undefined;
+    const policy: PolicyFor | null =
+      source && rules
+        ? () =>
+            (loaded ??= ChunkPolicy.load(
+              {
+                rulesFor: () => Promise.resolve(rules),
+                recentSendsFor: (sandbox, phones, subject, at) =>
+                  source.recentSendsFor(sandbox, phones, subject, at, {
+                    db: trx,
+                    rules: rules.rules,
+                  }),
+              },
+              run.sandbox,
+              run.flow_id,
+              [run.phone],
+              now,
+            ))
+        : null;
+    const applied = await this.execute(trx, run, definition, result, now, policy, outcomes);
+    await this.commitStep(trx, run, applied, now);
+    return true;
   }
 
   /** The flow version a run follows; versions never change, so each is read once. */
@@ -585,4 +654,15 @@ export class FlowEngine implements FlowStarter {
     await insertTimeline(trx, run.sandbox, run.id, notes);
     if (reason !== null) await this.endedEvent(trx, run, reason);
   }
+}
+
+/**
+ * An error in one bounded line for a run's timeline: the message's first line (no stack), a
+ * URL's user and password masked (a connection string in a driver's message).
+ */
+export function errorSummary(error: unknown): string {
+  const message = error instanceof Error ? error.message : 'an error that is not an Error';
+  const line = (message.split('\n')[0] ?? '').replace(/\/\/[^/\s@]*@/g, '//***@').trim();
+  const text = line === '' ? (error instanceof Error ? error.name : 'unknown error') : line;
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
