@@ -216,12 +216,22 @@ describe('the demo: OFFERS, the offers reply, the list, and a follow-up a day la
       new RegExp(`^${DEMO_FOLLOW_UP_START}`),
     );
     expect(stays.runs.map((r) => r.endReason)).toEqual(['completed']);
+    // The keyword's response is played too: its reply at once, then the follow-up a day later.
+    expect(stays.messages.map((m) => [m.atSeconds, m.kind])).toEqual([
+      [0, 'reply'],
+      [86_400, 'flow'],
+    ]);
+    expect(stays.messages[0]?.text).toMatch(new RegExp(`^${DEMO_OFFERS_REPLY_START}`));
     const stops = await simulate([
       { atSeconds: 0, text: 'OFFERS' },
       { atSeconds: 3600, text: 'STOP' },
     ]);
     expect(stops.messages.filter((m) => m.kind === 'flow')).toEqual([]);
     expect(stops.runs.map((r) => r.endReason)).toEqual(['opted_out']);
+    expect(stops.messages.map((m) => [m.atSeconds, m.kind])).toEqual([
+      [0, 'reply'],
+      [3600, 'reply'],
+    ]);
   });
 
   it(
