@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
+import { LiveSegmentLoop } from '../src/audiences/live-segments.js';
 import type { Db } from '../src/db/database.js';
 import { STEP_FAILURES_MAX } from '../src/flows/flow-engine.js';
 import { FlowRunner } from '../src/flows/flow-runner.js';
@@ -335,6 +336,88 @@ describeEachDialect('flow gaps', ({ db, dialect }) => {
       .where('type', '=', 'flow.run.ended')
       .execute();
     expect(ended.map((e) => (JSON.parse(e.payload) as Json).reason)).toEqual(['failed']);
+    await t.app.close();
+  });
+
+  it('an attribute a flow step sets moves the person into a live segment (profile.updated), clearing it out', async () => {
+    const t = await buildTestApp(db());
+    const segment = await made(t, 'POST', '/segments', {
+      name: 'gold',
+      live: true,
+      rule: { attribute: 'tier', eq: 'gold' },
+    });
+    await made(t, 'POST', '/flows', {
+      name: 'tiering',
+      status: 'active',
+      definition: {
+        trigger: { type: 'api_event', event: 'purchase' },
+        steps: [
+          { id: 'later', type: 'wait', seconds: 60 },
+          { id: 'gold', type: 'set_attribute', name: 'tier', value: 'gold' },
+          { id: 'expire', type: 'wait', seconds: 60 },
+          { id: 'plain', type: 'clear_attribute', name: 'tier' },
+        ],
+      },
+    });
+    const runner = new FlowRunner({ db: db(), clock: t.clock, engine: t.services.flowEngine });
+    const live = new LiveSegmentLoop(
+      {
+        db: db(),
+        clock: t.clock,
+        onError: (e) => {
+          throw e;
+        },
+      },
+      { settleMs: 0 },
+    );
+    const membership = async () => {
+      const rows = await db()
+        .kysely.selectFrom('events')
+        .select(['type', 'payload'])
+        .where('type', 'in', ['segment.entered', 'segment.left'])
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => {
+        const p = JSON.parse(r.payload) as Json;
+        return [r.type, p.segmentId, p.phone];
+      });
+    };
+    await made(t, 'POST', '/flow-events', { event: 'purchase', phone: ALICE });
+    expect(await runner.runDue()).toBe(1);
+    await live.step();
+    expect(await membership()).toEqual([]);
+    t.clock.advance(60_000);
+    expect(await runner.runDue()).toBe(1);
+    await live.step();
+    expect(await membership()).toEqual([['segment.entered', segment.id, ALICE]]);
+    t.clock.advance(60_000);
+    expect(await runner.runDue()).toBe(1);
+    await live.step();
+    expect(await membership()).toEqual([
+      ['segment.entered', segment.id, ALICE],
+      ['segment.left', segment.id, ALICE],
+    ]);
+    const updates = await db()
+      .kysely.selectFrom('events')
+      .select('payload')
+      .where('type', '=', 'profile.updated')
+      .orderBy('id')
+      .execute();
+    expect(
+      updates.map((u) => {
+        const p = JSON.parse(u.payload) as Json;
+        return [p.phone, p.attribute, p.value, (p.source as Json).kind, (p.source as Json).stepId];
+      }),
+    ).toEqual([
+      [ALICE, 'tier', 'gold', 'flow', 'gold'],
+      [ALICE, 'tier', null, 'flow', 'plain'],
+    ]);
+    // Webhooks may subscribe to it.
+    const hook = await call(t, 'POST', '/event-webhooks', {
+      url: 'https://example.com/hook',
+      types: ['profile.updated'],
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     await t.app.close();
   });
 });

@@ -21,7 +21,8 @@ import { FAILED_STATUSES } from './rule-sql.js';
  * emitted (in the transaction that changes it) when a profile's change moves it in or out.
  *
  * The loop reads each sandbox's new events after a stored cursor, collects the profiles they
- * touch (a keyword texted, consent changed, a text received, a delivery settled, an erasure),
+ * touch (a keyword texted, consent changed, an attribute set by an automation, a text
+ * received, a delivery settled, an erasure),
  * and re-evaluates every live segment of the sandbox for those profiles with the segment's own
  * compiled query restricted to their ids: one query per segment per batch, never a loop over
  * profiles in JavaScript. Re-evaluating is idempotent (a diff against the stored members), so
@@ -50,6 +51,7 @@ function touched(event: TernEvent): { ids: string[]; phones: string[]; erased: s
     case 'profile.keyword':
       return { ids: str((p.profile as { id?: unknown } | undefined)?.id), phones: [], erased: [] };
     case 'consent.changed':
+    case 'profile.updated':
     case 'double_opt_in.requested':
     case 'double_opt_in.expired':
       return { ids: str(p.profileId), phones: str(p.phone), erased: [] };

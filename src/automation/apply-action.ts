@@ -40,7 +40,9 @@ export function describeSource(source: ActionSource): string {
  * 'flow.webhook' event with { name, data, phone, profileId, source }, which the event-webhook
  * dispatcher delivers, signed, to every webhook subscribed to it; attributes are a JSON
  * set/remove in SQL on the profile (ensureProfile first), so concurrent writers of other keys
- * lose nothing. Never throws for a missing referent; throws only on database errors.
+ * lose nothing, and a 'profile.updated' event { profileId, phone, attribute, value, source }
+ * (live segments re-evaluate the profile; consent has consent.changed; lists are in no
+ * segment rule). Never throws for a missing referent; throws only on database errors.
  */
 export async function applyAction(
   trx: Executor,
@@ -66,6 +68,18 @@ export async function applyAction(
         .where('sandbox', '=', sandbox)
         .where('id', '=', profile.id)
         .execute();
+      // Live segments re-evaluate the profile on it (live-segments.ts); webhooks may follow it.
+      await recordEvent(trx, clock, {
+        sandbox,
+        type: 'profile.updated',
+        payload: {
+          profileId: profile.id,
+          phone,
+          attribute: action.name,
+          value: action.type === 'set_attribute' ? action.value : null,
+          source: { kind: source.kind, ...sourceFields(source) },
+        },
+      });
       return action.type === 'set_attribute'
         ? { ok: true, detail: `set ${action.name} to ${JSON.stringify(action.value)}` }
         : { ok: true, detail: `cleared ${action.name}` };

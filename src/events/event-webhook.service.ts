@@ -16,6 +16,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'consent.changed',
   'profile.keyword',
   'profile.deleted',
+  'profile.updated',
   'double_opt_in.requested',
   'double_opt_in.expired',
   'message.status_changed',

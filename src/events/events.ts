@@ -13,6 +13,7 @@ export type EventType =
   | 'consent.changed'
   | 'profile.keyword'
   | 'profile.deleted'
+  | 'profile.updated'
   | 'double_opt_in.requested'
   | 'double_opt_in.expired'
   | 'message.status_changed'
