@@ -488,6 +488,7 @@ export class FlowService {
     const consentPolicy = consentPolicyOf(sandboxRow?.consent_policy);
     const rules = this.deps.policy ? await this.deps.policy.rulesFor(sandbox) : null;
     const templates = new Map<string, Awaited<ReturnType<typeof findTemplate>>>();
+    const responses = new Map<string, ReturnType<typeof simulatedKeywordResponse>>();
     const deps: SimulateDeps = {
       classify: (text) => {
         if (!credential) return { category: 'none', keyword: null };
@@ -514,10 +515,16 @@ export class FlowService {
             return credential.defaultInboundReply === '' ? null : credential.defaultInboundReply;
         }
       },
-      keywordResponse: (keyword) =>
-        credential
-          ? simulatedKeywordResponse(db, sandbox, credential, id, keyword)
-          : Promise.resolve(null),
+      keywordResponse: (keyword) => {
+        if (!credential) return Promise.resolve(null);
+        // Read once per keyword: a script of 200 texts asks again and again.
+        let found = responses.get(keyword);
+        if (!found) {
+          found = simulatedKeywordResponse(db, sandbox, credential, id, keyword);
+          responses.set(keyword, found);
+        }
+        return found;
+      },
       render: async (templateId, ctx) => {
         if (!templates.has(templateId))
           templates.set(templateId, await findTemplate(db, sandbox, templateId));

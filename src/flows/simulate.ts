@@ -29,9 +29,9 @@ import { shadowedCases } from './shadowed-cases.js';
  * - a custom keyword with a keyword response runs the response's actions (consent and
  *   attributes change, a start_flow of this flow starts a run; lists and webhooks are noted),
  *   then its reply is rendered as the actions left the person, as the responder does;
- * - a custom keyword or free text is handed to every run waiting for a reply (a run the
- *   keyword's response started is not yet one); then a custom keyword that is the flow's trigger
- *   starts a run (one at a time with oneRunPerPerson);
+ * - a custom keyword or free text is handed to every run waiting for a reply; then a custom
+ *   keyword that is the flow's trigger starts a run (one at a time with oneRunPerPerson); a run
+ *   the keyword's response started takes its first steps last (the runner's, after the text);
  * - an automatic reply goes out unless the person is unsubscribed (the opt-out confirmation
  *   always), as the inbound engine queues it;
  *   free text no run took gets the credential's default reply, if it has one;
@@ -314,14 +314,16 @@ class Simulation {
       case 'custom': {
         const word = keyword ?? '';
         this.recordKeyword(word, t);
-        // Runs waiting now: one the keyword's response starts takes its first steps after.
-        const waiting = this.waitingForReply();
-        if (!(await this.keywordResponse(t, word))) this.reply(t, category, word);
-        await this.handToRuns(t, text, waiting);
+        const started = await this.keywordResponse(t, word);
+        if (started === null) this.reply(t, category, word);
+        await this.handToRuns(t, text);
         const trigger = this.definition.trigger;
         if (trigger.type === 'keyword' && normalizeKeyword(word) === trigger.keyword) {
           await this.startRun(t, `texted ${word}`);
         }
+        // As the runner takes a run the response started after the text's transaction: its
+        // first steps come after the reply, and it is not handed the keyword as a reply.
+        for (const run of started ?? []) await this.step(run, { kind: 'start' }, t);
         return;
       }
       case 'none': {
@@ -369,16 +371,20 @@ class Simulation {
 
   /**
    * The keyword's configured response: its actions in order, then its reply rendered as they
-   * left the person (keyword-responder.ts). False when the keyword has none.
+   * left the person (keyword-responder.ts). Null when the keyword has none; else the runs its
+   * start_flow created, for the caller to step.
    */
-  private async keywordResponse(t: number, keyword: string): Promise<boolean> {
+  private async keywordResponse(t: number, keyword: string): Promise<SimRun[] | null> {
     const response = (await this.deps.keywordResponse?.(keyword)) ?? null;
-    if (response === null) return false;
+    if (response === null) return null;
     const who = `keyword ${keyword}'s response`;
+    const started: SimRun[] = [];
     for (const a of response.actions) {
       if (a.action.type === 'start_flow') {
-        if (a.startsThisFlow) await this.startRun(t, `texted ${keyword} (${who}: start_flow)`);
-        else this.note(t, null, 'action', `${who} would ${a.describe} (not simulated)`);
+        if (a.startsThisFlow) {
+          const run = await this.startRun(t, `texted ${keyword} (${who}: start_flow)`, true);
+          if (run !== null) started.push(run);
+        } else this.note(t, null, 'action', `${who} would ${a.describe} (not simulated)`);
         continue;
       }
       this.act(a.action);
@@ -390,7 +396,7 @@ class Simulation {
       attributes: this.attributes,
       keyword,
     });
-    if (rendered === null) return true;
+    if (rendered === null) return started;
     if (!rendered.ok) {
       const why = rendered.problems.map((p) => p.message).join('; ');
       this.messages.push({
@@ -403,10 +409,10 @@ class Simulation {
         reason: why,
       });
       this.note(t, null, 'reply_failed', `${who} sends no reply: ${why}`);
-      return true;
+      return started;
     }
     this.replyMessage(t, rendered.text);
-    return true;
+    return started;
   }
 
   /** What addKeywordAttribute stores on the profile, so templates can read it. */
@@ -425,11 +431,8 @@ class Simulation {
   }
 
   /** Gives the text to every run waiting for a reply; true when one took it. */
-  private async handToRuns(
-    t: number,
-    text: string,
-    waiting = this.waitingForReply(),
-  ): Promise<boolean> {
+  private async handToRuns(t: number, text: string): Promise<boolean> {
+    const waiting = this.waitingForReply();
     for (const r of waiting) {
       await this.step(
         r,
@@ -440,7 +443,8 @@ class Simulation {
     return waiting.length > 0;
   }
 
-  private async startRun(t: number, trigger: string): Promise<void> {
+  /** A new run, stepped at once unless `later` (the caller steps it); null when refused. */
+  private async startRun(t: number, trigger: string, later = false): Promise<SimRun | null> {
     if (this.definition.settings.oneRunPerPerson && this.active().length > 0) {
       this.note(
         t,
@@ -448,7 +452,7 @@ class Simulation {
         'not_started',
         `${trigger}: no new run, the person is already in one (oneRunPerPerson)`,
       );
-      return;
+      return null;
     }
     const run: SimRun = {
       number: this.runs.length + 1,
@@ -460,7 +464,8 @@ class Simulation {
     };
     this.runs.push(run);
     this.note(t, null, 'started', `the run starts: ${trigger}`, run);
-    await this.step(run, { kind: 'start' }, t);
+    if (!later) await this.step(run, { kind: 'start' }, t);
+    return run;
   }
 
   /** One interpreter call and its effects, as the runner's transaction does them. */
