@@ -189,7 +189,8 @@ describe('tern flows', () => {
         kind: 'flow',
         stepId: 'follow-up',
         status: 'would_send',
-        text: FOLLOW_UP,
+        // As the send makes it: the marketing channel's footer added.
+        text: `${FOLLOW_UP}\nReply STOP to opt out`,
       }),
     ]);
     const stopped = await json<{ messages: { kind: string }[]; runs: unknown[] }>([
