@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Suites whose assertions are wall-clock budgets (50 ms per pathological input, /healthz
- * within 100 ms, a live segment's event within a second, a template check's time). They run
+ * within 100 ms, a live segment's event within a second, a template check's time, a batch of
+ * bad messages answered within a second, a flow definition checked within 200 ms). They run
  * after everything else, one file at a time, so a budget measures Tern and not the chaos suite
  * killing processes on the other core.
  */
@@ -15,6 +16,11 @@ const TIMED = [
   'src/templates/check.test.ts',
   'src/templates/dlt-fit.test.ts',
   'src/templates/render.test.ts',
+  'test/validation-errors.test.ts',
+  'src/flows/definition-schema.test.ts',
+  'src/flows/simulate.test.ts',
+  // A demo flow's day lasts 2 s of wall time.
+  'test/demo-flows.test.ts',
 ];
 
 export default defineConfig({
