@@ -81,6 +81,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('flow_runs_pk', ['sandbox', 'id'])
     .addUniqueConstraint('flow_runs_exclusive_unique', ['sandbox', 'flow_id', 'exclusive_key'])
     .execute();
+  // A run by id alone: the claim's UPDATE … WHERE id IN (due runs). Without it, SQLite read
+  // every run for each poll (the key leads with sandbox): with 10,000 runs waiting, inbound
+  // texts went at 0.3× the rate of a server without flows.
+  await db.schema.createIndex('flow_runs_id_idx').on('flow_runs').columns(['id']).execute();
   // The runner's claim: active runs by deadline (ended runs leave the index).
   await db.schema
     .createIndex('flow_runs_due_idx')
@@ -88,11 +92,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['due_at'])
     .where(sql.ref('status'), '=', 'active')
     .execute();
-  // The inbound engine: a number's active runs; the runs list by phone.
+  // The inbound engine: a number's active runs, in id order; the runs list by phone. With id
+  // last, the order needs no other index: without it SQLite chose the key's index for the
+  // order and read every run of the sandbox for each text (10,000 waiting runs: 0.3×).
   await db.schema
     .createIndex('flow_runs_phone_idx')
     .on('flow_runs')
-    .columns(['sandbox', 'phone', 'status'])
+    .columns(['sandbox', 'phone', 'status', 'id'])
     .execute();
   // A flow's runs, newest first; the per-day guard's runs of (flow, phone).
   await db.schema
