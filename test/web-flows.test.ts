@@ -198,6 +198,13 @@ describe('flows in Chromium', { timeout: 60_000 }, () => {
     await script.fill('tomorrow OFFERS');
     await page.getByRole('button', { name: 'Simulate', exact: true }).click();
     await expect.poll(() => page.locator('#sim-script-error').textContent()).toMatch(/Line 1/);
+
+    // The person's number goes to the API, which names a bad one.
+    await script.fill('0 s OFFERS');
+    await page.getByLabel('As the person').fill('not a number');
+    await page.getByRole('button', { name: 'Simulate', exact: true }).click();
+    await expect.poll(() => page.locator('#sim-script-error').textContent()).toMatch(/phone/i);
+    await page.getByLabel('As the person').fill('');
   });
 
   it('shows a real run’s timeline on the profile page after OFFERS, and cancels it', async () => {

@@ -45,6 +45,7 @@ export function SimulatePanel({
   const [consent, setConsent] = useState<'' | SimulatedConsent>('');
   const [until, setUntil] = useState('');
   const [attributes, setAttributes] = useState('');
+  const [phone, setPhone] = useState('');
   const [problems, setProblems] = useState<string[]>([]);
   const [error, setError] = useState<string>();
   const [result, setResult] = useState<SimulationResult>();
@@ -83,6 +84,7 @@ export function SimulatePanel({
           }
         : {}),
       ...(attrs ? { attributes: attrs } : {}),
+      ...(phone.trim() !== '' ? { phone: phone.trim() } : {}),
     };
     setBusy(true);
     try {
@@ -143,6 +145,20 @@ export function SimulatePanel({
               value={until}
               maxLength={12}
               onChange={(e) => setUntil(e.target.value)}
+            />
+          </Field>
+          <Field
+            id="sim-phone"
+            label="As the person"
+            hint="Optional: a number whose profile (consent, attributes, time zone) is used"
+          >
+            <input
+              id="sim-phone"
+              type="tel"
+              value={phone}
+              maxLength={32}
+              placeholder="+14155550100"
+              onChange={(e) => setPhone(e.target.value)}
             />
           </Field>
           <Field id="sim-attributes" label="Profile attributes (JSON)" hint="For the templates">

@@ -78,6 +78,8 @@ export interface SimulateBody {
   untilSeconds?: number;
   consent?: SimulatedConsent;
   attributes?: Record<string, unknown>;
+  /** A number whose profile (consent, attributes, time zone) the simulation uses. */
+  phone?: string;
   definition?: unknown;
 }
 
