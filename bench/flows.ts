@@ -68,6 +68,8 @@ export interface FlowsFigures {
   downSeconds: number;
   /** Steps due before the kill that were not yet taken when it came. */
   dueAtKill: number;
+  /** Steps that came due while Tern was down (between the SIGKILL and the restart). */
+  dueWhileDown: number;
   audit: Audit;
   /**
    * Inbound webhooks without flows; with 100 active flows no text triggers and 10,000 runs of
@@ -261,6 +263,7 @@ interface Measured {
   replies: number[];
   acrossKill: number[];
   dueAtKill: number;
+  dueWhileDown: number;
   audit: Omit<Audit, 'provider' | 'providerDuplicates'>;
 }
 
@@ -271,6 +274,7 @@ function measure(
   options: FlowsOptions,
   replyAnsweredAt: Map<string, number>,
   killAt: number,
+  upAgainAt: number,
   timeScale: number,
 ): Measured {
   const db = new Database(file, { readonly: true });
@@ -298,6 +302,7 @@ function measure(
     const replies: number[] = [];
     const acrossKill: number[] = [];
     let dueAtKill = 0;
+    let dueWhileDown = 0;
     let missedSteps = 0;
     let doubledSteps = 0;
     let sendNotes = 0;
@@ -337,6 +342,7 @@ function measure(
         if (into === 'wave2') {
           acrossKill.push(took - due);
           if (due < killAt && took > killAt) dueAtKill++;
+          if (due >= killAt && due <= upAgainAt) dueWhileDown++;
         } else if (due < killAt) into.push(took - due);
         else acrossKill.push(took - due);
       };
@@ -363,6 +369,7 @@ function measure(
       replies,
       acrossKill,
       dueAtKill,
+      dueWhileDown,
       audit: {
         runs: runs.length,
         ended,
@@ -465,7 +472,15 @@ async function runsAndKill(options: FlowsOptions) {
     await sleep(2000);
     const sim = await simulatorState(stack);
     await stack.stopTern();
-    const measured = measure(file, setup, options, replyAnsweredAt, killedAt, timeScale);
+    const measured = measure(
+      file,
+      setup,
+      options,
+      replyAnsweredAt,
+      killedAt,
+      killedAt + downSeconds * 1000,
+      timeScale,
+    );
     return {
       startSeconds,
       concurrent,
@@ -519,6 +534,7 @@ export async function flowsBenchmark(options: FlowsOptions): Promise<FlowsFigure
     acrossKill: latencyOf(part.acrossKill),
     downSeconds: part.downSeconds,
     dueAtKill: part.dueAtKill,
+    dueWhileDown: part.dueWhileDown,
     audit: part.audit,
     inbound,
     run: {
@@ -549,7 +565,7 @@ export function flowsLines(f: FlowsFigures): string[] {
     `| steps missed / doubled | ${a.missedSteps} / ${a.doubledSteps} |`,
     `| send notes / messages queued / expected | ${count(a.sendNotes)} / ${count(a.messages)} / ${count(a.expectedSends)} |`,
     `| at the provider / duplicates | ${count(a.provider)} / ${a.providerDuplicates} |`,
-    `| down after SIGKILL / steps due and not taken at the kill | ${f.downSeconds.toFixed(1)} s / ${count(f.dueAtKill)} |`,
+    `| down after SIGKILL / steps due and not yet taken at the kill / due while down | ${f.downSeconds.toFixed(1)} s / ${count(f.dueAtKill)} / ${count(f.dueWhileDown)} |`,
   ];
   const aims = [
     '',
