@@ -37,10 +37,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('flows_pk', ['sandbox', 'id'])
     .addUniqueConstraint('flows_name_unique', ['sandbox', 'name'])
     .execute();
+  // The flows a trigger starts, in id order (id last, or SQLite reads the key's index in order
+  // instead: every flow of the sandbox for each text).
   await db.schema
     .createIndex('flows_trigger_idx')
     .on('flows')
-    .columns(['sandbox', 'trigger_type', 'trigger_key', 'status'])
+    .columns(['sandbox', 'trigger_type', 'trigger_key', 'status', 'id'])
     .execute();
 
   await db.schema
@@ -124,10 +126,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('message_id', 'text')
     .addPrimaryKeyConstraint('flow_run_events_pk', ['sandbox', 'id'])
     .execute();
+  // A run's timeline in order; the per-day guard's sends of a run (a few notes a run).
   await db.schema
     .createIndex('flow_run_events_run_idx')
     .on('flow_run_events')
-    .columns(['sandbox', 'run_id', 'kind', 'at'])
+    .columns(['sandbox', 'run_id', 'id'])
     .execute();
 
   await db.schema
