@@ -40,6 +40,7 @@ import { policyRoutes } from './http/routes/policy.js';
 import { templateRoutes } from './http/routes/templates.js';
 import { registerWebConsole } from './http/static.js';
 import type { Logger } from './logger.js';
+import { requestLogController } from './http/request-log.js';
 import type { Services } from './services.js';
 import { VERSION } from './version.js';
 
@@ -71,6 +72,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   const logger: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
     loggerInstance: logger,
+    logController: requestLogController(logger),
     bodyLimit: ctx.config.bodyLimitBytes,
     // Keep a caller's request id when it is sane, so logs can be followed across systems.
     genReqId: (req) => {

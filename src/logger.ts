@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { formatLogLine } from './log-lines.js';
 
 export type { Logger };
 
@@ -52,8 +53,24 @@ export function redactUrl(url: string): string {
   return `${masked}?${shown.join('&')}`;
 }
 
+/** Loggers that write for a person at a terminal: Fastify logs one line per request for them. */
+const terminalLoggers = new WeakSet<Logger>();
+
+/** True when `logger` writes lines for a terminal (src/http/request-log.ts asks). */
+export function writesForTerminal(logger: object): boolean {
+  return terminalLoggers.has(logger as Logger);
+}
+
+/**
+ * pino with Tern's redaction. It writes JSON (to `destination`, or stdout), unchanged for log
+ * shippers and tests, except when that stream is a terminal: then each line is rendered for a
+ * person (src/log-lines.ts) after pino has redacted it.
+ */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  return pino(
+  const target = (destination ?? process.stdout) as pino.DestinationStream & { isTTY?: boolean };
+  const terminal = target.isTTY === true;
+  const colours = terminal && process.env.NO_COLOR === undefined;
+  const logger = pino(
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -65,6 +82,10 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
         }),
       },
     },
-    destination,
+    terminal
+      ? { write: (line: string) => target.write(`${formatLogLine(line, { colours })}\n`) }
+      : destination,
   );
+  if (terminal) terminalLoggers.add(logger);
+  return logger;
 }
