@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadEnv, parseConfig, type Config } from './config.js';
 import { RESOURCE_OPTIONS, UsageError } from './cli/usage.js';
 import { AppError } from './errors.js';
+import { StartupError } from './startup-errors.js';
 import { VERSION } from './version.js';
 
 // Commands load what they need when they run (the server, the services, a database driver):
@@ -67,8 +68,14 @@ function config(): Config {
 const commands: Record<string, Command> = {
   serve: {
     summary: 'Run the HTTP API (migrates the database first)',
-    usage: 'tern serve',
-    run: async () => (await import('./server.js')).serveUntilSignalled(config()),
+    usage: 'tern serve [--port N] (default TERN_PORT, else 8080)',
+    options: { port: { type: 'string' } },
+    run: async (values) => {
+      // --port is TERN_PORT for this run: validated and used (the public URL too) the same way.
+      const env = { ...loadEnv() };
+      if (typeof values.port === 'string') env.TERN_PORT = values.port;
+      await (await import('./server.js')).serveUntilSignalled(parseConfig(env));
+    },
   },
   worker: {
     summary: 'Run the send worker alone (no HTTP); several may run on PostgreSQL',
@@ -250,6 +257,11 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`  ${detail.path ?? ''} ${detail.message}`.trimEnd());
       return 1;
     }
+    if (error instanceof StartupError) {
+      console.error(`tern ${first}: ${error.message}`);
+      debugStack(error);
+      return 1;
+    }
     if (error instanceof UsageError || isParseArgsError(error)) {
       console.error(`tern: ${(error as Error).message}`);
       if (command) console.error(`Usage: ${command.usage}`);
@@ -258,8 +270,17 @@ export async function main(argv: string[]): Promise<number> {
     console.error(
       `tern ${first} failed: ${error instanceof Error ? error.message : String(error)}`,
     );
+    debugStack(error);
     return 1;
   }
+}
+
+/** The stack (and its cause's) for whoever asked for it with LOG_LEVEL=debug; one line otherwise. */
+function debugStack(error: unknown): void {
+  if (process.env.LOG_LEVEL !== 'debug' && process.env.LOG_LEVEL !== 'trace') return;
+  if (error instanceof Error && error.stack) console.error(error.stack);
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof Error && cause.stack) console.error(`Caused by: ${cause.stack}`);
 }
 
 function isParseArgsError(error: unknown): boolean {

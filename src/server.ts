@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createRetentionJob } from './retention/retention.js';
 import { createWorker, openRuntime, type Runtime } from './runtime.js';
 import { startWorkerThread } from './worker-thread.js';
+import { listenError } from './startup-errors.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -43,7 +44,11 @@ export async function startServer(
     logger.info({ keySource: runtime.keySource }, 'encryption key loaded');
     for (const warning of runtime.warnings) logger.warn(warning);
     app = await buildApp({ config, db, clock, logger, services });
-    const address = await app.listen({ port: config.port, host: config.host });
+    const address = await app
+      .listen({ port: config.port, host: config.host })
+      .catch((error: unknown) => {
+        throw listenError(error, config.host, config.port);
+      });
     const url = address.replace('[::1]', 'localhost');
     logger.info({ url, database: db.describe }, 'tern listening');
 

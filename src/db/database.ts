@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl } from '../config.js';
 import { capabilities, type DialectCapabilities } from './dialect.js';
+import { assertDatabaseLocation } from './database-location.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createPrivateFile, securePrivateDirectory, tightenFile } from './file-modes.js';
 import { WriteLockingSqliteDialect, writeLockProbe } from './sqlite-locking.js';
@@ -80,7 +81,14 @@ function openSqlite(path: string, options: OpenOptions): Db {
     }
   };
   if (onDisk) {
-    const warning = securePrivateDirectory(dirname(file));
+    let warning: string | undefined;
+    try {
+      warning = securePrivateDirectory(dirname(file));
+    } catch (error) {
+      assertDatabaseLocation(file, error);
+      throw error;
+    }
+    assertDatabaseLocation(file);
     if (warning) warnings.push(warning);
     // SQLite gives the -wal and -shm files the database file's mode: 0600 here makes all three so.
     createPrivateFile(file);

@@ -27,9 +27,11 @@ export class MigrationError extends Error {
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const { error, results = [] } = await migrator(db).migrateToLatest();
   if (error) {
-    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
     const reason = error instanceof Error ? error.message : JSON.stringify(error);
-    throw new MigrationError(`Migration ${failed} failed: ${reason}`, results, error);
+    // No migration named: Kysely failed before the first one (its lock or bookkeeping tables).
+    const what = failed ? `Migration ${failed} failed` : 'Migrations could not start';
+    throw new MigrationError(`${what}: ${reason}`, results, error);
   }
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
