@@ -2,6 +2,7 @@ import type { Action } from '../automation/action.js';
 import { applyAction, type ActionOutcome, type ActionSource } from '../automation/apply-action.js';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
+import type { FlowStarter } from '../flows/flow-engine.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import type { InboundTextContext, KeywordResponder, QueueReply } from '../inbound/automation.js';
 import type { Profile } from '../profiles/profile.js';
@@ -11,24 +12,6 @@ import { compileTemplate, type CompiledTemplate } from '../templates/render.js';
 import type { Template } from '../templates/template.js';
 import { findTemplate } from '../templates/template.repository.js';
 import { findKeywordResponse } from './keyword-response.repository.js';
-
-/**
- * What the responder needs of the flow engine (src/flows/, FlowStarter): the same shape, so the
- * engine's own object fits without this module importing it.
- */
-export interface KeywordFlowStarter {
-  startRun(
-    trx: Executor,
-    input: {
-      sandbox: string;
-      flowId: string;
-      phone: string;
-      profileId: string | null;
-      credentialId: string | null;
-      trigger: string;
-    },
-  ): Promise<{ started: true; runId: string } | { started: false; reason: string }>;
-}
 
 /** What one keyword response did: the reply (or why none) and each action's outcome. */
 export interface KeywordResponseOutcome {
@@ -45,7 +28,7 @@ export interface KeywordResponseOutcome {
 export interface KeywordResponderDeps {
   clock: Clock;
   /** Runs `start_flow` actions; absent, they fail with a reason (no flow engine). */
-  flows?: KeywordFlowStarter;
+  flows?: FlowStarter;
   /** Told of every response carried out (a log line, a test). */
   onOutcome?: (outcome: KeywordResponseOutcome) => void;
 }
@@ -63,14 +46,14 @@ const COMPILED_MAX = 1_000;
  */
 export class KeywordResponderImpl implements KeywordResponder {
   private readonly compiled = new Map<string, CompiledTemplate>();
-  private flows: KeywordFlowStarter | undefined;
+  private flows: FlowStarter | undefined;
 
   constructor(private readonly deps: KeywordResponderDeps) {
     this.flows = deps.flows;
   }
 
   /** The flow engine, given once it is built (it is built after the inbound service it feeds). */
-  setFlowStarter(flows: KeywordFlowStarter): void {
+  setFlowStarter(flows: FlowStarter): void {
     this.flows = flows;
   }
 
