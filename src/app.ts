@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import { AdminTokenVerifier } from './auth/admin-tokens.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { App } from './http/app-type.js';
-import { requireAdminToken } from './http/auth.js';
+import { requireCaller } from './http/auth.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
 import { answerClientError } from './http/client-errors.js';
 import { registerBoundedJsonParser } from './http/json-body.js';
@@ -110,6 +111,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   installErrorHandling(app);
+  // Console sessions travel in a cookie (auth/sessions.ts); parsed for every route.
+  await app.register(fastifyCookie);
   registerBoundedJsonParser(app);
   registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
@@ -147,8 +150,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       api.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
       });
-      requireAdminToken(api, verifier, ctx.services.sandboxes);
-      meRoutes(api);
+      requireCaller(api, {
+        db: ctx.db,
+        clock: ctx.clock,
+        verifier,
+        sandboxes: ctx.services.sandboxes,
+      });
+      meRoutes(api, { db: ctx.db });
       adminRoutes(api, { db: ctx.db, clock: ctx.clock, sandboxes: ctx.services.sandboxes });
       credentialRoutes(api, ctx.services.credentials);
       channelRoutes(api, ctx.services.channels);

@@ -37,6 +37,10 @@ export interface Database {
   flow_run_events: FlowRunEventsTable;
   flow_cursors: FlowCursorsTable;
   keyword_responses: KeywordResponsesTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  invitations: InvitationsTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -549,4 +553,54 @@ export interface KeywordResponsesTable {
   version: number;
   created_at: string;
   updated_at: string;
+}
+
+/** A person who signs in to the console (0026). `email` is lower-cased. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  /** `scrypt$…` (auth/passwords.ts), or null: no password set (invited, or OIDC only). */
+  password_hash: string | null;
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
+  /** 1: owner in every sandbox, may create sandboxes (the first user, made by the CLI). */
+  instance_admin: number;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+}
+
+/** One role of one user in one sandbox (auth/roles.ts). */
+export interface MembershipsTable {
+  sandbox: string;
+  user_id: string;
+  role: string;
+  created_at: string;
+}
+
+/** A console session: `id` is the SHA-256 of the cookie's value. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  /** How the user signed in: `password` or `oidc`. */
+  via: string;
+  address: string | null;
+  user_agent: string | null;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+/** A one-time link that lets an invited user set a password; roles are a JSON array. */
+export interface InvitationsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  sandbox: string;
+  roles: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
 }

@@ -33,7 +33,7 @@ export async function registerLoadShedding(
 
 /**
  * The caller a rate limit counts: the bearer token itself (hashed, never kept as is), parsed as
- * `requireAdminToken` parses it, so that `bearer`, `BEARER` or extra spaces are the same bucket;
+ * `requireCaller` parses it, so that `bearer`, `BEARER` or extra spaces are the same bucket;
  * a request without one counts against its address.
  */
 function apiCaller(request: FastifyRequest): string {

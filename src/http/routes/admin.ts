@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { listAudit } from '../../audit/audit.js';
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../auth/admin-tokens.js';
+import { membershipsOf } from '../../auth/memberships.js';
+import type { Principal } from '../../auth/principal.js';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../errors.js';
@@ -47,14 +49,16 @@ const AuditEntry = Type.Object({
   details: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
 });
 
-/** Sandbox-wide administration is for tokens valid in every sandbox. */
-function requireGlobalToken(request: FastifyRequest): void {
-  if (request.principal.sandbox !== null) {
-    throw new AppError(
-      'forbidden',
-      'This token is limited to one sandbox; use a token valid for all sandboxes.',
-    );
-  }
+/** Tokens valid in every sandbox and instance administrators see past the request's sandbox. */
+function seesEverySandbox(request: FastifyRequest): boolean {
+  return request.access.permissions.has('instance');
+}
+
+/** The sandboxes a caller limited to some of them may use. */
+async function visibleSandboxes(db: Db, principal: Principal): Promise<Set<string>> {
+  if (principal.kind === 'token')
+    return new Set(principal.sandbox === null ? [] : [principal.sandbox]);
+  return new Set((await membershipsOf(db.kysely, principal.id)).map((m) => m.sandbox));
 }
 
 /** Sandboxes, admin tokens and the audit log. */
@@ -70,8 +74,9 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
     },
     async (request) => {
       const all = await deps.sandboxes.list();
-      const limit = request.principal.sandbox;
-      return { items: limit === null ? all : all.filter((s) => s.name === limit) };
+      if (seesEverySandbox(request)) return { items: all };
+      const mine = await visibleSandboxes(deps.db, request.principal);
+      return { items: all.filter((s) => mine.has(s.name)) };
     },
   );
 
@@ -94,10 +99,9 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       },
     },
     async (request, reply) => {
-      requireGlobalToken(request);
       return reply
         .status(201)
-        .send(await deps.sandboxes.create(request.body.name, request.principal.tokenId));
+        .send(await deps.sandboxes.create(request.body.name, request.actor.id));
     },
   );
 
@@ -121,14 +125,14 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       },
     },
     (request) => {
-      const limit = request.principal.sandbox;
-      if (limit !== null && limit !== request.params.name) {
+      // Its consent rules are edited from inside it (x-sandbox-name), where the role is known.
+      if (request.params.name !== request.sandbox && !seesEverySandbox(request)) {
         throw new AppError('not_found', `Sandbox "${request.params.name}" not found.`);
       }
       return deps.sandboxes.setConsentPolicy(
         request.params.name,
         request.body.consentPolicy,
-        request.principal.tokenId,
+        request.actor.id,
       );
     },
   );
@@ -142,7 +146,9 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
         response: { 200: Type.Object({ items: Type.Array(Token) }), ...errorResponses(401) },
       },
     },
-    async (request) => ({ items: await listAdminTokens(deps.db, request.principal.sandbox) }),
+    async (request) => ({
+      items: await listAdminTokens(deps.db, seesEverySandbox(request) ? null : request.sandbox),
+    }),
   );
 
   api.post(
@@ -171,7 +177,6 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       },
     },
     async (request, reply) => {
-      requireGlobalToken(request);
       const sandbox = request.body.sandbox ?? null;
       if (sandbox !== null && !(await deps.sandboxes.exists(sandbox))) {
         throw new AppError('validation_failed', 'The token names a sandbox that does not exist.', [
@@ -181,7 +186,7 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       const { id, token } = await createAdminToken(deps.db, deps.clock, {
         name: request.body.name,
         sandbox,
-        actor: request.principal.tokenId,
+        actor: request.actor.id,
       });
       return reply.status(201).send({ id, token, name: request.body.name, sandbox });
     },
@@ -198,10 +203,7 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
       },
     },
     async (request, reply) => {
-      requireGlobalToken(request);
-      if (
-        !(await revokeAdminToken(deps.db, deps.clock, request.params.id, request.principal.tokenId))
-      ) {
+      if (!(await revokeAdminToken(deps.db, deps.clock, request.params.id, request.actor.id))) {
         throw new AppError('not_found', `No active admin token ${request.params.id}.`);
       }
       return reply.status(204).send(null);
@@ -229,7 +231,7 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
     },
     (request) =>
       listAudit(deps.db.kysely, request.sandbox, {
-        outsideSandboxes: request.principal.sandbox === null,
+        outsideSandboxes: seesEverySandbox(request),
         resourceId: request.query.resourceId,
         cursor: request.query.cursor,
         limit: pageLimit(request.query.limit),

@@ -292,7 +292,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
     async (request, reply) => {
       const campaign = await campaigns.create(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.body,
       );
       reply.header('location', `/api/v1/campaigns/${campaign.id}`);
@@ -331,7 +331,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
         reply,
         await campaigns.update(
           request.sandbox,
-          request.principal.tokenId,
+          request.actor.id,
           request.params.id,
           request.body,
           ifMatchVersion(request),
@@ -350,7 +350,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
       },
     },
     async (request, reply) => {
-      await campaigns.delete(request.sandbox, request.principal.tokenId, request.params.id);
+      await campaigns.delete(request.sandbox, request.actor.id, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -387,7 +387,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
     (request) =>
       campaigns.testSend(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body.phones,
       ),
@@ -420,7 +420,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
           reply,
           await act(
             request.sandbox,
-            request.principal.tokenId,
+            request.actor.id,
             request.params.id,
             ifMatchVersion(request),
           ),
@@ -446,7 +446,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
         reply,
         await campaigns.confirm(
           request.sandbox,
-          request.principal.tokenId,
+          request.actor.id,
           request.params.id,
           request.body,
           ifMatchVersion(request),

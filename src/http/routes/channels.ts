@@ -98,7 +98,7 @@ export function channelRoutes(api: App, channels: ChannelService) {
     async (request, reply) => {
       const channel = await channels.create(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.body,
       );
       setEtag(reply, channel.version);
@@ -139,7 +139,7 @@ export function channelRoutes(api: App, channels: ChannelService) {
     async (request, reply) => {
       const channel = await channels.update(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -160,7 +160,7 @@ export function channelRoutes(api: App, channels: ChannelService) {
       },
     },
     async (request, reply) => {
-      await channels.delete(request.sandbox, request.principal.tokenId, request.params.id);
+      await channels.delete(request.sandbox, request.actor.id, request.params.id);
       return reply.status(204).send(null);
     },
   );

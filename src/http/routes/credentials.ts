@@ -226,7 +226,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
     async (request, reply) => {
       const stored = await credentials.create(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.body,
       );
       setEtag(reply, stored.credential.version);
@@ -268,7 +268,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
     async (request, reply) => {
       const stored = await credentials.update(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -297,7 +297,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
     async (request, reply) => {
       await credentials.delete(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.query.force === 'true',
       );
@@ -317,6 +317,6 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
         response: { 200: VerifyResult, ...errorResponses(401, 404) },
       },
     },
-    (request) => credentials.verify(request.sandbox, request.principal.tokenId, request.params.id),
+    (request) => credentials.verify(request.sandbox, request.actor.id, request.params.id),
   );
 }

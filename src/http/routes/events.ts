@@ -92,7 +92,7 @@ export function eventRoutes(api: App, deps: { db: Db; options?: EventStreamOptio
           { path: '/headers/last-event-id', message: 'must be the id of an event you received' },
         ]);
       }
-      const tokenId = request.principal.tokenId;
+      const tokenId = request.actor.id;
       const slot = slots.take(tokenId);
       if (!slot.ok) {
         if (slot.reason === 'token_full') {

@@ -106,7 +106,7 @@ export function keywordResponseRoutes(api: App, responses: KeywordResponseServic
     async (request, reply) => {
       const response = await responses.set(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.params.keyword,
         request.body,
@@ -131,7 +131,7 @@ export function keywordResponseRoutes(api: App, responses: KeywordResponseServic
     async (request, reply) => {
       await responses.delete(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.params.keyword,
         ifMatchVersion(request),

@@ -108,7 +108,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
     async (request, reply) => {
       const list = await audiences.createList(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.body,
       );
       setEtag(reply, list.version);
@@ -149,7 +149,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
     async (request, reply) => {
       const list = await audiences.updateList(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -170,7 +170,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
       },
     },
     async (request, reply) => {
-      await audiences.deleteList(request.sandbox, request.principal.tokenId, request.params.id);
+      await audiences.deleteList(request.sandbox, request.actor.id, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -213,7 +213,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
     (request) =>
       audiences.addMembers(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
       ),
@@ -236,7 +236,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
     (request) =>
       audiences.removeMembers(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
       ),
@@ -279,7 +279,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
         limit.setEncoding('utf8');
         return audiences.importCsv(
           request.sandbox,
-          request.principal.tokenId,
+          request.actor.id,
           request.params.id,
           boundedLines(limit as AsyncIterable<string>),
         );

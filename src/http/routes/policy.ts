@@ -158,7 +158,7 @@ export function policyRoutes(api: App, policy: PolicyService) {
       },
     },
     async (request, reply) => {
-      const rule = await policy.create(request.sandbox, request.principal.tokenId, request.body);
+      const rule = await policy.create(request.sandbox, request.actor.id, request.body);
       setEtag(reply, rule.version);
       reply.header('location', `/api/v1/policy/rules/${rule.id}`);
       return reply.status(201).send(rule);
@@ -198,7 +198,7 @@ export function policyRoutes(api: App, policy: PolicyService) {
     async (request, reply) => {
       const rule = await policy.update(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -220,7 +220,7 @@ export function policyRoutes(api: App, policy: PolicyService) {
       },
     },
     async (request, reply) => {
-      await policy.delete(request.sandbox, request.principal.tokenId, request.params.id);
+      await policy.delete(request.sandbox, request.actor.id, request.params.id);
       return reply.status(204).send(null);
     },
   );

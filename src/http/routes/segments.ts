@@ -122,7 +122,7 @@ export function segmentRoutes(api: App, audiences: AudienceService) {
     async (request, reply) => {
       const segment = await audiences.createSegment(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.body,
       );
       setEtag(reply, segment.version);
@@ -164,7 +164,7 @@ export function segmentRoutes(api: App, audiences: AudienceService) {
     async (request, reply) => {
       const segment = await audiences.updateSegment(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -185,7 +185,7 @@ export function segmentRoutes(api: App, audiences: AudienceService) {
       },
     },
     async (request, reply) => {
-      await audiences.deleteSegment(request.sandbox, request.principal.tokenId, request.params.id);
+      await audiences.deleteSegment(request.sandbox, request.actor.id, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -159,7 +159,7 @@ export function templateRoutes(api: App, templates: TemplateService) {
     async (request, reply) => {
       const template = await templates.create(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.body,
       );
       setEtag(reply, template.version);
@@ -224,7 +224,7 @@ export function templateRoutes(api: App, templates: TemplateService) {
     async (request, reply) => {
       const template = await templates.update(
         request.sandbox,
-        request.principal.tokenId,
+        request.actor.id,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -247,7 +247,7 @@ export function templateRoutes(api: App, templates: TemplateService) {
       },
     },
     async (request, reply) => {
-      await templates.delete(request.sandbox, request.principal.tokenId, request.params.id);
+      await templates.delete(request.sandbox, request.actor.id, request.params.id);
       return reply.status(204).send(null);
     },
   );
