@@ -166,12 +166,15 @@ export function requireCaller(scope: FastifyInstance, deps: CallerDeps): void {
       throw forbidden(request, [rule.permission]);
     }
   });
-  scope.addHook('preHandler', async (request) => {
+  scope.addHook('preHandler', (request, _reply, done) => {
     const rule = ruleOf(request);
-    if (!rule?.fields) return;
-    const needed = permissionsForBody(rule, request.body);
-    if ([...needed].some((p) => !request.access.permissions.has(p))) {
-      throw forbidden(request, needed);
+    if (rule?.fields) {
+      const needed = permissionsForBody(rule, request.body);
+      if ([...needed].some((p) => !request.access.permissions.has(p))) {
+        done(forbidden(request, needed));
+        return;
+      }
     }
+    done();
   });
 }
