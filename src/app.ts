@@ -21,6 +21,7 @@ import {
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { authMethodsRoutes } from './http/routes/auth-methods.js';
 import { campaignRoutes } from './http/routes/campaigns.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
@@ -121,6 +122,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   refuseNulCharacters(app);
   healthRoutes(app, { db: ctx.db, isShuttingDown: () => shuttingDown });
   metricsRoutes(app, { metrics: ctx.services.metrics, token: ctx.config.metricsToken });
+  authMethodsRoutes(app, { oidc: ctx.config.oidc });
   await app.register(async (hooks) => {
     registerAuthFailureLimit(hooks, ctx.config.authFailuresPerMinute);
     await registerRateLimit(hooks, 'webhook', ctx.config.webhookRateLimitPerMinute);

@@ -77,6 +77,21 @@ export interface Config {
   uncertainLookupScheduleMs: readonly number[];
   /** Days each log is kept before the retention job prunes it; 0: kept forever (src/retention/). */
   retentionDays: RetentionDays;
+  /** Single sign-on through an OpenID Connect provider, or null when not configured. */
+  oidc: OidcConfig | null;
+}
+
+/** An OpenID Connect provider the console signs in through (src/auth/oidc.ts). */
+export interface OidcConfig {
+  /** The issuer URL; its `/.well-known/openid-configuration` is read on first use. */
+  issuer: string;
+  clientId: string;
+  /** The client secret: never logged, never returned. */
+  clientSecret: string;
+  /** The sign-in button's label ("Sign in with <name>"). */
+  name: string;
+  /** `${publicUrl}/auth/oidc/callback`: register this at the provider. */
+  redirectUri: string;
 }
 
 /** Retention per kind, in days (0: never pruned). The consent ledger and profiles have none. */
@@ -280,6 +295,8 @@ export function parseConfig(env: Env): Config {
     events: days('TERN_RETENTION_EVENTS_DAYS', retentionAll),
   });
 
+  const oidc = oidcConfig(str, publicUrl, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -314,7 +331,82 @@ export function parseConfig(env: Env): Config {
     retryMaxMs,
     uncertainLookupScheduleMs,
     retentionDays,
+    oidc,
   });
+}
+
+const OIDC_VARIABLES = [
+  'TERN_OIDC_ISSUER',
+  'TERN_OIDC_CLIENT_ID',
+  'TERN_OIDC_CLIENT_SECRET',
+] as const;
+
+/**
+ * Single sign-on is on when the issuer, client id and secret are all set, off when none is;
+ * some but not all is a mistake worth stopping for (a half-configured sign-in fails at the
+ * provider, far from the cause). http issuers only on loopback: tokens would cross the network
+ * in clear.
+ */
+function oidcConfig(
+  str: (name: string) => string | undefined,
+  publicUrl: string,
+  problems: string[],
+): OidcConfig | null {
+  const set = OIDC_VARIABLES.filter((name) => str(name) !== undefined);
+  if (set.length === 0) {
+    if (str('TERN_OIDC_NAME') !== undefined) {
+      problems.push(
+        `TERN_OIDC_NAME is set but single sign-on is not: set ${OIDC_VARIABLES.join(', ')}`,
+      );
+    }
+    return null;
+  }
+  const missing = OIDC_VARIABLES.filter((name) => str(name) === undefined);
+  if (missing.length > 0) {
+    problems.push(
+      `single sign-on is partly configured: ${set.join(', ')} set but ${missing.join(', ')} missing`,
+    );
+    return null;
+  }
+  const issuer = str('TERN_OIDC_ISSUER')!.replace(/\/+$/, '');
+  if (!isOidcIssuer(issuer)) {
+    problems.push(
+      `TERN_OIDC_ISSUER must be an https URL of at most 512 characters (http only for localhost or 127.0.0.1) with no query or fragment (got "${issuer.slice(0, 200)}")`,
+    );
+  }
+  const clientId = str('TERN_OIDC_CLIENT_ID')!;
+  if (clientId.length > 256) problems.push('TERN_OIDC_CLIENT_ID must be at most 256 characters');
+  const clientSecret = str('TERN_OIDC_CLIENT_SECRET')!;
+  if (clientSecret.length > 1024) {
+    problems.push('TERN_OIDC_CLIENT_SECRET must be at most 1024 characters');
+  }
+  const name = str('TERN_OIDC_NAME') ?? 'single sign-on';
+  if (name.length > 64) problems.push('TERN_OIDC_NAME must be at most 64 characters');
+  return Object.freeze({
+    issuer,
+    clientId,
+    clientSecret,
+    name,
+    redirectUri: `${publicUrl}/auth/oidc/callback`,
+  });
+}
+
+function isOidcIssuer(value: string): boolean {
+  if (value.length > 512) return false;
+  try {
+    const url = new URL(value);
+    if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      return false;
+    }
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export function isPostgresUrl(url: string): boolean {

@@ -957,6 +957,8 @@ const CASES: Record<string, Cases> = {
 const NO_TENANT_INPUT = [
   /^GET \/(healthz|readyz|metrics|openapi\.json|docs.*|\*)?$/,
   /^GET \/api\/v1\/events\/stream$/,
+  // Single sign-on: public, no tenant's ids (the sign-in methods, the redirect to the provider and back).
+  /^GET \/auth\/(methods|oidc\/start|oidc\/callback)$/,
 ];
 
 describeEachDialect('hostile tenants', ({ db }) => {

@@ -310,6 +310,8 @@ export const ROUTE_CASES: RouteCase[] = [
     headers: { authorization: `Bearer ${METRICS_TOKEN}` },
   }),
   get('/openapi.json', () => '/openapi.json', [200], { anonymous: true }),
+  // Sign-in methods, public: the sign-in page reads them before anyone is signed in.
+  get('/auth/methods', () => '/auth/methods', [200], { anonymous: true }),
   get('/docs', () => '/docs', [200, 302], { anonymous: true }),
   get('/docs/', () => '/docs/', [200, 302], { anonymous: true }),
   get('/docs/static/index.html', () => '/docs/static/index.html', [200, 302], { anonymous: true }),
