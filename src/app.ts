@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { App } from './http/app-type.js';
 import { requireCaller } from './http/auth.js';
+import { registerCsrf } from './http/csrf.js';
 import { errorBody, installErrorHandling } from './http/error-handler.js';
 import { answerClientError } from './http/client-errors.js';
 import { registerBoundedJsonParser } from './http/json-body.js';
@@ -37,6 +38,7 @@ import { messageRoutes } from './http/routes/messages.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
 import { segmentRoutes } from './http/routes/segments.js';
+import { signInRoutes } from './http/routes/sign-in.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { policyRoutes } from './http/routes/policy.js';
 import { templateRoutes } from './http/routes/templates.js';
@@ -114,6 +116,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   installErrorHandling(app);
   // Console sessions travel in a cookie (auth/sessions.ts); parsed for every route.
   await app.register(fastifyCookie);
+  await registerCsrf(app, ctx.services.keyring);
   registerBoundedJsonParser(app);
   registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
@@ -141,6 +144,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         onPruned: (count) => ctx.services.metrics.reportsPrunedCount(count),
       },
     });
+  });
+
+  // Console sign-in (outside /api): failed attempts limited per address, requests per caller.
+  await app.register(async (scope) => {
+    registerAuthFailureLimit(scope, ctx.config.authFailuresPerMinute);
+    await registerRateLimit(scope, 'api', ctx.config.apiRateLimitPerMinute);
+    signInRoutes(scope.withTypeProvider<TypeBoxTypeProvider>(), { db: ctx.db, clock: ctx.clock });
   });
 
   const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);

@@ -24,6 +24,8 @@ import { TemplateService } from './templates/template.service.js';
 
 /** The domain services, built once and shared by the three doors: HTTP, the worker and the CLI. */
 export interface Services {
+  /** The encryption keys; the HTTP app derives its CSRF key from the current one (http/csrf.ts). */
+  keyring: Keyring;
   sandboxes: SandboxService;
   credentials: CredentialService;
   channels: ChannelService;
@@ -76,6 +78,7 @@ export function createServices(ctx: ServiceContext): Services {
     policy: { source: policy, onOutcome: onPolicy },
   });
   const services = {
+    keyring,
     sandboxes,
     credentials: new CredentialService({
       db,

@@ -49,7 +49,14 @@ export type AuditAction =
   | 'flow.deleted'
   | 'flow_run.cancelled'
   | 'keyword_response.updated'
-  | 'keyword_response.deleted';
+  | 'keyword_response.deleted'
+  | 'user.created'
+  | 'user.signed_in'
+  | 'user.password_reset'
+  | 'user.disabled'
+  | 'invitation.created'
+  | 'invitation.accepted'
+  | 'invitation.revoked';
 
 /**
  * Stored in the `sandbox` column for a change outside any sandbox (a sandbox created, a token

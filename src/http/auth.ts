@@ -13,6 +13,7 @@ import { SESSION_COOKIE, verifySession } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../errors.js';
+import { csrfGuard } from './csrf.js';
 import { permissionRuleOf, permissionsForBody, type PermissionRule } from './route-permissions.js';
 import { sandboxFromHeader } from './sandbox.js';
 
@@ -165,6 +166,14 @@ export function requireCaller(scope: FastifyInstance, deps: CallerDeps): void {
     if (!possible.some((p) => p !== undefined && request.access.permissions.has(p))) {
       throw forbidden(request, [rule.permission]);
     }
+  });
+  // After authentication: a browser sends the session cookie on any request it is tricked into
+  // making, so a session's unsafe request must also carry the CSRF token; a bearer token is
+  // never sent by a browser on its own, so scripts need none.
+  const checkCsrf = csrfGuard(scope);
+  scope.addHook('onRequest', (request, reply, done) => {
+    if (request.principal.kind !== 'user') return done();
+    checkCsrf(request, reply, done);
   });
   scope.addHook('preHandler', (request, _reply, done) => {
     const rule = ruleOf(request);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/dialect.js';
 import { AppError, type ErrorCode, type ErrorDetail } from '../errors.js';
+import { csrfError } from './csrf.js';
 import { validationDetails } from './validation-details.js';
 
 /** The only place that knows which HTTP status each error code means. */
@@ -49,6 +50,8 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('invalid_json', 'The request body is not valid JSON.');
   }
+  const csrf = csrfError(error.code);
+  if (csrf) return csrf;
   if (error instanceof SyntaxError && error.statusCode === 400) {
     return new AppError('invalid_json', 'The request body is not valid JSON.');
   }

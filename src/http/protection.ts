@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { SESSION_COOKIE } from '../auth/sessions.js';
 import { bearerToken } from './auth.js';
 import { errorBody } from './error-handler.js';
 
@@ -34,11 +35,15 @@ export async function registerLoadShedding(
 /**
  * The caller a rate limit counts: the bearer token itself (hashed, never kept as is), parsed as
  * `requireCaller` parses it, so that `bearer`, `BEARER` or extra spaces are the same bucket;
- * a request without one counts against its address.
+ * else the console session (its cookie, hashed: the session id), which the limit counts only
+ * once it authenticated; a request with neither counts against its address.
  */
-function apiCaller(request: FastifyRequest): string {
+export function apiCaller(request: FastifyRequest): string {
   const token = bearerToken(request.headers.authorization);
-  return token ? createHash('sha256').update(token).digest('hex') : `ip:${request.ip}`;
+  if (token) return createHash('sha256').update(token).digest('hex');
+  const session = request.cookies[SESSION_COOKIE];
+  if (session) return `session:${createHash('sha256').update(session).digest('hex')}`;
+  return `ip:${request.ip}`;
 }
 
 /**

@@ -54,6 +54,8 @@ const checkConnection: CredentialServiceDeps['checkConnection'] = (baseUrl, apiK
   verifyConnection('infobip', { baseUrl, apiKey, allowLoopback: true });
 
 export interface TestApp {
+  /** The test database the app runs over. */
+  db: Db;
   services: Services;
   app: FastifyInstance;
   config: Config;
@@ -95,5 +97,14 @@ export async function buildTestApp(
       recordOutput('log', `secrets scan: could not read the stored secrets: ${String(error)}`),
     );
   });
-  return { app, config, clock, logs, services, token, auth: { authorization: `Bearer ${token}` } };
+  return {
+    db,
+    app,
+    config,
+    clock,
+    logs,
+    services,
+    token,
+    auth: { authorization: `Bearer ${token}` },
+  };
 }
