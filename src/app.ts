@@ -78,6 +78,11 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     loggerInstance: logger,
     logController: requestLogController(logger),
     bodyLimit: ctx.config.bodyLimitBytes,
+    // request.ip from X-Forwarded-For only when it comes from a proxy TERN_TRUST_PROXY names.
+    trustProxy:
+      typeof ctx.config.trustProxy === 'boolean'
+        ? ctx.config.trustProxy
+        : [...ctx.config.trustProxy],
     // Keep a caller's request id when it is sane, so logs can be followed across systems.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

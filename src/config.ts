@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { readFileSync } from 'node:fs';
 import { LOOKUP_SCHEDULE_MS } from './messages/uncertain.js';
+import { parseTrustProxy, type TrustProxy } from './net/trust-proxy.js';
 import { zoneProblem } from './policy/locate.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -46,6 +47,11 @@ export interface Config {
   inboundRepliesPerCredentialPerMinute: number;
   /** Failed authentications (401) a minute per client address on `/api` and webhooks, then 429. */
   authFailuresPerMinute: number;
+  /**
+   * Whose `X-Forwarded-For` gives the client's address (request.ip): false (the socket's peer),
+   * true (any), or the proxies' addresses and ranges (src/net/trust-proxy.ts). Off by default.
+   */
+  trustProxy: TrustProxy;
   /** Bearer token `GET /metrics` requires; unset, `/metrics` answers 404 (metrics off). */
   metricsToken: string | undefined;
   /** Reports for unknown message ids kept per credential; the oldest are pruned past it. */
@@ -224,6 +230,10 @@ export function parseConfig(env: Env): Config {
   );
   // 600 a minute (10/s) is far above a person mistyping and far below a guessing script.
   const authFailuresPerMinute = int('TERN_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 600, 1, 10_000_000);
+  // Off by default: believed from a client that reaches Tern directly, the header is a disguise.
+  const trustProxyParsed = parseTrustProxy(str('TERN_TRUST_PROXY'));
+  if ('problem' in trustProxyParsed) problems.push(trustProxyParsed.problem);
+  const trustProxy = 'value' in trustProxyParsed ? trustProxyParsed.value : false;
   const metricsToken = str('TERN_METRICS_TOKEN');
   if (metricsToken !== undefined && metricsToken.length < 16) {
     problems.push('TERN_METRICS_TOKEN must be at least 16 characters');
@@ -316,6 +326,7 @@ export function parseConfig(env: Env): Config {
     policyDefaultTimeZone,
     flowTimeScale,
     authFailuresPerMinute,
+    trustProxy,
     metricsToken,
     unmatchedReportsPerCredential,
     eventStreamsPerToken,
