@@ -1,150 +1,107 @@
-import { readFileSync } from 'node:fs';
-import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
 import type { Flow, FlowRun, FlowRunDetail } from '../flows/flow.js';
-import { FLOW_STATUSES, type FlowStatus } from '../flows/flow.js';
+import { FLOW_STATUSES } from '../flows/flow.js';
 import type { SimulationResult } from '../flows/simulate.js';
-import {
-  FlowCreateBody,
-  FlowSimulateBody,
-  FlowUpdateBody,
-  FlowValidateBody,
-} from '../http/routes/flows.js';
-import type { FlowInput } from '../flows/flow.service.js';
-import { checked, limitFlag } from './checked-body.js';
+import { oneOf } from './flag-values.js';
 import { printJson, printRecord, printTable } from './output.js';
-import { body, CLI_ACTOR, need, sandboxOf, version, withRuntime } from './resource-commands.js';
+import {
+  body,
+  deleted,
+  need,
+  pageQuery,
+  printPage,
+  seg,
+  version,
+  type ApiCommand,
+  type Page,
+} from './resource-commands.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
 const VERBS = 'list, get, create, update, delete, validate, simulate, runs, run or cancel-run';
 
-/**
- * The JSON body: `--data '{…}'`, `--file body.json`, or `--file -` for standard input (a
- * definition piped from another tool). At most 1 MB, as the API's body limit.
- */
-function input(flags: ResourceFlags): Record<string, unknown> {
-  if (flags.file !== '-') return body(flags);
-  const text = readFileSync(0, 'utf8');
-  if (text.length > 1_048_576) throw new UsageError('the body on standard input is over 1 MB');
-  return body({ data: text });
-}
-
 /** `tern flows list|get|create|update|delete|validate|simulate|runs|run|cancel-run` */
-export async function flowsCommand(
-  config: Config,
-  [verb, id]: string[],
-  flags: ResourceFlags,
-): Promise<void> {
-  await withRuntime(config, async (runtime) => {
-    const flows = runtime.services.flows;
-    const sandbox = await sandboxOf(runtime, flags);
-    const show = (f: Flow) => (flags.json ? printJson(f) : printFlow(f));
-    const flowId = () => need(id, 'flow');
-    switch (verb) {
-      case 'list': {
-        const page = await flows.list(sandbox, {
-          status: statusFlag(flags),
-          ...(flags.name ? { name: flags.name } : {}),
-          ...(flags.cursor ? { cursor: flags.cursor } : {}),
-          limit: limitFlag(flags),
-        });
-        if (flags.json) return printJson(page);
-        printTable(
-          page.items.map((f) => ({
-            ...f,
-            trigger: triggerText(f),
-            steps: f.definition.steps.length,
-          })),
-          ['id', 'name', 'status', 'version', 'trigger', 'steps', 'activeRuns', 'updatedAt'],
+export const flowsCommand: ApiCommand = async (api, [verb, id], flags) => {
+  const show = (f: Flow) => (flags.json ? printJson(f) : printFlow(f));
+  const path = () => `/v1/flows/${seg(need(id, 'flow'))}`;
+  switch (verb) {
+    case 'list':
+      return printPage(
+        flags,
+        await api.get<Page<Flow>>('/v1/flows', {
+          ...pageQuery(flags, 50),
+          status: oneOf(flags, FLOW_STATUSES),
+          name: flags.name,
+        }),
+        ['id', 'name', 'status', 'version', 'trigger', 'steps', 'activeRuns', 'updatedAt'],
+        (f) => ({ ...f, trigger: triggerText(f), steps: f.definition.steps.length }),
+      );
+    case 'get':
+      return show(await api.get<Flow>(path()));
+    case 'create':
+      return show(await api.post<Flow>('/v1/flows', body(flags)));
+    case 'update':
+      return show(await api.patch<Flow>(path(), body(flags), version(flags)));
+    case 'delete':
+      await api.delete(path());
+      return deleted(flags, 'flow', need(id, 'flow'));
+    case 'validate': {
+      const answer = await api.post<{
+        ok: boolean;
+        problems: { path?: string; message: string }[];
+      }>('/v1/flows/validate', body(flags));
+      if (flags.json) printJson(answer);
+      else if (answer.ok) console.log('The definition is valid.');
+      if (answer.ok) return 0;
+      // Not valid: exit 1, every problem named (on stderr, as any refused body).
+      const message = 'The definition is not valid.';
+      if (flags.json)
+        console.error(
+          JSON.stringify({
+            error: { code: 'validation_failed', message, details: answer.problems },
+          }),
         );
-        if (page.nextCursor) console.log(`\nMore: --cursor ${page.nextCursor}`);
-        return;
+      else {
+        console.error(`tern flows: ${message}`);
+        for (const p of answer.problems) console.error(`  ${p.path ?? ''} ${p.message}`.trimEnd());
       }
-      case 'get':
-        return show(await flows.get(sandbox, flowId()));
-      case 'create':
-        return show(
-          await flows.create(sandbox, CLI_ACTOR, checked<FlowInput>(input(flags), FlowCreateBody)),
-        );
-      case 'update':
-        return show(
-          await flows.update(
-            sandbox,
-            CLI_ACTOR,
-            flowId(),
-            checked<FlowInput>(input(flags), FlowUpdateBody),
-            version(flags),
-          ),
-        );
-      case 'delete':
-        await flows.delete(sandbox, CLI_ACTOR, flowId());
-        return flags.json ? printJson({ deleted: id }) : console.log(`Deleted flow ${id}.`);
-      case 'validate': {
-        const given = checked<{ definition: unknown }>(input(flags), FlowValidateBody);
-        const answer = await flows.validate(sandbox, given.definition);
-        if (flags.json)
-          printJson(
-            answer.ok ? { ok: true, problems: [] } : { ok: false, problems: answer.problems },
-          );
-        else if (answer.ok) console.log('The definition is valid.');
-        // Not valid: exit 1, every problem named (on stderr, as any refused body).
-        if (!answer.ok)
-          throw new AppError(
-            'validation_failed',
-            'The definition is not valid.',
-            flags.json ? [] : answer.problems,
-          );
-        return;
-      }
-      case 'simulate': {
-        const given = checked<Parameters<typeof flows.simulate>[2]>(input(flags), FlowSimulateBody);
-        const result = await flows.simulate(sandbox, flowId(), given);
-        return flags.json ? printJson(result) : printSimulation(result);
-      }
-      case 'runs': {
-        const page = await flows.runs(sandbox, {
-          ...(id ? { flowId: id } : {}),
-          ...(flags.phone ? { phone: flags.phone } : {}),
-          ...runStatusFlag(flags),
-          ...(flags.cursor ? { cursor: flags.cursor } : {}),
-          limit: limitFlag(flags),
-        });
-        if (flags.json) return printJson(page);
-        printTable(
-          page.items.map((r) => ({ ...r, where: where(r) })),
-          ['id', 'flowName', 'phone', 'status', 'where', 'sends', 'startedAt', 'endedAt'],
-        );
-        if (page.nextCursor) console.log(`\nMore: --cursor ${page.nextCursor}`);
-        return;
-      }
-      case 'run': {
-        const run = await flows.run(sandbox, need(id, 'run'));
-        return flags.json ? printJson(run) : printRun(run);
-      }
-      case 'cancel-run': {
-        const run = await flows.cancelRun(sandbox, CLI_ACTOR, need(id, 'run'));
-        return flags.json ? printJson(run) : printRun(run);
-      }
-      default:
-        throw new UsageError(`unknown action "${verb ?? ''}": use ${VERBS}`);
+      return 1;
     }
-  });
-}
+    case 'simulate': {
+      const result = await api.post<SimulationResult>(`${path()}/simulate`, body(flags));
+      return flags.json ? printJson(result) : printSimulation(result);
+    }
+    case 'runs': {
+      const page = await api.get<Page<FlowRun>>('/v1/flow-runs', {
+        ...pageQuery(flags, 50),
+        flowId: id,
+        phone: flags.phone,
+        status: runStatusFlag(flags),
+      });
+      return printPage(
+        flags,
+        page,
+        ['id', 'flowName', 'phone', 'status', 'where', 'sends', 'startedAt', 'endedAt'],
+        (r) => ({ ...r, where: where(r) }),
+      );
+    }
+    case 'run': {
+      const run = await api.get<FlowRunDetail>(`/v1/flow-runs/${seg(need(id, 'run'))}`);
+      return flags.json ? printJson(run) : printRun(run);
+    }
+    case 'cancel-run': {
+      const run = await api.post<FlowRunDetail>(`/v1/flow-runs/${seg(need(id, 'run'))}/cancel`);
+      return flags.json ? printJson(run) : printRun(run);
+    }
+    default:
+      throw new UsageError(`unknown action "${verb ?? ''}": use ${VERBS}`);
+  }
+};
 
-function statusFlag(flags: ResourceFlags): FlowStatus | undefined {
+function runStatusFlag(flags: ResourceFlags): 'active' | 'ended' | undefined {
   const status = flags.status;
   if (status === undefined) return undefined;
-  if (!(FLOW_STATUSES as readonly string[]).includes(status))
-    throw new UsageError(`--status must be one of: ${FLOW_STATUSES.join(', ')}`);
-  return status as FlowStatus;
-}
-
-function runStatusFlag(flags: ResourceFlags): { status?: 'active' | 'ended' } {
-  const status = flags.status;
-  if (status === undefined) return {};
   if (status !== 'active' && status !== 'ended')
     throw new UsageError('--status must be one of: active, ended');
-  return { status };
+  return status;
 }
 
 function triggerText(f: Flow): string {

@@ -32,7 +32,9 @@ export function printRecord(record: Record<string, unknown>): void {
       typeof value === 'object' && value !== null && !Array.isArray(value)
         ? JSON.stringify(value)
         : Array.isArray(value)
-          ? value.join(', ')
+          ? value
+              .map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)))
+              .join(', ')
           : String(value);
     console.log(`${key.padEnd(width)}  ${text}`);
   }

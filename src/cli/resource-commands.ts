@@ -1,26 +1,37 @@
 import { readFileSync } from 'node:fs';
-import { createAdminToken, listAdminTokens, revokeAdminToken } from '../auth/admin-tokens.js';
-import { systemClock } from '../clock.js';
-import type { Config } from '../config.js';
-import { prepareNextKeyFile, promoteNextKeyFile } from '../crypto/key-file.js';
-import { reencryptAllSecrets } from '../crypto/rotation.js';
-import { Keyring, secretKey } from '../crypto/secret-box.js';
-import { AppError } from '../errors.js';
-import { CLI_BUSY_TIMEOUT_MS } from '../db/database.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import type { ApiClient } from './api-client.js';
 import { printJson, printRecord, printTable } from './output.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
-/** The audit actor for changes made from the command line. */
-export const CLI_ACTOR = 'cli';
-
 export { RESOURCE_OPTIONS, UsageError, type ResourceFlags } from './usage.js';
 
-/** The JSON body of create/update: `--data '{…}'` or `--file path.json`, as the API takes it. */
+/** A resource command: talks to a running Tern through `api`; resolves to its exit code. */
+export type ApiCommand = (
+  api: ApiClient,
+  positionals: string[],
+  flags: ResourceFlags,
+) => Promise<number | void>;
+
+/** Bodies above the API's 1 MB limit are refused there; reading more than that is pointless. */
+const MAX_BODY_BYTES = 1_048_576;
+
+/**
+ * The JSON body of create/update: `--data '{…}'`, `--file path.json`, or `--file -` for
+ * standard input (a definition piped from another tool), as the API takes it. The server checks
+ * the fields and names every bad one.
+ */
 export function body(flags: ResourceFlags): Record<string, unknown> {
-  const text = flags.data ?? (flags.file ? readFileSync(flags.file, 'utf8') : undefined);
+  const text =
+    flags.data ??
+    (flags.file === '-'
+      ? readFileSync(0, 'utf8')
+      : flags.file
+        ? readFileSync(flags.file, 'utf8')
+        : undefined);
   if (text === undefined)
     throw new UsageError('give the fields as --data \'{"name": …}\' or --file fields.json');
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new UsageError('the body is over 1 MB, the most the API takes');
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -36,242 +47,187 @@ export function need(id: string | undefined, what: string): string {
   return id;
 }
 
-export async function withRuntime<T>(
-  config: Config,
-  work: (runtime: Runtime) => Promise<T>,
-): Promise<T> {
-  const runtime = await openRuntime(config, systemClock, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
-  try {
-    return await work(runtime);
-  } finally {
-    await runtime.close();
-  }
+/** `--if-match N`: the version the change is based on (the API answers 412 when it is stale). */
+export const version = (flags: ResourceFlags): number | undefined => {
+  const raw = flags['if-match'];
+  if (raw === undefined) return undefined;
+  const match = /^(?:W\/)?"?([1-9]\d{0,8})"?$/.exec(raw.trim());
+  if (!match) throw new UsageError('--if-match must be the version you read (1, 2, …)');
+  return Number(match[1]);
+};
+
+/** A path segment from an id typed on the command line. */
+export const seg = (value: string): string => encodeURIComponent(value);
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
 }
 
-export async function sandboxOf(runtime: Runtime, flags: ResourceFlags): Promise<string> {
-  const sandbox = flags.sandbox ?? 'prod';
-  if (!(await runtime.services.sandboxes.exists(sandbox)))
-    throw new AppError('not_found', `Sandbox "${sandbox}" not found.`);
-  return sandbox;
+/** `?limit=…&cursor=…&name=…` for a list; 200 by default (the API's largest page). */
+export function pageQuery(flags: ResourceFlags, fallback = 200) {
+  const raw = flags.limit;
+  if (raw !== undefined && !/^(?:[1-9]\d?|1\d\d|200)$/.test(raw))
+    throw new UsageError('--limit must be 1 to 200');
+  return {
+    limit: raw === undefined ? fallback : Number(raw),
+    ...(flags.cursor ? { cursor: flags.cursor } : {}),
+  };
 }
 
-export const version = (flags: ResourceFlags) =>
-  flags['if-match'] === undefined ? undefined : Number(flags['if-match']);
+/** A page as a table (or the server's JSON), with the way to the next page. */
+export function printPage<T>(
+  flags: ResourceFlags,
+  page: Page<T>,
+  columns: string[],
+  row: (item: T) => Record<string, unknown> = (item) => item as Record<string, unknown>,
+): void {
+  if (flags.json) return printJson(page);
+  printTable(page.items.map(row), columns);
+  if (page.nextCursor) console.log(`\nMore: --cursor ${page.nextCursor}`);
+}
+
+/** A single resource: JSON as the server sent it, or `key: value` lines. */
+export function show(flags: ResourceFlags, value: unknown): void {
+  if (flags.json) printJson(value);
+  else printRecord({ ...(value as Record<string, unknown>) });
+}
+
+/** What a delete prints: the API answers 204 with no body. */
+export function deleted(flags: ResourceFlags, what: string, id: string): void {
+  if (flags.json) printJson({ deleted: id });
+  else console.log(`Deleted ${what} ${id}.`);
+}
 
 /** `tern credentials list|show|create|update|delete|verify` */
-export async function credentialsCommand(
-  config: Config,
-  [verb, id]: string[],
-  flags: ResourceFlags,
-): Promise<void> {
-  await withRuntime(config, async (runtime) => {
-    const credentials = runtime.services.credentials;
-    const sandbox = await sandboxOf(runtime, flags);
-    const show = (value: Record<string, unknown>) =>
-      flags.json ? printJson(value) : printRecord(value);
-    switch (verb) {
-      case 'list': {
-        const page = await credentials.list(sandbox, { name: flags.name, limit: 200 });
-        if (flags.json) printJson(page.items);
-        else
-          printTable(page.items as unknown as Record<string, unknown>[], [
-            'id',
-            'name',
-            'inboundNumber',
-            'validityPeriod',
-            'apiKeyHint',
-            'updatedAt',
-          ]);
-        return;
-      }
-      case 'show':
-        return show({
-          ...credentials.view(await credentials.get(sandbox, need(id, 'credential'))),
-        });
-      case 'create':
-        return show({
-          ...credentials.view(await credentials.create(sandbox, CLI_ACTOR, body(flags))),
-        });
-      case 'update':
-        return show({
-          ...credentials.view(
-            await credentials.update(
-              sandbox,
-              CLI_ACTOR,
-              need(id, 'credential'),
-              body(flags),
-              version(flags),
-            ),
-          ),
-        });
-      case 'delete': {
-        const result = await credentials.delete(
-          sandbox,
-          CLI_ACTOR,
-          need(id, 'credential'),
-          flags.force === true,
-        );
-        return flags.json
-          ? printJson({ deleted: id, ...result })
-          : console.log(`Deleted API credential ${id}.`);
-      }
-      case 'verify':
-        return show({ ...(await credentials.verify(sandbox, CLI_ACTOR, need(id, 'credential'))) });
-      default:
-        throw new UsageError(
-          `unknown action "${verb ?? ''}": use list, show, create, update, delete or verify`,
-        );
+export const credentialsCommand: ApiCommand = async (api, [verb, id], flags) => {
+  const path = () => `/v1/credentials/${seg(need(id, 'credential'))}`;
+  switch (verb) {
+    case 'list':
+      return printPage(
+        flags,
+        await api.get<Page<Record<string, unknown>>>('/v1/credentials', {
+          ...pageQuery(flags),
+          name: flags.name,
+        }),
+        ['id', 'name', 'inboundNumber', 'validityPeriod', 'apiKeyHint', 'updatedAt'],
+      );
+    case 'show':
+      return show(flags, await api.get(path()));
+    case 'create':
+      return show(flags, await api.post('/v1/credentials', body(flags)));
+    case 'update':
+      return show(flags, await api.patch(path(), body(flags), version(flags)));
+    case 'delete':
+      await api.delete(path(), { query: flags.force === true ? { force: 'true' } : {} });
+      return deleted(flags, 'API credential', need(id, 'credential'));
+    case 'verify':
+      return verify(api, path(), flags);
+    default:
+      throw new UsageError(
+        `unknown action "${verb ?? ''}": use list, show, create, update, delete or verify`,
+      );
+  }
+};
+
+interface VerifyResult {
+  status: string;
+  message: string;
+  latencyMs: number;
+  httpStatus?: number;
+  scopes: { feature: string; scopes: string[]; state: string; detail?: string }[];
+}
+
+/** The provider check: exit 0 when the key works, 1 (with the reason) when it does not. */
+async function verify(api: ApiClient, path: string, flags: ResourceFlags): Promise<number> {
+  const result = await api.post<VerifyResult>(`${path}/verify`);
+  if (flags.json) printJson(result);
+  else {
+    const { scopes, ...rest } = result;
+    printRecord(rest);
+    if (scopes.length > 0) {
+      console.log('');
+      printTable(
+        scopes.map((s) => ({ ...s, detail: s.detail ?? '' })),
+        ['feature', 'state', 'scopes', 'detail'],
+      );
     }
-  });
+  }
+  if (result.status === 'ok') return 0;
+  const reason = `the check failed (${result.status}): ${result.message}`;
+  if (flags.json)
+    console.error(
+      JSON.stringify({ error: { code: 'verify_failed', message: reason, details: [] } }),
+    );
+  else console.error(`tern credentials verify: ${reason}`);
+  return 1;
 }
 
 /** `tern channels list|show|create|update|delete` */
-export async function channelsCommand(
-  config: Config,
-  [verb, id]: string[],
-  flags: ResourceFlags,
-): Promise<void> {
-  await withRuntime(config, async (runtime) => {
-    const channels = runtime.services.channels;
-    const sandbox = await sandboxOf(runtime, flags);
-    const show = (value: object) => (flags.json ? printJson(value) : printRecord({ ...value }));
-    switch (verb) {
-      case 'list': {
-        const page = await channels.list(sandbox, { name: flags.name, limit: 200 });
-        if (flags.json) printJson(page.items);
-        else
-          printTable(page.items as unknown as Record<string, unknown>[], [
-            'id',
-            'name',
-            'channel',
-            'messageType',
-            'sender',
-            'credentialId',
-          ]);
-        return;
-      }
-      case 'show':
-        return show(await channels.get(sandbox, need(id, 'channel configuration')));
-      case 'create':
-        return show(await channels.create(sandbox, CLI_ACTOR, body(flags)));
-      case 'update':
-        return show(
-          await channels.update(
-            sandbox,
-            CLI_ACTOR,
-            need(id, 'channel configuration'),
-            body(flags),
-            version(flags),
-          ),
-        );
-      case 'delete':
-        await channels.delete(sandbox, CLI_ACTOR, need(id, 'channel configuration'));
-        return flags.json
-          ? printJson({ deleted: id })
-          : console.log(`Deleted channel configuration ${id}.`);
-      default:
-        throw new UsageError(
-          `unknown action "${verb ?? ''}": use list, show, create, update or delete`,
-        );
-    }
-  });
+export const channelsCommand: ApiCommand = async (api, [verb, id], flags) => {
+  const path = () => `/v1/channel-configurations/${seg(need(id, 'channel configuration'))}`;
+  switch (verb) {
+    case 'list':
+      return printPage(
+        flags,
+        await api.get<Page<Record<string, unknown>>>('/v1/channel-configurations', {
+          ...pageQuery(flags),
+          name: flags.name,
+        }),
+        ['id', 'name', 'channel', 'messageType', 'sender', 'credentialId'],
+      );
+    case 'show':
+      return show(flags, await api.get(path()));
+    case 'create':
+      return show(flags, await api.post('/v1/channel-configurations', body(flags)));
+    case 'update':
+      return show(flags, await api.patch(path(), body(flags), version(flags)));
+    case 'delete':
+      await api.delete(path());
+      return deleted(flags, 'channel configuration', need(id, 'channel configuration'));
+    default:
+      throw new UsageError(
+        `unknown action "${verb ?? ''}": use list, show, create, update or delete`,
+      );
+  }
+};
+
+interface CreatedToken {
+  id: string;
+  token: string;
+  name: string;
+  sandbox: string | null;
 }
 
 /** `tern tokens list|create|revoke` */
-export async function tokensCommand(
-  config: Config,
-  [verb, id]: string[],
-  flags: ResourceFlags,
-): Promise<void> {
-  await withRuntime(config, async ({ db, services }) => {
-    switch (verb) {
-      case 'list': {
-        const tokens = await listAdminTokens(db, null);
-        return flags.json
-          ? printJson(tokens)
-          : printTable(tokens as unknown as Record<string, unknown>[], [
-              'id',
-              'name',
-              'sandbox',
-              'createdAt',
-              'revokedAt',
-            ]);
-      }
-      case 'create': {
-        if (!flags.name) throw new UsageError('--name is required');
-        const sandbox = flags.sandbox ?? null;
-        if (sandbox !== null && !(await services.sandboxes.exists(sandbox)))
-          throw new AppError('not_found', `Sandbox "${sandbox}" not found.`);
-        const { id: tokenId, token } = await createAdminToken(db, systemClock, {
-          name: flags.name,
-          sandbox,
-          actor: CLI_ACTOR,
-        });
-        return flags.json
-          ? printJson({ id: tokenId, token, name: flags.name, sandbox })
-          : console.log(
-              `Created token ${tokenId} (${sandbox ? `sandbox ${sandbox}` : 'all sandboxes'}). It is shown only now:\n\n  ${token}\n`,
-            );
-      }
-      case 'revoke':
-        if (!(await revokeAdminToken(db, systemClock, need(id, 'token'), CLI_ACTOR)))
-          throw new AppError('not_found', `No active admin token ${id}.`);
-        return flags.json ? printJson({ revoked: id }) : console.log(`Revoked token ${id}.`);
-      default:
-        throw new UsageError(`unknown action "${verb ?? ''}": use list, create or revoke`);
+export const tokensCommand: ApiCommand = async (api, [verb, id], flags) => {
+  switch (verb) {
+    case 'list': {
+      const answer = await api.get<{ items: Record<string, unknown>[] }>('/v1/tokens');
+      if (flags.json) return printJson(answer);
+      return printTable(answer.items, ['id', 'name', 'sandbox', 'createdAt', 'revokedAt']);
     }
-  });
-}
-
-/**
- * `tern secrets rotate`: re-encrypts every stored secret under a new key. With a key file, the
- * new key is made and promoted here; with TERN_SECRET_KEY, give the new one as --new-key and set
- * it in the environment afterwards. Stop other Tern processes first.
- */
-export async function secretsCommand(
-  config: Config,
-  [verb]: string[],
-  flags: ResourceFlags,
-): Promise<void> {
-  if (verb !== 'rotate') throw new UsageError('use: tern secrets rotate [--new-key HEX]');
-  await withRuntime(config, async (runtime) => {
-    let keyring: Keyring;
-    if (config.secretKey) {
-      const raw = flags['new-key'];
-      if (!raw || !/^[0-9a-f]{64}$/i.test(raw)) {
-        throw new UsageError(
-          'TERN_SECRET_KEY is set: give the new key as --new-key (64 hex characters; openssl rand -hex 32)',
-        );
-      }
-      keyring = new Keyring(secretKey(Buffer.from(raw, 'hex')), runtime.keyring.keys());
-    } else {
-      if (flags['new-key'])
-        throw new UsageError(
-          '--new-key is only for TERN_SECRET_KEY; the key file is rotated for you',
-        );
-      keyring = prepareNextKeyFile(config, runtime.keyring);
-    }
-    const counts = await reencryptAllSecrets(runtime.db, runtime.clock, keyring, CLI_ACTOR);
-    if (!config.secretKey) promoteNextKeyFile(config);
-    const next = config.secretKey
-      ? ' Now set TERN_SECRET_KEY to the new key and restart Tern.'
-      : ' Restart running Tern processes.';
-    const unreadable = counts.unreadableEventWebhooks;
-    if (flags.json)
-      printJson({
-        reencrypted: counts.credentials,
-        eventWebhooks: counts.eventWebhooks,
-        unreadableEventWebhooks: unreadable,
-        keyId: keyring.current.id,
+    case 'create': {
+      if (!flags.name) throw new UsageError('--name is required');
+      // --sandbox is the new token's sandbox here (none: every sandbox).
+      const created = await api.post<CreatedToken>('/v1/tokens', {
+        name: flags.name,
+        sandbox: flags.sandbox ?? null,
       });
-    else {
+      if (flags.json) return printJson(created);
       console.log(
-        `Re-encrypted the secrets of ${counts.credentials} API credential(s) and ${counts.eventWebhooks} event webhook(s) under key ${keyring.current.id}.${next}`,
+        `Created token ${created.id} (${created.sandbox ? `sandbox ${created.sandbox}` : 'all sandboxes'}). It is shown only now:\n\n  ${created.token}\n`,
       );
-      if (unreadable.length > 0)
-        console.log(
-          `No configured key decrypts the signing secret of ${unreadable.length} event webhook(s); their deliveries fail until each is deleted and registered again: ${unreadable.map((w) => `${w.id} (sandbox ${w.sandbox})`).join(', ')}`,
-        );
+      return;
     }
-  });
-}
+    case 'revoke': {
+      const tokenId = need(id, 'token');
+      await api.delete(`/v1/tokens/${seg(tokenId)}`);
+      return flags.json
+        ? printJson({ revoked: tokenId })
+        : console.log(`Revoked token ${tokenId}.`);
+    }
+    default:
+      throw new UsageError(`unknown action "${verb ?? ''}": use list, create or revoke`);
+  }
+};

@@ -5,9 +5,23 @@
  */
 
 /** Raised for a wrong invocation: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** False when the message says all there is to do (the usage line would only bury it). */
+    readonly showUsage = true,
+  ) {
+    super(message);
+  }
+}
 
 export interface ResourceFlags {
+  /** The Tern to talk to (else TERN_URL, else the profile's). */
+  url?: string;
+  /** Its admin token (else TERN_TOKEN, else the profile's). */
+  token?: string;
+  /** The saved profile to use (else TERN_PROFILE, else the default one). */
+  profile?: string;
   sandbox?: string;
   json?: boolean;
   data?: string;
@@ -29,8 +43,19 @@ export interface ResourceFlags {
   phone?: string;
 }
 
-export const RESOURCE_OPTIONS = {
+/** How a command that talks to a running Tern finds it: flags > environment > profile. */
+export const TARGET_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  profile: { type: 'string' },
   sandbox: { type: 'string' },
+} as const;
+
+/** The line every API command's usage ends with. */
+export const TARGET_USAGE = '[--url URL] [--token TOKEN] [--profile NAME] [--sandbox S] [--json]';
+
+export const RESOURCE_OPTIONS = {
+  ...TARGET_OPTIONS,
   json: { type: 'boolean' },
   data: { type: 'string' },
   file: { type: 'string' },
