@@ -48,6 +48,7 @@ export function messageFromRow(row: MessageRow): Message {
       row.last_provider_error === null
         ? null
         : { message: row.last_provider_error, at: row.last_provider_error_at ?? row.updated_at },
+    providerMessageId: row.provider_message_id,
     idempotencyKey: row.idempotency_key,
     origin: row.origin as MessageOrigin,
     inboundMessageId: row.inbound_message_id,

@@ -50,6 +50,8 @@ export interface Message {
    * error), kept after a later success: why a message is still queued, or took long.
    */
   lastProviderError: { message: string; at: string } | null;
+  /** The id the provider knows the message by (Infobip: Tern's id); null until it accepted it. */
+  providerMessageId: string | null;
   idempotencyKey: string | null;
   origin: MessageOrigin;
   inboundMessageId: string | null;

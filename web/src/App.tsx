@@ -1,5 +1,6 @@
 /** The console shell: sign-in, the left rail, the sandbox switcher and the screens. */
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { AccessProvider } from './access';
 import { whoAmI, type Sandbox, type Session } from './api';
 import type { StreamState } from './events';
 import { GoingLiveBanner } from './health';
@@ -25,6 +26,7 @@ import { FlowsPage } from './pages/flows/Flows';
 import { TemplateEditor } from './pages/templates/TemplateEditor';
 import { TemplatesPage } from './pages/templates/Templates';
 import { Link, match, navigate, useLocation } from './router';
+import { useSandboxesChanged } from './sandbox-list';
 import { loadSession, saveSession, SessionProvider, useSession } from './session';
 import { Dialog, errorText, Field, useLoad } from './ui';
 
@@ -66,7 +68,9 @@ export function App() {
         session={session}
         onChange={change}
       >
-        <Shell />
+        <AccessProvider>
+          <Shell />
+        </AccessProvider>
       </SessionProvider>
       {offered ? (
         <SwitchSessionDialog
@@ -255,6 +259,7 @@ function Shell() {
     () => api.get<{ items: Sandbox[] }>('/v1/sandboxes').catch(() => ({ items: [] })),
     [api],
   );
+  useSandboxesChanged(sandboxes.reload);
   const [stream, setStream] = useState<StreamState>('connecting');
   useEffect(() => events.onState(setStream), [events]);
   const names = sandboxes.data?.items.map((s) => s.name) ?? [];

@@ -212,9 +212,10 @@ export interface Credential extends CredentialSummary {
   fuzzyOptOutReply: string;
   sendRatePerSecond: number;
   providerAuthFailedAt: string | null;
+  /** Null unless the caller may manage credentials: the URLs carry their secrets. */
   webhooks: {
-    inbound: { url: string; secret: string };
-    deliveryReports: { url: string; secret: string };
+    inbound: { url: string | null; secret: string | null };
+    deliveryReports: { url: string | null; secret: string | null };
   };
 }
 
@@ -275,6 +276,8 @@ export interface Message {
   providerError: unknown;
   /** The last error a provider call for this message met, kept after a later success. */
   lastProviderError: { message: string; at: string } | null;
+  /** The id the provider knows the message by; null until it accepted the message. */
+  providerMessageId: string | null;
   /** When Tern hands it to the provider (a hold's release); null when it never goes. */
   scheduledFor: string | null;
   /** What the send-time policy did to it; null when it let it go. */

@@ -19,6 +19,15 @@ export function formatDate(iso: string | null | undefined): string {
     : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** A timestamp to the second (message logs: a retry or a report seconds apart must show). */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   return error instanceof Error ? error.message : String(error);
@@ -125,6 +134,7 @@ export function KeywordInput({
   invalid,
   describedById,
   placeholder,
+  disabled = false,
 }: {
   id: string;
   value: string;
@@ -132,7 +142,8 @@ export function KeywordInput({
   locked?: readonly string[];
   invalid?: boolean;
   describedById?: string | undefined;
-  placeholder?: string;
+  placeholder?: string | undefined;
+  disabled?: boolean;
 }) {
   const typed = splitKeywords(value).filter((k) => !locked.includes(k));
   const remove = (keyword: string) =>
@@ -152,6 +163,7 @@ export function KeywordInput({
         aria-describedby={describedById}
         placeholder={placeholder ?? 'Comma-separated, e.g. START, YES'}
         autoComplete="off"
+        disabled={disabled}
       />
       {locked.length + typed.length > 0 ? (
         <ul className="chips" aria-label="Keywords">
@@ -170,6 +182,7 @@ export function KeywordInput({
               <button
                 type="button"
                 className="chip-remove"
+                disabled={disabled}
                 aria-label={`Remove ${keyword}`}
                 onClick={() => remove(keyword)}
               >
@@ -386,15 +399,21 @@ export function LockIcon() {
   );
 }
 
-/** The edit (pencil) and delete (bin) buttons at the end of a list row. */
+/**
+ * The edit (pencil) and delete (bin) buttons at the end of a list row. With `disabledReason`
+ * (the caller's roles do not allow changes) the bin is disabled with the reason as its title;
+ * the pencil still opens the screen, where the fields can be read.
+ */
 export function RowEditDelete({
   name,
   onEdit,
   onDelete,
+  disabledReason,
 }: {
   name: string;
   onEdit: () => void;
   onDelete: () => void;
+  disabledReason?: string | undefined;
 }) {
   return (
     <>
@@ -411,7 +430,8 @@ export function RowEditDelete({
         type="button"
         className="icon-btn icon-danger"
         aria-label={`Delete ${name}`}
-        title="Delete"
+        title={disabledReason ?? 'Delete'}
+        disabled={disabledReason !== undefined}
         onClick={onDelete}
       >
         <BinIcon />

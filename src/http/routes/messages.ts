@@ -88,6 +88,10 @@ export const MessageResponse = Type.Object(
           'The last error a provider call for this message met (DNS failure, refused, TLS, an HTTP error), kept after a later success',
       },
     ),
+    providerMessageId: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "The id the provider knows the message by (to find it in the provider's logs); null until it accepted the message",
+    }),
     idempotencyKey: Type.Union([Type.String(), Type.Null()]),
     origin: Type.String(),
     inboundMessageId: Type.Union([Type.String(), Type.Null()]),

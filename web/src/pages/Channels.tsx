@@ -6,6 +6,7 @@ import { useEditForm } from '../edit-form';
 import { ListPage, useList } from '../list';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
+import { Button, LinkButton, useAccess } from '../access';
 import {
   describedBy,
   Field,
@@ -19,6 +20,7 @@ import { SendTestDialog } from './Messages';
 
 export function ChannelsPage() {
   const { api } = useSession();
+  const { reason } = useAccess();
   const [search, setSearch] = useState('');
   const list = useList<ChannelConfiguration>('/v1/channel-configurations', { name: search });
   const credentials = useLoad(
@@ -37,9 +39,13 @@ export function ChannelsPage() {
       title="Channel configurations"
       intro="What a message is sent as: SMS or MMS, marketing or transactional, from which sender, with which API credentials."
       actions={
-        <Link to="/channels/new" className="btn btn-primary">
+        <LinkButton
+          to="/channels/new"
+          className="btn btn-primary"
+          disabledReason={reason('manage')}
+        >
           Create channel configuration
-        </Link>
+        </LinkButton>
       }
       toolbar={
         <label className="search">
@@ -72,9 +78,13 @@ export function ChannelsPage() {
         ) : (
           <>
             <p>Create one to start sending messages.</p>
-            <Link to="/channels/new" className="btn btn-primary">
+            <LinkButton
+              to="/channels/new"
+              className="btn btn-primary"
+              disabledReason={reason('manage')}
+            >
               Create channel configuration
-            </Link>
+            </LinkButton>
           </>
         )
       }
@@ -104,12 +114,18 @@ export function ChannelsPage() {
           className: 'row-actions',
           cell: (c) => (
             <>
-              <button type="button" className="btn btn-small" onClick={() => setSending(c)}>
+              <Button
+                disabledReason={reason('send')}
+                compact
+                className="btn btn-small"
+                onClick={() => setSending(c)}
+              >
                 Send test
-              </button>
+              </Button>
               <RowEditDelete
                 name={c.name}
                 onEdit={() => navigate(`/channels/${c.id}`)}
+                disabledReason={reason('manage')}
                 onDelete={() => setDeleting(c)}
               />
             </>
@@ -161,6 +177,7 @@ const optional = (value: string) => (value.trim() === '' ? null : value.trim());
 
 export function ChannelForm({ id }: { id?: string | undefined }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const credentials = useLoad(
     () => api.get<Page<CredentialSummary>>('/v1/credentials', { limit: 200 }),
     [api],
@@ -350,9 +367,14 @@ export function ChannelForm({ id }: { id?: string | undefined }) {
             : null}
         </fieldset>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={edit.busy}>
-            {edit.busy ? 'Submitting…' : creating ? 'Submit' : 'Save changes'}
-          </button>
+          <Button
+            disabledReason={reason('manage')}
+            type="submit"
+            className="btn btn-primary"
+            disabled={edit.busy}
+          >
+            {edit.busy ? (creating ? 'Creating…' : 'Saving…') : creating ? 'Create' : 'Save'}
+          </Button>
           <Link to="/channels" className="btn">
             Cancel
           </Link>

@@ -9,6 +9,8 @@ import {
   DEFAULT_OPT_IN_KEYWORDS,
   MANDATORY_OPT_OUT_KEYWORDS,
 } from '../../../src/credentials/keywords.js';
+import { permissionRuleOf } from '../../../src/http/route-permissions.js';
+import { Button, needsText, useAccess, type Permission } from '../access';
 import { ApiError, type Credential, type FuzzyOptOut, type VerifyResult } from '../api';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
@@ -116,8 +118,19 @@ function validityMinutes(period: { amount: number; timeUnit: 'SECONDS' | 'MINUTE
   return Math.round(period.amount * perMinute * 100) / 100;
 }
 
-/** The request body: numbers as numbers (the server reports a bad one on its field). */
-function toBody(form: FormState, creating: boolean): Record<string, unknown> {
+/** Which permission each body field needs (keyword settings: compliance; the rest: manage). */
+const RULE = permissionRuleOf('PATCH', '/v1/credentials/:id');
+const fieldPermission = (key: string): Permission => RULE.fields?.[key] ?? RULE.permission;
+
+/**
+ * The request body: numbers as numbers (the server reports a bad one on its field). Only the
+ * fields the caller may change are sent: Tern refuses a body carrying one they may not.
+ */
+function toBody(
+  form: FormState,
+  creating: boolean,
+  can: (permission: Permission) => boolean,
+): Record<string, unknown> {
   const nullable = (text: string) => (text.trim() === '' ? null : text.trim());
   const integer = (text: string) => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : text);
   const body: Record<string, unknown> = {
@@ -146,12 +159,20 @@ function toBody(form: FormState, creating: boolean): Record<string, unknown> {
   };
   // Write-only: left empty on edit, the stored key is kept.
   if (creating || form.apiKey.trim() !== '') body.apiKey = form.apiKey.trim();
-  return body;
+  return Object.fromEntries(Object.entries(body).filter(([key]) => can(fieldPermission(key))));
 }
 
 export function CredentialForm({ id }: { id?: string | undefined }) {
   const { api } = useSession();
+  const { can, reason } = useAccess();
   const creating = id === undefined;
+  const locked = (key: keyof FormState) => !can(fieldPermission(key));
+  // Creating needs manage; an edit needs manage or compliance (each for its own fields).
+  const saveReason = creating
+    ? reason('manage')
+    : can('manage') || can('compliance')
+      ? undefined
+      : 'Needs the owner or compliance role';
   const [form, setForm] = useState<FormState>(EMPTY);
   const [stored, setStored] = useState<Credential>();
   const [etag, setEtag] = useState<string | null>(null);
@@ -195,13 +216,13 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
     try {
       if (creating) {
         const res = await api.request<Credential>('POST', '/v1/credentials', {
-          body: toBody(form, true),
+          body: toBody(form, true, can),
         });
         navigate(`/credentials/${res.body.id}?created=1`, { replace: true });
         return;
       }
       const res = await api.request<Credential>('PATCH', `/v1/credentials/${id}`, {
-        body: toBody(form, false),
+        body: toBody(form, false, can),
         ifMatch: etag,
       });
       setStored(res.body);
@@ -253,6 +274,8 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
           placeholder={options.placeholder}
           required={options.required}
           onChange={(e) => set(key)(e.target.value)}
+          disabled={locked(key)}
+          title={reason(fieldPermission(key))}
           aria-invalid={errors[key] ? true : undefined}
           aria-describedby={describedBy(fieldId, errors[key], Boolean(options.hint))}
         />
@@ -263,7 +286,8 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
     key: keyof FormState,
     label: string,
     hint: ReactNode,
-    locked: readonly string[] = [],
+    placeholder: string,
+    always: readonly string[] = [],
   ) => {
     const fieldId = `cred-${key}`;
     return (
@@ -272,7 +296,9 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
           id={fieldId}
           value={form[key]}
           onChange={(v: string) => set(key)(v)}
-          locked={locked}
+          locked={always}
+          placeholder={placeholder}
+          disabled={locked(key)}
           invalid={Boolean(errors[key])}
           describedById={describedBy(fieldId, errors[key], true)}
         />
@@ -299,6 +325,8 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
           name={key}
           rows={2}
           value={text}
+          disabled={locked(key)}
+          title={reason(fieldPermission(key))}
           onChange={(e) => set(key)(e.target.value)}
           aria-invalid={errors[key] ? true : undefined}
           aria-describedby={describedBy(fieldId, errors[key], true)}
@@ -316,13 +344,13 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
       <div className="page-header">
         <h1>{creating ? 'Create API credentials' : `Edit ${stored?.name ?? ''}`}</h1>
         {stored ? (
-          <button
-            type="button"
+          <Button
             className="btn btn-danger-outline"
+            disabledReason={reason('manage')}
             onClick={() => setDeleting(true)}
           >
             <BinIcon /> Delete
-          </button>
+          </Button>
         ) : null}
       </div>
 
@@ -382,11 +410,15 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
 
         <fieldset>
           <legend>Keywords and replies</legend>
+          {reason('compliance') ? (
+            <p className="needs-role">{needsText('compliance')} to change these.</p>
+          ) : null}
           <div className="pair">
             {keywords(
               'optInKeywords',
               'Opt-in keywords',
               'Comma-separated; a match subscribes the number and sends the opt-in message',
+              'Comma-separated, e.g. START, YES',
             )}
             {reply('optInMessage', 'Opt-in message')}
           </div>
@@ -395,12 +427,13 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
               'optOutKeywords',
               'Opt-out keywords',
               'The locked words are required by carriers and always opt out; add your own, comma-separated',
+              'Your own words besides STOP, UNSUBSCRIBE…, e.g. ARRET, BAJA',
               MANDATORY,
             )}
             {reply('optOutMessage', 'Opt-out message')}
           </div>
           <div className="pair">
-            {keywords('helpKeywords', 'Help keywords', 'Comma-separated')}
+            {keywords('helpKeywords', 'Help keywords', 'Comma-separated', 'e.g. HELP, INFO')}
             {reply('helpMessage', 'Help message')}
           </div>
           <div className="pair">
@@ -408,6 +441,7 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
               'doubleOptInKeywords',
               'Double opt-in keywords',
               'Start a double opt-in; a profile is created on confirmation',
+              'e.g. JOIN',
             )}
             {reply('doubleOptInMessage', 'Double opt-in message')}
           </div>
@@ -445,6 +479,7 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
             'customInboundKeywords',
             'Custom inbound keywords',
             'e.g. DISCOUNT, OFFERS: recorded on the profile as attributes (keywords.<WORD>); each can have a reply and actions under Keyword responses below',
+            'e.g. DISCOUNT, OFFERS',
           )}
           {reply('defaultInboundReply', 'Default inbound reply', true)}
           <div className="field">
@@ -465,6 +500,7 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
                     name="fuzzyOptOut"
                     value={value}
                     checked={form.fuzzyOptOut === value}
+                    disabled={locked('fuzzyOptOut')}
                     onChange={() => set('fuzzyOptOut')(value)}
                   />
                   <span>
@@ -483,9 +519,14 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
         </fieldset>
 
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Submitting…' : creating ? 'Submit' : 'Save changes'}
-          </button>
+          <Button
+            type="submit"
+            className="btn btn-primary"
+            disabled={busy}
+            disabledReason={saveReason}
+          >
+            {busy ? (creating ? 'Creating…' : 'Saving…') : creating ? 'Create' : 'Save'}
+          </Button>
           <Link to="/credentials" className="btn">
             Cancel
           </Link>
@@ -508,6 +549,7 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
 /** Webhook URLs to paste into Infobip, Verify connection, and the provider's last refusal. */
 function CredentialStatus({ credential }: { credential: Credential }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const [verify, setVerify] = useState<VerifyResult>();
   const [verifyError, setVerifyError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -549,13 +591,19 @@ function CredentialStatus({ credential }: { credential: Credential }) {
           {credential.version} · updated {formatDate(credential.updatedAt)}
         </div>
         <div className="verify">
-          <button type="button" className="btn" onClick={() => void run()} disabled={busy}>
+          <Button
+            className="btn"
+            onClick={() => void run()}
+            disabled={busy}
+            disabledReason={reason('manage')}
+          >
             {busy ? 'Verifying…' : 'Verify connection'}
-          </button>
+          </Button>
           {verify ? (
+            // Tern's message already says the outcome ("Connected: …"): said once, with a mark.
             <span className={`verify-result verify-${verify.status}`} role="status">
-              {verify.status === 'ok' ? '✓ Connected' : `✗ ${verify.status}`}: {verify.message} (
-              {Math.round(verify.latencyMs)} ms)
+              {verify.status === 'ok' ? '✓' : '✗'} {verify.message} ({Math.round(verify.latencyMs)}{' '}
+              ms)
             </span>
           ) : null}
           {verify && verify.scopes.length > 0 ? (
@@ -616,7 +664,17 @@ function CredentialStatus({ credential }: { credential: Credential }) {
   );
 }
 
-function WebhookRow({ label, url }: { label: string; url: string }) {
+function WebhookRow({ label, url }: { label: string; url: string | null }) {
+  if (url === null) {
+    return (
+      <div className="webhook">
+        <div className="label">{label}</div>
+        <div className="webhook-url">
+          <span className="muted">Shown to owners only: the URL carries its secret.</span>
+        </div>
+      </div>
+    );
+  }
   return (
     <div className="webhook">
       <div className="label">{label}</div>

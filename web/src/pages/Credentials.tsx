@@ -1,6 +1,7 @@
 /** Administration › Channels › API credentials: the list, search, delete through the bin. */
 import { useState } from 'react';
-import { ApiError, type CredentialSummary, type Page } from '../api';
+import { LinkButton, useAccess } from '../access';
+import { ApiError, type ChannelConfiguration, type CredentialSummary, type Page } from '../api';
 import { HealthBadge } from '../health';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
@@ -17,6 +18,7 @@ import {
 
 export function CredentialsPage() {
   const { api } = useSession();
+  const { reason } = useAccess();
   const [search, setSearch] = useState('');
   const list = useLoad(
     () => api.get<Page<CredentialSummary>>('/v1/credentials', { name: search, limit: 200 }),
@@ -31,9 +33,13 @@ export function CredentialsPage() {
       </nav>
       <div className="page-header">
         <h1>API credentials</h1>
-        <Link to="/credentials/new" className="btn btn-primary">
+        <LinkButton
+          to="/credentials/new"
+          className="btn btn-primary"
+          disabledReason={reason('manage')}
+        >
           Create API credentials
-        </Link>
+        </LinkButton>
       </div>
       <p className="muted">
         The Infobip account Tern sends with, and the keyword replies for texts that come back.
@@ -62,9 +68,13 @@ export function CredentialsPage() {
               Create API credentials with your Infobip base URL and API key, then a channel
               configuration to send with them.
             </p>
-            <Link to="/credentials/new" className="btn btn-primary">
+            <LinkButton
+              to="/credentials/new"
+              className="btn btn-primary"
+              disabledReason={reason('manage')}
+            >
               Create API credentials
-            </Link>
+            </LinkButton>
           </Empty>
         )
       ) : null}
@@ -113,6 +123,7 @@ export function CredentialsPage() {
                     <RowEditDelete
                       name={c.name}
                       onEdit={() => navigate(`/credentials/${c.id}`)}
+                      disabledReason={reason('manage')}
                       onDelete={() => setDeleting(c)}
                     />
                   </td>
@@ -151,8 +162,20 @@ export function DeleteCredentialDialog({
 }) {
   const { api } = useSession();
   const [busy, setBusy] = useState(false);
-  const [dependents, setDependents] = useState<string[]>();
   const [error, setError] = useState<string>();
+  // Named as the dialog opens; a 409 (one added meanwhile) names them again.
+  const [conflicting, setConflicting] = useState<string[]>();
+  const using = useLoad(
+    () =>
+      api.get<Page<ChannelConfiguration>>('/v1/channel-configurations', {
+        credentialId: credential.id,
+        limit: 100,
+      }),
+    [api, credential.id],
+  );
+  const dependents =
+    conflicting ??
+    (using.data && using.data.items.length > 0 ? using.data.items.map((c) => c.name) : undefined);
   const remove = async (force: boolean) => {
     setBusy(true);
     setError(undefined);
@@ -161,7 +184,7 @@ export function DeleteCredentialDialog({
       onDeleted();
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
-        setDependents(err.details.map((d) => (typeof d.name === 'string' ? d.name : d.message)));
+        setConflicting(err.details.map((d) => (typeof d.name === 'string' ? d.name : d.message)));
       } else setError(errorText(err));
     } finally {
       setBusy(false);
@@ -190,7 +213,7 @@ export function DeleteCredentialDialog({
             <button
               type="button"
               className="btn btn-danger"
-              disabled={busy}
+              disabled={busy || using.loading}
               onClick={() => void remove(false)}
             >
               Delete

@@ -10,6 +10,7 @@ import {
 } from '../api';
 import { Link, navigate } from '../router';
 import { MessageHold } from './policy/MessageHold';
+import { Button, useAccess } from '../access';
 import { useEvents, useSession } from '../session';
 import {
   Badge,
@@ -19,7 +20,7 @@ import {
   ErrorBanner,
   errorText,
   Field,
-  formatDate,
+  formatTime,
   Loading,
   SegmentCounter,
   useLoad,
@@ -41,6 +42,7 @@ export const MESSAGE_STATUSES = [
 
 export function MessagesPage() {
   const { api } = useSession();
+  const { reason } = useAccess();
   const [status, setStatus] = useState('');
   const [to, setTo] = useState('');
   const [channelId, setChannelId] = useState('');
@@ -112,14 +114,14 @@ export function MessagesPage() {
           >
             {exporting ? 'Exporting…' : 'Export CSV'}
           </button>
-          <button
-            type="button"
+          <Button
             className="btn btn-primary"
             onClick={() => setSending(true)}
             disabled={channels.data?.items.length === 0}
+            disabledReason={reason('send')}
           >
             Send test message
-          </button>
+          </Button>
         </div>
       </div>
       {exportError ? <ErrorBanner error={exportError} onRetry={() => void exportCsv()} /> : null}
@@ -187,7 +189,7 @@ export function MessagesPage() {
               {items.map((m) => (
                 <tr key={m.id} onClick={() => navigate(`/messages/${m.id}`)}>
                   <td>
-                    <Link to={`/messages/${m.id}`}>{formatDate(m.createdAt)}</Link>
+                    <Link to={`/messages/${m.id}`}>{formatTime(m.createdAt)}</Link>
                   </td>
                   <td>{m.to}</td>
                   <td className="cell-text">{m.text ?? <span className="muted">(media)</span>}</td>
@@ -202,6 +204,11 @@ export function MessagesPage() {
                       >
                         provider error
                       </span>
+                    ) : null}
+                    {m.lastProviderError ? (
+                      <div className="small muted cell-text">
+                        Last provider error: {m.lastProviderError.message}
+                      </div>
                     ) : null}
                   </td>
                 </tr>
@@ -273,6 +280,18 @@ export function isRetrying(m: Message): boolean {
 export function MessageDetailPage({ id }: { id: string }) {
   const { api } = useSession();
   const detail = useLoad(() => api.get<MessageDetail>(`/v1/messages/${id}`), [api, id]);
+  const channelId = detail.data?.message.channelConfigurationId ?? null;
+  // The channel configuration's name (it may have been deleted since: then its id).
+  const channel = useLoad(
+    () =>
+      channelId
+        ? api
+            .get<ChannelConfiguration>(`/v1/channel-configurations/${channelId}`)
+            .then((c) => c.name)
+            .catch(() => channelId)
+        : Promise.resolve(null),
+    [api, channelId],
+  );
   useEvents(['message.status_changed'], detail.reload);
   if (detail.error) return <ErrorBanner error={detail.error} onRetry={detail.reload} />;
   if (!detail.data) return <Loading what="Loading message" />;
@@ -290,8 +309,8 @@ export function MessageDetailPage({ id }: { id: string }) {
         <div className="banner banner-error" role="alert" data-testid="last-provider-error">
           <span>
             Not sent yet: the last provider call failed ({message.lastProviderError?.message}, at{' '}
-            {formatDate(message.lastProviderError?.at)}). Tern retries until the message is valid no
-            more ({formatDate(message.validUntil)}); check the API credentials&apos; health.
+            {formatTime(message.lastProviderError?.at)}). Tern retries until the message is valid no
+            more ({formatTime(message.validUntil)}); check the API credentials&apos; health.
           </span>
         </div>
       ) : null}
@@ -302,6 +321,22 @@ export function MessageDetailPage({ id }: { id: string }) {
           <dd className="pre">{message.text ?? '(media only)'}</dd>
           <dt>From</dt>
           <dd>{message.sender}</dd>
+          <dt>Channel configuration</dt>
+          <dd data-testid="message-channel">
+            {channelId ? (
+              <Link to={`/channels/${channelId}`}>{channel.data ?? channelId}</Link>
+            ) : (
+              '— (a reply or a send without one)'
+            )}
+          </dd>
+          <dt>Provider message id</dt>
+          <dd data-testid="provider-message-id">
+            {message.providerMessageId ? (
+              <code>{message.providerMessageId}</code>
+            ) : (
+              'none yet (the provider has not accepted it)'
+            )}
+          </dd>
           <dt>Type</dt>
           <dd>
             {message.channel.toUpperCase()} · {message.messageType} · {message.origin}
@@ -317,15 +352,15 @@ export function MessageDetailPage({ id }: { id: string }) {
           <dt>Last provider error</dt>
           <dd data-testid="last-provider-error-fact">
             {message.lastProviderError
-              ? `${message.lastProviderError.message} (${formatDate(message.lastProviderError.at)})`
+              ? `${message.lastProviderError.message} (${formatTime(message.lastProviderError.at)})`
               : '—'}
           </dd>
           <dt>Scheduled for</dt>
           <dd data-testid="scheduled-for">
-            {message.scheduledFor ? formatDate(message.scheduledFor) : 'never (not sent)'}
+            {message.scheduledFor ? formatTime(message.scheduledFor) : 'never (not sent)'}
           </dd>
           <dt>Valid until</dt>
-          <dd>{formatDate(message.validUntil)}</dd>
+          <dd>{formatTime(message.validUntil)}</dd>
           <dt>Profile</dt>
           <dd>
             <Link to={`/profiles/${encodeURIComponent(message.to)}`}>{message.to}</Link>
@@ -336,7 +371,7 @@ export function MessageDetailPage({ id }: { id: string }) {
       <ol className="timeline">
         {history.map((h) => (
           <li key={h.id}>
-            <span className="timeline-at">{formatDate(h.at)}</span>
+            <span className="timeline-at">{formatTime(h.at)}</span>
             <Badge value={h.status} />
             {h.reason ? <span className="muted"> {h.reason}</span> : null}
           </li>

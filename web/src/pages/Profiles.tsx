@@ -8,6 +8,7 @@ import {
   type ProfileDetail,
 } from '../api';
 import { Link, navigate } from '../router';
+import { Button, useAccess } from '../access';
 import { useEvents, useSession } from '../session';
 import { InboundMedia } from '../inbound-parts';
 import { ProfileRuns } from './flows/ProfileRuns';
@@ -37,10 +38,27 @@ export function ProfilesPage() {
     [api, phone, consent],
   );
   useEvents(['consent.changed', 'profile.keyword', 'profile.deleted'], list.reload);
-  const open = (event: FormEvent) => {
+  const [phoneError, setPhoneError] = useState<string>();
+  const [opening, setOpening] = useState(false);
+  // Tern judges the number (the same rule as everywhere): a bad one is said under the field,
+  // and the list stays; a number it has never seen (404) still opens, to set its consent.
+  const open = async (event: FormEvent) => {
     event.preventDefault();
     const digits = phone.replace(/[^\d+]/g, '');
-    if (digits) navigate(`/profiles/${encodeURIComponent(digits)}`);
+    if (!digits) return;
+    setOpening(true);
+    setPhoneError(undefined);
+    try {
+      await api.get(`/v1/profiles/${encodeURIComponent(digits)}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'validation_failed') {
+        setPhoneError(`${err.details[0]?.message ?? err.message} (${digits} is not one).`);
+        setOpening(false);
+        return;
+      }
+    }
+    setOpening(false);
+    navigate(`/profiles/${encodeURIComponent(digits)}`);
   };
   return (
     <div className="page">
@@ -49,15 +67,25 @@ export function ProfilesPage() {
       </nav>
       <h1>Profiles</h1>
       <p className="muted">Everyone who texted you or whose consent you recorded.</p>
-      <form className="toolbar" onSubmit={open}>
-        <label>
+      <form className="toolbar" onSubmit={(e) => void open(e)} noValidate>
+        <label className={phoneError ? 'field-invalid' : undefined}>
           <span>Phone number</span>
           <input
             type="search"
             placeholder="+14155550100"
             value={phone}
-            onChange={(e) => setPhone(e.target.value)}
+            onChange={(e) => {
+              setPhone(e.target.value);
+              setPhoneError(undefined);
+            }}
+            aria-invalid={phoneError ? true : undefined}
+            aria-describedby={phoneError ? 'profile-phone-error' : undefined}
           />
+          {phoneError ? (
+            <span className="field-error" id="profile-phone-error" role="alert">
+              {phoneError}
+            </span>
+          ) : null}
         </label>
         <label>
           <span>Consent</span>
@@ -69,7 +97,7 @@ export function ProfilesPage() {
             <option value="unknown">Unknown</option>
           </select>
         </label>
-        <button type="submit" className="btn" disabled={phone.trim() === ''}>
+        <button type="submit" className="btn" disabled={phone.trim() === '' || opening}>
           Open number
         </button>
       </form>
@@ -138,6 +166,7 @@ function keywordAttributes(p: Profile | null): Record<string, { count?: number; 
 
 export function ProfileDetailPage({ phone }: { phone: string }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const detail = useLoad(
     () =>
       api.get<ProfileDetail>(`/v1/profiles/${encodeURIComponent(phone)}`).catch((err: unknown) => {
@@ -168,21 +197,31 @@ export function ProfileDetailPage({ phone }: { phone: string }) {
           {d.phone} <Badge value={d.consent} />
         </h1>
         <div className="actions">
-          <button type="button" className="btn" onClick={() => setSetting('subscribed')}>
-            Subscribe
-          </button>
-          <button type="button" className="btn" onClick={() => setSetting('unsubscribed')}>
-            Unsubscribe
-          </button>
-          <button
-            type="button"
+          <Button
             className="btn"
+            disabledReason={reason('compliance')}
+            compact
+            onClick={() => setSetting('subscribed')}
+          >
+            Subscribe
+          </Button>
+          <Button
+            className="btn"
+            disabledReason={reason('compliance')}
+            compact
+            onClick={() => setSetting('unsubscribed')}
+          >
+            Unsubscribe
+          </Button>
+          <Button
+            className="btn"
+            disabledReason={reason('compliance')}
             onClick={() => setDoubleOptIn(true)}
             disabled={d.consent === 'subscribed'}
             title={d.consent === 'subscribed' ? 'Already subscribed' : undefined}
           >
             Start double opt-in
-          </button>
+          </Button>
         </div>
       </div>
       {d.pendingDoubleOptIn ? (

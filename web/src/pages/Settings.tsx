@@ -1,6 +1,8 @@
 /** Settings: sandboxes and their consent policy, admin tokens, the audit log. */
 import { useState, type FormEvent } from 'react';
 import { ApiError, type AdminToken, type AuditEntry, type Page, type Sandbox } from '../api';
+import { Button, useAccess } from '../access';
+import { announceSandboxesChanged } from '../sandbox-list';
 import { useSession } from '../session';
 import {
   CopyButton,
@@ -27,6 +29,7 @@ export function SettingsPage() {
 
 function Sandboxes() {
   const { api, session } = useSession();
+  const { reason } = useAccess();
   const list = useLoad(() => api.get<{ items: Sandbox[] }>('/v1/sandboxes'), [api]);
   const [name, setName] = useState('');
   const [error, setError] = useState<string>();
@@ -37,6 +40,7 @@ function Sandboxes() {
       await api.post('/v1/sandboxes', { name: name.trim() });
       setName('');
       list.reload();
+      announceSandboxesChanged();
     } catch (err) {
       setError(errorText(err));
     }
@@ -77,6 +81,8 @@ function Sandboxes() {
                     <span className="visually-hidden">Consent policy of {s.name}</span>
                     <select
                       value={s.consentPolicy}
+                      disabled={reason('compliance') !== undefined}
+                      title={reason('compliance')}
                       onChange={(e) => void setPolicy(s.name, e.target.value)}
                     >
                       <option value="not-unsubscribed">Send unless unsubscribed</option>
@@ -100,9 +106,14 @@ function Sandboxes() {
             onChange={(e) => setName(e.target.value)}
           />
         </Field>
-        <button type="submit" className="btn" disabled={name.trim() === ''}>
+        <Button
+          type="submit"
+          className="btn"
+          disabled={name.trim() === ''}
+          disabledReason={reason('instance')}
+        >
           Create sandbox
-        </button>
+        </Button>
       </form>
     </section>
   );
@@ -110,6 +121,7 @@ function Sandboxes() {
 
 function Tokens() {
   const { api } = useSession();
+  const { reason } = useAccess();
   const list = useLoad(() => api.get<{ items: AdminToken[] }>('/v1/tokens'), [api]);
   const [name, setName] = useState('');
   const [created, setCreated] = useState<{ token: string; name: string }>();
@@ -171,9 +183,14 @@ function Tokens() {
                 <td>{t.revokedAt ? `revoked ${formatDate(t.revokedAt)}` : 'active'}</td>
                 <td className="row-actions">
                   {t.revokedAt ? null : (
-                    <button type="button" className="btn btn-small" onClick={() => setRevoking(t)}>
+                    <Button
+                      className="btn btn-small"
+                      compact
+                      disabledReason={reason('instance')}
+                      onClick={() => setRevoking(t)}
+                    >
                       Revoke
-                    </button>
+                    </Button>
                   )}
                 </td>
               </tr>
@@ -192,7 +209,7 @@ function Tokens() {
           </div>
         </div>
       ) : null}
-      {!forbidden ? (
+      {!forbidden || reason('instance') ? (
         <form className="inline-form" onSubmit={(e) => void create(e)}>
           <Field id="token-name" label="New token name" error={error}>
             <input
@@ -203,9 +220,14 @@ function Tokens() {
               onChange={(e) => setName(e.target.value)}
             />
           </Field>
-          <button type="submit" className="btn" disabled={name.trim() === ''}>
+          <Button
+            type="submit"
+            className="btn"
+            disabled={name.trim() === ''}
+            disabledReason={reason('instance')}
+          >
             Create token
-          </button>
+          </Button>
         </form>
       ) : null}
       {revoking ? (

@@ -14,6 +14,7 @@ import {
 } from '../api';
 import { ConfirmDialog } from '../confirm-dialog';
 import { useSession } from '../session';
+import { Button, useAccess } from '../access';
 import { BinIcon, ErrorBanner, errorText, Field, Loading, useLoad } from '../ui';
 
 type Scalar = string | number | boolean;
@@ -244,6 +245,7 @@ function KeywordCard({
 }) {
   const { api } = useSession();
   const id = `kw-${keyword}`;
+  const { reason } = useAccess();
   const [templateId, setTemplateId] = useState(response?.templateId ?? '');
   const [actions, setActions] = useState<ActionDraft[]>(response?.actions.map(toDraft) ?? []);
   const [details, setDetails] = useState<ErrorDetail[]>([]);
@@ -408,22 +410,24 @@ function KeywordCard({
       </div>
 
       <div className="form-actions">
-        <button
+        <Button
+          disabledReason={reason('compliance')}
           type="button"
           className="btn btn-primary"
           disabled={busy}
           onClick={() => void save()}
         >
           {busy ? 'Saving…' : `Save response to ${keyword}`}
-        </button>
+        </Button>
         {current ? (
-          <button
+          <Button
+            disabledReason={reason('compliance')}
             type="button"
             className="btn btn-danger-outline"
             onClick={() => setDeleting(true)}
           >
             <BinIcon /> Remove response
-          </button>
+          </Button>
         ) : null}
       </div>
       {deleting ? (

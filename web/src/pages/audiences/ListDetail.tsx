@@ -3,6 +3,7 @@ import { useState, type ChangeEvent } from 'react';
 import { ApiError, type AudienceList } from '../../api';
 import { Link } from '../../router';
 import { useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { ErrorBanner, Field, Loading, errorText, useLoad } from '../../ui';
 import { Members } from './SegmentEditor';
 import '../../marketing.css';
@@ -38,6 +39,7 @@ function detailLines(error: unknown): string[] {
 
 export function ListDetailPage({ id }: { id: string }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const detail = useLoad(() => api.get<AudienceList>(`/v1/lists/${id}`), [api, id]);
   const [phones, setPhones] = useState('');
   const [result, setResult] = useState<string[]>();
@@ -132,25 +134,28 @@ export function ListDetailPage({ id }: { id: string }) {
           />
         </Field>
         <div className="form-actions">
-          <button
+          <Button
+            disabledReason={reason('send')}
             type="button"
             className="btn btn-primary"
             disabled={busy || phonesOf(phones).length === 0}
             onClick={() => void add()}
           >
             Add to list
-          </button>
-          <button
+          </Button>
+          <Button
+            disabledReason={reason('send')}
             type="button"
             className="btn"
             disabled={busy || phonesOf(phones).length === 0}
             onClick={() => void remove()}
           >
             Remove from list
-          </button>
-          <label className="btn">
+          </Button>
+          <label className={`btn${reason('send') ? ' btn-disabled' : ''}`} title={reason('send')}>
             Import CSV
             <input
+              disabled={reason('send') !== undefined}
               type="file"
               accept=".csv,text/csv"
               className="visually-hidden"

@@ -1,5 +1,6 @@
 /** Audience › Lists: static lists of numbers (from CSV or typed in), create, delete. */
 import { useState } from 'react';
+import { Button, useAccess } from '../../access';
 import type { AudienceList } from '../../api';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { fieldErrors } from '../../edit-form';
@@ -14,15 +15,20 @@ export function ListsPage() {
   const list = useList<AudienceList>('/v1/lists');
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<AudienceList>();
+  const { reason } = useAccess();
   return (
     <ListPage
       breadcrumb={['Audience']}
       title="Lists"
       intro="Fixed sets of numbers, imported from CSV or added through the API; a campaign sends to those subscribed."
       actions={
-        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+        <Button
+          className="btn btn-primary"
+          disabledReason={reason('send')}
+          onClick={() => setCreating(true)}
+        >
           Create list
-        </button>
+        </Button>
       }
       list={list}
       rowKey={(l) => l.id}
@@ -40,6 +46,7 @@ export function ListsPage() {
             <RowEditDelete
               name={l.name}
               onEdit={() => navigate(`/lists/${l.id}`)}
+              disabledReason={reason('send')}
               onDelete={() => setDeleting(l)}
             />
           ),

@@ -9,6 +9,7 @@ import { useEditForm } from '../../edit-form';
 import { ListTable, useList } from '../../list';
 import { Link, navigate } from '../../router';
 import { useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { Badge, describedBy, ErrorBanner, Field, Loading, errorText } from '../../ui';
 import { conditionErrors, RuleBuilder } from './RuleBuilder';
 import { fromRule, newCondition, toRule, type RuleModel } from './rule-model';
@@ -90,6 +91,7 @@ function useLiveCount(
 }
 
 export function SegmentEditor({ id }: { id?: string | undefined }) {
+  const { reason } = useAccess();
   const edit = useEditForm<Segment, SegmentForm>({
     path: id ? `/v1/segments/${id}` : undefined,
     createPath: '/v1/segments',
@@ -271,9 +273,14 @@ export function SegmentEditor({ id }: { id?: string | undefined }) {
           ) : null}
         </fieldset>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={edit.busy}>
+          <Button
+            disabledReason={reason('send')}
+            type="submit"
+            className="btn btn-primary"
+            disabled={edit.busy}
+          >
             {edit.busy ? 'Saving…' : edit.creating ? 'Create segment' : 'Save changes'}
-          </button>
+          </Button>
           <Link to="/segments" className="btn">
             Cancel
           </Link>

@@ -1,5 +1,6 @@
 /** Audience › Segments: rule segments, their live counts, delete. */
 import { useState } from 'react';
+import { LinkButton, useAccess } from '../../access';
 import type { Segment } from '../../api';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { ListPage, useList } from '../../list';
@@ -19,15 +20,16 @@ export function SegmentsPage() {
   const { api } = useSession();
   const list = useList<Segment>('/v1/segments');
   const [deleting, setDeleting] = useState<Segment>();
+  const { reason } = useAccess();
   return (
     <ListPage
       breadcrumb={['Audience']}
       title="Segments"
       intro="Who a campaign goes to, by rule: consent, attributes, keywords texted, last inbound, delivery history, country. Counted on the server, on the whole audience."
       actions={
-        <Link to="/segments/new" className="btn btn-primary">
+        <LinkButton to="/segments/new" className="btn btn-primary" disabledReason={reason('send')}>
           Create segment
-        </Link>
+        </LinkButton>
       }
       list={list}
       rowKey={(s) => s.id}
@@ -46,6 +48,7 @@ export function SegmentsPage() {
             <RowEditDelete
               name={s.name}
               onEdit={() => navigate(`/segments/${s.id}`)}
+              disabledReason={reason('send')}
               onDelete={() => setDeleting(s)}
             />
           ),

@@ -20,6 +20,7 @@ import { ConfirmDialog } from '../../confirm-dialog';
 import { downloadFile } from '../../download';
 import { Link, navigate } from '../../router';
 import { useEvents, useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { Badge, ErrorBanner, formatDate, Loading, useLoad } from '../../ui';
 import '../../marketing.css';
 
@@ -35,6 +36,7 @@ interface Sample {
 
 export function CampaignProgressPage({ id }: { id: string }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const data = useLoad(async () => {
     const [campaign, results] = await Promise.all([
       api.get<Campaign>(`/v1/campaigns/${id}`),
@@ -136,34 +138,37 @@ export function CampaignProgressPage({ id }: { id: string }) {
         </h1>
         <div className="actions">
           {campaign.status === 'running' || campaign.status === 'scheduled' ? (
-            <button
+            <Button
+              disabledReason={reason('send')}
               type="button"
               className="btn"
               disabled={acting !== undefined}
               onClick={() => void act('pause')}
             >
               Pause
-            </button>
+            </Button>
           ) : null}
           {campaign.status === 'paused' ? (
-            <button
+            <Button
+              disabledReason={reason('send')}
               type="button"
               className="btn btn-primary"
               disabled={acting !== undefined}
               onClick={() => void act('resume')}
             >
               Resume
-            </button>
+            </Button>
           ) : null}
           {ACTIVE.has(campaign.status) ? (
-            <button
+            <Button
+              disabledReason={reason('send')}
               type="button"
               className="btn btn-danger-outline"
               disabled={acting !== undefined}
               onClick={() => setCancelling(true)}
             >
               Cancel campaign
-            </button>
+            </Button>
           ) : null}
           <button
             type="button"
@@ -186,9 +191,14 @@ export function CampaignProgressPage({ id }: { id: string }) {
             A draft: nothing is sent until it is confirmed.{' '}
             <Link to={`/campaigns/${id}/edit`}>Continue in the wizard</Link>.
           </div>
-          <button type="button" className="btn btn-small" onClick={() => setDeletingDraft(true)}>
+          <Button
+            disabledReason={reason('send')}
+            type="button"
+            className="btn btn-small"
+            onClick={() => setDeletingDraft(true)}
+          >
             Delete draft
-          </button>
+          </Button>
         </div>
       ) : null}
       {actionError ? <ErrorBanner error={actionError} /> : null}

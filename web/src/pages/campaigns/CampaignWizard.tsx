@@ -19,6 +19,7 @@ import {
 import { fieldErrors } from '../../edit-form';
 import { Link, navigate, useLocation } from '../../router';
 import { useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { describedBy, ErrorBanner, Field, errorText, Loading, useLoad } from '../../ui';
 import { PreviewCard } from '../templates/render-preview';
 import { EstimateView } from './EstimateView';
@@ -73,6 +74,7 @@ const fraction = (text: string) => (text.trim() === '' ? null : Number(text) / 1
 
 export function CampaignWizard({ id }: { id?: string | undefined }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const { query } = useLocation();
   const [step, setStep] = useState<Step>('Audience');
   const [form, setForm] = useState<WizardForm>(() => ({
@@ -396,14 +398,15 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
           </button>
         ) : null}
         {step === 'Schedule' ? (
-          <button
+          <Button
+            disabledReason={reason('send')}
             type="button"
             className="btn btn-primary"
             disabled={busy}
             onClick={() => void toEstimate()}
           >
             Estimate
-          </button>
+          </Button>
         ) : null}
         {step === 'Estimate' ? (
           <button
@@ -416,7 +419,8 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
           </button>
         ) : null}
         {step === 'Confirm' ? (
-          <button
+          <Button
+            disabledReason={reason('send')}
             type="button"
             className="btn btn-primary"
             disabled={busy}
@@ -427,7 +431,7 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
               : form.when === 'now'
                 ? 'Confirm and send'
                 : 'Confirm and schedule'}
-          </button>
+          </Button>
         ) : null}
       </div>
     </div>
@@ -740,6 +744,7 @@ interface TestSendItem {
 /** `POST /v1/campaigns/:id/test-send`: the saved draft to its seed numbers, each one's outcome. */
 function TestSend({ campaignId }: { campaignId: string }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const [busy, setBusy] = useState(false);
   const [items, setItems] = useState<TestSendItem[]>();
   const [error, setError] = useState<string>();
@@ -760,9 +765,15 @@ function TestSend({ campaignId }: { campaignId: string }) {
   };
   return (
     <section className="card" aria-label="Test send">
-      <button type="button" className="btn" disabled={busy} onClick={() => void send()}>
+      <Button
+        disabledReason={reason('send')}
+        type="button"
+        className="btn"
+        disabled={busy}
+        onClick={() => void send()}
+      >
         Send a test to the seed numbers
-      </button>
+      </Button>
       {error ? (
         <p className="field-error" role="alert">
           {error}

@@ -1,5 +1,6 @@
 /** Campaigns: the sandbox's campaigns and their state. */
 import { useState } from 'react';
+import { LinkButton, useAccess } from '../../access';
 import type { Campaign } from '../../api';
 import { ListPage, useList } from '../../list';
 import { Link } from '../../router';
@@ -10,6 +11,7 @@ const STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cance
 
 export function CampaignsPage() {
   const [status, setStatus] = useState('');
+  const { reason } = useAccess();
   const list = useList<Campaign>(
     '/v1/campaigns',
     { status },
@@ -29,9 +31,9 @@ export function CampaignsPage() {
       title="Campaigns"
       intro="A template sent to an audience, paced, with an estimate before and results after."
       actions={
-        <Link to="/campaigns/new" className="btn btn-primary">
+        <LinkButton to="/campaigns/new" className="btn btn-primary" disabledReason={reason('send')}>
           New campaign
-        </Link>
+        </LinkButton>
       }
       toolbar={
         <label>

@@ -19,6 +19,7 @@ import {
 import { useEditForm } from '../../edit-form';
 import { Link, navigate } from '../../router';
 import { useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { Badge, describedBy, ErrorBanner, Field, formatDate, Loading, useLoad } from '../../ui';
 import { placeErrors } from '../policy/place-errors';
 import {
@@ -83,6 +84,7 @@ function useRefs() {
 
 export function FlowEditor({ id }: { id?: string | undefined }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const edit = useEditForm<Flow, FlowForm>({
     path: id ? `/v1/flows/${id}` : undefined,
     createPath: '/v1/flows',
@@ -380,9 +382,14 @@ export function FlowEditor({ id }: { id?: string | undefined }) {
           />
         </fieldset>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={edit.busy}>
+          <Button
+            disabledReason={reason('send')}
+            type="submit"
+            className="btn btn-primary"
+            disabled={edit.busy}
+          >
             {edit.busy ? 'Saving…' : edit.creating ? 'Create flow' : 'Save as new version'}
-          </button>
+          </Button>
           <Link to="/flows" className="btn">
             Cancel
           </Link>

@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../../confirm-dialog';
 import { ListPage, useList } from '../../list';
 import { Link } from '../../router';
 import { useEvents, useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { Badge, ErrorBanner, formatDate, Loading, useLoad } from '../../ui';
 import { RUN_EVENTS, type Flow, type FlowRun, type FlowRunDetail } from './flow-types';
 import './flows.css';
@@ -93,6 +94,7 @@ export function Timeline({ run }: { run: FlowRunDetail }) {
 
 export function FlowRunPage({ id }: { id: string }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const run = useLoad(() => api.get<FlowRunDetail>(`/v1/flow-runs/${id}`), [api, id]);
   useEvents([...RUN_EVENTS, 'message.status_changed'], run.reload);
   const [cancelling, setCancelling] = useState(false);
@@ -113,13 +115,14 @@ export function FlowRunPage({ id }: { id: string }) {
         </h1>
         {r.status === 'active' ? (
           <div className="actions">
-            <button
+            <Button
+              disabledReason={reason('send')}
               type="button"
               className="btn btn-danger-outline"
               onClick={() => setCancelling(true)}
             >
               Cancel run
-            </button>
+            </Button>
           </div>
         ) : null}
       </div>

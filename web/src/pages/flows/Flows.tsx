@@ -1,5 +1,6 @@
 /** Automation › Flows: the sandbox's flows, their trigger, status and runs going. */
 import { useState } from 'react';
+import { LinkButton, useAccess } from '../../access';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { ListPage, useList } from '../../list';
 import { Link, navigate } from '../../router';
@@ -24,15 +25,16 @@ export function FlowsPage() {
   const [status, setStatus] = useState('');
   const list = useList<Flow>('/v1/flows', { status }, { events: RUN_EVENTS });
   const [deleting, setDeleting] = useState<Flow>();
+  const { reason } = useAccess();
   return (
     <ListPage
       breadcrumb={['Automation']}
       title="Flows"
       intro="Small automations: a trigger (a keyword, a segment entered, an API event), then steps — send a template, wait, branch on the reply, act on the profile."
       actions={
-        <Link to="/flows/new" className="btn btn-primary">
+        <LinkButton to="/flows/new" className="btn btn-primary" disabledReason={reason('send')}>
           Create flow
-        </Link>
+        </LinkButton>
       }
       toolbar={
         <label>
@@ -75,6 +77,7 @@ export function FlowsPage() {
             <RowEditDelete
               name={f.name}
               onEdit={() => navigate(`/flows/${f.id}`)}
+              disabledReason={reason('send')}
               onDelete={() => setDeleting(f)}
             />
           ),

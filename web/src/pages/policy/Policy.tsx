@@ -8,6 +8,7 @@ import type { PolicyRule } from '../../api';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { ListPage, useList } from '../../list';
 import { useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { Badge } from '../../ui';
 import { DryRun } from './DryRun';
 import { RuleDialog, type RuleDialogMode } from './RuleDialog';
@@ -28,6 +29,7 @@ const asShipped = (rule: PolicyRule) => rule.origin === 'shipped' && !isOverride
 
 export function PolicyPage() {
   const { api } = useSession();
+  const { reason } = useAccess();
   const list = useList<PolicyRule>('/v1/policy/rules', {}, { limit: 200 });
   const [editing, setEditing] = useState<RuleDialogMode>();
   const [pending, setPending] = useState<Pending>();
@@ -56,13 +58,14 @@ export function PolicyPage() {
           <a className="btn" href="#dry-run">
             Dry run
           </a>
-          <button
+          <Button
+            disabledReason={reason('compliance')}
             type="button"
             className="btn btn-primary"
             onClick={() => setEditing({ kind: 'create' })}
           >
             Add rule
-          </button>
+          </Button>
         </>
       }
       toolbar={
@@ -134,40 +137,48 @@ export function PolicyPage() {
           className: 'row-actions',
           cell: (r) => (
             <div className="policy-actions">
-              <button
+              <Button
+                disabledReason={reason('compliance')}
+                compact
                 type="button"
                 className="btn btn-small"
                 aria-label={`${asShipped(r) ? 'Override' : 'Edit'} ${r.name}`}
                 onClick={() => setEditing({ kind: asShipped(r) ? 'override' : 'edit', rule: r })}
               >
                 {asShipped(r) ? 'Override' : 'Edit'}
-              </button>
-              <button
+              </Button>
+              <Button
+                disabledReason={reason('compliance')}
+                compact
                 type="button"
                 className="btn btn-small"
                 aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}
                 onClick={() => setPending({ kind: 'toggle', rule: r })}
               >
                 {r.enabled ? 'Disable' : 'Enable'}
-              </button>
+              </Button>
               {isOverride(r) ? (
-                <button
+                <Button
+                  disabledReason={reason('compliance')}
+                  compact
                   type="button"
                   className="btn btn-small"
                   aria-label={`Restore ${r.name} as shipped`}
                   onClick={() => setPending({ kind: 'restore', rule: r })}
                 >
                   Restore shipped
-                </button>
+                </Button>
               ) : r.origin === 'sandbox' ? (
-                <button
+                <Button
+                  disabledReason={reason('compliance')}
+                  compact
                   type="button"
                   className="btn btn-small btn-danger-outline"
                   aria-label={`Delete ${r.name}`}
                   onClick={() => setPending({ kind: 'delete', rule: r })}
                 >
                   Delete
-                </button>
+                </Button>
               ) : null}
             </div>
           ),

@@ -14,6 +14,7 @@ import type {
 import { useEditForm } from '../../edit-form';
 import { Link, navigate } from '../../router';
 import { useSession } from '../../session';
+import { Button, useAccess } from '../../access';
 import { describedBy, ErrorBanner, Field, formatDate, Loading, useLoad } from '../../ui';
 import { PartsLine, PreviewCard, useLiveRender } from './render-preview';
 import '../../marketing.css';
@@ -46,6 +47,7 @@ const orNull = (text: string) => (text.trim() === '' ? null : text.trim());
 
 export function TemplateEditor({ id }: { id?: string | undefined }) {
   const { api } = useSession();
+  const { reason } = useAccess();
   const edit = useEditForm<Template, TemplateForm>({
     path: id ? `/v1/templates/${id}` : undefined,
     createPath: '/v1/templates',
@@ -225,9 +227,14 @@ export function TemplateEditor({ id }: { id?: string | undefined }) {
             </Field>
           </fieldset>
           <div className="form-actions">
-            <button type="submit" className="btn btn-primary" disabled={edit.busy}>
+            <Button
+              disabledReason={reason('send')}
+              type="submit"
+              className="btn btn-primary"
+              disabled={edit.busy}
+            >
               {edit.busy ? 'Saving…' : edit.creating ? 'Create template' : 'Save as new version'}
-            </button>
+            </Button>
             <Link to="/templates" className="btn">
               Cancel
             </Link>
