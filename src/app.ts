@@ -34,6 +34,7 @@ import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { keywordResponseRoutes } from './http/routes/keyword-responses.js';
 import { listRoutes } from './http/routes/lists.js';
 import { meRoutes } from './http/routes/me.js';
+import { memberRoutes } from './http/routes/members.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
@@ -174,6 +175,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         sandboxes: ctx.services.sandboxes,
       });
       meRoutes(api, { db: ctx.db });
+      memberRoutes(api, { db: ctx.db, clock: ctx.clock });
       adminRoutes(api, { db: ctx.db, clock: ctx.clock, sandboxes: ctx.services.sandboxes });
       credentialRoutes(api, ctx.services.credentials);
       channelRoutes(api, ctx.services.channels);

@@ -50,6 +50,8 @@ export type AuditAction =
   | 'flow_run.cancelled'
   | 'keyword_response.updated'
   | 'keyword_response.deleted'
+  | 'member.updated'
+  | 'member.removed'
   | 'user.created'
   | 'user.signed_in'
   | 'user.password_reset'

@@ -44,6 +44,10 @@ const RULES: Record<string, PermissionRule> = {
   'DELETE /v1/tokens/:id': { permission: 'instance' },
   'GET /v1/me': { permission: 'read', anySandbox: true },
 
+  // People: owners change and remove members (the list is everyone's: GET).
+  'PUT /v1/members/:userId': { permission: 'manage' },
+  'DELETE /v1/members/:userId': { permission: 'manage' },
+
   'POST /v1/credentials': { permission: 'manage', fields: CREDENTIAL_COMPLIANCE_FIELDS },
   'PATCH /v1/credentials/:id': { permission: 'manage', fields: CREDENTIAL_COMPLIANCE_FIELDS },
   'DELETE /v1/credentials/:id': { permission: 'manage' },

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HEALTH_PROBLEMS, type HealthProblem } from '../../credentials/credential-health.js';
 import type { CredentialService, CredentialView } from '../../credentials/credential.service.js';
+import type { FastifyRequest } from 'fastify';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses, IdParams, ListQuery, PageOf, pageLimit } from '../schemas.js';
@@ -65,7 +66,12 @@ const CredentialCreate = Type.Partial(
   },
 );
 
-const Webhook = Type.Object({ url: Type.String(), secret: Type.String() });
+// Null for a caller without the owner role: whoever holds a webhook URL can post texts to Tern
+// as if from Infobip (a forged STOP or START changes consent) and fake delivery reports.
+const Webhook = Type.Object({
+  url: Type.Union([Type.String(), Type.Null()]),
+  secret: Type.Union([Type.String(), Type.Null()]),
+});
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Health = Type.Object(
   {
@@ -133,7 +139,7 @@ export const CredentialResponse = Type.Object(
       { inbound: Webhook, deliveryReports: Webhook },
       {
         description:
-          'Paste these URLs into Infobip: the number forwarding URL and the delivery report URL',
+          'Paste these URLs into Infobip: the number forwarding URL and the delivery report URL. They carry their secrets: null unless the caller may manage credentials (the owner role)',
       },
     ),
     health: Health,
@@ -192,7 +198,11 @@ const tags = ['credentials'];
 /** `/api/v1/credentials`: API credentials of the request's sandbox. */
 export function credentialRoutes(api: App, credentials: CredentialService) {
   api.addSchema(CredentialResponse);
-  const send = (view: CredentialView) => view;
+  const hidden = { url: null, secret: null };
+  const send = (view: CredentialView, request: FastifyRequest) =>
+    request.access.permissions.has('manage')
+      ? view
+      : { ...view, webhooks: { inbound: hidden, deliveryReports: hidden } };
 
   api.get(
     '/v1/credentials',
@@ -231,7 +241,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
       );
       setEtag(reply, stored.credential.version);
       reply.header('location', `/api/v1/credentials/${stored.credential.id}`);
-      return reply.status(201).send(send(credentials.view(stored)));
+      return reply.status(201).send(send(credentials.view(stored), request));
     },
   );
 
@@ -248,7 +258,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
     async (request, reply) => {
       const stored = await credentials.get(request.sandbox, request.params.id);
       setEtag(reply, stored.credential.version);
-      return send(credentials.view(stored));
+      return send(credentials.view(stored), request);
     },
   );
 
@@ -274,7 +284,7 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
         ifMatchVersion(request),
       );
       setEtag(reply, stored.credential.version);
-      return send(credentials.view(stored));
+      return send(credentials.view(stored), request);
     },
   );
 
