@@ -64,11 +64,16 @@ export function writesForTerminal(logger: object): boolean {
 /**
  * pino with Tern's redaction. It writes JSON (to `destination`, or stdout), unchanged for log
  * shippers and tests, except when that stream is a terminal: then each line is rendered for a
- * person (src/log-lines.ts) after pino has redacted it.
+ * person (src/log-lines.ts) after pino has redacted it. `terminal` overrides the guess: a worker
+ * thread's stdout is a pipe to the main thread's, never a TTY, whatever the main thread writes to.
  */
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  level: LogLevel,
+  destination?: pino.DestinationStream,
+  options: { terminal?: boolean } = {},
+): Logger {
   const target = (destination ?? process.stdout) as pino.DestinationStream & { isTTY?: boolean };
-  const terminal = target.isTTY === true;
+  const terminal = options.terminal ?? target.isTTY === true;
   const colours = terminal && process.env.NO_COLOR === undefined;
   const logger = pino(
     {

@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createRetentionJob } from './retention/retention.js';
 import { createWorker, openRuntime, type Runtime } from './runtime.js';
 import { startWorkerThread } from './worker-thread.js';
-import { listenError } from './startup-errors.js';
+import { assertCanListen, listenError } from './startup-errors.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -36,6 +36,7 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const out = options.out ?? process.stdout;
+  await assertCanListen(config.host, config.port);
   const runtime = await openRuntime(config, clock);
   const { db, services } = runtime;
   let app: FastifyInstance | undefined;

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+
 /**
  * Start-up failures an operator can fix. The CLI prints the message as one line (no stack unless
  * LOG_LEVEL=debug), so the message says what went wrong and what to do about it.
@@ -30,4 +32,21 @@ export function listenError(error: unknown, host: string, port: number): unknown
     default:
       return error;
   }
+}
+
+/**
+ * Binds `host:port` for a moment and lets go, so that a port in use (or a host that is not this
+ * machine's) stops `tern serve` at once, before it opens the database and runs migrations, not
+ * after. `listen` itself still maps its errors: another program may take the port in between.
+ */
+export function assertCanListen(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve(); // any free port: nothing to check
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => {
+      const worded = listenError(error, host, port);
+      reject(worded instanceof Error ? worded : error);
+    });
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

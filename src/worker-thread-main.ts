@@ -9,19 +9,21 @@ import type { Config } from './config.js';
 import { CLI_BUSY_TIMEOUT_MS } from './db/database.js';
 import { createLogger } from './logger.js';
 import { createWorker, openRuntime } from './runtime.js';
-import type { FromWorkerThread, ToWorkerThread } from './worker-thread.js';
+import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './worker-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-thread-main runs only as a worker thread');
 const post = (message: FromWorkerThread) => port.postMessage(message);
 
-const given = workerData as Config;
+const data = workerData as WorkerThreadData;
+const given = data.config;
 // Structured cloning turns a Buffer into a Uint8Array.
 const config: Config = Object.freeze({
   ...given,
   secretKey: given.secretKey ? Buffer.from(given.secretKey) : undefined,
 });
-const logger = createLogger(config.logLevel);
+// Readable lines when the main thread writes them (a terminal), JSON otherwise, as it does.
+const logger = createLogger(config.logLevel, undefined, { terminal: data.logForTerminal });
 // Waiting for SQLite's write lock (the API's commits hold it) stalls only this thread, so it
 // waits as the CLI does rather than failing a claim or a settle after the API's 50 ms.
 const runtime = await openRuntime(config, systemClock, { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
@@ -34,6 +36,7 @@ const worker = createWorker(
   },
 );
 worker.start();
+logger.debug({ owner: worker.owner, database: runtime.db.describe }, 'send worker thread started');
 post({ type: 'ready', owner: worker.owner });
 
 port.on('message', (message: ToWorkerThread) => {

@@ -1,7 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import { writesForTerminal, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+
+/** What the thread starts with: the configuration, and whether the main thread's log is a terminal's. */
+export interface WorkerThreadData {
+  config: Config;
+  logForTerminal: boolean;
+}
 
 /** What the main thread tells the send worker's thread. */
 export type ToWorkerThread = { type: 'stop' };
@@ -41,7 +47,9 @@ export function startWorkerThread(config: Config, logger: Logger, metrics: Metri
   let alive = false;
   let everStarted = false;
   const spawn = () => {
-    const thread = new Worker(entry.script, { ...entry.options, workerData: config });
+    // The thread's stdout is piped into this one's: its lines take the same form as ours.
+    const workerData: WorkerThreadData = { config, logForTerminal: writesForTerminal(logger) };
+    const thread = new Worker(entry.script, { ...entry.options, workerData });
     current = thread;
     alive = true;
     thread.on('message', (message: FromWorkerThread) => {

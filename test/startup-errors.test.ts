@@ -4,7 +4,7 @@
  * LOG_LEVEL=debug.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 interface Exit {
   code: number | null;
   stderr: string;
+  stdout: string;
 }
 
 /** Runs `node bin/tern serve …` with `env` over a clean environment of Tern settings. */
@@ -46,7 +47,7 @@ function serve(env: Record<string, string>, args: string[] = [], uid?: number): 
     child.once('close', (code) => {
       clearTimeout(timer);
       for (const observer of childObservers) observer.exited(argv, out + stderr);
-      resolve({ code, stderr });
+      resolve({ code, stderr, stdout: out });
     });
   });
 }
@@ -73,6 +74,29 @@ it('a port in use is named, with --port and TERN_PORT to choose another; --port 
         `tern serve: port ${port} on 127.0.0.1 is already in use (another Tern or another program holds it): stop that, or choose another port with --port ${port + 1} or TERN_PORT.`,
       ]);
     }
+  } finally {
+    await new Promise((done) => holder.close(done));
+  }
+}, 30_000);
+
+it('a port in use is found before the database is opened: no directory made, no migration run', async () => {
+  const port = await freePort();
+  const holder: Server = createServer();
+  await new Promise<void>((done) => holder.listen(port, '127.0.0.1', done));
+  try {
+    // A database in a directory that does not exist yet: opening it would create the directory.
+    const data = join(dir, 'never-opened');
+    const exit = await serve({
+      DATABASE_URL: join(data, 'tern.db'),
+      TERN_PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
+    expect(exit.code).toBe(1);
+    expect(lines(exit.stderr)).toEqual([
+      `tern serve: port ${port} on 127.0.0.1 is already in use (another Tern or another program holds it): stop that, or choose another port with --port ${port + 1} or TERN_PORT.`,
+    ]);
+    expect(existsSync(data)).toBe(false);
+    expect(exit.stdout).not.toContain('migrations applied');
   } finally {
     await new Promise((done) => holder.close(done));
   }
