@@ -44,6 +44,9 @@ EXPOSE 8080
 # The image has no curl: Node's own fetch asks /readyz (database reachable, migrations applied).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.TERN_PORT || 8080) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Settings come from `docker run -e` / compose (docs/operations.md): TERN_PUBLIC_URL, TERN_ADMIN_TOKEN,
+# TERN_TRUST_PROXY behind a proxy, TERN_OIDC_ISSUER + TERN_OIDC_CLIENT_ID + TERN_OIDC_CLIENT_SECRET
+# for single sign-on; the first administrator: docker exec -i <container> node bin/tern users create.
 # Tern finishes in-flight work on SIGTERM (docker stop's signal); node runs as PID 1 directly.
 ENTRYPOINT ["node", "bin/tern"]
 CMD ["serve"]
