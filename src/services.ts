@@ -1,3 +1,5 @@
+import { approvalTargets } from './approval-targets.js';
+import { ApprovalService } from './approvals/approval.service.js';
 import { AudienceService } from './audiences/audience.service.js';
 import { CampaignService } from './campaigns/campaign.service.js';
 import { ChannelService } from './channels/channel.service.js';
@@ -45,6 +47,8 @@ export interface Services {
   keywordResponses: KeywordResponseService;
   /** Answers custom keywords; the flow engine is given to it with setFlowStarter once built. */
   keywordResponder: KeywordResponderImpl;
+  /** Approvals (issue 18): changes that wait for a second person. */
+  approvals: ApprovalService;
 }
 
 export interface ServiceContext {
@@ -97,7 +101,7 @@ export function createServices(ctx: ServiceContext): Services {
   };
   const keywordResponder = new KeywordResponderImpl({ clock });
   keywordResponder.setFlowStarter(flowEngine);
-  return {
+  const built = {
     ...services,
     inbound: new InboundService({
       db,
@@ -138,4 +142,7 @@ export function createServices(ctx: ServiceContext): Services {
     flows: new FlowService({ db, clock, engine: flowEngine, policy }),
     flowEngine,
   };
+  const approvals = new ApprovalService({ db, clock });
+  approvals.setTargets(approvalTargets(built));
+  return { ...built, approvals };
 }

@@ -41,6 +41,8 @@ export interface Database {
   memberships: MembershipsTable;
   sessions: SessionsTable;
   invitations: InvitationsTable;
+  approval_settings: ApprovalSettingsTable;
+  approval_requests: ApprovalRequestsTable;
 }
 
 /** Admin API tokens. Only a SHA-256 hash is stored; `sandbox` null means every sandbox. */
@@ -603,4 +605,41 @@ export interface InvitationsTable {
   created_at: string;
   expires_at: string;
   accepted_at: string | null;
+}
+
+/** A sandbox's approval settings (0027); no row: both off. */
+export interface ApprovalSettingsTable {
+  sandbox: string;
+  /** A campaign whose audience is larger needs approval; null: off. */
+  campaign_approval_above: number | null;
+  /** 1: keyword, consent and send-time rule changes need a second person's approval. */
+  compliance_approvals: number;
+  updated_at: string;
+}
+
+/** A change waiting for (or decided by) a second person (0027). */
+export interface ApprovalRequestsTable {
+  sandbox: string;
+  id: string;
+  kind: string;
+  /** The permission an approver needs (`send`, `compliance`). */
+  permission: string;
+  resource_type: string;
+  resource_id: string;
+  resource_name: string | null;
+  /** The resource's version when requested (null: it did not exist). */
+  resource_version: string | null;
+  /** The requested change, JSON; never a secret. */
+  change: string;
+  requested_by: string;
+  requested_by_kind: string;
+  requested_by_name: string | null;
+  requested_at: string;
+  status: string;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_at: string | null;
+  reason: string | null;
+  /** JSON: what applying the change answered. */
+  result: string | null;
 }

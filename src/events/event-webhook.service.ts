@@ -33,6 +33,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'flow.run.ended',
   'flow.webhook',
 ];
+  'approval.requested',
+  'approval.decided',
 
 /** An event webhook as the API shows it (never with its secret, except once on create). */
 export interface EventWebhook {

@@ -28,7 +28,9 @@ export type EventType =
   | 'campaign.cancelled'
   | 'flow.run.started'
   | 'flow.run.ended'
-  | 'flow.webhook';
+  | 'flow.webhook'
+  | 'approval.requested'
+  | 'approval.decided';
 
 export interface NewEvent {
   sandbox: string;

@@ -17,7 +17,7 @@ export interface PermissionRule {
 }
 
 /** A credential's settings that are compliance's alone to edit. */
-const CREDENTIAL_COMPLIANCE_FIELDS: Record<string, Permission> = Object.fromEntries(
+export const CREDENTIAL_COMPLIANCE_FIELDS: Record<string, Permission> = Object.fromEntries(
   [
     'optInKeywords',
     'optInMessage',
@@ -115,6 +115,16 @@ const RULES: Record<string, PermissionRule> = {
 
 const READ: PermissionRule = { permission: 'read' };
 
+
+  // Approvals: the threshold is the owner's, compliance approvals compliance's. Deciding needs
+  // what the change needs (send, compliance), checked by the approvals service per request.
+  'PUT /v1/approval-settings': {
+    permission: 'manage',
+    fields: { complianceApprovals: 'compliance' },
+  },
+  'POST /v1/approvals/:id/approve': { permission: 'read' },
+  'POST /v1/approvals/:id/reject': { permission: 'read' },
+  'POST /v1/approvals/:id/cancel': { permission: 'read' },
 /** The rule of a route (`url` as registered, with or without the `/api` prefix). */
 export function permissionRuleOf(method: string, url: string): PermissionRule {
   const key = `${method} ${url.replace(/^\/api(?=\/)/, '')}`;

@@ -25,6 +25,7 @@ import * as m0023 from './0023_messages_created_order.js';
 import * as m0024 from './0024_flows.js';
 import * as m0025 from './0025_keyword_responses.js';
 import * as m0026 from './0026_people.js';
+import * as m0027 from './0027_approvals.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   '0024_flows': m0024,
   '0025_keyword_responses': m0025,
   '0026_people': m0026,
+  '0027_approvals': m0027,
 };

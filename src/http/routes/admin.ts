@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import type { ApprovalService } from '../../approvals/approval.service.js';
+import { answerPending, PendingApproval } from '../approval-schema.js';
 import { listAudit } from '../../audit/audit.js';
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../auth/admin-tokens.js';
 import { membershipsOf } from '../../auth/memberships.js';
@@ -62,7 +64,10 @@ async function visibleSandboxes(db: Db, principal: Principal): Promise<Set<strin
 }
 
 /** Sandboxes, admin tokens and the audit log. */
-export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: SandboxService }) {
+export function adminRoutes(
+  api: App,
+  deps: { db: Db; clock: Clock; sandboxes: SandboxService; approvals: ApprovalService },
+) {
   api.get(
     '/v1/sandboxes',
     {
@@ -121,12 +126,24 @@ export function adminRoutes(api: App, deps: { db: Db; clock: Clock; sandboxes: S
           },
           { additionalProperties: false },
         ),
-        response: { 200: Sandbox, ...errorResponses(400, 401, 404) },
+        response: { 200: Sandbox, 202: PendingApproval, ...errorResponses(400, 401, 404) },
       },
     },
     (request) => {
       // Its consent rules are edited from inside it (x-sandbox-name), where the role is known.
       if (request.params.name !== request.sandbox && !seesEverySandbox(request)) {
+      const name = request.params.name;
+      if ((await deps.sandboxes.exists(name)) && (await deps.approvals.complianceApprovalsOn(name)))
+        return answerPending(
+          reply,
+          await deps.approvals.request(name, request.actor, {
+            kind: 'sandbox.consent_policy',
+            resourceType: 'sandbox',
+            resourceId: name,
+            resourceName: name,
+            change: { consentPolicy: request.body.consentPolicy },
+          }),
+        );
         throw new AppError('not_found', `Sandbox "${request.params.name}" not found.`);
       }
       return deps.sandboxes.setConsentPolicy(

@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CAMPAIGN_STATUSES, SEED_PHONES_MAX, type Campaign } from '../../campaigns/campaign.js';
+import type { ApprovalService } from '../../approvals/approval.service.js';
+import type { Actor } from '../../auth/principal.js';
 import type { CampaignService } from '../../campaigns/campaign.service.js';
+import { answerPending, PendingApproval } from '../approval-schema.js';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
@@ -257,7 +260,7 @@ function withEtag(reply: FastifyReply, campaign: Campaign): Campaign {
 }
 
 /** `/api/v1/campaigns`: drafts, estimate, test send, confirm, pause / resume / cancel, results. */
-export function campaignRoutes(api: App, campaigns: CampaignService) {
+export function campaignRoutes(api: App, campaigns: CampaignService, approvals: ApprovalService) {
   api.addSchema(CampaignResponse);
   const one = Type.Ref(CampaignResponse);
 
@@ -434,24 +437,40 @@ export function campaignRoutes(api: App, campaigns: CampaignService) {
         tags,
         summary: 'Confirm a draft: snapshot the audience and send (now or at sendAt)',
         description:
-          '409 when the template changed since the pinned version, the audience is empty or no one in it may receive marketing, or the campaign is not a draft. If-Match (the ETag you read) makes it conditional: 412 when stale.',
+          "409 when the template changed since the pinned version, the audience is empty or no one in it may receive marketing, the campaign is not a draft or is already waiting for approval. If-Match (the ETag you read) makes it conditional: 412 when stale. 202 when the audience is larger than the sandbox's campaignApprovalAbove: the confirm waits for a second person's approval and nothing is sent until then.",
         params: IdParams,
         body: ConfirmBody,
-        response: { 200: one, ...errorResponses(400, 401, 404, 409, 412) },
+        response: { 200: one, 202: PendingApproval, ...errorResponses(400, 401, 404, 409, 412) },
       },
       preValidation: emptyBody,
     },
-    async (request, reply) =>
-      withEtag(
+    async (request, reply) => {
+      const { sandbox, actor } = request;
+      const id = request.params.id;
+      const expectedVersion = ifMatchVersion(request);
+      const campaign = await campaigns.get(sandbox, id);
+      // The audience as it is now decides; a campaign that is not a draft gets confirm's 409.
+      const threshold = (await approvals.settings(sandbox)).campaignApprovalAbove;
+      if (campaign.status === 'draft' && threshold !== null) {
+        const { recipients } = await campaigns.estimate(sandbox, id);
+        if (await approvals.campaignNeedsApproval(sandbox, recipients))
+          return answerPending(
+            reply,
+            await approvals.request(sandbox, actor, {
+              kind: 'campaign.confirm',
+              resourceType: 'campaign',
+              resourceId: id,
+              resourceName: campaign.name,
+              change: { ...request.body },
+              expectedVersion,
+            }),
+          );
+      }
+      return withEtag(
         reply,
-        await campaigns.confirm(
-          request.sandbox,
-          request.actor.id,
-          request.params.id,
-          request.body,
-          ifMatchVersion(request),
-        ),
-      ),
+        await campaigns.confirm(sandbox, actor, id, request.body, expectedVersion),
+      );
+    },
   );
   transition(
     'pause',

@@ -2,6 +2,10 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { HEALTH_PROBLEMS, type HealthProblem } from '../../credentials/credential-health.js';
 import type { CredentialService, CredentialView } from '../../credentials/credential.service.js';
 import type { FastifyRequest } from 'fastify';
+import type { ApprovalService } from '../../approvals/approval.service.js';
+import { AppError } from '../../errors.js';
+import { answerPending, PendingApproval } from '../approval-schema.js';
+import { CREDENTIAL_COMPLIANCE_FIELDS } from '../route-permissions.js';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses, IdParams, ListQuery, PageOf, pageLimit } from '../schemas.js';
@@ -196,7 +200,11 @@ const VerifyResult = Type.Object({
 const tags = ['credentials'];
 
 /** `/api/v1/credentials`: API credentials of the request's sandbox. */
-export function credentialRoutes(api: App, credentials: CredentialService) {
+export function credentialRoutes(
+  api: App,
+  credentials: CredentialService,
+  approvals: ApprovalService,
+) {
   api.addSchema(CredentialResponse);
   const hidden = { url: null, secret: null };
   const send = (view: CredentialView, request: FastifyRequest) =>
@@ -272,7 +280,35 @@ export function credentialRoutes(api: App, credentials: CredentialService) {
           'Send only the fields to change; omit apiKey to keep the stored key. Send If-Match with the ETag you read: a stale one gets 412.',
         params: IdParams,
         body: CredentialCreate,
-        response: { 200: Type.Ref(CredentialResponse), ...errorResponses(400, 401, 404, 409, 412) },
+        response: {
+          200: Type.Ref(CredentialResponse),
+          202: PendingApproval,
+          ...errorResponses(400, 401, 404, 409, 412),
+      const fields = Object.keys(request.body);
+      const keywordFields = fields.filter((f) => f in CREDENTIAL_COMPLIANCE_FIELDS);
+      if (keywordFields.length > 0 && (await approvals.complianceApprovalsOn(request.sandbox))) {
+        // The change waits as sent; the key and other settings are not stored with it.
+        const others = fields.filter((f) => !(f in CREDENTIAL_COMPLIANCE_FIELDS));
+        if (others.length > 0)
+          throw new AppError(
+            'validation_failed',
+            'Keyword settings wait for approval in this sandbox: send them without the other settings.',
+            others.map((f) => ({ path: `/${f}`, message: 'send in another request' })),
+          );
+        const stored = await credentials.get(request.sandbox, request.params.id);
+        return answerPending(
+          reply,
+          await approvals.request(request.sandbox, request.actor, {
+            kind: 'credential.keywords',
+            resourceType: 'credential',
+            resourceId: stored.credential.id,
+            resourceName: stored.credential.name,
+            change: { ...request.body },
+            expectedVersion: ifMatchVersion(request),
+          }),
+        );
+      }
+        },
       },
     },
     async (request, reply) => {

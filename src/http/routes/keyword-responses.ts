@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { ACTIONS_MAX, ActionSchema } from '../../automation/action.js';
+import type { ApprovalService } from '../../approvals/approval.service.js';
+import { normalizeKeyword } from '../../credentials/keywords.js';
 import type { KeywordResponseService } from '../../keywords/keyword-response.service.js';
+import { answerPending, PendingApproval } from '../approval-schema.js';
 import type { App } from '../app-type.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses } from '../schemas.js';
@@ -44,8 +47,22 @@ const KeywordResponseSchema = Type.Object(
 
 const tags = ['credentials'];
 
+/** A keyword response as an approval names it (as the audit log does: `credentialId:KEYWORD`). */
+function keywordResource(params: { id: string; keyword: string }) {
+  const keyword = normalizeKeyword(params.keyword);
+  return {
+    resourceType: 'keyword_response',
+    resourceId: `${params.id}:${keyword}`,
+    resourceName: keyword,
+  };
+}
+
 /** `/api/v1/credentials/{id}/keyword-responses`: what a custom inbound keyword answers and does. */
-export function keywordResponseRoutes(api: App, responses: KeywordResponseService) {
+export function keywordResponseRoutes(
+  api: App,
+  responses: KeywordResponseService,
+  approvals: ApprovalService,
+) {
   api.addSchema(KeywordResponseSchema);
 
   api.get(
@@ -99,11 +116,22 @@ export function keywordResponseRoutes(api: App, responses: KeywordResponseServic
         body: KeywordResponseBody,
         response: {
           200: Type.Ref(KeywordResponseSchema),
+          202: PendingApproval,
           ...errorResponses(400, 401, 404, 412),
         },
       },
     },
     async (request, reply) => {
+      if (await approvals.complianceApprovalsOn(request.sandbox))
+        return answerPending(
+          reply,
+          await approvals.request(request.sandbox, request.actor, {
+            kind: 'keyword_response.set',
+            ...keywordResource(request.params),
+            change: { ...request.body },
+            expectedVersion: ifMatchVersion(request),
+          }),
+        );
       const response = await responses.set(
         request.sandbox,
         request.actor.id,
@@ -125,10 +153,23 @@ export function keywordResponseRoutes(api: App, responses: KeywordResponseServic
         summary: "Delete a custom keyword's response",
         description: 'The keyword is then recorded on the profile only, as before.',
         params: KeywordParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 404, 412) },
+        response: { 202: PendingApproval, 204: Type.Null(), ...errorResponses(401, 404, 412) },
       },
     },
     async (request, reply) => {
+      if (await approvals.complianceApprovalsOn(request.sandbox)) {
+        // Deleting what does not exist is the same 404 with or without approvals.
+        await responses.get(request.sandbox, request.params.id, request.params.keyword);
+        return answerPending(
+          reply,
+          await approvals.request(request.sandbox, request.actor, {
+            kind: 'keyword_response.delete',
+            ...keywordResource(request.params),
+            change: {},
+            expectedVersion: ifMatchVersion(request),
+          }),
+        );
+      }
       await responses.delete(
         request.sandbox,
         request.actor.id,

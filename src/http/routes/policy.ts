@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { LOCATION_ATTRIBUTE_MAX } from '../../policy/locate.js';
+import { NEW_RULE } from '../../approval-targets.js';
+import type { ApprovalService } from '../../approvals/approval.service.js';
 import type { PolicyService } from '../../policy/policy.service.js';
 import {
   CapSchema,
@@ -11,6 +13,7 @@ import {
   WindowSchema,
 } from '../../policy/rule.js';
 import type { App } from '../app-type.js';
+import { answerPending, PendingApproval } from '../approval-schema.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
 import { errorResponses, IdParams, PageLimit, PageOf, pageLimit } from '../schemas.js';
 
@@ -119,7 +122,7 @@ const RulesQuery = Type.Object(
 const tags = ['policy'];
 
 /** `/api/v1/policy`: send-time rules (quiet hours, caps) and the dry run. */
-export function policyRoutes(api: App, policy: PolicyService) {
+export function policyRoutes(api: App, policy: PolicyService, approvals: ApprovalService) {
   api.addSchema(RuleResponse);
   api.addSchema(LocationResponse);
   api.addSchema(CheckResponse);
@@ -154,11 +157,26 @@ export function policyRoutes(api: App, policy: PolicyService) {
         description:
           'A window (per weekday, recipient local time) or a cap (per number or subject over a rolling window). An end not after its start, overlapping windows of one day, an unknown zone, holiday calendar, country or region get 400 naming the field.',
         body: RuleBody,
-        response: { 201: Type.Ref(RuleResponse), ...errorResponses(400, 401, 409) },
+        response: {
+          201: Type.Ref(RuleResponse),
+          202: PendingApproval,
+          ...errorResponses(400, 401, 409),
+        },
       },
     },
     async (request, reply) => {
-      const rule = await policy.create(request.sandbox, request.actor.id, request.body);
+      if (await approvals.complianceApprovalsOn(request.sandbox))
+        return answerPending(
+          reply,
+          await approvals.request(request.sandbox, request.actor, {
+            kind: 'policy_rule.create',
+            resourceType: 'policy_rule',
+            resourceId: NEW_RULE,
+            resourceName: request.body.name,
+            change: { ...request.body },
+          }),
+        );
+      const rule = await policy.create(request.sandbox, request.actor, request.body);
       setEtag(reply, rule.version);
       reply.header('location', `/api/v1/policy/rules/${rule.id}`);
       return reply.status(201).send(rule);
@@ -192,10 +210,28 @@ export function policyRoutes(api: App, policy: PolicyService) {
           'A shipped rule is never edited: the first PATCH of its id stores this sandbox’s override (DELETE restores it as shipped). If-Match with the ETag read: a stale one gets 412.',
         params: IdParams,
         body: RulePatchBody,
-        response: { 200: Type.Ref(RuleResponse), ...errorResponses(400, 401, 404, 409, 412) },
+        response: {
+          200: Type.Ref(RuleResponse),
+          202: PendingApproval,
+          ...errorResponses(400, 401, 404, 409, 412),
+        },
       },
     },
     async (request, reply) => {
+      if (await approvals.complianceApprovalsOn(request.sandbox)) {
+        const rule = await policy.get(request.sandbox, request.params.id);
+        return answerPending(
+          reply,
+          await approvals.request(request.sandbox, request.actor, {
+            kind: 'policy_rule.update',
+            resourceType: 'policy_rule',
+            resourceId: rule.id,
+            resourceName: rule.name,
+            change: { ...request.body },
+            expectedVersion: ifMatchVersion(request),
+          }),
+        );
+      }
       const rule = await policy.update(
         request.sandbox,
         request.actor.id,
@@ -216,11 +252,24 @@ export function policyRoutes(api: App, policy: PolicyService) {
         summary: 'Delete a sandbox rule, or restore a shipped one as shipped',
         description: 'A shipped rule without an override gets 409: disable it instead.',
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 404, 409) },
+        response: { 202: PendingApproval, 204: Type.Null(), ...errorResponses(401, 404, 409) },
       },
     },
     async (request, reply) => {
-      await policy.delete(request.sandbox, request.actor.id, request.params.id);
+      if (await approvals.complianceApprovalsOn(request.sandbox)) {
+        const rule = await policy.get(request.sandbox, request.params.id);
+        return answerPending(
+          reply,
+          await approvals.request(request.sandbox, request.actor, {
+            kind: 'policy_rule.delete',
+            resourceType: 'policy_rule',
+            resourceId: rule.id,
+            resourceName: rule.name,
+            change: {},
+          }),
+        );
+      }
+      await policy.delete(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );
