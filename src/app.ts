@@ -22,8 +22,9 @@ import {
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
-import { approvalRoutes } from './http/routes/approvals.js';
 import { authMethodsRoutes } from './http/routes/auth-methods.js';
+import { OidcSignIn } from './auth/oidc.js';
+import { oidcRoutes } from './http/routes/oidc.js';
 import { campaignRoutes } from './http/routes/campaigns.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { credentialRoutes } from './http/routes/credentials.js';
@@ -35,7 +36,6 @@ import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { keywordResponseRoutes } from './http/routes/keyword-responses.js';
 import { listRoutes } from './http/routes/lists.js';
 import { meRoutes } from './http/routes/me.js';
-import { memberRoutes } from './http/routes/members.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
@@ -159,6 +159,23 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     await registerRateLimit(scope, 'api', ctx.config.apiRateLimitPerMinute);
     signInRoutes(scope.withTypeProvider<TypeBoxTypeProvider>(), { db: ctx.db, clock: ctx.clock });
   });
+  // Single sign-on (outside /api): its answers are redirects, never 401s; requests limited per caller.
+  await app.register(async (scope) => {
+    await registerRateLimit(scope, 'api', ctx.config.apiRateLimitPerMinute);
+    const { oidc } = ctx.config;
+    oidcRoutes(scope.withTypeProvider<TypeBoxTypeProvider>(), {
+      db: ctx.db,
+      clock: ctx.clock,
+      oidc: oidc
+        ? new OidcSignIn({
+            config: oidc,
+            db: ctx.db,
+            clock: ctx.clock,
+            keyring: ctx.services.keyring,
+          })
+        : null,
+    });
+  });
 
   const verifier = new AdminTokenVerifier(ctx.db, ctx.config.adminToken);
   await app.register(
@@ -176,14 +193,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         sandboxes: ctx.services.sandboxes,
       });
       meRoutes(api, { db: ctx.db });
-      memberRoutes(api, { db: ctx.db, clock: ctx.clock });
-      adminRoutes(api, {
-        db: ctx.db,
-        clock: ctx.clock,
-        sandboxes: ctx.services.sandboxes,
-        approvals: ctx.services.approvals,
-      });
-      credentialRoutes(api, ctx.services.credentials, ctx.services.approvals);
+      adminRoutes(api, { db: ctx.db, clock: ctx.clock, sandboxes: ctx.services.sandboxes });
+      credentialRoutes(api, ctx.services.credentials);
       channelRoutes(api, ctx.services.channels);
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
       eventRoutes(api, {
@@ -197,14 +208,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       messageRoutes(api, ctx.services.messages);
       eventWebhookRoutes(api, ctx.services.eventWebhooks);
       statsRoutes(api, ctx.services.stats);
-      campaignRoutes(api, ctx.services.campaigns, ctx.services.approvals);
+      campaignRoutes(api, ctx.services.campaigns);
       segmentRoutes(api, ctx.services.audiences);
       listRoutes(api, ctx.services.audiences);
       templateRoutes(api, ctx.services.templates);
-      policyRoutes(api, ctx.services.policy, ctx.services.approvals);
+      policyRoutes(api, ctx.services.policy);
       flowRoutes(api, ctx.services.flows);
-      keywordResponseRoutes(api, ctx.services.keywordResponses, ctx.services.approvals);
-      approvalRoutes(api, ctx.services.approvals);
+      keywordResponseRoutes(api, ctx.services.keywordResponses);
     },
     { prefix: '/api' },
   );
