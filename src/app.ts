@@ -22,6 +22,7 @@ import {
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { approvalRoutes } from './http/routes/approvals.js';
 import { authMethodsRoutes } from './http/routes/auth-methods.js';
 import { OidcSignIn } from './auth/oidc.js';
 import { oidcRoutes } from './http/routes/oidc.js';
@@ -36,6 +37,7 @@ import { inboundWebhookRoutes } from './http/routes/inbound-webhook.js';
 import { keywordResponseRoutes } from './http/routes/keyword-responses.js';
 import { listRoutes } from './http/routes/lists.js';
 import { meRoutes } from './http/routes/me.js';
+import { memberRoutes } from './http/routes/members.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
@@ -193,8 +195,14 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         sandboxes: ctx.services.sandboxes,
       });
       meRoutes(api, { db: ctx.db });
-      adminRoutes(api, { db: ctx.db, clock: ctx.clock, sandboxes: ctx.services.sandboxes });
-      credentialRoutes(api, ctx.services.credentials);
+      memberRoutes(api, { db: ctx.db, clock: ctx.clock });
+      adminRoutes(api, {
+        db: ctx.db,
+        clock: ctx.clock,
+        sandboxes: ctx.services.sandboxes,
+        approvals: ctx.services.approvals,
+      });
+      credentialRoutes(api, ctx.services.credentials, ctx.services.approvals);
       channelRoutes(api, ctx.services.channels);
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
       eventRoutes(api, {
@@ -208,13 +216,14 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       messageRoutes(api, ctx.services.messages);
       eventWebhookRoutes(api, ctx.services.eventWebhooks);
       statsRoutes(api, ctx.services.stats);
-      campaignRoutes(api, ctx.services.campaigns);
+      campaignRoutes(api, ctx.services.campaigns, ctx.services.approvals);
       segmentRoutes(api, ctx.services.audiences);
       listRoutes(api, ctx.services.audiences);
       templateRoutes(api, ctx.services.templates);
-      policyRoutes(api, ctx.services.policy);
+      policyRoutes(api, ctx.services.policy, ctx.services.approvals);
       flowRoutes(api, ctx.services.flows);
-      keywordResponseRoutes(api, ctx.services.keywordResponses);
+      keywordResponseRoutes(api, ctx.services.keywordResponses, ctx.services.approvals);
+      approvalRoutes(api, ctx.services.approvals);
     },
     { prefix: '/api' },
   );
