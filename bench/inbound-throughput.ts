@@ -47,6 +47,7 @@ import type * as LoggerModule from '../src/logger.js';
 import type * as ServicesModule from '../src/services.js';
 import { assertBuildFresh } from '../test/helpers/processes.js';
 import { isMain } from './lib/script.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 const NUMBER = '14155550100';
 const TEXTS = ['STOP', 'START', 'HELP', 'OFFERS', 'JOIN', 'hello there', 'YES', 'what time?'];
@@ -119,7 +120,7 @@ async function serveTern(
     checkConnection: () => Promise.reject(new Error('not in the benchmark')),
   });
   await services.sandboxes.ensure('prod');
-  const stored = await services.credentials.create('prod', 'bench', {
+  const stored = await services.credentials.create('prod', SYSTEM_ACTOR, {
     name: `bench-${Date.now()}`,
     baseUrl: 'https://ggx5k8.api.infobip.com',
     apiKey: 'bench-key-0123456789abcdef',

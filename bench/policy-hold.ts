@@ -31,6 +31,7 @@ import { createSimulator } from '../simulator/src/index.js';
 import { commitMeasured } from './lib/machine.js';
 import { count, progress } from './lib/progress.js';
 import { DEFAULT_PG_URL, freshPostgresDatabase, isMain } from './lib/script.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 export interface PolicyHoldOptions {
   messages: number;
@@ -115,13 +116,13 @@ async function runOne(db: Db, options: PolicyHoldOptions): Promise<PolicyHoldFig
       verifyConnection('infobip', { baseUrl, apiKey, allowLoopback: true }),
   });
   await services.sandboxes.ensure('prod');
-  const stored = await services.credentials.create('prod', 'bench', {
+  const stored = await services.credentials.create('prod', SYSTEM_ACTOR, {
     name: 'sim',
     baseUrl: simUrl,
     apiKey: SIM_KEY,
     sendRatePerSecond: options.rate,
   });
-  const channel = await services.channels.create('prod', 'bench', {
+  const channel = await services.channels.create('prod', SYSTEM_ACTOR, {
     name: 'promo',
     credentialId: stored.credential.id,
     sender: 'TERNSHOP',

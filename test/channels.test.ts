@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 async function credential(t: TestApp, sandbox = 'prod'): Promise<string> {
   const res = await t.app.inject({
@@ -84,7 +85,7 @@ describeEachDialect('channel configurations', ({ db }) => {
 
   it('refuses a credential of another sandbox', async () => {
     const t = await buildTestApp(db());
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const devCredential = await credential(t, 'dev');
     const res = await post(t, { name: 'x', credentialId: devCredential, sender: 'ACME' });
     expect(res.statusCode).toBe(400);
@@ -118,7 +119,7 @@ describeEachDialect('channel configurations', ({ db }) => {
 
   it('deletes, and another sandbox gets 404', async () => {
     const t = await buildTestApp(db());
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const credentialId = await credential(t);
     const { id } = (await post(t, { name: 'c', credentialId, sender: 'ACME' })).json<{
       id: string;

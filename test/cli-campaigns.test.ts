@@ -6,6 +6,7 @@ import { systemClock } from '../src/clock.js';
 import { parseConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { runCli } from './helpers/cli.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 const PHONES = ['+14155550101', '+14155550102', '+14155550103', '+14155550104'];
 
@@ -61,10 +62,10 @@ describe('tern templates / segments / lists / campaigns', () => {
     const runtime = await openRuntime(parseConfig(env), systemClock);
     try {
       for (const phone of PHONES.slice(0, 3))
-        await runtime.services.profiles.setConsent('prod', 'test', phone, {
+        await runtime.services.profiles.setConsent('prod', SYSTEM_ACTOR, phone, {
           consent: 'subscribed',
         });
-      await runtime.services.profiles.setConsent('prod', 'test', PHONES[3] ?? '', {
+      await runtime.services.profiles.setConsent('prod', SYSTEM_ACTOR, PHONES[3] ?? '', {
         consent: 'unsubscribed',
       });
     } finally {

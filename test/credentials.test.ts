@@ -3,6 +3,7 @@ import { createSimulator, type Simulator } from '../simulator/src/index.js';
 import { MANDATORY_OPT_OUT_KEYWORDS } from '../src/credentials/keywords.js';
 import { buildTestApp, TEST_KEYRING, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 const API_KEY = 'd3b0f7c2a9e14b5f8c6d2e1a0b9c8d7e-3f9a';
 let simulator: Simulator;
@@ -175,7 +176,7 @@ describeEachDialect('API credentials', ({ db }) => {
 
   it('keeps names unique per sandbox and inbound numbers unique across sandboxes', async () => {
     const t = await buildTestApp(db(), ENV);
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     expect((await create(t, validBody({ inboundNumber: '+14155550100' }))).statusCode).toBe(201);
     const sameName = await create(t, validBody());
     expect(sameName.statusCode).toBe(409);
@@ -199,7 +200,7 @@ describeEachDialect('API credentials', ({ db }) => {
 
   it('takes a short code (3-8 digits, kept as is) as inbound number, unique like a number; refuses an alphanumeric id', async () => {
     const t = await buildTestApp(db(), ENV);
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     // Before: "must be a valid phone number", so texts to a short code could not be routed.
     const res = await create(t, validBody({ inboundNumber: ' 25256 ' }));
     expect(res.statusCode, res.body).toBe(201);
@@ -345,7 +346,7 @@ describeEachDialect('API credentials', ({ db }) => {
 
   it('isolates sandboxes: another sandbox sees 404, never the data', async () => {
     const t = await buildTestApp(db(), ENV);
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const { id } = (await create(t, validBody())).json<{ id: string }>();
     const devToken = await t.app.inject({
       method: 'POST',

@@ -10,6 +10,7 @@ import { eventWebhookMetrics } from '../src/events/webhook-metrics.js';
 import { REFUSED_ADDRESS_MESSAGE } from '../src/events/webhook-url.js';
 import { TEST_KEYRING, buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -160,7 +161,7 @@ describeEachDialect('event webhooks: slow and hostile receivers', ({ db }) => {
     const head = await trickler('head');
     const refusal = await trickler('body-500');
     const headId = await register(t, head.url);
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const refusalId = await register(t, refusal.url, 'dev');
     await emit(t, db());
     await emit(t, db(), 'dev');
@@ -182,7 +183,7 @@ describeEachDialect('event webhooks: slow and hostile receivers', ({ db }) => {
     const t = await appWithLoopback(db());
     const slow = await trickler('head');
     const fast = await fastReceiver();
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     await register(t, slow.url, 'dev');
     await register(t, fast.url);
     await emit(t, db(), 'dev');

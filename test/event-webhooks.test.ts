@@ -9,6 +9,7 @@ import { TEST_KEYRING, buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { ALICE, BOB, createInboundCredential, text } from './helpers/inbound.js';
 import { eventually, startSendingStack } from './helpers/sending.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 interface Received {
   path: string;
@@ -131,7 +132,7 @@ describeEachDialect('event webhooks: delivery', ({ db }) => {
   it('delivers signed batches of its sandbox only; a 500 is retried with backoff; the log shows it', async () => {
     const t = await appWithLoopback(db());
     const r = await receiver();
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const hook = await register(t, { url: `${r.url}/prod`, description: 'crm' });
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
     const devHook = await register(t, { url: `${r.url}/dev` }, 'dev');
@@ -419,7 +420,7 @@ describeEachDialect('event webhooks: API rules', ({ db }) => {
     const { id } = created.json<{ id: string }>();
     expect(created.headers.location).toBe(`/api/v1/event-webhooks/${id}`);
 
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const dev = { ...t.auth, 'x-sandbox-name': 'dev' };
     for (const [method, url] of [
       ['GET', `/api/v1/event-webhooks/${id}`],

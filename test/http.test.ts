@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { createAdminToken } from '../src/auth/admin-tokens.js';
 import { buildTestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 /** Turns `/api/v1/things/:id` into a concrete URL so that every route can be called. */
 function concrete(url: string): string {
@@ -62,7 +63,7 @@ describeEachDialect('http', ({ db }) => {
 
   it('accepts a valid token and resolves the sandbox', async () => {
     const { app, auth, services } = await buildTestApp(db());
-    await services.sandboxes.create('dev', 'test');
+    await services.sandboxes.create('dev', SYSTEM_ACTOR);
     const me = await app.inject({ url: '/api/v1/me', headers: auth });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ token: { name: 'test', sandbox: null }, sandbox: 'prod' });
@@ -87,7 +88,7 @@ describeEachDialect('http', ({ db }) => {
 
   it('holds a sandbox-limited token to its sandbox', async () => {
     const { app, clock, services } = await buildTestApp(db());
-    await services.sandboxes.create('dev', 'test');
+    await services.sandboxes.create('dev', SYSTEM_ACTOR);
     const { token } = await createAdminToken(db(), clock, { name: 'dev only', sandbox: 'dev' });
     const headers = { authorization: `Bearer ${token}` };
     expect(

@@ -9,6 +9,7 @@ import { secretKey } from '../src/crypto/secret-box.js';
 import { openRuntime } from '../src/runtime.js';
 import { runCli } from './helpers/cli.js';
 import { describeEachDialect, withSchemaLock } from './helpers/databases.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 /**
  * Row 19 of issue 12: with the wrong TERN_SECRET_KEY Tern said it was ready while every webhook
@@ -36,7 +37,7 @@ describeEachDialect('the keyring checked at start-up', ({ testDb }) => {
 
   it('refuses a key that does not decrypt the stored credentials, naming both key ids', async () => {
     const first = await open(KEY_A);
-    await first.services.credentials.create('prod', 'test', credentialInput);
+    await first.services.credentials.create('prod', SYSTEM_ACTOR, credentialInput);
     await first.close();
 
     const refused = open(KEY_B);

@@ -21,6 +21,7 @@ import {
   text,
   type InboundCredential,
 } from './helpers/inbound.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -457,7 +458,7 @@ describeEachDialect('keyword responses: the API', ({ db }) => {
   it('accepts a start_flow of a flow in the sandbox, not of another sandbox', async () => {
     const t = await buildTestApp(db());
     const cred = await createInboundCredential(t);
-    await t.services.sandboxes.create('dev', 'test');
+    await t.services.sandboxes.create('dev', SYSTEM_ACTOR);
     const flow = (sandbox: string, id: string) => ({
       sandbox,
       id,

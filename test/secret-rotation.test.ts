@@ -11,6 +11,7 @@ import { verifySignature } from '../src/events/webhook-signature.js';
 import { TEST_KEYRING, buildTestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { createInboundCredential } from './helpers/inbound.js';
+import { SYSTEM_ACTOR } from '../src/auth/principal.js';
 
 /** Every `*_encrypted` column of src/db/schema.ts, per table (read from the source). */
 function encryptedColumnsInSchema(): Record<string, string[]> {
@@ -69,10 +70,10 @@ describeEachDialect('secrets rotation', ({ db }) => {
 
       // The key file keeps one previous key: after the second rotation the first is gone.
       const first = new Keyring(key(0x01), TEST_KEYRING.keys());
-      const counts = await reencryptAllSecrets(db(), t.clock, first, 'test');
+      const counts = await reencryptAllSecrets(db(), t.clock, first, SYSTEM_ACTOR);
       expect(counts).toEqual({ credentials: 1, eventWebhooks: 1, unreadableEventWebhooks: [] });
       const second = new Keyring(key(0x02), [key(0x01)]);
-      await reencryptAllSecrets(db(), t.clock, second, 'test');
+      await reencryptAllSecrets(db(), t.clock, second, SYSTEM_ACTOR);
       const newestOnly = new Keyring(key(0x02));
 
       // Every stored secret, in every encrypted column the schema has, decrypts with the newest key.
@@ -136,7 +137,7 @@ describeEachDialect('secrets rotation', ({ db }) => {
         db(),
         t.clock,
         new Keyring(key(0x01), TEST_KEYRING.keys()),
-        'test',
+        SYSTEM_ACTOR,
       );
       expect(counts).toEqual({
         credentials: 0,

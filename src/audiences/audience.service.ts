@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { Actor } from '../credentials/credential.service.js';
+import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Executor } from '../db/executor.js';
 import { decodeCursor, toPage, type Page } from '../db/pagination.js';
 import { newId } from '../ids.js';
+import type { Actor } from '../auth/principal.js';
 
 export type AuditAction =
   | 'credential.created'
@@ -52,13 +53,13 @@ export type AuditAction =
   | 'keyword_response.deleted'
   | 'member.updated'
   | 'member.removed'
-  | 'user.created'
   | 'approval_settings.updated'
   | 'approval.requested'
   | 'approval.approved'
   | 'approval.rejected'
   | 'approval.cancelled'
   | 'approval.failed'
+  | 'user.created'
   | 'user.signed_in'
   | 'user.password_reset'
   | 'user.disabled'
@@ -101,8 +102,10 @@ export interface AuditEntry {
 
 export type AuditInput = Omit<
   AuditEntry,
-  'id' | 'at' | 'details' | 'actorName' | 'resourceName'
+  'id' | 'at' | 'details' | 'actor' | 'actorName' | 'resourceName'
 > & {
+  /** Who made the change: a request's token or user, the system or the command line. */
+  actor: Actor;
   /** The resource's name; never a secret or a value that carries one (a webhook's full URL). */
   resourceName: string | null;
   details?: Record<string, unknown>;
@@ -116,7 +119,7 @@ export async function recordAudit(db: Executor, clock: Clock, entry: AuditInput)
       sandbox: entry.sandbox ?? OUTSIDE_SANDBOXES,
       id: newId(),
       at: clock.now().toISOString(),
-      actor: entry.actor,
+      actor: entry.actor.id,
       action: entry.action,
       resource_type: entry.resourceType,
       resource_id: entry.resourceId,

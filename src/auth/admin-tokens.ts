@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { recordAudit } from '../audit/audit.js';
+import { SYSTEM_ACTOR, type Actor } from './principal.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
@@ -24,12 +25,12 @@ export function generateToken(): string {
 /**
  * Stores a new token's hash and returns the token itself (shown once, never stored). Audited in
  * the token's sandbox, or outside any sandbox for a token valid in all of them; `actor` is who
- * asked (a token id, `cli`; `system` for the bootstrap token).
+ * asked (a request's token or user, the CLI; the system for the bootstrap token).
  */
 export async function createAdminToken(
   db: Db,
   clock: Clock,
-  input: { name: string; sandbox?: string | null; actor?: string },
+  input: { name: string; sandbox?: string | null; actor?: Actor },
 ): Promise<{ id: string; token: string }> {
   const token = generateToken();
   const id = newId();
@@ -48,7 +49,7 @@ export async function createAdminToken(
       .execute();
     await recordAudit(trx, clock, {
       sandbox,
-      actor: input.actor ?? 'system',
+      actor: input.actor ?? SYSTEM_ACTOR,
       action: 'admin_token.created',
       resourceType: 'admin_token',
       resourceId: id,
@@ -185,7 +186,7 @@ export async function revokeAdminToken(
   db: Db,
   clock: Clock,
   id: string,
-  actor = 'system',
+  actor: Actor = SYSTEM_ACTOR,
 ): Promise<boolean> {
   const cache = verifiedTokensOf(db);
   const forget = () => {

@@ -28,14 +28,34 @@ export interface UserPrincipal {
 
 export type Principal = TokenPrincipal | UserPrincipal;
 
-/** Who did something, as the audit log and approvals record it. */
+/**
+ * Who did something, as the audit log and approvals record it: a request's token or user, or
+ * Tern itself (`system`: bootstrap, background loops, the demo) or the command line (`cli`:
+ * commands that open the database directly).
+ */
 export interface Actor {
-  kind: 'token' | 'user';
+  kind: 'token' | 'user' | 'system' | 'cli';
   id: string;
   name: string;
   /** The address the request came from (the proxy's view when TERN_TRUST_PROXY is set). */
   address: string | null;
 }
+
+/** Tern itself: bootstrap, background loops (retention, rotation), the demo. */
+export const SYSTEM_ACTOR: Actor = Object.freeze({
+  kind: 'system',
+  id: 'system',
+  name: 'Tern',
+  address: null,
+});
+
+/** A CLI command that opens the database directly (not through the HTTP API). */
+export const CLI_ACTOR: Actor = Object.freeze({
+  kind: 'cli',
+  id: 'cli',
+  name: 'command line',
+  address: null,
+});
 
 export function actorOf(principal: Principal, address: string | null): Actor {
   return { kind: principal.kind, id: principal.id, name: principal.name, address };

@@ -3,7 +3,7 @@ import { audienceProfiles } from '../audiences/audience.js';
 import { recordAudit, type AuditAction } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { findCredential } from '../credentials/credential.repository.js';
-import type { Actor } from '../credentials/credential.service.js';
+import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import type { Executor } from '../db/executor.js';
 import type { Page } from '../db/pagination.js';
@@ -482,7 +482,7 @@ export class CampaignService {
         if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
         await this.stop(
           row.sandbox,
-          'system',
+          SYSTEM_ACTOR,
           row.id,
           undefined,
           'paused',
@@ -570,7 +570,7 @@ export class CampaignService {
             ? `auto-paused: opt-out rate ${percent(optOuts)} passed the threshold ${percent(optOutRate)} after ${counts.sent} sent`
             : null;
       if (reason !== null && counts.queued + counts.paused > 0) {
-        await this.stop(row.sandbox, 'system', row.id, undefined, 'paused', reason).catch(
+        await this.stop(row.sandbox, SYSTEM_ACTOR, row.id, undefined, 'paused', reason).catch(
           (error: unknown) => {
             // Paused or cancelled meanwhile by someone else: nothing left to do.
             if (!(error instanceof AppError)) throw error;

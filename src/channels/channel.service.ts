@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { findCredential } from '../credentials/credential.repository.js';
-import type { Actor } from '../credentials/credential.service.js';
+import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../audit/audit.js';
+import type { Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/secret-box.js';
 import type { Db } from '../db/database.js';
@@ -60,9 +61,6 @@ export interface CredentialServiceDeps {
   /** Calls the provider's balance endpoint with the given key. */
   checkConnection: (baseUrl: string, apiKey: string) => Promise<VerifyOutcome>;
 }
-
-/** Who did it, for the audit log (an admin token id, or `cli`). */
-export type Actor = string;
 
 /** Names of the settings whose value differs (for the audit log). */
 function changedFields(before: CredentialSettings, after: CredentialSettings): string[] {

@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/audit.js';
+import type { Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import {
   listEncryptedSecrets,
@@ -39,7 +40,7 @@ export async function reencryptAllSecrets(
   db: Db,
   clock: Clock,
   keyring: Keyring,
-  actor: string,
+  actor: Actor,
 ): Promise<RotationCounts> {
   return db.kysely.transaction().execute(async (trx) => {
     const rows = await listEncryptedSecrets(trx);

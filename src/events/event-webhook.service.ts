@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { recordAudit, urlHostName } from '../audit/audit.js';
+import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/secret-box.js';
 import type { Db } from '../db/database.js';
@@ -32,9 +33,9 @@ export const EVENT_TYPES: readonly EventType[] = [
   'flow.run.started',
   'flow.run.ended',
   'flow.webhook',
-];
   'approval.requested',
   'approval.decided',
+];
 
 /** An event webhook as the API shows it (never with its secret, except once on create). */
 export interface EventWebhook {
@@ -167,7 +168,7 @@ export class EventWebhookService {
   async create(
     sandbox: string,
     input: EventWebhookInput,
-    actor = 'system',
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<{ webhook: EventWebhook; secret: string }> {
     const { url, types } = this.validate(input, true);
     const now = this.deps.clock.now().toISOString();
@@ -246,7 +247,7 @@ export class EventWebhookService {
     id: string,
     input: EventWebhookInput,
     expectedVersion: number | undefined,
-    actor = 'system',
+    actor: Actor = SYSTEM_ACTOR,
   ): Promise<EventWebhook> {
     const current = await this.row(sandbox, id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
@@ -299,7 +300,7 @@ export class EventWebhookService {
   }
 
   /** Deletes a webhook and its delivery log. */
-  async delete(sandbox: string, id: string, actor = 'system'): Promise<void> {
+  async delete(sandbox: string, id: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     const { url } = await this.row(sandbox, id);
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       await recordAudit(trx, this.deps.clock, {

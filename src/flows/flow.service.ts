@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/audit.js';
 import { validateActionRefs } from '../automation/action-refs.js';
 import { FLOW_ACTION_TYPES, type Action } from '../automation/action.js';
 import type { Clock } from '../clock.js';
-import type { Actor } from '../credentials/credential.service.js';
+import type { Actor } from '../auth/principal.js';
 import { findCredential } from '../credentials/credential.repository.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
@@ -237,7 +237,7 @@ export class FlowService {
         version: 1,
         definition,
         at: now,
-        actor,
+        actor: actor.id,
       });
       await recordAudit(trx, this.deps.clock, {
         sandbox,
@@ -301,7 +301,7 @@ export class FlowService {
         version,
         definition: stored,
         at: now,
-        actor,
+        actor: actor.id,
       });
       await recordAudit(trx, this.deps.clock, {
         sandbox,

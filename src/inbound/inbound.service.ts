@@ -1,3 +1,4 @@
+import type { Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Credential } from '../credentials/credential.js';
 import type { StoredCredential } from '../credentials/credential.repository.js';
@@ -626,7 +627,7 @@ export class InboundService {
    */
   async requestDoubleOptIn(
     sandbox: string,
-    actor: string,
+    actor: Actor,
     rawPhone: string,
     input: { credentialId: string; note?: string | null },
   ): Promise<{
@@ -663,7 +664,7 @@ export class InboundService {
         credentialId: credential.id,
         source: 'api',
         ttlMs: this.doubleOptInTtlMs,
-        actor,
+        actor: actor.id,
         note: input.note ?? null,
         resendAfterMs: DOUBLE_OPT_IN_RESEND_AFTER_MS,
       });

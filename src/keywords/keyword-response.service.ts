@@ -1,9 +1,10 @@
 import { ACTIONS_MAX, type Action } from '../automation/action.js';
 import { validateActionRefs } from '../automation/action-refs.js';
 import { recordAudit } from '../audit/audit.js';
+import type { Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Credential } from '../credentials/credential.js';
-import type { Actor, CredentialService } from '../credentials/credential.service.js';
+import type { CredentialService } from '../credentials/credential.service.js';
 import { KEYWORD_MAX_LENGTH, normalizeKeyword } from '../credentials/keywords.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';

@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { Actor } from '../credentials/credential.service.js';
+import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { AppError, staleVersionError, validationError, type ErrorDetail } from '../errors.js';
 import { newId } from '../ids.js';

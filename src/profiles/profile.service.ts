@@ -1,4 +1,5 @@
 import { erasedPhoneName, recordAudit } from '../audit/audit.js';
+import type { Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Page } from '../db/pagination.js';
@@ -62,7 +63,7 @@ export class ProfileService {
   /** Sets a number's consent by API (source `api`, with the token as actor and an optional note). */
   async setConsent(
     sandbox: string,
-    actor: string,
+    actor: Actor,
     rawPhone: string,
     input: { consent: SettableConsent; note?: string | null },
   ): Promise<{ profile: Profile; changed: boolean; from: ConsentState }> {
@@ -73,7 +74,7 @@ export class ProfileService {
         phone,
         to: input.consent,
         source: 'api',
-        actor,
+        actor: actor.id,
         note: input.note ?? null,
       });
       const profile = await findProfileByPhone(trx, sandbox, phone);
@@ -86,7 +87,7 @@ export class ProfileService {
    * Erasure: deletes the profile; the ledger keeps its entries under the phone hash, so an
    * opt-out still holds. 404 when the number has no profile.
    */
-  async erase(sandbox: string, actor: string, rawPhone: string): Promise<void> {
+  async erase(sandbox: string, actor: Actor, rawPhone: string): Promise<void> {
     const phone = phoneOrThrow(rawPhone);
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       const profile = await findProfileByPhone(trx, sandbox, phone);
@@ -95,7 +96,7 @@ export class ProfileService {
       await recordEvent(trx, this.deps.clock, {
         sandbox,
         type: 'profile.deleted',
-        payload: { profileId: profile.id, actor },
+        payload: { profileId: profile.id, actor: actor.id },
       });
       // The number itself would undo the erasure: the log keeps its last two digits only.
       await recordAudit(trx, this.deps.clock, {
@@ -139,7 +140,7 @@ export class ProfileService {
    */
   async importCsv(
     sandbox: string,
-    actor: string,
+    actor: Actor,
     lines: AsyncIterable<string | null>,
   ): Promise<ImportSummary> {
     const summary: ImportSummary = {
@@ -223,7 +224,7 @@ export class ProfileService {
 
   private async importChunk(
     sandbox: string,
-    actor: string,
+    actor: Actor,
     rows: { line: number; phone: string; consent: ConsentState; note: string | null }[],
     summary: ImportSummary,
     reject: (line: number, phone: string | null, reason: string) => void,
@@ -258,7 +259,7 @@ export class ProfileService {
           phone: row.phone,
           to: row.consent,
           source: 'import',
-          actor,
+          actor: actor.id,
           note: row.note,
         });
         current.set(row.phone, row.consent);

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import { AppError } from '../errors.js';
 import { recordAudit } from '../audit/audit.js';
+import type { Actor } from '../auth/principal.js';
 
 export const DEFAULT_SANDBOX = 'prod';
 export const SANDBOX_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -60,7 +61,7 @@ export class SandboxService {
     }));
   }
 
-  async create(name: string, actor: string): Promise<Sandbox> {
+  async create(name: string, actor: Actor): Promise<Sandbox> {
     if (!SANDBOX_NAME.test(name)) {
       throw new AppError('validation_failed', 'The sandbox name is not valid.', [
         { path: '/name', message: `must be ${SANDBOX_NAME_RULE}` },
@@ -102,7 +103,7 @@ export class SandboxService {
     return consentPolicyOf(row?.consent_policy);
   }
 
-  async setConsentPolicy(name: string, policy: ConsentPolicy, actor: string): Promise<Sandbox> {
+  async setConsentPolicy(name: string, policy: ConsentPolicy, actor: Actor): Promise<Sandbox> {
     if (!(await this.exists(name))) throw new AppError('not_found', `Sandbox "${name}" not found.`);
     await this.db.kysely.transaction().execute(async (trx) => {
       await trx

@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/audit.js';
 import type { ChannelConfiguration } from '../channels/channel.js';
 import { findChannel } from '../channels/channel.repository.js';
 import type { Clock } from '../clock.js';
-import type { Actor } from '../credentials/credential.service.js';
+import type { Actor } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Executor } from '../db/executor.js';
@@ -148,7 +148,7 @@ export class TemplateService {
     };
     await this.write(settings.name, async (trx) => {
       await insertTemplate(trx, template);
-      await insertVersion(trx, { ...template, createdAt: now }, actor);
+      await insertVersion(trx, { ...template, createdAt: now }, actor.id);
       await recordAudit(trx, this.deps.clock, {
         sandbox,
         actor,
@@ -191,7 +191,7 @@ export class TemplateService {
       // before either inserts a version row.
       if (!(await advanceTemplate(trx, template, before.version)))
         throw staleVersionError('template');
-      await insertVersion(trx, { ...template, createdAt: now }, actor);
+      await insertVersion(trx, { ...template, createdAt: now }, actor.id);
       await recordAudit(trx, this.deps.clock, {
         sandbox,
         actor,

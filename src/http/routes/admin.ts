@@ -104,9 +104,7 @@ export function adminRoutes(
       },
     },
     async (request, reply) => {
-      return reply
-        .status(201)
-        .send(await deps.sandboxes.create(request.body.name, request.actor.id));
+      return reply.status(201).send(await deps.sandboxes.create(request.body.name, request.actor));
     },
   );
 
@@ -129,9 +127,11 @@ export function adminRoutes(
         response: { 200: Sandbox, 202: PendingApproval, ...errorResponses(400, 401, 404) },
       },
     },
-    (request) => {
+    async (request, reply) => {
       // Its consent rules are edited from inside it (x-sandbox-name), where the role is known.
       if (request.params.name !== request.sandbox && !seesEverySandbox(request)) {
+        throw new AppError('not_found', `Sandbox "${request.params.name}" not found.`);
+      }
       const name = request.params.name;
       if ((await deps.sandboxes.exists(name)) && (await deps.approvals.complianceApprovalsOn(name)))
         return answerPending(
@@ -144,12 +144,10 @@ export function adminRoutes(
             change: { consentPolicy: request.body.consentPolicy },
           }),
         );
-        throw new AppError('not_found', `Sandbox "${request.params.name}" not found.`);
-      }
       return deps.sandboxes.setConsentPolicy(
         request.params.name,
         request.body.consentPolicy,
-        request.actor.id,
+        request.actor,
       );
     },
   );
@@ -203,7 +201,7 @@ export function adminRoutes(
       const { id, token } = await createAdminToken(deps.db, deps.clock, {
         name: request.body.name,
         sandbox,
-        actor: request.actor.id,
+        actor: request.actor,
       });
       return reply.status(201).send({ id, token, name: request.body.name, sandbox });
     },
@@ -220,7 +218,7 @@ export function adminRoutes(
       },
     },
     async (request, reply) => {
-      if (!(await revokeAdminToken(deps.db, deps.clock, request.params.id, request.actor.id))) {
+      if (!(await revokeAdminToken(deps.db, deps.clock, request.params.id, request.actor))) {
         throw new AppError('not_found', `No active admin token ${request.params.id}.`);
       }
       return reply.status(204).send(null);

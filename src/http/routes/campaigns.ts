@@ -293,11 +293,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService, approvals: 
       },
     },
     async (request, reply) => {
-      const campaign = await campaigns.create(
-        request.sandbox,
-        request.actor.id,
-        request.body,
-      );
+      const campaign = await campaigns.create(request.sandbox, request.actor, request.body);
       reply.header('location', `/api/v1/campaigns/${campaign.id}`);
       return reply.status(201).send(withEtag(reply, campaign));
     },
@@ -334,7 +330,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService, approvals: 
         reply,
         await campaigns.update(
           request.sandbox,
-          request.actor.id,
+          request.actor,
           request.params.id,
           request.body,
           ifMatchVersion(request),
@@ -353,7 +349,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService, approvals: 
       },
     },
     async (request, reply) => {
-      await campaigns.delete(request.sandbox, request.actor.id, request.params.id);
+      await campaigns.delete(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -388,12 +384,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService, approvals: 
       preValidation: emptyBody,
     },
     (request) =>
-      campaigns.testSend(
-        request.sandbox,
-        request.actor.id,
-        request.params.id,
-        request.body.phones,
-      ),
+      campaigns.testSend(request.sandbox, request.actor, request.params.id, request.body.phones),
   );
 
   const transition = (
@@ -402,7 +393,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService, approvals: 
     description: string,
     act: (
       sandbox: string,
-      actor: string,
+      actor: Actor,
       id: string,
       version: number | undefined,
     ) => Promise<Campaign>,
@@ -421,12 +412,7 @@ export function campaignRoutes(api: App, campaigns: CampaignService, approvals: 
       async (request, reply) =>
         withEtag(
           reply,
-          await act(
-            request.sandbox,
-            request.actor.id,
-            request.params.id,
-            ifMatchVersion(request),
-          ),
+          await act(request.sandbox, request.actor, request.params.id, ifMatchVersion(request)),
         ),
     );
 

@@ -96,11 +96,7 @@ export function channelRoutes(api: App, channels: ChannelService) {
       },
     },
     async (request, reply) => {
-      const channel = await channels.create(
-        request.sandbox,
-        request.actor.id,
-        request.body,
-      );
+      const channel = await channels.create(request.sandbox, request.actor, request.body);
       setEtag(reply, channel.version);
       reply.header('location', `/api/v1/channel-configurations/${channel.id}`);
       return reply.status(201).send(channel);
@@ -139,7 +135,7 @@ export function channelRoutes(api: App, channels: ChannelService) {
     async (request, reply) => {
       const channel = await channels.update(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -160,7 +156,7 @@ export function channelRoutes(api: App, channels: ChannelService) {
       },
     },
     async (request, reply) => {
-      await channels.delete(request.sandbox, request.actor.id, request.params.id);
+      await channels.delete(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -242,11 +242,7 @@ export function credentialRoutes(
       },
     },
     async (request, reply) => {
-      const stored = await credentials.create(
-        request.sandbox,
-        request.actor.id,
-        request.body,
-      );
+      const stored = await credentials.create(request.sandbox, request.actor, request.body);
       setEtag(reply, stored.credential.version);
       reply.header('location', `/api/v1/credentials/${stored.credential.id}`);
       return reply.status(201).send(send(credentials.view(stored), request));
@@ -284,6 +280,10 @@ export function credentialRoutes(
           200: Type.Ref(CredentialResponse),
           202: PendingApproval,
           ...errorResponses(400, 401, 404, 409, 412),
+        },
+      },
+    },
+    async (request, reply) => {
       const fields = Object.keys(request.body);
       const keywordFields = fields.filter((f) => f in CREDENTIAL_COMPLIANCE_FIELDS);
       if (keywordFields.length > 0 && (await approvals.complianceApprovalsOn(request.sandbox))) {
@@ -308,13 +308,9 @@ export function credentialRoutes(
           }),
         );
       }
-        },
-      },
-    },
-    async (request, reply) => {
       const stored = await credentials.update(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -343,7 +339,7 @@ export function credentialRoutes(
     async (request, reply) => {
       await credentials.delete(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.query.force === 'true',
       );
@@ -363,6 +359,6 @@ export function credentialRoutes(
         response: { 200: VerifyResult, ...errorResponses(401, 404) },
       },
     },
-    (request) => credentials.verify(request.sandbox, request.actor.id, request.params.id),
+    (request) => credentials.verify(request.sandbox, request.actor, request.params.id),
   );
 }

@@ -123,7 +123,7 @@ export function eventWebhookRoutes(api: App, webhooks: EventWebhookService): voi
       const { webhook, secret } = await webhooks.create(
         request.sandbox,
         request.body,
-        request.actor.id,
+        request.actor,
       );
       setEtag(reply, webhook.version);
       reply.header('location', `/api/v1/event-webhooks/${webhook.id}`);
@@ -167,7 +167,7 @@ export function eventWebhookRoutes(api: App, webhooks: EventWebhookService): voi
         request.params.id,
         request.body,
         ifMatchVersion(request),
-        request.actor.id,
+        request.actor,
       );
       setEtag(reply, webhook.version);
       return webhook;
@@ -185,7 +185,7 @@ export function eventWebhookRoutes(api: App, webhooks: EventWebhookService): voi
       },
     },
     async (request, reply) => {
-      await webhooks.delete(request.sandbox, request.params.id, request.actor.id);
+      await webhooks.delete(request.sandbox, request.params.id, request.actor);
       return reply.status(204).send(null);
     },
   );

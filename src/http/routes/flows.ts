@@ -258,7 +258,7 @@ export function flowRoutes(api: App, flows: FlowService) {
       },
     },
     async (request, reply) => {
-      const flow = await flows.create(request.sandbox, request.actor.id, request.body);
+      const flow = await flows.create(request.sandbox, request.actor, request.body);
       setEtag(reply, flow.version);
       reply.header('location', `/api/v1/flows/${flow.id}`);
       return reply.status(201).send(flow);
@@ -317,7 +317,7 @@ export function flowRoutes(api: App, flows: FlowService) {
     async (request, reply) => {
       const flow = await flows.update(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -339,7 +339,7 @@ export function flowRoutes(api: App, flows: FlowService) {
       },
     },
     async (request, reply) => {
-      await flows.delete(request.sandbox, request.actor.id, request.params.id);
+      await flows.delete(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -422,7 +422,7 @@ export function flowRoutes(api: App, flows: FlowService) {
         response: { 200: Type.Ref(FlowRunDetailResponse), ...errorResponses(401, 404, 409) },
       },
     },
-    (request) => flows.cancelRun(request.sandbox, request.actor.id, request.params.id),
+    (request) => flows.cancelRun(request.sandbox, request.actor, request.params.id),
   );
 
   api.post(

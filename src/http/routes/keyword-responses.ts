@@ -134,7 +134,7 @@ export function keywordResponseRoutes(
         );
       const response = await responses.set(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.params.keyword,
         request.body,
@@ -172,7 +172,7 @@ export function keywordResponseRoutes(
       }
       await responses.delete(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.params.keyword,
         ifMatchVersion(request),

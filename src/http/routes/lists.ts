@@ -106,11 +106,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
       },
     },
     async (request, reply) => {
-      const list = await audiences.createList(
-        request.sandbox,
-        request.actor.id,
-        request.body,
-      );
+      const list = await audiences.createList(request.sandbox, request.actor, request.body);
       setEtag(reply, list.version);
       reply.header('location', `/api/v1/lists/${list.id}`);
       return reply.status(201).send(list);
@@ -149,7 +145,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
     async (request, reply) => {
       const list = await audiences.updateList(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -170,7 +166,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
       },
     },
     async (request, reply) => {
-      await audiences.deleteList(request.sandbox, request.actor.id, request.params.id);
+      await audiences.deleteList(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -211,12 +207,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
       },
     },
     (request) =>
-      audiences.addMembers(
-        request.sandbox,
-        request.actor.id,
-        request.params.id,
-        request.body,
-      ),
+      audiences.addMembers(request.sandbox, request.actor, request.params.id, request.body),
   );
 
   api.delete(
@@ -234,12 +225,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
       },
     },
     (request) =>
-      audiences.removeMembers(
-        request.sandbox,
-        request.actor.id,
-        request.params.id,
-        request.body,
-      ),
+      audiences.removeMembers(request.sandbox, request.actor, request.params.id, request.body),
   );
 
   // The import reads the body as a stream: a child scope gets the text/csv parser.
@@ -279,7 +265,7 @@ export function listRoutes(api: App, audiences: AudienceService) {
         limit.setEncoding('utf8');
         return audiences.importCsv(
           request.sandbox,
-          request.actor.id,
+          request.actor,
           request.params.id,
           boundedLines(limit as AsyncIterable<string>),
         );

@@ -234,7 +234,7 @@ export function policyRoutes(api: App, policy: PolicyService, approvals: Approva
       }
       const rule = await policy.update(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),

@@ -243,7 +243,7 @@ export function profileRoutes(
         body.on('error', (error) => limit.destroy(error));
         limit.setEncoding('utf8');
         const lines = boundedLines(limit as AsyncIterable<string>);
-        return profiles.importCsv(request.sandbox, request.actor.id, lines);
+        return profiles.importCsv(request.sandbox, request.actor, lines);
       },
     );
     done();
@@ -295,7 +295,7 @@ export function profileRoutes(
       },
     },
     (request) =>
-      profiles.setConsent(request.sandbox, request.actor.id, request.params.phone, {
+      profiles.setConsent(request.sandbox, request.actor, request.params.phone, {
         consent: request.body.consent,
         note: request.body.note ?? null,
       }),
@@ -331,7 +331,7 @@ export function profileRoutes(
     async (request, reply) => {
       const result = await inbound.requestDoubleOptIn(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.phone,
         { credentialId: request.body.credentialId, note: request.body.note ?? null },
       );
@@ -352,7 +352,7 @@ export function profileRoutes(
       },
     },
     async (request, reply) => {
-      await profiles.erase(request.sandbox, request.actor.id, request.params.phone);
+      await profiles.erase(request.sandbox, request.actor, request.params.phone);
       return reply.status(204).send(null);
     },
   );

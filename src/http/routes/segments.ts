@@ -120,11 +120,7 @@ export function segmentRoutes(api: App, audiences: AudienceService) {
       },
     },
     async (request, reply) => {
-      const segment = await audiences.createSegment(
-        request.sandbox,
-        request.actor.id,
-        request.body,
-      );
+      const segment = await audiences.createSegment(request.sandbox, request.actor, request.body);
       setEtag(reply, segment.version);
       reply.header('location', `/api/v1/segments/${segment.id}`);
       return reply.status(201).send(segment);
@@ -164,7 +160,7 @@ export function segmentRoutes(api: App, audiences: AudienceService) {
     async (request, reply) => {
       const segment = await audiences.updateSegment(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -185,7 +181,7 @@ export function segmentRoutes(api: App, audiences: AudienceService) {
       },
     },
     async (request, reply) => {
-      await audiences.deleteSegment(request.sandbox, request.actor.id, request.params.id);
+      await audiences.deleteSegment(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -157,11 +157,7 @@ export function templateRoutes(api: App, templates: TemplateService) {
       },
     },
     async (request, reply) => {
-      const template = await templates.create(
-        request.sandbox,
-        request.actor.id,
-        request.body,
-      );
+      const template = await templates.create(request.sandbox, request.actor, request.body);
       setEtag(reply, template.version);
       reply.header('location', `/api/v1/templates/${template.id}`);
       return reply.status(201).send(template);
@@ -224,7 +220,7 @@ export function templateRoutes(api: App, templates: TemplateService) {
     async (request, reply) => {
       const template = await templates.update(
         request.sandbox,
-        request.actor.id,
+        request.actor,
         request.params.id,
         request.body,
         ifMatchVersion(request),
@@ -247,7 +243,7 @@ export function templateRoutes(api: App, templates: TemplateService) {
       },
     },
     async (request, reply) => {
-      await templates.delete(request.sandbox, request.actor.id, request.params.id);
+      await templates.delete(request.sandbox, request.actor, request.params.id);
       return reply.status(204).send(null);
     },
   );
