@@ -27,6 +27,10 @@ export const REDACT_PATHS = [
   '*.*.apiKey',
   '*.*.token',
   '*.*.secret',
+  // The single-sign-on client secret (config.oidc.clientSecret), should a config be logged.
+  'clientSecret',
+  '*.clientSecret',
+  '*.*.clientSecret',
 ];
 
 /** Query parameters named in a log line, and the length of each name: a URL is caller input. */

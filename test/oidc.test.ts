@@ -3,6 +3,7 @@ import { safeReturnPath } from '../src/auth/oidc.js';
 import { createUser, findUserByEmail, findUserById } from '../src/auth/users.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 import type { Db } from '../src/db/database.js';
+import { createLogger } from '../src/logger.js';
 import { buildTestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import {
@@ -68,6 +69,22 @@ describe('single sign-on configuration', () => {
     const problems = problemsOf({ ...OIDC_ENV, TERN_OIDC_ISSUER: 'ftp://x' });
     expect(problems.join('\n')).not.toContain(OIDC_ENV.TERN_OIDC_CLIENT_SECRET);
   });
+});
+
+it('the client secret is blanked in any log line that carries the configuration', () => {
+  const config = parseConfig(OIDC_ENV);
+  const lines: string[] = [];
+  const logger = createLogger('info', {
+    write: (line: string) => {
+      lines.push(line);
+    },
+  });
+  logger.info({ config }, 'configuration');
+  logger.info({ oidc: config.oidc }, 'single sign-on');
+  logger.info(config.oidc ?? {}, 'flat');
+  expect(lines).toHaveLength(3);
+  for (const line of lines) expect(line).not.toContain(OIDC_ENV.TERN_OIDC_CLIENT_SECRET);
+  expect(lines[0]).toContain('[redacted]');
 });
 
 describeEachDialect('GET /auth/methods', ({ db }) => {
