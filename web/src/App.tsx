@@ -12,6 +12,7 @@ import { InboundPage } from './pages/Inbound';
 import { MessageDetailPage, MessagesPage } from './pages/Messages';
 import { PolicyPage } from './pages/policy/Policy';
 import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
+import { PeoplePage } from './pages/People';
 import { SettingsPage } from './pages/Settings';
 import { ListDetailPage } from './pages/audiences/ListDetail';
 import { ListsPage } from './pages/audiences/Lists';
@@ -245,7 +246,13 @@ const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
       { to: '/inbound', label: 'Inbound' },
     ],
   },
-  { heading: 'System', items: [{ to: '/settings', label: 'Settings' }] },
+  {
+    heading: 'System',
+    items: [
+      { to: '/people', label: 'People' },
+      { to: '/settings', label: 'Settings' },
+    ],
+  },
 ];
 
 function isActive(to: string, path: string): boolean {
@@ -372,6 +379,7 @@ function Screen({ path }: { path: string }): ReactNode {
   if ((params = match('/messages/:id', path)))
     return <MessageDetailPage key={params.id} id={params.id ?? ''} />;
   if (path === '/inbound') return <InboundPage />;
+  if (path === '/people') return <PeoplePage />;
   if (path === '/settings') return <SettingsPage />;
   return (
     <div className="page">
