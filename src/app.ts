@@ -43,6 +43,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { reportWebhookRoutes } from './http/routes/report-webhook.js';
 import { segmentRoutes } from './http/routes/segments.js';
 import { signInRoutes } from './http/routes/sign-in.js';
+import { invitationAcceptRoutes, invitationRoutes } from './http/routes/invitations.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { policyRoutes } from './http/routes/policy.js';
 import { templateRoutes } from './http/routes/templates.js';
@@ -159,7 +160,9 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await app.register(async (scope) => {
     registerAuthFailureLimit(scope, ctx.config.authFailuresPerMinute);
     await registerRateLimit(scope, 'api', ctx.config.apiRateLimitPerMinute);
-    signInRoutes(scope.withTypeProvider<TypeBoxTypeProvider>(), { db: ctx.db, clock: ctx.clock });
+    const people = { db: ctx.db, clock: ctx.clock, publicUrl: ctx.config.publicUrl };
+    signInRoutes(scope.withTypeProvider<TypeBoxTypeProvider>(), people);
+    invitationAcceptRoutes(scope.withTypeProvider<TypeBoxTypeProvider>(), people);
   });
   // Single sign-on (outside /api): its answers are redirects, never 401s; requests limited per caller.
   await app.register(async (scope) => {
@@ -195,6 +198,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         sandboxes: ctx.services.sandboxes,
       });
       meRoutes(api, { db: ctx.db });
+      invitationRoutes(api, { db: ctx.db, clock: ctx.clock, publicUrl: ctx.config.publicUrl });
       memberRoutes(api, { db: ctx.db, clock: ctx.clock });
       adminRoutes(api, {
         db: ctx.db,
@@ -207,6 +211,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       inboundApiRoutes(api, { db: ctx.db, ...ctx.services });
       eventRoutes(api, {
         db: ctx.db,
+        clock: ctx.clock,
         options: {
           maxStreamsPerToken: ctx.config.eventStreamsPerToken,
           tokenCheckMs: ctx.config.eventStreamTokenCheckMs,

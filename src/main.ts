@@ -107,6 +107,24 @@ const commands: Record<string, Command> = {
     "tern tokens list | create --name NAME [--sandbox S: the token's; none: every sandbox] | revoke ID",
     'tokens',
   ),
+  users: {
+    summary:
+      'Console users, on the database directly (recovery): create, reset-password, list, disable',
+    usage:
+      "tern users create --email E [--name N] [--admin] [--sandbox S --role R ...] [--password-stdin] | reset-password --email E --password-stdin | list | disable --email E [--json] (on the server's machine: its DATABASE_URL)",
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      admin: { type: 'boolean' },
+      sandbox: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      'password-stdin': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    positionals: true,
+    run: async (values, positionals) =>
+      (await import('./cli/users-command.js')).usersCommand(config(), positionals, values),
+  },
   secrets: {
     summary: 'Re-encrypt stored secrets under a new key (on the database directly)',
     usage:

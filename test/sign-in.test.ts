@@ -201,4 +201,126 @@ describeEachDialect('console sign-in', ({ db }) => {
       error: { message: 'This account is disabled: ask an administrator.' },
     });
   });
+
+  it('invites a person end to end: link shown once, password set, roles added, reuse and expiry refused', async () => {
+    const owner = await signIn(t, { roles: { prod: ['owner'] } });
+    const invite = (headers: Record<string, string>, email: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/invitations',
+        headers,
+        payload: { email, name: 'Cleo', roles: ['operator', 'compliance'] },
+      });
+    const viewer = await signIn(t, { roles: { prod: ['viewer'] } });
+    expect((await invite(viewer.headers, 'x@example.test')).statusCode).toBe(403);
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      headers: owner.headers,
+      payload: { email: 'c@example.test', roles: ['admin'] },
+    });
+    expect(bad.statusCode).toBe(400);
+
+    const created = await invite(owner.headers, 'Cleo@Example.test');
+    expect(created.statusCode).toBe(201);
+    const body = created.json<{ id: string; url: string; email: string; expiresAt: string }>();
+    expect(body).toMatchObject({
+      email: 'cleo@example.test',
+      sandbox: 'prod',
+      roles: ['operator', 'compliance'],
+    });
+    expect(body.expiresAt).toBe('2026-12-02T12:00:00.000Z');
+    const url = new URL(body.url);
+    expect(url.origin + url.pathname).toBe('http://tern.test/accept-invitation');
+    const token = url.searchParams.get('token') ?? '';
+    // Only the hash is stored.
+    const stored = await db().kysely.selectFrom('invitations').selectAll().execute();
+    expect(JSON.stringify(stored)).not.toContain(token);
+    const pending = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/invitations',
+      headers: owner.headers,
+    });
+    expect(pending.json<{ data: unknown[] }>().data).toHaveLength(1);
+    expect(pending.body).not.toContain(token);
+
+    const shown = await t.app.inject({ method: 'GET', url: `/auth/invitations/${token}` });
+    expect(shown.json()).toEqual({
+      email: 'cleo@example.test',
+      sandbox: 'prod',
+      roles: ['operator', 'compliance'],
+      needsPassword: true,
+    });
+    const accept = (payload: object) =>
+      t.app.inject({ method: 'POST', url: `/auth/invitations/${token}/accept`, payload });
+    const noPassword = await accept({});
+    expect(noPassword.statusCode).toBe(400);
+    expect(noPassword.json()).toMatchObject({ error: { details: [{ path: '/password' }] } });
+    expect((await accept({ password: 'too short' })).statusCode).toBe(400);
+    const accepted = await accept({ password: 'a long enough password' });
+    expect(accepted.statusCode).toBe(200);
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { cookie: cookieHeader(accepted.cookies) },
+    });
+    expect(me.json()).toMatchObject({
+      roles: ['operator', 'compliance'],
+      user: { email: 'cleo@example.test' },
+    });
+    // Once only.
+    expect((await accept({ password: 'a long enough password' })).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/auth/invitations/${token}` })).statusCode,
+    ).toBe(404);
+    await logIn(t, 'cleo@example.test', 'a long enough password');
+    const actions = await db().kysely.selectFrom('audit_events').select('action').execute();
+    expect(actions.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['invitation.created', 'invitation.accepted', 'user.signed_in']),
+    );
+
+    // Expired after 7 days; withdrawn ones stop working at once.
+    const later = (await invite(owner.headers, 'dan@example.test')).json<{
+      url: string;
+      id: string;
+    }>();
+    const laterToken = new URL(later.url).searchParams.get('token') ?? '';
+    const withdrawn = (await invite(owner.headers, 'eve@example.test')).json<{
+      url: string;
+      id: string;
+    }>();
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/invitations/${withdrawn.id}`,
+      headers: owner.headers,
+    });
+    expect(del.statusCode).toBe(204);
+    const withdrawnToken = new URL(withdrawn.url).searchParams.get('token') ?? '';
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/auth/invitations/${withdrawnToken}` }))
+        .statusCode,
+    ).toBe(404);
+    t.clock.advance(7 * 24 * 60 * 60 * 1000 + 1);
+    expect(
+      (await t.app.inject({ method: 'GET', url: `/auth/invitations/${laterToken}` })).statusCode,
+    ).toBe(404);
+  });
+
+  it("ends a revoked session's event stream (over a real socket)", async () => {
+    await t.app.close();
+    t = await buildTestApp(db(), { TERN_EVENT_STREAM_TOKEN_CHECK_MS: '100' });
+    const ada = await signIn(t, { roles: { prod: ['viewer'] } });
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const controller = new AbortController();
+    const res = await fetch(`${address}/api/v1/events/stream`, {
+      headers: { cookie: ada.headers.cookie },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const out = await t.app.inject({ method: 'POST', url: '/auth/logout', headers: ada.headers });
+    expect(out.statusCode).toBe(204);
+    const text = await res.text(); // ends when the server closes it
+    expect(text).toContain('event: stream_closed');
+    expect(text).toContain('The session has ended');
+  });
 });

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 
 /** Why a stream was not admitted. */
@@ -44,14 +45,19 @@ export class StreamSlots {
  * the database by token id. One answer per token is shared for `ttlMs` by all its streams, so
  * the cost is at most one primary-key read per token with open streams per `ttlMs` (200 streams
  * of 20 tokens, every 5 s: 4 reads a second). `TERN_ADMIN_TOKEN` (id `env`) is valid until the
- * process restarts with another one.
+ * process restarts with another one. A console session's streams are keyed `session:<id>`: the
+ * session must be neither revoked nor expired, and its user not disabled.
  */
+/** The prefix of a console session's key (its id follows). */
+export const SESSION_KEY = 'session:';
+
 export class TokenLiveness {
   private readonly answers = new Map<string, { until: number; active: Promise<boolean> }>();
 
   constructor(
     private readonly db: Db,
     private readonly ttlMs: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   isActive(tokenId: string): Promise<boolean> {
@@ -60,13 +66,24 @@ export class TokenLiveness {
     const cached = this.answers.get(tokenId);
     if (cached && cached.until > now) return cached.active;
     if (this.answers.size >= 1000) this.answers.clear();
-    const active = this.db.kysely
-      .selectFrom('admin_tokens')
-      .select('id')
-      .where('id', '=', tokenId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
-      .then((row) => row !== undefined);
+    const active = (
+      tokenId.startsWith(SESSION_KEY)
+        ? this.db.kysely
+            .selectFrom('sessions as s')
+            .innerJoin('users as u', 'u.id', 's.user_id')
+            .select('s.id')
+            .where('s.id', '=', tokenId.slice(SESSION_KEY.length))
+            .where('s.revoked_at', 'is', null)
+            .where('s.expires_at', '>', this.clock.now().toISOString())
+            .where('u.disabled_at', 'is', null)
+            .executeTakeFirst()
+        : this.db.kysely
+            .selectFrom('admin_tokens')
+            .select('id')
+            .where('id', '=', tokenId)
+            .where('revoked_at', 'is', null)
+            .executeTakeFirst()
+    ).then((row) => row !== undefined);
     // A failed read is not remembered: the next check asks again.
     void active.catch(() => this.answers.delete(tokenId));
     this.answers.set(tokenId, { until: now + this.ttlMs, active });

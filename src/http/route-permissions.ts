@@ -47,6 +47,10 @@ const RULES: Record<string, PermissionRule> = {
   // People: owners change and remove members (the list is everyone's: GET).
   'PUT /v1/members/:userId': { permission: 'manage' },
   'DELETE /v1/members/:userId': { permission: 'manage' },
+  // Invitations carry people's emails and grant roles: owners only, the list included.
+  'POST /v1/invitations': { permission: 'manage' },
+  'GET /v1/invitations': { permission: 'manage' },
+  'DELETE /v1/invitations/:id': { permission: 'manage' },
 
   'POST /v1/credentials': { permission: 'manage', fields: CREDENTIAL_COMPLIANCE_FIELDS },
   'PATCH /v1/credentials/:id': { permission: 'manage', fields: CREDENTIAL_COMPLIANCE_FIELDS },

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
+import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import { eventsAfter, idBoundary, latestEventId } from '../../events/events.js';
-import { StreamSlots, TokenLiveness } from '../../events/stream-guard.js';
+import { SESSION_KEY, StreamSlots, TokenLiveness } from '../../events/stream-guard.js';
 import type { App } from '../app-type.js';
 import { errorResponses } from '../schemas.js';
 
@@ -45,7 +46,10 @@ const BATCH_BYTES = 1024 * 1024;
  * (a client that does not read for `stallMs` is dropped; it resumes with Last-Event-ID). The
  * token is checked again every `tokenCheckMs`; all streams end when the app closes.
  */
-export function eventRoutes(api: App, deps: { db: Db; options?: EventStreamOptions }): void {
+export function eventRoutes(
+  api: App,
+  deps: { db: Db; clock?: Clock; options?: EventStreamOptions },
+): void {
   const db = deps.db.kysely;
   const o = deps.options ?? {};
   const pollMs = o.pollMs ?? 500;
@@ -55,7 +59,7 @@ export function eventRoutes(api: App, deps: { db: Db; options?: EventStreamOptio
   const stallMs = o.stallMs ?? 30_000;
   const tokenCheckMs = o.tokenCheckMs ?? 5_000;
   const slots = new StreamSlots(o.maxStreams ?? 200, o.maxStreamsPerToken ?? 10);
-  const liveness = new TokenLiveness(deps.db, tokenCheckMs);
+  const liveness = new TokenLiveness(deps.db, tokenCheckMs, deps.clock);
   const open = new Set<() => void>();
 
   api.addHook('preClose', (done) => {
@@ -92,7 +96,10 @@ export function eventRoutes(api: App, deps: { db: Db; options?: EventStreamOptio
           { path: '/headers/last-event-id', message: 'must be the id of an event you received' },
         ]);
       }
-      const tokenId = request.actor.id;
+      // A console session is its own caller: its streams end when it is revoked or expires.
+      const p = request.principal;
+      const session = p.kind === 'user';
+      const tokenId = p.kind === 'user' ? `${SESSION_KEY}${p.sessionId}` : p.id;
       const slot = slots.take(tokenId);
       if (!slot.ok) {
         if (slot.reason === 'token_full') {
@@ -155,7 +162,9 @@ export function eventRoutes(api: App, deps: { db: Db; options?: EventStreamOptio
             request.log.info({ tokenId }, 'event stream closed: its token is no longer valid');
             const data = JSON.stringify({
               reason: 'unauthorized',
-              message: 'The admin token is no longer valid.',
+              message: session
+                ? 'The session has ended: sign in again.'
+                : 'The admin token is no longer valid.',
             });
             res.write(`event: stream_closed\ndata: ${data}\n\n`);
             close();
