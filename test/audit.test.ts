@@ -1,3 +1,4 @@
+import { newId } from '../src/ids.js';
 import { expect, it } from 'vitest';
 import type { Db } from '../src/db/database.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
@@ -479,6 +480,34 @@ const AUDITED: [string, Call][] = [
     },
   ],
   [
+  [
+    'PUT /api/v1/approval-settings',
+    async (t) => {
+      await call(t, 'PUT', '/api/v1/approval-settings', { campaignApprovalAbove: 0 });
+      return {
+        action: 'approval_settings.updated',
+        resourceId: 'prod',
+        resourceName: 'prod',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    // The confirm waits for approval (above the threshold of 0), and its requester withdraws it.
+    'POST /api/v1/approvals/:id/cancel',
+    async (t, ids) => {
+      const pending = await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/confirm`, {});
+      const id = String((pending.approval as { id: string }).id);
+      await call(t, 'PUT', '/api/v1/approval-settings', { campaignApprovalAbove: null });
+      await call(t, 'POST', `/api/v1/approvals/${id}/cancel`);
+      return {
+        action: 'approval.cancelled',
+        resourceId: id,
+        resourceName: 'campaign.confirm spring-2',
+        sandbox: 'prod',
+      };
+    },
+  ],
     'POST /api/v1/campaigns/:id/confirm',
     async (t, ids) => {
       await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/confirm`, {});
@@ -742,6 +771,23 @@ const AUDITED: [string, Call][] = [
  */
 const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promise<void>> = {
   'PUT /api/v1/profiles/:phone/consent': async (t, ids, db) => {
+  // Decisions are people's (test/approvals.test.ts audits them): a token's changes nothing.
+  ...Object.fromEntries(
+    (['approve', 'reject'] as const).map((verb) => [
+      `POST /api/v1/approvals/:id/${verb}`,
+      async (t: TestApp, _ids: Ids, db: Db) => {
+        const before = await db.kysely.selectFrom('audit_events').select('id').execute();
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/approvals/${newId()}/${verb}`,
+          headers: t.auth,
+          payload: { reason: 'no' },
+        });
+        expect(res.statusCode).toBe(404);
+        expect(await db.kysely.selectFrom('audit_events').select('id').execute()).toEqual(before);
+      },
+    ]),
+  ),
     await call(t, 'PUT', `/api/v1/profiles/${encodeURIComponent('+14155550177')}/consent`, {
       consent: 'unsubscribed',
     });

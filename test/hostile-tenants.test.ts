@@ -98,6 +98,8 @@ interface Victim extends Tenant {
   runningCampaignId: string;
   policyRuleId: string;
   flowId: string;
+  /** A confirm of the victim's draft campaign waiting for approval. */
+  approvalId: string;
   flowRunId: string;
 }
 
@@ -229,6 +231,13 @@ async function victimOf(t: TestApp): Promise<Victim> {
     effectiveFrom: '2026-01-01',
   });
   await ok(t, 'PATCH', '/api/v1/policy/rules/us-fl', { enabled: false });
+  await ok(t, 'PUT', '/api/v1/approval-settings', { campaignApprovalAbove: 0 });
+  const pending = await ok<{ approval: { id: string } }>(
+    t,
+    'POST',
+    `/api/v1/campaigns/${campaign.id}/confirm`,
+  );
+  await ok(t, 'PUT', '/api/v1/approval-settings', { campaignApprovalAbove: null });
   await ok(t, 'PUT', `/api/v1/credentials/${base.credentialId}/keyword-responses/OFFERS`, {
     templateId: template.id,
     actions: [{ type: 'add_to_list', listId: list.id }],
@@ -276,6 +285,7 @@ async function victimOf(t: TestApp): Promise<Victim> {
     campaignId: campaign.id,
     runningCampaignId: running.id,
     policyRuleId: policyRule.id,
+    approvalId: pending.approval.id,
   };
 }
 
@@ -764,6 +774,42 @@ const CASES: Record<string, Cases> = {
   ],
   'POST /api/v1/credentials/:id/verify': (v) => [
     { method: 'POST', url: `/api/v1/credentials/${v.credentialId}/verify`, expect: NOT_FOUND },
+  ],
+  // Settings are the caller's own sandbox's; the victim's requests are not found.
+  'GET /api/v1/approval-settings': () => [
+    { method: 'GET', url: '/api/v1/approval-settings', expect: [200] },
+  ],
+  'PUT /api/v1/approval-settings': () => [
+    {
+      method: 'PUT',
+      url: '/api/v1/approval-settings',
+      payload: { campaignApprovalAbove: null },
+      expect: [200],
+    },
+  ],
+  'GET /api/v1/approvals': (v) => [
+    {
+      method: 'GET',
+      url: `/api/v1/approvals?resourceType=campaign&resourceId=${v.campaignId}`,
+      expect: [200],
+    },
+  ],
+  'GET /api/v1/approvals/:id': (v) => [
+    { method: 'GET', url: `/api/v1/approvals/${v.approvalId}`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/approvals/:id/approve': (v) => [
+    { method: 'POST', url: `/api/v1/approvals/${v.approvalId}/approve`, expect: NOT_FOUND },
+  ],
+  'POST /api/v1/approvals/:id/reject': (v) => [
+    {
+      method: 'POST',
+      url: `/api/v1/approvals/${v.approvalId}/reject`,
+      payload: { reason: 'no' },
+      expect: NOT_FOUND,
+    },
+  ],
+  'POST /api/v1/approvals/:id/cancel': (v) => [
+    { method: 'POST', url: `/api/v1/approvals/${v.approvalId}/cancel`, expect: NOT_FOUND },
   ],
   'GET /api/v1/credentials/:id/keyword-responses': (v) => [
     {
