@@ -51,6 +51,41 @@ export interface Fixtures {
 let serial = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++serial}`;
 
+/** A pending invitation to the sandbox (as a viewer): its id and the token of its link. */
+async function freshInvitation(f: Fixtures): Promise<{ id: string; token: string; email: string }> {
+  const email = `${unique('invitee')}@example.test`;
+  const invited = json<{ id: string; url: string }>(
+    await api(f.served, {
+      method: 'POST',
+      path: '/api/v1/invitations',
+      body: { email, roles: ['viewer'] },
+    }),
+  );
+  const token = new URL(invited?.url ?? 'http://x').searchParams.get('token') ?? '';
+  return { id: invited?.id ?? '', token, email };
+}
+
+const SESSION_PASSWORD = 'a long enough passphrase 1';
+
+/** A person who accepted an invitation, signed in: their email, cookie and CSRF token. */
+async function freshSession(
+  f: Fixtures,
+): Promise<{ email: string; cookie: string; csrfToken: string }> {
+  const { token, email } = await freshInvitation(f);
+  const accepted = await call(f.served.base, {
+    method: 'POST',
+    path: `/auth/invitations/${token}/accept`,
+    body: { password: SESSION_PASSWORD },
+  });
+  if (accepted.status !== 200) throw new Error(`accept: ${accepted.status} ${accepted.text}`);
+  const cookie = [accepted.headers['set-cookie'] ?? []]
+    .flat()
+    .map((c) => c.split(';', 1)[0])
+    .join('; ');
+  const csrfToken = json<{ csrfToken: string }>(accepted)?.csrfToken ?? '';
+  return { email, cookie, csrfToken };
+}
+
 /** Calls with the admin token; throws unless the status is one of `expected`. */
 export async function api(
   served: Served,
@@ -312,6 +347,84 @@ export const ROUTE_CASES: RouteCase[] = [
   get('/openapi.json', () => '/openapi.json', [200], { anonymous: true }),
   // Sign-in methods, public: the sign-in page reads them before anyone is signed in.
   get('/auth/methods', () => '/auth/methods', [200], { anonymous: true }),
+  // Console sign-in (password) and invitations.
+  {
+    route: 'POST /auth/login',
+    body: true,
+    happy: async (f) => ({
+      method: 'POST',
+      path: '/auth/login',
+      body: { email: (await freshSession(f)).email, password: SESSION_PASSWORD },
+      expect: [200],
+      anonymous: true,
+    }),
+  },
+  {
+    route: 'GET /auth/session',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: '/auth/session',
+      headers: { cookie: (await freshSession(f)).cookie },
+      expect: [200],
+      anonymous: true,
+    }),
+  },
+  {
+    route: 'POST /auth/logout',
+    body: false,
+    happy: async (f) => {
+      const s = await freshSession(f);
+      return {
+        method: 'POST',
+        path: '/auth/logout',
+        headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+        expect: [204],
+        anonymous: true,
+      };
+    },
+  },
+  {
+    route: 'GET /auth/invitations/:token',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: `/auth/invitations/${(await freshInvitation(f)).token}`,
+      expect: [200],
+      anonymous: true,
+    }),
+  },
+  {
+    route: 'POST /auth/invitations/:token/accept',
+    body: true,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/auth/invitations/${(await freshInvitation(f)).token}/accept`,
+      body: { password: SESSION_PASSWORD },
+      expect: [200],
+      anonymous: true,
+    }),
+  },
+  {
+    route: 'POST /api/v1/invitations',
+    body: true,
+    happy: () => ({
+      method: 'POST',
+      path: '/api/v1/invitations',
+      body: { email: `${unique('invitee')}@example.test`, roles: ['operator'] },
+      expect: [201],
+    }),
+  },
+  get('/api/v1/invitations', () => '/api/v1/invitations'),
+  {
+    route: 'DELETE /api/v1/invitations/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/invitations/${(await freshInvitation(f)).id}`,
+      expect: [204],
+    }),
+  },
   // Single sign-on, not configured in these runs: both send the browser back with the reason.
   get('/auth/oidc/start', () => '/auth/oidc/start', [302], { anonymous: true }),
   get('/auth/oidc/callback', () => '/auth/oidc/callback?code=x&state=y', [302], {
