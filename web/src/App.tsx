@@ -13,6 +13,7 @@ import { MessageDetailPage, MessagesPage } from './pages/Messages';
 import { PolicyPage } from './pages/policy/Policy';
 import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
 import { PeoplePage } from './pages/People';
+import { ApprovalsPage } from './pages/approvals/Approvals';
 import { SettingsPage } from './pages/Settings';
 import { ListDetailPage } from './pages/audiences/ListDetail';
 import { ListsPage } from './pages/audiences/Lists';
@@ -250,6 +251,7 @@ const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
     heading: 'System',
     items: [
       { to: '/people', label: 'People' },
+      { to: '/approvals', label: 'Approvals' },
       { to: '/settings', label: 'Settings' },
     ],
   },
@@ -380,6 +382,7 @@ function Screen({ path }: { path: string }): ReactNode {
     return <MessageDetailPage key={params.id} id={params.id ?? ''} />;
   if (path === '/inbound') return <InboundPage />;
   if (path === '/people') return <PeoplePage />;
+  if (path === '/approvals') return <ApprovalsPage />;
   if (path === '/settings') return <SettingsPage />;
   return (
     <div className="page">
