@@ -48,6 +48,8 @@ export class OidcRefusal extends Error {
   constructor(
     readonly code: OidcRefusalCode,
     message: string,
+    /** The library's error behind it, for the operator's log (never shown to the person). */
+    readonly reason?: Error,
   ) {
     super(message);
     this.name = 'OidcRefusal';
@@ -284,16 +286,19 @@ function refusalOf(cause: unknown, fallback: OidcRefusalCode): OidcRefusal {
     return new OidcRefusal(
       'provider_unavailable',
       'The sign-in provider cannot be reached right now: try again in a minute, or sign in with your password.',
+      error,
     );
   }
   if (error instanceof client.ResponseBodyError) {
     return new OidcRefusal(
       'provider_error',
       `The sign-in provider refused: ${(error.error_description ?? error.error).slice(0, 200)}.`,
+      error,
     );
   }
   return new OidcRefusal(
     fallback,
     `The sign-in provider's answer could not be checked (${error.message.slice(0, 200)}): start again.`,
+    error,
   );
 }

@@ -68,7 +68,12 @@ export function oidcRoutes(app: App, deps: { oidc: OidcSignIn | null; db: Db; cl
         return reply.redirect(url, 302);
       } catch (error) {
         if (!(error instanceof OidcRefusal)) throw error;
-        request.log.warn({ oidc: error.code }, `single sign-on could not start: ${error.message}`);
+        // The library's reason (a refused connection, an issuer that does not match) is for the
+        // operator: the person sees the sentence.
+        request.log.warn(
+          { oidc: error.code, reason: error.reason?.message },
+          `single sign-on could not start: ${error.message}`,
+        );
         return refuse(reply, error.message);
       }
     },
@@ -107,7 +112,10 @@ export function oidcRoutes(app: App, deps: { oidc: OidcSignIn | null; db: Db; cl
         return reply.redirect(returnTo, 302);
       } catch (error) {
         if (error instanceof OidcRefusal) {
-          request.log.info({ oidc: error.code }, `single sign-on refused: ${error.message}`);
+          request.log.info(
+            { oidc: error.code, reason: error.reason?.message },
+            `single sign-on refused: ${error.message}`,
+          );
           return refuse(reply, error.message);
         }
         request.log.error({ err: error }, 'single sign-on failed');
