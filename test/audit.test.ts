@@ -4,6 +4,7 @@ import type { Db } from '../src/db/database.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { describeEachDialect } from './helpers/databases.js';
 import { ledgerOf, profileOf } from './helpers/inbound.js';
+import { signIn } from './helpers/sessions.js';
 
 interface Entry {
   sandbox: string | null;
@@ -54,6 +55,31 @@ async function call(
  * the routes as registered: a mutating route missing here and from RECORDED_ELSEWHERE fails.
  */
 const AUDITED: [string, Call][] = [
+  ...(['PUT', 'DELETE'] as const).map((method): [string, Call] => [
+    `${method} /api/v1/members/:userId`,
+    async (t) => {
+      // Two owners, so either may lose the role.
+      const email = `member-${method.toLowerCase()}@example.test`;
+      const member = await signIn(t, {
+        email,
+        name: `Member ${method}`,
+        roles: { prod: ['owner'] },
+      });
+      await signIn(t, { roles: { prod: ['owner'] } });
+      await call(
+        t,
+        method,
+        `/api/v1/members/${member.userId}`,
+        method === 'PUT' ? { roles: ['viewer'] } : undefined,
+      );
+      return {
+        action: method === 'PUT' ? 'member.updated' : 'member.removed',
+        resourceId: member.userId,
+        resourceName: `Member ${method}`,
+        sandbox: 'prod',
+      };
+    },
+  ]),
   [
     'POST /api/v1/sandboxes',
     async (t) => {
@@ -480,7 +506,6 @@ const AUDITED: [string, Call][] = [
     },
   ],
   [
-  [
     'PUT /api/v1/approval-settings',
     async (t) => {
       await call(t, 'PUT', '/api/v1/approval-settings', { campaignApprovalAbove: 0 });
@@ -508,6 +533,7 @@ const AUDITED: [string, Call][] = [
       };
     },
   ],
+  [
     'POST /api/v1/campaigns/:id/confirm',
     async (t, ids) => {
       await call(t, 'POST', `/api/v1/campaigns/${ids.campaign}/confirm`, {});
@@ -770,7 +796,6 @@ const AUDITED: [string, Call][] = [
  * writes of the hot path). Each check proves that record is there.
  */
 const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promise<void>> = {
-  'PUT /api/v1/profiles/:phone/consent': async (t, ids, db) => {
   // Decisions are people's (test/approvals.test.ts audits them): a token's changes nothing.
   ...Object.fromEntries(
     (['approve', 'reject'] as const).map((verb) => [
@@ -788,6 +813,7 @@ const RECORDED_ELSEWHERE: Record<string, (t: TestApp, ids: Ids, db: Db) => Promi
       },
     ]),
   ),
+  'PUT /api/v1/profiles/:phone/consent': async (t, ids, db) => {
     await call(t, 'PUT', `/api/v1/profiles/${encodeURIComponent('+14155550177')}/consent`, {
       consent: 'unsubscribed',
     });
@@ -1033,6 +1059,89 @@ describeEachDialect('every change is audited', ({ db }) => {
     ]);
     // The token itself is never in the log.
     expect(JSON.stringify(global)).not.toContain(String(euToken.token));
+    await t.app.close();
+  });
+});
+
+interface NamedEntry extends Entry {
+  actorKind: string | null;
+  actorAddress: string | null;
+}
+
+describeEachDialect('audit entries name people', ({ db }) => {
+  async function audited(t: TestApp, query: string): Promise<NamedEntry[]> {
+    const res = await t.app.inject({ url: `/api/v1/audit?${query}`, headers: t.auth });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ items: NamedEntry[] }>().items;
+  }
+
+  it('names the user or token, where from and which fields; filters by person and resource', async () => {
+    const t = await buildTestApp(db());
+    const ada = await signIn(t, { name: 'Ada Lovelace', roles: { prod: ['owner'] } });
+    const me = await t.app.inject({ url: '/api/v1/me', headers: t.auth });
+    const tokenId = me.json<{ token: { id: string } }>().token.id;
+
+    const byUser = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/lists',
+      headers: ada.headers,
+      payload: { name: 'vip' },
+    });
+    expect(byUser.statusCode, byUser.body).toBe(201);
+    const userList = byUser.json<{ id: string; version: number }>();
+    const edit = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/lists/${userList.id}`,
+      headers: ada.headers,
+      payload: { name: 'vip', description: 'best customers' },
+    });
+    expect(edit.statusCode, edit.body).toBe(200);
+    const tokenList = await call(t, 'POST', '/api/v1/lists', { name: 'newsletter' });
+    // Renamed later: the log keeps the name the user had when they acted.
+    await t.db.kysely
+      .updateTable('users')
+      .set({ name: 'Ada King' })
+      .where('id', '=', ada.userId)
+      .execute();
+
+    const hers = await audited(t, `actor=${ada.userId}&resourceType=list`);
+    expect(hers.map((e) => [e.action, e.resourceId, e.fields])).toEqual([
+      ['list.updated', userList.id, ['description']],
+      ['list.created', userList.id, expect.arrayContaining(['name'])],
+    ]);
+    for (const e of hers) {
+      expect(e).toMatchObject({
+        actor: ada.userId,
+        actorKind: 'user',
+        actorName: 'Ada Lovelace',
+        actorAddress: '127.0.0.1',
+      });
+    }
+    const its = await audited(t, `actor=${tokenId}&resourceType=list`);
+    expect(its.map((e) => [e.action, e.resourceId, e.actorKind, e.actorName])).toEqual([
+      ['list.created', tokenList.id, 'token', 'test'],
+    ]);
+    const one = await audited(t, `resourceType=list&resourceId=${userList.id}&action=list.created`);
+    expect(one.map((e) => [e.action, e.actorName])).toEqual([['list.created', 'Ada Lovelace']]);
+    expect(await audited(t, 'resourceType=template')).toEqual([]);
+
+    const tooLong = await t.app.inject({
+      url: `/api/v1/audit?actor=${'x'.repeat(101)}`,
+      headers: t.auth,
+    });
+    expect(tooLong.statusCode).toBe(400);
+    await t.app.close();
+  });
+
+  it('still names the token of entries written before 0028', async () => {
+    const t = await buildTestApp(db());
+    const list = await call(t, 'POST', '/api/v1/lists', { name: 'legacy' });
+    await t.db.kysely
+      .updateTable('audit_events')
+      .set({ actor_kind: null, actor_name: null, actor_address: null })
+      .execute();
+    const [entry] = await audited(t, `resourceId=${String(list.id)}`);
+    expect(entry).toMatchObject({ actorKind: 'token', actorName: 'test', actorAddress: null });
     await t.app.close();
   });
 });

@@ -87,10 +87,14 @@ export interface AuditEntry {
   /** Null for a change outside any sandbox (listed to tokens valid in every sandbox). */
   sandbox: string | null;
   at: string;
-  /** The admin token id (or `env`, `cli`, `system`). */
+  /** The admin token's or user's id (or `env`, `cli`, `system`). */
   actor: string;
-  /** The token's name, when it is known. */
+  /** `token`, `user`, `system` or `cli`; null in entries before 0028 not made by a stored token. */
+  actorKind: Actor['kind'] | null;
+  /** The user's or token's name as it was then (older entries: the token's), when known. */
   actorName: string | null;
+  /** The address the request came from; null for the system, the CLI and older entries. */
+  actorAddress: string | null;
   action: AuditAction;
   resourceType: string;
   resourceId: string;
@@ -102,7 +106,7 @@ export interface AuditEntry {
 
 export type AuditInput = Omit<
   AuditEntry,
-  'id' | 'at' | 'details' | 'actor' | 'actorName' | 'resourceName'
+  'id' | 'at' | 'details' | 'actor' | 'actorKind' | 'actorName' | 'actorAddress' | 'resourceName'
 > & {
   /** Who made the change: a request's token or user, the system or the command line. */
   actor: Actor;
@@ -120,6 +124,9 @@ export async function recordAudit(db: Executor, clock: Clock, entry: AuditInput)
       id: newId(),
       at: clock.now().toISOString(),
       actor: entry.actor.id,
+      actor_kind: entry.actor.kind,
+      actor_name: entry.actor.name,
+      actor_address: entry.actor.address,
       action: entry.action,
       resource_type: entry.resourceType,
       resource_id: entry.resourceId,
@@ -130,15 +137,24 @@ export async function recordAudit(db: Executor, clock: Clock, entry: AuditInput)
     .execute();
 }
 
+/** What the audit log can be filtered by (each exact). */
+export interface AuditFilter {
+  /** Who: a user's or token's id (or `env`, `cli`, `system`). */
+  actor?: string;
+  resourceType?: string;
+  resourceId?: string;
+  action?: string;
+}
+
 /**
  * The sandbox's audit log, newest first; with `outsideSandboxes` (for tokens valid in every
- * sandbox) the changes made outside any sandbox too. Actor names come from the admin tokens,
- * whose names never change.
+ * sandbox) the changes made outside any sandbox too. Actors are named as they were when they
+ * acted (0028); older entries take the admin token's name, which never changes.
  */
 export async function listAudit(
   db: Executor,
   sandbox: string,
-  query: { resourceId?: string; cursor?: string; limit: number; outsideSandboxes?: boolean },
+  query: AuditFilter & { cursor?: string; limit: number; outsideSandboxes?: boolean },
 ): Promise<Page<AuditEntry>> {
   const after = decodeCursor(query.cursor);
   const sandboxes = query.outsideSandboxes ? [sandbox, OUTSIDE_SANDBOXES] : [sandbox];
@@ -159,9 +175,12 @@ export async function listAudit(
         .on('a.resource_type', '=', 'channel_configuration'),
     )
     .selectAll('a')
-    .select(['t.name as actor_name', 'c.name as credential_name', 'ch.name as channel_name'])
+    .select(['t.name as token_name', 'c.name as credential_name', 'ch.name as channel_name'])
     .where('a.sandbox', 'in', sandboxes);
+  if (query.actor) select = select.where('a.actor', '=', query.actor);
+  if (query.resourceType) select = select.where('a.resource_type', '=', query.resourceType);
   if (query.resourceId) select = select.where('a.resource_id', '=', query.resourceId);
+  if (query.action) select = select.where('a.action', '=', query.action);
   if (after) select = select.where('a.id', '<', after);
   const rows = await select
     .orderBy('a.id', 'desc')
@@ -172,7 +191,9 @@ export async function listAudit(
     sandbox: row.sandbox === OUTSIDE_SANDBOXES ? null : row.sandbox,
     at: row.at,
     actor: row.actor,
-    actorName: row.actor_name ?? ACTOR_NAMES[row.actor] ?? null,
+    actorKind: (row.actor_kind as Actor['kind'] | null) ?? (row.token_name ? 'token' : null),
+    actorName: row.actor_name ?? row.token_name ?? ACTOR_NAMES[row.actor] ?? null,
+    actorAddress: row.actor_address,
     action: row.action as AuditAction,
     resourceType: row.resource_type,
     resourceId: row.resource_id,

@@ -162,7 +162,13 @@ export class CampaignService {
       );
       if (!row) throw staleVersionError('campaign');
       const campaign = campaignFromRow(row);
-      await this.audit(trx, campaign, actor, 'campaign.updated', Object.keys(input));
+      // The fields that actually changed, not every field sent (a form sends them all).
+      const was = before as unknown as Record<string, unknown>;
+      const now = campaign as unknown as Record<string, unknown>;
+      const changed = Object.keys(input).filter(
+        (k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]),
+      );
+      await this.audit(trx, campaign, actor, 'campaign.updated', changed);
       return campaign;
     });
   }

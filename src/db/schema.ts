@@ -129,6 +129,11 @@ export interface AuditEventsTable {
   details: string | null;
   /** The changed resource's name when made (never a secret); null in entries before 0008. */
   resource_name: string | null;
+  /** Who, as they were then (0028): `token`, `user`, `system`, `cli`; null in older entries. */
+  actor_kind: string | null;
+  actor_name: string | null;
+  /** The request's address; null for the system, the command line and older entries. */
+  actor_address: string | null;
 }
 
 /** A person, by E.164 phone number within a sandbox. `consent` is derived from the ledger. */

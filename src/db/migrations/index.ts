@@ -26,6 +26,7 @@ import * as m0024 from './0024_flows.js';
 import * as m0025 from './0025_keyword_responses.js';
 import * as m0026 from './0026_people.js';
 import * as m0027 from './0027_approvals.js';
+import * as m0028 from './0028_audit_people.js';
 
 /**
  * Every migration, in order. Listed in code (not read from a folder) so that the compiled CLI,
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   '0025_keyword_responses': m0025,
   '0026_people': m0026,
   '0027_approvals': m0027,
+  '0028_audit_people': m0028,
 };

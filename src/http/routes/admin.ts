@@ -35,9 +35,24 @@ const AuditEntry = Type.Object({
   }),
   at: Type.String(),
   actor: Type.String({
-    description: 'The admin token id that made the change (or "env", "cli", "system")',
+    description: 'The user or admin token id that made the change (or "env", "cli", "system")',
   }),
-  actorName: Type.Union([Type.String(), Type.Null()], { description: "The token's name" }),
+  actorKind: Type.Union(
+    [
+      Type.Literal('token'),
+      Type.Literal('user'),
+      Type.Literal('system'),
+      Type.Literal('cli'),
+      Type.Null(),
+    ],
+    { description: 'Null in entries older than the people release not made by a stored token' },
+  ),
+  actorName: Type.Union([Type.String(), Type.Null()], {
+    description: "The user's or token's name as it was then",
+  }),
+  actorAddress: Type.Union([Type.String(), Type.Null()], {
+    description: 'The address the request came from (null for the system and the command line)',
+  }),
   action: Type.String(),
   resourceType: Type.String(),
   resourceId: Type.String(),
@@ -235,7 +250,25 @@ export function adminRoutes(
           'A token valid in every sandbox also sees the changes made outside any sandbox (sandbox null): sandboxes created, tokens for all sandboxes.',
         querystring: Type.Object(
           {
+            actor: Type.Optional(
+              Type.String({
+                maxLength: 100,
+                description: "Only this user's or token's changes (its id)",
+              }),
+            ),
+            resourceType: Type.Optional(
+              Type.String({
+                maxLength: 64,
+                description: 'Only changes to this kind of resource (e.g. credential)',
+              }),
+            ),
             resourceId: Type.Optional(Type.String({ maxLength: 100 })),
+            action: Type.Optional(
+              Type.String({
+                maxLength: 64,
+                description: 'Only this action (e.g. credential.updated)',
+              }),
+            ),
             cursor: Type.Optional(Type.String({ maxLength: 200 })),
             limit: Type.Optional(PageLimit),
           },
@@ -247,7 +280,10 @@ export function adminRoutes(
     (request) =>
       listAudit(deps.db.kysely, request.sandbox, {
         outsideSandboxes: seesEverySandbox(request),
+        actor: request.query.actor,
+        resourceType: request.query.resourceType,
         resourceId: request.query.resourceId,
+        action: request.query.action,
         cursor: request.query.cursor,
         limit: pageLimit(request.query.limit),
       }),
