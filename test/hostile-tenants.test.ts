@@ -737,6 +737,20 @@ const CASES: Record<string, Cases> = {
     { method: 'DELETE', url: `/api/v1/tokens/${v.tokenId}`, expect: [403, 404] },
   ],
   'GET /api/v1/audit': () => [{ method: 'GET', url: '/api/v1/audit', expect: [200] }],
+  // The attacker's own sandbox has no members; a user id from elsewhere is not found there
+  // (test/members.test.ts does it with a real user of another sandbox).
+  'GET /api/v1/members': () => [{ method: 'GET', url: '/api/v1/members', expect: [200] }],
+  'PUT /api/v1/members/:userId': (v) => [
+    {
+      method: 'PUT',
+      url: `/api/v1/members/${v.tokenId}`,
+      payload: { roles: ['owner'] },
+      expect: NOT_FOUND,
+    },
+  ],
+  'DELETE /api/v1/members/:userId': (v) => [
+    { method: 'DELETE', url: `/api/v1/members/${v.tokenId}`, expect: NOT_FOUND },
+  ],
   'GET /api/v1/credentials': () => [
     { method: 'GET', url: '/api/v1/credentials?name=infobip', expect: [200] },
   ],

@@ -35,7 +35,8 @@ const EXPECTED: Record<string, Who> = {
   'GET /v1/members': 'anyone',
   'PUT /v1/members/:userId': 'owner',
   'DELETE /v1/members/:userId': 'owner',
-  'GET /v1/invitations': 'anyone',
+  // Pending invitations (who was asked in, by email) are the owner's to see.
+  'GET /v1/invitations': 'owner',
   'POST /v1/invitations': 'owner',
   'DELETE /v1/invitations/:id': 'owner',
 

@@ -51,6 +51,31 @@ export interface Fixtures {
 let serial = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++serial}`;
 
+/** A person invited to the sandbox as a viewer who accepted (set a password): their user id. */
+async function freshMember(f: Fixtures): Promise<string> {
+  const email = `${unique('member')}@example.test`;
+  const invited = json<{ url: string }>(
+    await api(f.served, {
+      method: 'POST',
+      path: '/api/v1/invitations',
+      body: { email, roles: ['viewer'] },
+    }),
+  );
+  const token = new URL(invited?.url ?? 'http://x').searchParams.get('token') ?? '';
+  const accepted = await call(f.served.base, {
+    method: 'POST',
+    path: `/auth/invitations/${token}/accept`,
+    body: { password: 'a long enough passphrase 1' },
+  });
+  if (accepted.status !== 200) throw new Error(`accept: ${accepted.status} ${accepted.text}`);
+  const members = json<{ items: { id: string; email: string }[] }>(
+    await api(f.served, { method: 'GET', path: '/api/v1/members' }),
+  );
+  const member = members?.items.find((m) => m.email === email);
+  if (!member) throw new Error(`${email} is not a member after accepting`);
+  return member.id;
+}
+
 /** A pending invitation to the sandbox (as a viewer): its id and the token of its link. */
 async function freshInvitation(f: Fixtures): Promise<{ id: string; token: string; email: string }> {
   const email = `${unique('invitee')}@example.test`;
@@ -516,6 +541,26 @@ export const ROUTE_CASES: RouteCase[] = [
     }),
   },
   get('/api/v1/audit', () => '/api/v1/audit?limit=5'),
+  get('/api/v1/members', () => '/api/v1/members'),
+  {
+    route: 'PUT /api/v1/members/:userId',
+    body: true,
+    happy: async (f) => ({
+      method: 'PUT',
+      path: `/api/v1/members/${await freshMember(f)}`,
+      body: { roles: ['operator', 'compliance'] },
+      expect: [200],
+    }),
+  },
+  {
+    route: 'DELETE /api/v1/members/:userId',
+    body: false,
+    happy: async (f) => ({
+      method: 'DELETE',
+      path: `/api/v1/members/${await freshMember(f)}`,
+      expect: [204],
+    }),
+  },
   get('/api/v1/credentials', () => '/api/v1/credentials?name=cred&limit=10'),
   {
     route: 'POST /api/v1/credentials',
