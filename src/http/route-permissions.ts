@@ -115,10 +115,6 @@ const RULES: Record<string, PermissionRule> = {
   'POST /v1/flows/:id/simulate': { permission: 'read' },
   'POST /v1/flow-runs/:id/cancel': { permission: 'send' },
   'POST /v1/flow-events': { permission: 'send' },
-};
-
-const READ: PermissionRule = { permission: 'read' };
-
 
   // Approvals: the threshold is the owner's, compliance approvals compliance's. Deciding needs
   // what the change needs (send, compliance), checked by the approvals service per request.
@@ -129,6 +125,10 @@ const READ: PermissionRule = { permission: 'read' };
   'POST /v1/approvals/:id/approve': { permission: 'read' },
   'POST /v1/approvals/:id/reject': { permission: 'read' },
   'POST /v1/approvals/:id/cancel': { permission: 'read' },
+};
+
+const READ: PermissionRule = { permission: 'read' };
+
 /** The rule of a route (`url` as registered, with or without the `/api` prefix). */
 export function permissionRuleOf(method: string, url: string): PermissionRule {
   const key = `${method} ${url.replace(/^\/api(?=\/)/, '')}`;
