@@ -49,20 +49,33 @@ describe('tern CLI', () => {
     expect(second).toMatchObject({ code: 0, stdout: 'Database is up to date.\n' });
   });
 
-  it('creates a token that the API accepts', async () => {
-    const created = await runCli(['tokens', 'create', '--name', 'ci', '--sandbox', 'prod'], env);
-    expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/sandbox prod/);
-    expect(created.stdout).toMatch(/tern_[A-Za-z0-9_-]{43}/);
-    const missingName = await runCli(['tokens', 'create'], env);
-    expect(missingName.code).toBe(2);
-    const unknownSandbox = await runCli(
-      ['tokens', 'create', '--name', 'x', '--sandbox', 'nope'],
-      env,
-    );
-    expect(unknownSandbox.code).toBe(1);
-    expect(unknownSandbox.stderr).toContain('Sandbox "nope" not found');
-  });
+  it(
+    'keeps migrate and secrets rotate on the database, and answers --json',
+    { timeout: 90_000 },
+    async () => {
+      const migrated = await runCli(['migrate', '--json'], env);
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect((JSON.parse(migrated.stdout) as { applied: string[] }).applied).toContain(
+        '0001_admin_tokens',
+      );
+      const rotated = await runCli(['secrets', 'rotate', '--json'], env);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      expect(JSON.parse(rotated.stdout)).toMatchObject({ reencrypted: 0, eventWebhooks: 0 });
+      expect(existsSync(join(dir, 'tern.key'))).toBe(true);
+      expect(JSON.parse((await runCli(['--version', '--json'])).stdout)).toEqual({
+        version: VERSION,
+      });
+      const help = JSON.parse((await runCli(['help', '--json'])).stdout) as {
+        commands: { name: string }[];
+      };
+      expect(help.commands.map((c) => c.name)).toEqual(
+        expect.arrayContaining(['migrate', 'secrets', 'profiles', 'credentials', 'flows']),
+      );
+      const unknown = await runCli(['sevre', '--json']);
+      expect(unknown.code).toBe(2);
+      expect(JSON.parse(unknown.stderr)).toMatchObject({ error: { code: 'usage' } });
+    },
+  );
 
   // Two starts and two graceful stops of a process loaded by tsx, on a machine that may be busy.
   it('serves, prints a first token once, and shuts down gracefully on SIGTERM', async () => {
