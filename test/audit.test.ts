@@ -1133,6 +1133,34 @@ describeEachDialect('audit entries name people', ({ db }) => {
     await t.app.close();
   });
 
+  it('a channel configuration or template update lists only the fields that changed', async () => {
+    const t = await buildTestApp(db(), { TERN_ALLOW_LOOPBACK_PROVIDER: 'true' });
+    const credential = await call(t, 'POST', '/api/v1/credentials', {
+      name: 'infobip-main',
+      baseUrl: 'http://127.0.0.1:1',
+      apiKey: 'SECRET-API-KEY-0123456789',
+      inboundNumber: '+14155550199',
+    });
+    const channel = { name: 'sms-alerts', credentialId: String(credential.id), sender: 'ACME' };
+    const created = await call(t, 'POST', '/api/v1/channel-configurations', channel);
+    // A form sends every field; only the sender differs.
+    await call(t, 'PATCH', `/api/v1/channel-configurations/${String(created.id)}`, {
+      ...channel,
+      sender: 'ACME2',
+    });
+    const template = { name: 'welcome', body: 'Hi there. Reply STOP to opt out' };
+    const tpl = await call(t, 'POST', '/api/v1/templates', template);
+    await call(t, 'PATCH', `/api/v1/templates/${String(tpl.id)}`, {
+      ...template,
+      name: 'welcome-2',
+    });
+    const [channelEntry] = await audited(t, 'action=channel_configuration.updated');
+    expect(channelEntry?.fields).toEqual(['sender']);
+    const [templateEntry] = await audited(t, 'action=template.updated');
+    expect(templateEntry?.fields).toEqual(['name']);
+    await t.app.close();
+  });
+
   it('still names the token of entries written before 0028', async () => {
     const t = await buildTestApp(db());
     const list = await call(t, 'POST', '/api/v1/lists', { name: 'legacy' });
