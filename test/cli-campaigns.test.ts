@@ -1,27 +1,32 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock.js';
-import { parseConfig } from '../src/config.js';
-import { openRuntime } from '../src/runtime.js';
-import { runCli } from './helpers/cli.js';
-import { SYSTEM_ACTOR } from '../src/auth/principal.js';
+import { ensureBuiltCli, runBuiltCli, serveBuilt, type BuiltTern } from './helpers/cli.js';
 
 const PHONES = ['+14155550101', '+14155550102', '+14155550103', '+14155550104'];
 
 /**
- * Templates, segments, lists and campaigns through the CLI, on one SQLite file (as the other
- * CLI suites): an operator builds an audience, a template, and runs a campaign to its end.
+ * Templates, segments, lists and campaigns through the built CLI, run from a folder with no
+ * database, against one Tern served on a real port: an operator builds an audience, a template,
+ * and runs a campaign to its end.
  */
 describe('tern templates / segments / lists / campaigns', () => {
   let dir: string;
   let env: Record<string, string>;
-  beforeAll(() => {
+  let served: BuiltTern;
+  beforeAll(async () => {
+    ensureBuiltCli();
+    served = await serveBuilt();
     dir = mkdtempSync(join(tmpdir(), 'tern-cli-camp-'));
-    env = { DATABASE_URL: join(dir, 'tern.db'), LOG_LEVEL: 'warn' };
+    env = { TERN_URL: served.base, TERN_TOKEN: served.token };
+  }, 240_000);
+  afterAll(async () => {
+    await served?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const runCli = (args: string[], e: Record<string, string>) =>
+    runBuiltCli(args, { cwd: dir, env: e });
 
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await runCli([...args, '--json'], env);
@@ -59,17 +64,16 @@ describe('tern templates / segments / lists / campaigns', () => {
       }),
     ]);
     // Consent comes from the profiles' own door (a list never grants it): three subscribed, one out.
-    const runtime = await openRuntime(parseConfig(env), systemClock);
-    try {
-      for (const phone of PHONES.slice(0, 3))
-        await runtime.services.profiles.setConsent('prod', SYSTEM_ACTOR, phone, {
-          consent: 'subscribed',
-        });
-      await runtime.services.profiles.setConsent('prod', SYSTEM_ACTOR, PHONES[3] ?? '', {
-        consent: 'unsubscribed',
-      });
-    } finally {
-      await runtime.close();
+    for (const [i, phone] of PHONES.entries()) {
+      const answer = await fetch(
+        `${served.base}/api/v1/profiles/${encodeURIComponent(phone)}/consent`,
+        {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ consent: i < 3 ? 'subscribed' : 'unsubscribed' }),
+        },
+      );
+      expect(answer.status, await answer.text()).toBeLessThan(300);
     }
 
     // Lists: by flags, by CSV, members, remove.
@@ -91,6 +95,7 @@ describe('tern templates / segments / lists / campaigns', () => {
       removed: 1,
     });
     const members = await json<{ items: { phone: string }[] }>(['lists', 'members', list.id]);
+    expect(readdirSync(dir).filter((f) => /\.db|\.key/.test(f))).toEqual([]);
     expect(members.items.map((m) => m.phone).sort()).toEqual([...PHONES, '+14155550105']);
     await fails(['lists', 'add', list.id, '--phones', 'nope'], 1, '/phones/0');
 
@@ -222,15 +227,20 @@ describe('tern templates / segments / lists / campaigns', () => {
     ]);
     expect(results).toMatchObject({ recipients: 5, excluded: 1 });
     expect(results.messages).toMatchObject({ total: 4, cancelled: 4 });
-    const cancelled = await json<{ id: string }[]>(['campaigns', 'list', '--status', 'cancelled']);
-    expect(cancelled.map((c) => c.id)).toEqual([campaign.id]);
+    const cancelled = await json<{ items: { id: string }[] }>([
+      'campaigns',
+      'list',
+      '--status',
+      'cancelled',
+    ]);
+    expect(cancelled.items.map((c) => c.id)).toEqual([campaign.id]);
     await fails(['campaigns', 'delete', campaign.id], 1, 'only a draft can be deleted');
 
     // The people's view of the same: columns, not JSON.
     const table = await runCli(['campaigns', 'results', campaign.id], env);
     expect(table.stdout).toMatch(/cancelled\s+4/);
     await json(['templates', 'delete', template.id]);
-    expect(await json(['templates', 'list'])).toEqual([]);
+    expect(await json(['templates', 'list'])).toEqual({ items: [], nextCursor: null });
   });
 
   it('explains a wrong invocation', async () => {

@@ -1,19 +1,20 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock.js';
-import { parseConfig } from '../src/config.js';
-import { openRuntime } from '../src/runtime.js';
-import { ROOT, runCli, type CliResult } from './helpers/cli.js';
-import { recordChildOutput, recordChildSecrets } from './helpers/leak-record.js';
+import {
+  ensureBuiltCli,
+  runBuiltCli,
+  serveBuilt,
+  type BuiltTern,
+  type CliResult,
+} from './helpers/cli.js';
 
 const FOLLOW_UP = 'Still keen? This week’s offers end on Sunday.';
 const PERSON = '+14155550121';
 
 /**
- * Flows through the CLI, on one SQLite file (as the other CLI suites): a definition checked
+ * Flows through the built CLI, from a folder with no database, against one served Tern: a definition checked
  * before it is saved (every problem named), created from standard input, versioned with
  * If-Match, simulated (OFFERS: the follow-up a day later; STOP in between: none), a run started
  * by an API event listed, read with its timeline and cancelled, then the flow deleted.
@@ -21,11 +22,19 @@ const PERSON = '+14155550121';
 describe('tern flows', () => {
   let dir: string;
   let env: Record<string, string>;
-  beforeAll(() => {
+  let served: BuiltTern;
+  beforeAll(async () => {
+    ensureBuiltCli();
+    served = await serveBuilt();
     dir = mkdtempSync(join(tmpdir(), 'tern-cli-flows-'));
-    env = { DATABASE_URL: join(dir, 'tern.db'), LOG_LEVEL: 'warn' };
+    env = { TERN_URL: served.base, TERN_TOKEN: served.token };
+  }, 240_000);
+  afterAll(async () => {
+    await served?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const runCli = (args: string[], e: Record<string, string>) =>
+    runBuiltCli(args, { cwd: dir, env: e });
 
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await runCli([...args, '--json'], env);
@@ -38,25 +47,8 @@ describe('tern flows', () => {
     expect(result.stderr).toContain(stderr);
   };
   /** The CLI with `input` on its standard input (`--file -`). */
-  const piped = (args: string[], input: string): Promise<CliResult> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    recordChildSecrets(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end(input);
-    return new Promise((resolve) =>
-      child.on('close', (code) => {
-        recordChildOutput(args, stdout, stderr);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  };
+  const piped = (args: string[], input: string): Promise<CliResult> =>
+    runBuiltCli(args, { cwd: dir, env, input });
 
   it('checks, creates, versions, simulates and runs a flow', { timeout: 180_000 }, async () => {
     const credential = await json<{ id: string }>([
@@ -233,18 +225,14 @@ describe('tern flows', () => {
         },
       }),
     ]);
-    const runtime = await openRuntime(parseConfig(env), systemClock);
-    let runId: string;
-    try {
-      const started = await runtime.services.flows.flowEvent('prod', {
-        event: 'signup',
-        phone: PERSON,
-      });
-      expect(started.runs).toHaveLength(1);
-      runId = started.runs[0]?.runId ?? '';
-    } finally {
-      await runtime.close();
-    }
+    const event = await fetch(`${served.base}/api/v1/flow-events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'signup', phone: PERSON }),
+    });
+    const started = (await event.json()) as { runs: { runId: string }[] };
+    expect(started.runs).toHaveLength(1);
+    const runId = started.runs[0]?.runId ?? '';
     const runs = await json<{ items: { id: string; status: string }[] }>([
       'flows',
       'runs',
@@ -272,6 +260,7 @@ describe('tern flows', () => {
     expect(
       (await json<{ items: { name: string }[] }>(['flows', 'list'])).items.map((f) => f.name),
     ).toEqual(['offers-nudge']);
+    expect(readdirSync(dir).filter((f) => /\.db|\.key/.test(f))).toEqual([]);
   });
 
   it('explains a wrong invocation', async () => {

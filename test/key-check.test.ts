@@ -83,16 +83,21 @@ describe('tern refuses to start with the wrong key', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serve, worker and the CLI exit 1 naming the key id', { timeout: 60_000 }, async () => {
-    const created = await runCli(
-      ['credentials', 'create', '--data', JSON.stringify(credentialInput), '--json'],
-      { ...env, TERN_SECRET_KEY: KEY_A },
+    // Sealed under key A by the services (the resource commands now go through a server's API).
+    const sealed = await openRuntime(
+      parseConfig({ ...env, TERN_SECRET_KEY: KEY_A }),
+      new ManualClock(),
     );
-    expect(created.code).toBe(0);
+    try {
+      await sealed.services.credentials.create('prod', SYSTEM_ACTOR, credentialInput);
+    } finally {
+      await sealed.close();
+    }
     const wrong = { ...env, TERN_SECRET_KEY: KEY_B };
     const results = await Promise.all([
       runCli(['serve'], wrong),
       runCli(['worker'], wrong),
-      runCli(['credentials', 'list'], wrong),
+      runCli(['secrets', 'rotate'], wrong),
     ]);
     for (const result of results) {
       expect(result.code).toBe(1);
@@ -102,7 +107,7 @@ describe('tern refuses to start with the wrong key', () => {
       expect(result.stdout).not.toContain('Tern is running');
     }
     // A key file that is not the one used is refused the same way.
-    const keyFile = await runCli(['credentials', 'list'], env);
+    const keyFile = await runCli(['secrets', 'rotate'], env);
     expect(keyFile.code).toBe(1);
     expect(keyFile.stderr).toMatch(
       new RegExp(
