@@ -1,5 +1,5 @@
 /** The console shell: sign-in, the left rail, the sandbox switcher and the screens. */
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { AccessProvider } from './access';
 import { whoAmI, type Sandbox, type Session } from './api';
 import type { StreamState } from './events';
@@ -14,6 +14,7 @@ import { PolicyPage } from './pages/policy/Policy';
 import { ProfileDetailPage, ProfilesPage } from './pages/Profiles';
 import { PeoplePage } from './pages/People';
 import { ApprovalsPage } from './pages/approvals/Approvals';
+import { AuditPage } from './pages/Audit';
 import { SettingsPage } from './pages/Settings';
 import { ListDetailPage } from './pages/audiences/ListDetail';
 import { ListsPage } from './pages/audiences/Lists';
@@ -29,8 +30,16 @@ import { TemplateEditor } from './pages/templates/TemplateEditor';
 import { TemplatesPage } from './pages/templates/Templates';
 import { Link, match, navigate, useLocation } from './router';
 import { useSandboxesChanged } from './sandbox-list';
-import { loadSession, saveSession, SessionProvider, useSession } from './session';
-import { Dialog, errorText, Field, useLoad } from './ui';
+import { resumeSession } from './auth';
+import {
+  loadCookieSandbox,
+  loadSession,
+  saveSession,
+  SessionProvider,
+  useSession,
+} from './session';
+import { AcceptInvitation, cookieSession, SignIn, type SignInMode } from './sign-in';
+import { Dialog, useLoad } from './ui';
 
 /** A token handed over in the URL fragment (`tern demo` prints one): taken, then erased. */
 function sessionFromFragment(): Session | null {
@@ -57,16 +66,52 @@ export function App() {
   const [initial] = useState(initialSessions);
   const [session, setSession] = useState<Session | null>(initial.session);
   const [offered, setOffered] = useState<Session | null>(initial.offered);
+  const { path, query } = useLocation();
+  // Without a token in this tab the browser may still hold a session cookie (a reload, single
+  // sign-on's return): asked once before the sign-in screen shows.
+  const [resuming, setResuming] = useState(initial.session === null);
+  const [mode, setMode] = useState<SignInMode>('password');
+  const current = useRef(session);
   const change = useCallback((next: Session | null) => {
+    // Signing out of a token offers the token form again (and a person the password form).
+    if (!next && current.current) setMode(current.current.token === null ? 'password' : 'token');
+    current.current = next;
     saveSession(next);
     setSession(next);
   }, []);
   useEffect(() => saveSession(session), [session]);
-  if (!session) return <SignIn onSignIn={change} />;
+  useEffect(() => {
+    if (!resuming) return;
+    const sandbox = loadCookieSandbox() ?? 'prod';
+    resumeSession()
+      .then((answer) => {
+        if (answer && !current.current) change(cookieSession(answer, sandbox));
+      })
+      .catch(() => undefined)
+      .finally(() => setResuming(false));
+  }, [resuming, change]);
+  const inviteToken = path === '/accept-invitation' ? query.get('token') : null;
+  if (inviteToken)
+    return (
+      <AcceptInvitation
+        token={inviteToken}
+        onSignIn={(next) => {
+          change(next);
+          navigate('/', { replace: true });
+        }}
+      />
+    );
+  if (!session && resuming)
+    return (
+      <main className="signin">
+        <p className="muted">Loading…</p>
+      </main>
+    );
+  if (!session) return <SignIn onSignIn={change} initialMode={mode} />;
   return (
     <>
       <SessionProvider
-        key={`${session.token}/${session.sandbox}`}
+        key={`${session.token ?? session.user?.id ?? ''}/${session.sandbox}`}
         session={session}
         onChange={change}
       >
@@ -95,7 +140,7 @@ function useTokenName(session: Session): string | null {
   useEffect(() => {
     let live = true;
     whoAmI(session)
-      .then((me) => live && setName(me.token.name))
+      .then((me) => live && setName(me.token?.name ?? me.user?.name ?? null))
       .catch(() => live && setName(null));
     return () => {
       live = false;
@@ -150,64 +195,6 @@ function SwitchSessionDialog({
   );
 }
 
-function SignIn({ onSignIn }: { onSignIn: (session: Session) => void }) {
-  const [token, setToken] = useState('');
-  const [sandbox, setSandbox] = useState('prod');
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const session = { token: token.trim(), sandbox: sandbox.trim() || 'prod' };
-      await whoAmI(session);
-      onSignIn(session);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <main className="signin">
-      <form className="card signin-card" onSubmit={(e) => void submit(e)}>
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true" /> Tern
-        </div>
-        <h1>Sign in to the console</h1>
-        <p className="muted">
-          Use an admin token: <code>tern serve</code> prints one on first start, and{' '}
-          <code>tern tokens create --name me</code> makes another.
-        </p>
-        <Field id="signin-token" label="Admin token" error={error}>
-          <input
-            id="signin-token"
-            type="password"
-            autoComplete="current-password"
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-            required
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? 'signin-token-error' : undefined}
-          />
-        </Field>
-        <Field id="signin-sandbox" label="Sandbox">
-          <input
-            id="signin-sandbox"
-            type="text"
-            value={sandbox}
-            onChange={(e) => setSandbox(e.target.value)}
-          />
-        </Field>
-        <button type="submit" className="btn btn-primary" disabled={busy || token.trim() === ''}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
-    </main>
-  );
-}
-
 interface NavItem {
   to: string;
   label: string;
@@ -252,6 +239,7 @@ const NAV: { heading: string; sub?: string; items: NavItem[] }[] = [
     items: [
       { to: '/people', label: 'People' },
       { to: '/approvals', label: 'Approvals' },
+      { to: '/audit', label: 'Audit log' },
       { to: '/settings', label: 'Settings' },
     ],
   },
@@ -383,6 +371,7 @@ function Screen({ path }: { path: string }): ReactNode {
   if (path === '/inbound') return <InboundPage />;
   if (path === '/people') return <PeoplePage />;
   if (path === '/approvals') return <ApprovalsPage />;
+  if (path === '/audit') return <AuditPage />;
   if (path === '/settings') return <SettingsPage />;
   return (
     <div className="page">

@@ -30,9 +30,35 @@ export class ApiError extends Error {
   }
 }
 
+/** The signed-in person, as /auth/login, /auth/session and an accepted invitation answer. */
+export interface SignedInUser {
+  id: string;
+  email: string;
+  name: string;
+  instanceAdmin: boolean;
+}
+
+/**
+ * Who the console calls as: an admin token (sent as a Bearer header), or a signed-in person whose
+ * session cookie the browser sends itself (`token` null) with the CSRF token on unsafe methods.
+ */
 export interface Session {
-  token: string;
+  token: string | null;
   sandbox: string;
+  /** The cookie session's CSRF token (x-csrf-token on POST, PUT, PATCH and DELETE). */
+  csrfToken?: string;
+  user?: SignedInUser;
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The headers that say who calls: the token, or (cookie session, unsafe method) the CSRF token. */
+export function authHeaders(session: Session, method = 'GET'): Record<string, string> {
+  const headers: Record<string, string> = { 'x-sandbox-name': session.sandbox };
+  if (session.token !== null) headers.authorization = `Bearer ${session.token}`;
+  else if (session.csrfToken && UNSAFE_METHODS.has(method.toUpperCase()))
+    headers['x-csrf-token'] = session.csrfToken;
+  return headers;
 }
 
 export interface Page<T> {
@@ -65,12 +91,8 @@ export class Api {
     private readonly onUnauthorized: () => void = () => undefined,
   ) {}
 
-  headers(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      authorization: `Bearer ${this.session.token}`,
-      'x-sandbox-name': this.session.sandbox,
-      ...extra,
-    };
+  headers(extra: Record<string, string> = {}, method = 'GET'): Record<string, string> {
+    return { ...authHeaders(this.session, method), ...extra };
   }
 
   async request<T>(
@@ -78,7 +100,7 @@ export class Api {
     path: string,
     options: { query?: Query; body?: unknown; ifMatch?: string | null } = {},
   ): Promise<ApiResponse<T>> {
-    const headers = this.headers();
+    const headers = this.headers({}, method);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.ifMatch) headers['if-match'] = options.ifMatch;
     let res: Response;
@@ -86,6 +108,8 @@ export class Api {
       res = await fetch(`/api${path}${queryString(options.query)}`, {
         method,
         headers,
+        // A cookie session rides on the browser's cookie; same-origin only.
+        credentials: 'same-origin',
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       });
     } catch (error) {
@@ -132,7 +156,7 @@ export class Api {
   }
 }
 
-/** Checks a token (and the sandbox) by asking who it belongs to. */
+/** Checks a token or a cookie session (and the sandbox) by asking who it belongs to. */
 export async function whoAmI(session: Session): Promise<Me> {
   return new Api(session).get<Me>('/v1/me');
 }
@@ -140,7 +164,8 @@ export async function whoAmI(session: Session): Promise<Me> {
 // ---- Resource shapes (as the OpenAPI document describes them) ----
 
 export interface Me {
-  token: { id: string; name: string; sandbox: string | null };
+  token: { id: string; name: string; sandbox: string | null } | null;
+  user: (SignedInUser & { memberships: { sandbox: string; roles: string[] }[] }) | null;
   sandbox: string;
   [key: string]: unknown;
 }

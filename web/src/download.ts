@@ -1,10 +1,10 @@
-/** A download that needs the admin token (a plain link cannot send the Authorization header). */
+/** A download that needs the admin token or the session cookie (a link cannot send the header). */
 import { ApiError, type Api } from './api';
 
 export async function downloadFile(api: Api, path: string, fallbackName: string): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(`/api${path}`, { headers: api.headers() });
+    res = await fetch(`/api${path}`, { headers: api.headers(), credentials: 'same-origin' });
   } catch (error) {
     throw new ApiError(0, 'network_error', `Tern did not answer (${String(error)}).`);
   }

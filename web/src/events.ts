@@ -1,9 +1,10 @@
 /**
  * The sandbox's event stream (`GET /api/v1/events/stream`, Server-Sent Events). EventSource
- * cannot send the Authorization header, so the stream is read with fetch and parsed here; on a
+ * cannot send the Authorization header, so the stream is read with fetch (a cookie session's
+ * cookie goes along, same-origin) and parsed here; on a
  * drop it reconnects with the last event id, so nothing is missed.
  */
-import type { Session, TernEvent } from './api';
+import { authHeaders, type Session, type TernEvent } from './api';
 
 export type StreamState = 'connecting' | 'live' | 'offline';
 
@@ -47,13 +48,13 @@ export function openEventStream(session: Session): EventStream {
       controller = new AbortController();
       try {
         const headers: Record<string, string> = {
-          authorization: `Bearer ${session.token}`,
-          'x-sandbox-name': session.sandbox,
+          ...authHeaders(session),
           accept: 'text/event-stream',
         };
         if (lastEventId) headers['last-event-id'] = lastEventId;
         const res = await fetch('/api/v1/events/stream', {
           headers,
+          credentials: 'same-origin',
           signal: controller.signal,
         });
         if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);

@@ -1,25 +1,41 @@
-/** The signed-in session: token and sandbox in sessionStorage, an API client, the event stream. */
+/**
+ * The signed-in session: an admin token (kept in sessionStorage) or a person's cookie session
+ * (only the sandbox is kept: a reload asks GET /auth/session again), an API client, the events.
+ */
 import { createContext, useContext, useEffect, useMemo, type ReactNode } from 'react';
 import { Api, type Session } from './api';
+import { signOutSession } from './auth';
 import { openEventStream, type EventStream } from './events';
 
 const KEY = 'tern.session';
 
-export function loadSession(): Session | null {
+function loadStored(): Partial<Session> | null {
   try {
     const raw = sessionStorage.getItem(KEY);
-    if (!raw) return null;
-    const parsed = JSON.parse(raw) as Partial<Session>;
-    return typeof parsed.token === 'string' && typeof parsed.sandbox === 'string'
-      ? { token: parsed.token, sandbox: parsed.sandbox }
-      : null;
+    return raw ? (JSON.parse(raw) as Partial<Session>) : null;
   } catch {
     return null;
   }
 }
 
+/** The admin-token session kept in this tab, if any. */
+export function loadSession(): Session | null {
+  const parsed = loadStored();
+  return typeof parsed?.token === 'string' && typeof parsed.sandbox === 'string'
+    ? { token: parsed.token, sandbox: parsed.sandbox }
+    : null;
+}
+
+/** The sandbox a cookie session last worked in, for resuming it after a reload. */
+export function loadCookieSandbox(): string | null {
+  const parsed = loadStored();
+  return parsed?.token === null && typeof parsed.sandbox === 'string' ? parsed.sandbox : null;
+}
+
+/** Keeps the token (or, for a cookie session, only the sandbox: the CSRF token is re-asked). */
 export function saveSession(session: Session | null): void {
-  if (session) sessionStorage.setItem(KEY, JSON.stringify(session));
+  if (session)
+    sessionStorage.setItem(KEY, JSON.stringify({ token: session.token, sandbox: session.sandbox }));
   else sessionStorage.removeItem(KEY);
 }
 
@@ -51,7 +67,13 @@ export function SessionProvider({
       api,
       events,
       setSandbox: (sandbox) => onChange({ ...session, sandbox }),
-      signOut: () => onChange(null),
+      signOut: () => {
+        if (session.token !== null || !session.csrfToken) return onChange(null);
+        // The server ends the session (and clears the cookie); back to sign-in either way.
+        void signOutSession(session.csrfToken)
+          .catch(() => undefined)
+          .finally(() => onChange(null));
+      },
     }),
     [session, api, events, onChange],
   );
