@@ -1,9 +1,8 @@
 /**
- * Single sign-on in a real browser: Debian's Chromium (playwright-core) starts at Tern's
- * /auth/oidc/start, fills the real oidc-provider's login and consent forms, and comes back to
- * the console signed in: the cookies' attributes (Secure, HttpOnly, SameSite=Lax, the pending
- * login's path) are judged by the browser, not by the test. The console's "Sign in with …"
- * button itself is the sign-in page's (LOGIN); this starts where that button points.
+ * Single sign-on in a real browser: Debian's Chromium (playwright-core) clicks the console's
+ * "Sign in with Test IdP", fills the real oidc-provider's login and consent forms, and comes
+ * back to the console's dashboard signed in: the cookies' attributes (Secure, HttpOnly,
+ * SameSite=Lax, the pending login's path) are judged by the browser, not by the test.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +65,9 @@ it(
 
       const page = context.pages()[0] ?? (await context.newPage());
       page.setDefaultTimeout(30_000);
-      await page.goto(`${base}/auth/oidc/start`);
+      // The console's sign-in screen offers the provider by its configured name.
+      await page.goto(base);
+      await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
       // oidc-provider's development login form, then its consent form.
       await page.fill('input[name="login"]', 'alice-sub');
       await page.fill('input[name="password"]', 'any');
@@ -74,6 +75,8 @@ it(
       await page.click('button[type="submit"]');
       await page.waitForURL(`${base}/**`);
       expect(new URL(page.url()).searchParams.get('signInError')).toBeNull();
+      // The console picks the cookie session up (GET /auth/session) and shows the dashboard.
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
       const cookies = await context.cookies(base);
       const session = cookies.find((c) => c.name === 'tern_session');
