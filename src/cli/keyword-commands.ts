@@ -1,4 +1,5 @@
 import type { KeywordResponse } from '../keywords/keyword-response.js';
+import { printedPending } from './approval-output.js';
 import { printJson, printRecord, printTable } from './output.js';
 import { body, seg, version, type ApiCommand } from './resource-commands.js';
 import { UsageError } from './usage.js';
@@ -12,8 +13,11 @@ export const keywordResponsesCommand: ApiCommand = async (api, [verb, keyword], 
     if (!keyword) throw new UsageError('give the keyword, e.g. tern keyword-responses set OFFERS');
     return keyword;
   };
-  const show = (value: KeywordResponse) =>
-    flags.json ? printJson(value) : printRecord(row(value));
+  const show = (value: KeywordResponse) => {
+    if (printedPending(flags, value)) return;
+    if (flags.json) printJson(value);
+    else printRecord(row(value));
+  };
   switch (verb) {
     case 'list': {
       const answer = await api.get<{ items: KeywordResponse[] }>(base);
@@ -39,7 +43,8 @@ export const keywordResponsesCommand: ApiCommand = async (api, [verb, keyword], 
       );
     case 'delete': {
       const word = needKeyword();
-      await api.delete(`${base}/${seg(word)}`, { ifMatch: version(flags) });
+      const answer = await api.delete(`${base}/${seg(word)}`, { ifMatch: version(flags) });
+      if (printedPending(flags, answer)) return;
       return flags.json
         ? printJson({ deleted: word })
         : console.log(`Deleted the response to ${word.toUpperCase()}.`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ApiClient } from './api-client.js';
+import { printedPending } from './approval-output.js';
 import { printJson, printRecord, printTable } from './output.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
@@ -87,8 +88,9 @@ export function printPage<T>(
   if (page.nextCursor) console.log(`\nMore: --cursor ${page.nextCursor}`);
 }
 
-/** A single resource: JSON as the server sent it, or `key: value` lines. */
+/** A single resource: JSON as the server sent it, or `key: value` lines (or a change waiting for approval). */
 export function show(flags: ResourceFlags, value: unknown): void {
+  if (printedPending(flags, value)) return;
   if (flags.json) printJson(value);
   else printRecord({ ...(value as Record<string, unknown>) });
 }

@@ -12,7 +12,9 @@ import {
 import { permissionRuleOf } from '../../../src/http/route-permissions.js';
 import { Button, needsText, useAccess, type Permission } from '../access';
 import { ApiError, type Credential, type FuzzyOptOut, type VerifyResult } from '../api';
+import { approvalOr } from '../approval-notice';
 import { Link, navigate } from '../router';
+import { auditPath } from './Audit';
 import { useSession } from '../session';
 import {
   BinIcon,
@@ -221,14 +223,43 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
         navigate(`/credentials/${res.body.id}?created=1`, { replace: true });
         return;
       }
-      const res = await api.request<Credential>('PATCH', `/v1/credentials/${id}`, {
-        body: toBody(form, false, can),
-        ifMatch: etag,
-      });
-      setStored(res.body);
-      setEtag(res.etag);
-      setForm(fromCredential(res.body));
-      setSaved('Changes saved.');
+      // Only what changed, keyword fields apart: when the sandbox asks for compliance approvals
+      // they wait for a second person (202) and must be sent alone; the rest is saved at once.
+      const before = stored ? toBody(fromCredential(stored), false, can) : {};
+      const changed = Object.entries(toBody(form, false, can)).filter(
+        ([key, value]) => JSON.stringify(value) !== JSON.stringify(before[key]),
+      );
+      const keywords = changed.filter(([key]) => fieldPermission(key) === 'compliance');
+      const others = changed.filter(([key]) => fieldPermission(key) !== 'compliance');
+      let currentEtag = etag;
+      let sentForApproval: string | undefined;
+      let latest: Credential | undefined;
+      for (const part of [others, keywords]) {
+        if (part.length === 0) continue;
+        const res = await api.request<Credential>('PATCH', `/v1/credentials/${id}`, {
+          body: Object.fromEntries(part),
+          ifMatch: currentEtag,
+        });
+        if (res.status === 202) {
+          sentForApproval = approvalOr(res, '');
+          continue;
+        }
+        currentEtag = res.etag;
+        latest = res.body;
+        setStored(res.body);
+        setEtag(res.etag);
+      }
+      // The form shows what is stored, except keyword edits still waiting for approval.
+      if (latest && !sentForApproval) setForm(fromCredential(latest));
+      setSaved(
+        sentForApproval
+          ? others.length > 0
+            ? `Other changes saved. Keyword settings: ${sentForApproval}`
+            : sentForApproval
+          : changed.length === 0
+            ? 'Nothing changed.'
+            : 'Changes saved.',
+      );
     } catch (err) {
       if (err instanceof ApiError && err.status === 412) setConflict(true);
       else if (err instanceof ApiError) {
@@ -343,6 +374,11 @@ export function CredentialForm({ id }: { id?: string | undefined }) {
       </nav>
       <div className="page-header">
         <h1>{creating ? 'Create API credentials' : `Edit ${stored?.name ?? ''}`}</h1>
+        {stored ? (
+          <Link className="btn btn-small" to={auditPath('credential', stored.id)}>
+            Audit log
+          </Link>
+        ) : null}
         {stored ? (
           <Button
             className="btn btn-danger-outline"

@@ -13,6 +13,7 @@ import {
   type Template,
 } from '../api';
 import { ConfirmDialog } from '../confirm-dialog';
+import { approvalOr } from '../approval-notice';
 import { useSession } from '../session';
 import { Button, useAccess } from '../access';
 import { BinIcon, ErrorBanner, errorText, Field, Loading, useLoad } from '../ui';
@@ -292,8 +293,12 @@ function KeywordCard({
         body: { templateId: templateId === '' ? null : templateId, actions: built },
         ifMatch: etag,
       });
-      setCurrent(res.body);
-      setSaved(`Saved the response to ${keyword}.`);
+      // 202 when compliance approvals are on: the response is unchanged until approved.
+      if (res.status === 202) setSaved(approvalOr(res, ''));
+      else {
+        setCurrent(res.body);
+        setSaved(`Saved the response to ${keyword}.`);
+      }
     } catch (err) {
       failed(err);
     } finally {
@@ -437,8 +442,9 @@ function KeywordCard({
           danger
           onClose={() => setDeleting(false)}
           onConfirm={async () => {
-            await api.request('DELETE', path, { ifMatch: etag });
+            const res = await api.request('DELETE', path, { ifMatch: etag });
             setDeleting(false);
+            if (res.status === 202) setSaved(approvalOr(res, ''));
             onChanged();
           }}
         >

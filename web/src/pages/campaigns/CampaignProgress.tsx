@@ -19,8 +19,10 @@ import type { Campaign, CampaignResults } from '../../api';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { downloadFile } from '../../download';
 import { Link, navigate } from '../../router';
+import { auditPath } from '../Audit';
 import { useEvents, useSession } from '../../session';
 import { Button, useAccess } from '../../access';
+import { ApprovalNotice, type PendingApproval } from '../../approval-notice';
 import { Badge, ErrorBanner, formatDate, Loading, useLoad } from '../../ui';
 import '../../marketing.css';
 
@@ -46,6 +48,18 @@ export function CampaignProgressPage({ id }: { id: string }) {
   }, [api, id]);
   const reload = data.reload;
   const status = data.data?.campaign.status;
+  // A draft may be waiting for a second person's approval of its confirm (issue 18).
+  const pending = useLoad(
+    async () =>
+      status === 'draft'
+        ? api.get<{ items: PendingApproval[] }>('/v1/approvals', {
+            status: 'pending',
+            resourceType: 'campaign',
+            resourceId: id,
+          })
+        : { items: [] },
+    [api, id, status],
+  );
 
   // Live: reload on the campaign's events and, while it is active or awaits reports, every 2 s (message events
   // arrive in bursts of hundreds; the poll bounds the reloads to one each 2 s).
@@ -137,6 +151,9 @@ export function CampaignProgressPage({ id }: { id: string }) {
           {campaign.name} <Badge value={campaign.status} />
         </h1>
         <div className="actions">
+          <Link className="btn" to={auditPath('campaign', campaign.id)}>
+            Audit log
+          </Link>
           {campaign.status === 'running' || campaign.status === 'scheduled' ? (
             <Button
               disabledReason={reason('send')}
@@ -200,6 +217,9 @@ export function CampaignProgressPage({ id }: { id: string }) {
             Delete draft
           </Button>
         </div>
+      ) : null}
+      {pending.data?.items[0] ? (
+        <ApprovalNotice approval={pending.data.items[0]} title="Waiting for approval" />
       ) : null}
       {actionError ? <ErrorBanner error={actionError} /> : null}
       {exportError ? <ErrorBanner error={exportError} /> : null}

@@ -20,6 +20,7 @@ import { fieldErrors } from '../../edit-form';
 import { Link, navigate, useLocation } from '../../router';
 import { useSession } from '../../session';
 import { Button, useAccess } from '../../access';
+import { ApprovalNotice, pendingApproval, type PendingApproval } from '../../approval-notice';
 import { describedBy, ErrorBanner, Field, errorText, Loading, useLoad } from '../../ui';
 import { PreviewCard } from '../templates/render-preview';
 import { EstimateView } from './EstimateView';
@@ -156,6 +157,7 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [waiting, setWaiting] = useState<PendingApproval>();
 
   const template = data.data?.templates.find((t) => t.id === form.templateId);
   const channel = data.data?.channels.find((c) => c.id === form.channelConfigurationId);
@@ -219,10 +221,17 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
     setFormError(undefined);
     try {
       // The version reviewed in the estimate, and the draft as estimated (409 / 412 otherwise).
-      await api.request('POST', `/v1/campaigns/${campaign.id}/confirm`, {
+      const res = await api.request<unknown>('POST', `/v1/campaigns/${campaign.id}/confirm`, {
         body: { templateVersion: campaign.templateVersion },
         ifMatch: etag,
       });
+      // 202: the audience is above the sandbox's threshold, nothing is sent until approved.
+      const approval = res.status === 202 ? pendingApproval(res.body) : undefined;
+      if (approval) {
+        setWaiting(approval);
+        setBusy(false);
+        return;
+      }
       navigate(`/campaigns/${campaign.id}`);
     } catch (err) {
       refused(err);
@@ -374,6 +383,15 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
                 {estimate ? estimate.eligible.toLocaleString() : '—'}
               </dd>
             </dl>
+            {waiting ? (
+              <>
+                <ApprovalNotice approval={waiting} title="Waiting for approval" />
+                <p>
+                  <Link to={`/campaigns/${campaign.id}`}>Go to the campaign</Link>: it sends once
+                  approved.
+                </p>
+              </>
+            ) : null}
           </section>
         ) : null}
       </section>
@@ -423,7 +441,7 @@ export function CampaignWizard({ id }: { id?: string | undefined }) {
             disabledReason={reason('send')}
             type="button"
             className="btn btn-primary"
-            disabled={busy}
+            disabled={busy || waiting !== undefined}
             onClick={() => void confirm()}
           >
             {busy

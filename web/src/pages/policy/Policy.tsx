@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import type { PolicyRule } from '../../api';
+import { approvalOr, sentForApprovalText } from '../../approval-notice';
 import { ConfirmDialog } from '../../confirm-dialog';
 import { ListPage, useList } from '../../list';
 import { useSession } from '../../session';
@@ -190,13 +191,15 @@ export function PolicyPage() {
         <RuleDialog
           mode={editing}
           onClose={() => setEditing(undefined)}
-          onSaved={(rule) =>
+          onSaved={(rule, approval) =>
             done(
-              editing.kind === 'create'
-                ? `Added “${rule.name}”.`
-                : editing.kind === 'override'
-                  ? `“${rule.name}” is overridden for this sandbox.`
-                  : `Saved “${rule.name}”.`,
+              approval
+                ? sentForApprovalText(approval)
+                : editing.kind === 'create'
+                  ? `Added “${rule.name}”.`
+                  : editing.kind === 'override'
+                    ? `“${rule.name}” is overridden for this sandbox.`
+                    : `Saved “${rule.name}”.`,
             )
           }
         />
@@ -208,11 +211,16 @@ export function PolicyPage() {
           danger={pending.rule.enabled}
           onClose={() => setPending(undefined)}
           onConfirm={async () => {
-            await api.request('PATCH', rulePath(pending.rule), {
+            const res = await api.request('PATCH', rulePath(pending.rule), {
               body: { enabled: !pending.rule.enabled },
               ifMatch: `"${pending.rule.version}"`,
             });
-            done(`“${pending.rule.name}” is ${pending.rule.enabled ? 'disabled' : 'enabled'}.`);
+            done(
+              approvalOr(
+                res,
+                `“${pending.rule.name}” is ${pending.rule.enabled ? 'disabled' : 'enabled'}.`,
+              ),
+            );
           }}
         >
           {pending.rule.enabled ? (
@@ -237,8 +245,8 @@ export function PolicyPage() {
           danger
           onClose={() => setPending(undefined)}
           onConfirm={async () => {
-            await api.delete(rulePath(pending.rule));
-            done(`Deleted “${pending.rule.name}”.`);
+            const res = await api.request('DELETE', rulePath(pending.rule));
+            done(approvalOr(res, `Deleted “${pending.rule.name}”.`));
           }}
         >
           <p>
@@ -253,8 +261,8 @@ export function PolicyPage() {
           confirmLabel="Restore"
           onClose={() => setPending(undefined)}
           onConfirm={async () => {
-            await api.delete(rulePath(pending.rule));
-            done(`“${pending.rule.name}” applies as Tern ships it.`);
+            const res = await api.request('DELETE', rulePath(pending.rule));
+            done(approvalOr(res, `“${pending.rule.name}” applies as Tern ships it.`));
           }}
         >
           <p>This sandbox&apos;s changes to it are dropped; Tern&apos;s version applies again.</p>

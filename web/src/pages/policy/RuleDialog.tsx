@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import { WEEKDAYS, type PolicyInterval, type PolicyRule, type Weekday } from '../../api';
+import { pendingApproval, type PendingApproval } from '../../approval-notice';
 import { useSession } from '../../session';
 import { describedBy, Dialog, errorText, Field } from '../../ui';
 import { detailsOf, placeErrors, type PlacedErrors } from './place-errors';
@@ -57,7 +58,7 @@ export function RuleDialog({
 }: {
   mode: RuleDialogMode;
   onClose: () => void;
-  onSaved: (rule: PolicyRule) => void;
+  onSaved: (rule: PolicyRule, approval?: PendingApproval) => void;
 }) {
   const { api } = useSession();
   const today = todayInput();
@@ -81,16 +82,15 @@ export function RuleDialog({
       const body = ruleBody(form);
       const saved =
         mode.kind === 'create'
-          ? await api.post<PolicyRule>('/v1/policy/rules', body)
-          : (
-              await api.request<PolicyRule>(
-                'PATCH',
-                `/v1/policy/rules/${encodeURIComponent(mode.rule.id)}`,
-                // The version shown: a change made elsewhere meanwhile gets 412, not overwritten.
-                { body, ifMatch: `"${mode.rule.version}"` },
-              )
-            ).body;
-      onSaved(saved);
+          ? await api.request<PolicyRule>('POST', '/v1/policy/rules', { body })
+          : await api.request<PolicyRule>(
+              'PATCH',
+              `/v1/policy/rules/${encodeURIComponent(mode.rule.id)}`,
+              // The version shown: a change made elsewhere meanwhile gets 412, not overwritten.
+              { body, ifMatch: `"${mode.rule.version}"` },
+            );
+      // 202 when compliance approvals are on: the rule is unchanged until approved.
+      onSaved(saved.body, saved.status === 202 ? pendingApproval(saved.body) : undefined);
     } catch (e) {
       setPlaced(placeErrors(detailsOf(e), slotsOf(form)));
       setError(errorText(e));
