@@ -91,6 +91,7 @@ describeEachDialect('security headers', ({ db }) => {
         );
         // The console: sign in and reach the dashboard (its charts included).
         await page.goto(base);
+        await page.getByRole('button', { name: 'Use an admin token' }).click();
         await page.getByLabel('Admin token').fill(t.token);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('heading', { name: 'Dashboard' }).waitFor();

@@ -70,6 +70,8 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
 
   it('signs in with an admin token', async () => {
     await page.goto(base);
+    // Email and password come first; the token is the other way in.
+    await page.getByRole('button', { name: 'Use an admin token' }).click();
     await page.getByLabel('Admin token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('#signin-token-error').textContent()).toMatch(/token/i);
