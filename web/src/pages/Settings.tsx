@@ -1,7 +1,8 @@
-/** Settings: sandboxes and their consent policy, admin tokens, the audit log. */
+/** Settings: sandboxes and their consent policy, approvals, admin tokens, the audit log. */
 import { useState, type FormEvent } from 'react';
 import { ApiError, type AdminToken, type Sandbox } from '../api';
 import { Button, useAccess } from '../access';
+import { ApprovalNotice, pendingApproval, type PendingApproval } from '../approval-notice';
 import { Link } from '../router';
 import { announceSandboxesChanged } from '../sandbox-list';
 import { useSession } from '../session';
@@ -21,6 +22,7 @@ export function SettingsPage() {
     <div className="page">
       <h1>Settings</h1>
       <Sandboxes />
+      <Approvals />
       <Tokens />
       <Audit />
     </div>
@@ -45,11 +47,17 @@ function Sandboxes() {
       setError(errorText(err));
     }
   };
+  const [sent, setSent] = useState<PendingApproval>();
   const setPolicy = async (sandbox: string, consentPolicy: string) => {
+    setSent(undefined);
     try {
-      await api.request('PATCH', `/v1/sandboxes/${encodeURIComponent(sandbox)}`, {
-        body: { consentPolicy },
-      });
+      const res = await api.request<unknown>(
+        'PATCH',
+        `/v1/sandboxes/${encodeURIComponent(sandbox)}`,
+        { body: { consentPolicy } },
+      );
+      // 202 when compliance approvals are on: the policy is unchanged until approved.
+      setSent(pendingApproval(res.body));
       list.reload();
     } catch (err) {
       setError(errorText(err));
@@ -62,6 +70,7 @@ function Sandboxes() {
         Each sandbox has its own credentials, channels, profiles and messages. You are in{' '}
         <strong>{session.sandbox}</strong>.
       </p>
+      {sent ? <ApprovalNotice approval={sent} /> : null}
       {list.error ? <ErrorBanner error={list.error} onRetry={list.reload} /> : null}
       {list.data ? (
         <table className="table">
@@ -115,6 +124,110 @@ function Sandboxes() {
           Create sandbox
         </Button>
       </form>
+    </section>
+  );
+}
+
+interface ApprovalSettings {
+  campaignApprovalAbove: number | null;
+  complianceApprovals: boolean;
+}
+
+/**
+ * Approvals (issue 18): campaigns above a size need a second person's approval (the owner's,
+ * manage), and compliance changes may need one (compliance's; turning it off is itself approved).
+ */
+function Approvals() {
+  const { api } = useSession();
+  const { reason } = useAccess();
+  const settings = useLoad(() => api.get<ApprovalSettings>('/v1/approval-settings'), [api]);
+  const [threshold, setThreshold] = useState<string>();
+  const [error, setError] = useState<string>();
+  const [saved, setSaved] = useState<string>();
+  const [sent, setSent] = useState<PendingApproval>();
+  const current = settings.data;
+  const shown =
+    threshold ??
+    (current?.campaignApprovalAbove == null ? '' : String(current.campaignApprovalAbove));
+  const save = async (change: Partial<ApprovalSettings>) => {
+    setError(undefined);
+    setSaved(undefined);
+    setSent(undefined);
+    try {
+      const res = await api.request<ApprovalSettings>('PUT', '/v1/approval-settings', {
+        body: change,
+      });
+      const approval = pendingApproval(res.body);
+      if (approval) setSent(approval);
+      else {
+        settings.setData(res.body);
+        setThreshold(undefined);
+        setSaved('Saved.');
+      }
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const saveThreshold = (event: FormEvent) => {
+    event.preventDefault();
+    const text = shown.trim();
+    void save({ campaignApprovalAbove: text === '' ? null : Number(text) });
+  };
+  return (
+    <section className="card">
+      <h2 className="h3">Approvals</h2>
+      <p className="muted">
+        Changes that need a second person wait on the <Link to="/approvals">Approvals</Link> page.
+      </p>
+      {settings.error ? <ErrorBanner error={settings.error} onRetry={settings.reload} /> : null}
+      {sent ? <ApprovalNotice approval={sent} /> : null}
+      {saved ? (
+        <div className="banner banner-ok" role="status">
+          {saved}
+        </div>
+      ) : null}
+      {current ? (
+        <>
+          <form className="inline-form" onSubmit={saveThreshold}>
+            <Field
+              id="approval-threshold"
+              label="Campaigns larger than this many recipients need approval (empty: off)"
+              error={error}
+            >
+              <input
+                id="approval-threshold"
+                type="number"
+                min={0}
+                step={1}
+                value={shown}
+                placeholder="off"
+                disabled={reason('manage') !== undefined}
+                onChange={(e) => setThreshold(e.target.value)}
+              />
+            </Field>
+            <Button type="submit" className="btn" disabledReason={reason('manage')}>
+              Save threshold
+            </Button>
+          </form>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={current.complianceApprovals}
+              disabled={reason('compliance') !== undefined}
+              title={reason('compliance')}
+              aria-describedby={reason('compliance') ? 'compliance-approvals-needs' : undefined}
+              onChange={(e) => void save({ complianceApprovals: e.target.checked })}
+            />{' '}
+            Compliance changes (keyword responses and settings, consent policy, send-time rules)
+            need a second compliance person
+          </label>
+          {reason('compliance') ? (
+            <span className="needs-role" id="compliance-approvals-needs">
+              {reason('compliance')}
+            </span>
+          ) : null}
+        </>
+      ) : null}
     </section>
   );
 }
