@@ -1201,7 +1201,71 @@ export const ROUTE_CASES: RouteCase[] = [
       expect: [202],
     }),
   },
+
+  // Approvals: the token requests; deciding needs a person, so a token's approve is refused.
+  get('/api/v1/approval-settings', () => '/api/v1/approval-settings'),
+  {
+    route: 'PUT /api/v1/approval-settings',
+    body: true,
+    happy: () => ({
+      method: 'PUT',
+      path: '/api/v1/approval-settings',
+      body: { campaignApprovalAbove: null },
+      expect: [200],
+    }),
+  },
+  get('/api/v1/approvals', () => '/api/v1/approvals?status=pending'),
+  {
+    route: 'GET /api/v1/approvals/:id',
+    body: false,
+    happy: async (f) => ({
+      method: 'GET',
+      path: `/api/v1/approvals/${await pendingApproval(f)}`,
+      expect: [200],
+    }),
+  },
+  ...(['approve', 'reject'] as const).map((verb): RouteCase => ({
+    route: `POST /api/v1/approvals/:id/${verb}`,
+    body: verb === 'reject',
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/approvals/${await pendingApproval(f)}/${verb}`,
+      ...(verb === 'reject' ? { body: { reason: 'not now' } } : {}),
+      expect: [403],
+    }),
+  })),
+  {
+    route: 'POST /api/v1/approvals/:id/cancel',
+    body: false,
+    happy: async (f) => ({
+      method: 'POST',
+      path: `/api/v1/approvals/${await pendingApproval(f)}/cancel`,
+      expect: [200],
+    }),
+  },
 ];
+
+/** A campaign confirm waiting for approval (the threshold on for that confirm only). */
+async function pendingApproval(f: Fixtures): Promise<string> {
+  const settings = (on: number | null) =>
+    api(f.served, {
+      method: 'PUT',
+      path: '/api/v1/approval-settings',
+      body: { campaignApprovalAbove: on },
+    });
+  const campaign = await f.fresh.campaign();
+  await settings(0);
+  try {
+    const answer = await api(
+      f.served,
+      { method: 'POST', path: `/api/v1/campaigns/${campaign}/confirm` },
+      [202],
+    );
+    return (json<{ approval: { id: string } }>(answer)?.approval.id ?? '') || 'missing';
+  } finally {
+    await settings(null);
+  }
+}
 
 /** A sandbox send-time rule (issue 16): Germany 09:00-18:00 every day. */
 function policyRuleBody() {
@@ -1293,67 +1357,3 @@ export function sendHappy(f: Fixtures, happy: Happy): Promise<Answer> {
     ? callStream(f.served.base, { ...happy, headers })
     : call(f.served.base, { ...happy, headers });
 }
-
-  // Approvals: the token requests; deciding needs a person, so a token's approve is refused.
-  get('/api/v1/approval-settings', () => '/api/v1/approval-settings'),
-  {
-    route: 'PUT /api/v1/approval-settings',
-    body: true,
-    happy: () => ({
-      method: 'PUT',
-      path: '/api/v1/approval-settings',
-      body: { campaignApprovalAbove: null },
-      expect: [200],
-    }),
-  },
-  get('/api/v1/approvals', () => '/api/v1/approvals?status=pending'),
-  {
-    route: 'GET /api/v1/approvals/:id',
-    body: false,
-    happy: async (f) => ({
-      method: 'GET',
-      path: `/api/v1/approvals/${await pendingApproval(f)}`,
-      expect: [200],
-    }),
-  },
-  ...(['approve', 'reject'] as const).map((verb): RouteCase => ({
-    route: `POST /api/v1/approvals/:id/${verb}`,
-    body: verb === 'reject',
-    happy: async (f) => ({
-      method: 'POST',
-      path: `/api/v1/approvals/${await pendingApproval(f)}/${verb}`,
-      ...(verb === 'reject' ? { body: { reason: 'not now' } } : {}),
-      expect: [403],
-    }),
-  })),
-  {
-    route: 'POST /api/v1/approvals/:id/cancel',
-    body: false,
-    happy: async (f) => ({
-      method: 'POST',
-      path: `/api/v1/approvals/${await pendingApproval(f)}/cancel`,
-      expect: [200],
-    }),
-  },
-/** A campaign confirm waiting for approval (the threshold on for that confirm only). */
-async function pendingApproval(f: Fixtures): Promise<string> {
-  const settings = (on: number | null) =>
-    api(f.served, {
-      method: 'PUT',
-      path: '/api/v1/approval-settings',
-      body: { campaignApprovalAbove: on },
-    });
-  const campaign = await f.fresh.campaign();
-  await settings(0);
-  try {
-    const answer = await api(
-      f.served,
-      { method: 'POST', path: `/api/v1/campaigns/${campaign}/confirm` },
-      [202],
-    );
-    return (json<{ approval: { id: string } }>(answer)?.approval.id ?? '') || 'missing';
-  } finally {
-    await settings(null);
-  }
-}
-
