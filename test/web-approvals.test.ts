@@ -3,7 +3,7 @@
  * campaign threshold below a campaign's audience, confirming in the wizard says "Waiting for
  * approval" with who must approve and sends nothing; the campaign's page shows the pending
  * request; a second person (invited, signed in with a password) approves it through the API and
- * the campaign runs. Settings shows the threshold and the compliance switch.
+ * the campaign runs. Settings sets the threshold, and turning compliance approvals off waits too.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ afterAll(async () => {
 });
 
 describe('approvals in Chromium', { timeout: 60_000 }, () => {
-  it('sets the campaign threshold on Settings, and shows the compliance switch', async () => {
+  it('sets the campaign threshold on Settings; turning compliance approvals off waits for approval', async () => {
     await page.goto(`${base}/settings`);
     const threshold = page.getByLabel(/Campaigns larger than/);
     await threshold.waitFor();
@@ -98,7 +98,27 @@ describe('approvals in Chromium', { timeout: 60_000 }, () => {
       '/api/v1/approval-settings',
     );
     expect(settings.body.campaignApprovalAbove).toBe(2);
-    expect(await page.getByLabel(/Compliance changes/).isChecked()).toBe(false);
+    const compliance = page.getByLabel(/Compliance changes/);
+    expect(await compliance.isChecked()).toBe(false);
+    // On at once; off again waits for a second compliance person and says so.
+    await compliance.click();
+    await expect
+      .poll(
+        async () =>
+          (await call<{ complianceApprovals: boolean }>('GET', '/api/v1/approval-settings')).body
+            .complianceApprovals,
+      )
+      .toBe(true);
+    await expect.poll(() => compliance.isChecked()).toBe(true);
+    // (a click: the box stays ticked, since nothing changes until approved)
+    await compliance.click();
+    const notice = page.getByTestId('approval-notice');
+    await notice.getByText('Sent for approval').waitFor();
+    expect(await notice.textContent()).toContain('a second person with the compliance role');
+    const after = await call<{ complianceApprovals: boolean }>('GET', '/api/v1/approval-settings');
+    expect(after.body.complianceApprovals).toBe(true);
+    await page.reload();
+    expect(await page.getByLabel(/Compliance changes/).isChecked()).toBe(true);
   });
 
   it('waits for approval on confirm, sends nothing, and runs once a second person approves', async () => {
