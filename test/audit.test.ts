@@ -81,6 +81,34 @@ const AUDITED: [string, Call][] = [
     },
   ]),
   [
+    'POST /api/v1/invitations',
+    async (t, ids) => {
+      const invitation = await call(t, 'POST', '/api/v1/invitations', {
+        email: 'invited@example.test',
+        roles: ['viewer'],
+      });
+      ids.invitation = String(invitation.id);
+      return {
+        action: 'invitation.created',
+        resourceId: ids.invitation,
+        resourceName: 'invited@example.test',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
+    'DELETE /api/v1/invitations/:id',
+    async (t, ids) => {
+      await call(t, 'DELETE', `/api/v1/invitations/${ids.invitation}`);
+      return {
+        action: 'invitation.revoked',
+        resourceId: ids.invitation!,
+        resourceName: 'invited@example.test',
+        sandbox: 'prod',
+      };
+    },
+  ],
+  [
     'POST /api/v1/sandboxes',
     async (t) => {
       await call(t, 'POST', '/api/v1/sandboxes', { name: 'eu' });

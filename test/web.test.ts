@@ -483,6 +483,8 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
     await page.getByRole('button', { name: '24 h' }).click();
     await go('Settings');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    // Settings points at the audit log's own page.
+    await page.getByRole('link', { name: 'open the audit log' }).click();
     await page
       .getByRole('row', { name: /credential/ })
       .first()
