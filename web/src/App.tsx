@@ -30,7 +30,7 @@ import { TemplateEditor } from './pages/templates/TemplateEditor';
 import { TemplatesPage } from './pages/templates/Templates';
 import { Link, match, navigate, useLocation } from './router';
 import { useSandboxesChanged } from './sandbox-list';
-import { resumeSession } from './auth';
+import { homeSandbox, resumeSession } from './auth';
 import {
   loadCookieSandbox,
   loadSession,
@@ -82,10 +82,11 @@ export function App() {
   useEffect(() => saveSession(session), [session]);
   useEffect(() => {
     if (!resuming) return;
-    const sandbox = loadCookieSandbox() ?? 'prod';
     resumeSession()
-      .then((answer) => {
-        if (answer && !current.current) change(cookieSession(answer, sandbox));
+      .then(async (answer) => {
+        if (!answer) return;
+        const sandbox = await homeSandbox(loadCookieSandbox() ?? 'prod');
+        if (!current.current) change(cookieSession(answer, sandbox));
       })
       .catch(() => undefined)
       .finally(() => setResuming(false));

@@ -67,6 +67,29 @@ export async function resumeSession(): Promise<SessionAnswer | null> {
   }
 }
 
+/**
+ * The sandbox to open after signing in: `preferred` when the person has a role there (or
+ * administers every sandbox), else the first one they belong to, so that someone invited only to
+ * `eu` does not land on a "not found" `prod`.
+ */
+export async function homeSandbox(preferred: string): Promise<string> {
+  try {
+    const res = await fetch('/api/v1/me', {
+      headers: { 'x-sandbox-name': preferred },
+      credentials: 'same-origin',
+    });
+    if (!res.ok) return preferred;
+    const me = (await res.json()) as {
+      roles: string[];
+      user: { instanceAdmin: boolean; memberships: { sandbox: string }[] } | null;
+    };
+    if (me.roles.length > 0 || me.user?.instanceAdmin) return preferred;
+    return me.user?.memberships[0]?.sandbox ?? preferred;
+  } catch {
+    return preferred;
+  }
+}
+
 export const signOutSession = (csrfToken: string) =>
   call<unknown>('POST', '/auth/logout', { csrfToken });
 

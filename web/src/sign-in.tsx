@@ -12,6 +12,7 @@ import {
   type InvitationOffer,
   type SessionAnswer,
   type SignInMethods,
+  homeSandbox,
 } from './auth';
 import { Field, errorText } from './ui';
 
@@ -104,7 +105,8 @@ function PasswordForm({
     setBusy(true);
     setError(undefined);
     try {
-      onSignIn(cookieSession(await signIn(email.trim(), password), sandbox));
+      const answer = await signIn(email.trim(), password);
+      onSignIn(cookieSession(answer, await homeSandbox(sandbox)));
     } catch (err) {
       setError(errorText(err));
       setBusy(false);
