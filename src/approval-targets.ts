@@ -44,13 +44,7 @@ export function approvalTargets(s: GuardedServices): ApprovalTargets {
     'campaign.confirm': {
       version: (sandbox, id) => versionOrNull(() => s.campaigns.get(sandbox, id)),
       apply: (sandbox, actor, id, change, version) =>
-        s.campaigns.confirm(
-          sandbox,
-          actor,
-          id,
-          change,
-          expected(version),
-        ),
+        s.campaigns.confirm(sandbox, actor, id, change, expected(version)),
     },
     'keyword_response.set': {
       version: (sandbox, id) => {
@@ -108,13 +102,7 @@ export function approvalTargets(s: GuardedServices): ApprovalTargets {
         versionOrNull(async () => (await s.credentials.get(sandbox, id)).credential),
       // Its id and version only: the credential's view carries its webhook secrets.
       apply: async (sandbox, actor, id, change, version) => {
-        const stored = await s.credentials.update(
-          sandbox,
-          actor,
-          id,
-          change,
-          expected(version),
-        );
+        const stored = await s.credentials.update(sandbox, actor, id, change, expected(version));
         return { id: stored.credential.id, version: stored.credential.version };
       },
     },

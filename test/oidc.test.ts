@@ -348,9 +348,9 @@ describeEachDialect('single sign-on against a real OpenID provider', ({ db }) =>
       expect(signInError(down.location)).toContain('cannot be reached right now');
       expect(down.body).not.toMatch(/at .*\.js|Error:/);
       // The operator's log says why (the library's reason), the person's page only the sentence.
-    expect(t.logs.text).toContain('"oidc":"provider_unavailable"');
-    expect(t.logs.text).toMatch(/"reason":"[^"]+"/);
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(t.logs.text).toContain('"oidc":"provider_unavailable"');
+      expect(t.logs.text).toMatch(/"reason":"[^"]+"/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/auth/methods`)).status).toBe(200);
 
       // The provider comes up: the next sign-in discovers it (a failure is not remembered).

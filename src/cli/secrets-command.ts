@@ -9,7 +9,6 @@ import { openRuntime, type Runtime } from '../runtime.js';
 import { printJson } from './output.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
-
 /**
  * The database itself, for the few commands that must not go through a server: they run on the
  * server's machine, with its TERN_DATABASE_URL and key (migrations, key rotation, user recovery).
