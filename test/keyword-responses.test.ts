@@ -8,7 +8,7 @@ import type { Db } from '../src/db/database.js';
 import { WebhookDispatcher, type DeliveryBody } from '../src/events/webhook-dispatcher.js';
 import { SIGNATURE_HEADER, verifySignature } from '../src/events/webhook-signature.js';
 import { TEST_KEYRING, buildTestApp, type TestApp } from './helpers/app.js';
-import { runCli } from './helpers/cli.js';
+import { ensureBuiltCli, runBuiltCli, serveBuilt, type BuiltTern } from './helpers/cli.js';
 import { describeEachDialect } from './helpers/databases.js';
 import {
   ALICE,
@@ -550,16 +550,24 @@ describeEachDialect('keyword responses: the API', ({ db }) => {
   });
 });
 
-/** `tern keyword-responses` on one SQLite file, as an operator would use it. */
+/** `tern keyword-responses` against a running Tern, from a folder with no database, as an operator would use it. */
 describe('tern keyword-responses', () => {
   let dir: string;
+  let served: BuiltTern;
   let env: Record<string, string>;
-  beforeAll(() => {
+  beforeAll(async () => {
+    ensureBuiltCli();
+    served = await serveBuilt();
     dir = mkdtempSync(join(tmpdir(), 'tern-cli-kw-'));
-    env = { DATABASE_URL: join(dir, 'tern.db'), LOG_LEVEL: 'warn' };
+    env = { TERN_URL: served.base, TERN_TOKEN: served.token };
+  }, 240_000);
+  afterAll(async () => {
+    await served?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  const runCli = (args: string[], extra: Record<string, string>) =>
+    runBuiltCli(args, { cwd: dir, env: extra });
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await runCli([...args, '--json'], env);
     expect(result.code, result.stderr).toBe(0);
@@ -582,7 +590,7 @@ describe('tern keyword-responses', () => {
         }),
       ]);
       const flag = ['--credential', cred.id];
-      expect(await json(['keyword-responses', 'list', ...flag])).toEqual([]);
+      expect(await json(['keyword-responses', 'list', ...flag])).toMatchObject({ items: [] });
 
       const bad = await runCli(
         [
