@@ -48,6 +48,9 @@ const TENANT_TABLES: (keyof Database)[] = [
   'flow_runs',
   'flow_run_events',
   'flow_cursors',
+  'memberships',
+  'invitations',
+  'approval_requests',
 ];
 
 /** The victim's rows, in a stable order, as text. */
@@ -100,6 +103,8 @@ interface Victim extends Tenant {
   flowId: string;
   /** A confirm of the victim's draft campaign waiting for approval. */
   approvalId: string;
+  /** A pending invitation into the victim's sandbox. */
+  invitationId: string;
   flowRunId: string;
 }
 
@@ -238,6 +243,10 @@ async function victimOf(t: TestApp): Promise<Victim> {
     `/api/v1/campaigns/${campaign.id}/confirm`,
   );
   await ok(t, 'PUT', '/api/v1/approval-settings', { campaignApprovalAbove: null });
+  const invitation = await ok<{ id: string }>(t, 'POST', '/api/v1/invitations', {
+    email: VICTIM_INVITEE,
+    roles: ['viewer'],
+  });
   await ok(t, 'PUT', `/api/v1/credentials/${base.credentialId}/keyword-responses/OFFERS`, {
     templateId: template.id,
     actions: [{ type: 'add_to_list', listId: list.id }],
@@ -286,6 +295,7 @@ async function victimOf(t: TestApp): Promise<Victim> {
     runningCampaignId: running.id,
     policyRuleId: policyRule.id,
     approvalId: pending.approval.id,
+    invitationId: invitation.id,
   };
 }
 
@@ -1013,6 +1023,48 @@ const CASES: Record<string, Cases> = {
   ],
 };
 
+/** Someone invited into the victim's sandbox: their address must not reach another tenant. */
+const VICTIM_INVITEE = 'victim-invitee@example.test';
+
+/** Sign-in and invitations: people are global, their invitations and roles are per sandbox. */
+const PEOPLE_CASES: Record<string, Cases> = {
+  'POST /api/v1/invitations': (_v, a) => [
+    {
+      method: 'POST',
+      url: '/api/v1/invitations',
+      payload: { email: `invitee-of-${a.sandbox}@example.test`, roles: ['viewer'] },
+      expect: [201],
+    },
+  ],
+  'GET /api/v1/invitations': () => [{ method: 'GET', url: '/api/v1/invitations', expect: [200] }],
+  'DELETE /api/v1/invitations/:id': (v) => [
+    { method: 'DELETE', url: `/api/v1/invitations/${v.invitationId}`, expect: NOT_FOUND },
+  ],
+  // A guessed invitation token finds nothing; the victim's invitation stays pending.
+  'GET /auth/invitations/:token': () => [
+    { method: 'GET', url: '/auth/invitations/tern_guess0000000000000000000000', expect: [404] },
+  ],
+  'POST /auth/invitations/:token/accept': () => [
+    {
+      method: 'POST',
+      url: '/auth/invitations/tern_guess0000000000000000000000/accept',
+      payload: { password: 'a-long-enough-password' },
+      expect: [404],
+    },
+  ],
+  'POST /auth/login': () => [
+    {
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: VICTIM_INVITEE, password: 'a-long-enough-password' },
+      expect: [401],
+    },
+  ],
+  'GET /auth/session': () => [{ method: 'GET', url: '/auth/session', expect: [401] }],
+  'POST /auth/logout': () => [{ method: 'POST', url: '/auth/logout', expect: [401, 403] }],
+};
+Object.assign(CASES, PEOPLE_CASES);
+
 /** Routes that take no tenant's ids or secrets (probes, docs, the console) or only stream (below). */
 const NO_TENANT_INPUT = [
   /^GET \/(healthz|readyz|metrics|openapi\.json|docs.*|\*)?$/,
@@ -1080,6 +1132,7 @@ describeEachDialect('hostile tenants', ({ db }) => {
                 'reply from prod',
                 victim.inboundSecret,
                 victim.reportsSecret,
+                VICTIM_INVITEE,
               ]) {
                 expect(res.body, `${name} leaked ${mark}`).not.toContain(mark);
               }
