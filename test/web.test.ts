@@ -491,7 +491,10 @@ describe('admin console in Chromium', { timeout: 30_000 }, () => {
       .waitFor();
     // Entries name what changed and who changed it, not only their ids.
     await page
-      .getByRole('row', { name: /Acme UK.*credential.*demo console/ })
+      .getByRole('row')
+      .filter({ hasText: 'Acme UK' })
+      .filter({ hasText: 'credential' })
+      .filter({ hasText: 'demo console' })
       .first()
       .waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
