@@ -19,6 +19,7 @@ import {
   registerLoadShedding,
   registerRateLimit,
 } from './http/protection.js';
+import { sharedSchemaCompilers } from './http/schema-compilers.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -98,6 +99,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     // formatter would first join every one of them into a message nobody reads.
     schemaErrorFormatter: () => new Error('The request is not valid.'),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    schemaController: sharedSchemaCompilers,
     // Errors the router raises before any route runs (a malformed URL) get the same shape too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       const details = [{ message: error.message }];
