@@ -5,56 +5,31 @@ import { listFlag } from './flag-values.js';
 import { printJson } from './output.js';
 import {
   body,
-  deleted,
-  need,
   pageQuery,
   printPage,
-  seg,
+  resourceCommand,
   show,
-  version,
-  type ApiCommand,
   type Page,
 } from './resource-commands.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
 /** `tern segments list|get|create|update|delete|count|members` */
-export const segmentsCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const path = () => `/v1/segments/${seg(need(id, 'segment'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
-        flags,
-        await api.get<Page<Record<string, unknown>>>('/v1/segments', {
-          ...pageQuery(flags),
-          name: flags.name,
-        }),
-        ['id', 'name', 'live', 'version', 'updatedAt'],
-      );
-    case 'get':
-      return show(flags, await api.get(path()));
-    case 'create':
-      return show(flags, await api.post('/v1/segments', body(flags)));
-    case 'update':
-      return show(flags, await api.patch(path(), body(flags), version(flags)));
-    case 'delete':
-      await api.delete(path());
-      return deleted(flags, 'segment', need(id, 'segment'));
-    case 'count': {
+export const segmentsCommand = resourceCommand({
+  noun: 'segment',
+  collection: '/v1/segments',
+  list: { columns: ['id', 'name', 'live', 'version', 'updatedAt'] },
+  verbs: {
+    count: async ({ api, id, path, flags }) => {
       // A saved segment by id, or an unsaved rule: --data '{"rule": …}' (as POST /v1/segments/count).
       const answer =
         id !== undefined
           ? await api.get<{ count: number }>(`${path()}/count`)
           : await api.post<{ count: number }>('/v1/segments/count', ruleBody(flags));
       return flags.json ? printJson(answer) : console.log(String(answer.count));
-    }
-    case 'members':
-      return members(api, `${path()}/members`, flags);
-    default:
-      throw new UsageError(
-        `unknown action "${verb ?? ''}": use list, get, create, update, delete, count or members`,
-      );
-  }
-};
+    },
+    members: ({ api, path, flags }) => members(api, `${path()}/members`, flags),
+  },
+});
 
 interface ImportSummary {
   rows: number;
@@ -66,37 +41,20 @@ interface ImportSummary {
 }
 
 /** `tern lists list|get|create|update|delete|members|add|remove|import` */
-export const listsCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const path = () => `/v1/lists/${seg(need(id, 'list'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
-        flags,
-        await api.get<Page<Record<string, unknown>>>('/v1/lists', {
-          ...pageQuery(flags),
-          name: flags.name,
-        }),
-        ['id', 'name', 'description', 'version', 'updatedAt'],
-      );
-    case 'get':
-      return show(flags, await api.get(path()));
-    case 'create':
-      return show(flags, await api.post('/v1/lists', body(flags)));
-    case 'update':
-      return show(flags, await api.patch(path(), body(flags), version(flags)));
-    case 'delete':
-      await api.delete(path());
-      return deleted(flags, 'list', need(id, 'list'));
-    case 'members':
-      return members(api, `${path()}/members`, flags);
-    case 'add':
-      return show(flags, await api.post(`${path()}/members`, membersOf(flags)));
-    case 'remove':
-      return show(
+export const listsCommand = resourceCommand({
+  noun: 'list',
+  collection: '/v1/lists',
+  list: { columns: ['id', 'name', 'description', 'version', 'updatedAt'] },
+  verbs: {
+    members: ({ api, path, flags }) => members(api, `${path()}/members`, flags),
+    add: async ({ api, path, flags }) =>
+      show(flags, await api.post(`${path()}/members`, membersOf(flags))),
+    remove: async ({ api, path, flags }) =>
+      show(
         flags,
         (await api.request('DELETE', `${path()}/members`, { body: membersOf(flags) })).body,
-      );
-    case 'import': {
+      ),
+    import: async ({ api, path, flags }) => {
       const listPath = path();
       if (!flags.file) throw new UsageError('give the CSV as --file members.csv (a phone column)');
       // The server reads it line by line (a line past 4,096 characters is a rejected row).
@@ -111,14 +69,9 @@ export const listsCommand: ApiCommand = async (api, [verb, id], flags) => {
       );
       for (const r of summary.rejections)
         console.log(`  line ${r.line}${r.phone ? ` (${r.phone})` : ''}: ${r.reason}`);
-      return;
-    }
-    default:
-      throw new UsageError(
-        `unknown action "${verb ?? ''}": use list, get, create, update, delete, members, add, remove or import`,
-      );
-  }
-};
+    },
+  },
+});
 
 function ruleBody(flags: ResourceFlags): Record<string, unknown> {
   const value = body(flags);

@@ -3,22 +3,7 @@ import type { Estimate } from '../campaigns/estimate.js';
 import type { CampaignResults } from '../campaigns/results.js';
 import { listFlag, oneOf, templateVersionFlag } from './flag-values.js';
 import { printJson, printRecord, printTable } from './output.js';
-import {
-  body,
-  deleted,
-  need,
-  pageQuery,
-  printPage,
-  seg,
-  show,
-  version,
-  type ApiCommand,
-  type Page,
-} from './resource-commands.js';
-import { UsageError } from './usage.js';
-
-const VERBS =
-  'list, get, create, update, delete, estimate, test-send, confirm, pause, resume, cancel or results';
+import { resourceCommand, show, version, type VerbContext } from './resource-commands.js';
 
 interface TestSendItem {
   phone: string;
@@ -29,33 +14,20 @@ interface TestSendItem {
 }
 
 /** `tern campaigns list|get|create|update|delete|estimate|test-send|confirm|pause|resume|cancel|results` */
-export const campaignsCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const path = () => `/v1/campaigns/${seg(need(id, 'campaign'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
-        flags,
-        await api.get<Page<Campaign>>('/v1/campaigns', {
-          ...pageQuery(flags),
-          status: oneOf(flags, CAMPAIGN_STATUSES),
-        }),
-        ['id', 'name', 'status', 'recipients', 'queued', 'sendAt', 'updatedAt'],
-        (c) => ({ ...c, queued: c.progress.queued, recipients: c.progress.recipients }),
-      );
-    case 'get':
-      return show(flags, await api.get(path()));
-    case 'create':
-      return show(flags, await api.post('/v1/campaigns', body(flags)));
-    case 'update':
-      return show(flags, await api.patch(path(), body(flags), version(flags)));
-    case 'delete':
-      await api.delete(path());
-      return deleted(flags, 'campaign', need(id, 'campaign'));
-    case 'estimate': {
+export const campaignsCommand = resourceCommand<Campaign>({
+  noun: 'campaign',
+  collection: '/v1/campaigns',
+  list: {
+    query: (flags) => ({ status: oneOf(flags, CAMPAIGN_STATUSES) }),
+    columns: ['id', 'name', 'status', 'recipients', 'queued', 'sendAt', 'updatedAt'],
+    row: (c) => ({ ...c, queued: c.progress.queued, recipients: c.progress.recipients }),
+  },
+  verbs: {
+    estimate: async ({ api, path, flags }) => {
       const estimate = await api.post<Estimate>(`${path()}/estimate`);
       return flags.json ? printJson(estimate) : printEstimate(estimate);
-    }
-    case 'test-send': {
+    },
+    'test-send': async ({ api, path, flags }) => {
       const phones = listFlag(flags.phones);
       const answer = await api.post<{ items: TestSendItem[] }>(
         `${path()}/test-send`,
@@ -66,35 +38,34 @@ export const campaignsCommand: ApiCommand = async (api, [verb, id], flags) => {
         answer.items.map((i) => ({ ...i, problems: i.problems.map((p) => p.message) })),
         ['phone', 'ok', 'messageId', 'text', 'problems'],
       );
-    }
-    case 'confirm': {
+    },
+    confirm: async ({ api, path, flags }) => {
       // --template-version: the version you reviewed (409 when the campaign pins another).
       const reviewed = templateVersionFlag(flags);
+      const body = reviewed !== undefined ? { templateVersion: reviewed } : {};
       return show(
         flags,
-        (
-          await api.request('POST', `${path()}/confirm`, {
-            body: reviewed !== undefined ? { templateVersion: reviewed } : {},
-            ifMatch: version(flags),
-          })
-        ).body,
+        (await api.request('POST', `${path()}/confirm`, { body, ifMatch: version(flags) })).body,
       );
-    }
-    case 'pause':
-    case 'resume':
-    case 'cancel':
-      return show(
-        flags,
-        (await api.request('POST', `${path()}/${verb}`, { ifMatch: version(flags) })).body,
-      );
-    case 'results': {
+    },
+    pause: transition('pause'),
+    resume: transition('resume'),
+    cancel: transition('cancel'),
+    results: async ({ api, path, flags }) => {
       const results = await api.get<CampaignResults>(`${path()}/results`);
       return flags.json ? printJson(results) : printResults(results);
-    }
-    default:
-      throw new UsageError(`unknown action "${verb ?? ''}": use ${VERBS}`);
-  }
-};
+    },
+  },
+});
+
+/** pause, resume, cancel: a POST with the version read (412 when it has changed since). */
+function transition(action: string) {
+  return async ({ api, path, flags }: VerbContext) =>
+    show(
+      flags,
+      (await api.request('POST', `${path()}/${action}`, { ifMatch: version(flags) })).body,
+    );
+}
 
 function printEstimate(e: Estimate): void {
   printRecord({

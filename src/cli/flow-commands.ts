@@ -5,45 +5,28 @@ import { oneOf } from './flag-values.js';
 import { printJson, printRecord, printTable } from './output.js';
 import {
   body,
-  deleted,
   need,
   pageQuery,
   printPage,
+  resourceCommand,
   seg,
-  version,
-  type ApiCommand,
   type Page,
 } from './resource-commands.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
-const VERBS = 'list, get, create, update, delete, validate, simulate, runs, run or cancel-run';
-
 /** `tern flows list|get|create|update|delete|validate|simulate|runs|run|cancel-run` */
-export const flowsCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const show = (f: Flow) => (flags.json ? printJson(f) : printFlow(f));
-  const path = () => `/v1/flows/${seg(need(id, 'flow'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
-        flags,
-        await api.get<Page<Flow>>('/v1/flows', {
-          ...pageQuery(flags, 50),
-          status: oneOf(flags, FLOW_STATUSES),
-          name: flags.name,
-        }),
-        ['id', 'name', 'status', 'version', 'trigger', 'steps', 'activeRuns', 'updatedAt'],
-        (f) => ({ ...f, trigger: triggerText(f), steps: f.definition.steps.length }),
-      );
-    case 'get':
-      return show(await api.get<Flow>(path()));
-    case 'create':
-      return show(await api.post<Flow>('/v1/flows', body(flags)));
-    case 'update':
-      return show(await api.patch<Flow>(path(), body(flags), version(flags)));
-    case 'delete':
-      await api.delete(path());
-      return deleted(flags, 'flow', need(id, 'flow'));
-    case 'validate': {
+export const flowsCommand = resourceCommand<Flow>({
+  noun: 'flow',
+  collection: '/v1/flows',
+  list: {
+    limit: 50,
+    query: (flags) => ({ status: oneOf(flags, FLOW_STATUSES), name: flags.name }),
+    columns: ['id', 'name', 'status', 'version', 'trigger', 'steps', 'activeRuns', 'updatedAt'],
+    row: (f) => ({ ...f, trigger: triggerText(f), steps: f.definition.steps.length }),
+  },
+  print: (flags, f) => (flags.json ? printJson(f) : printFlow(f)),
+  verbs: {
+    validate: async ({ api, flags }) => {
       const answer = await api.post<{
         ok: boolean;
         problems: { path?: string; message: string }[];
@@ -64,12 +47,12 @@ export const flowsCommand: ApiCommand = async (api, [verb, id], flags) => {
         for (const p of answer.problems) console.error(`  ${p.path ?? ''} ${p.message}`.trimEnd());
       }
       return 1;
-    }
-    case 'simulate': {
+    },
+    simulate: async ({ api, path, flags }) => {
       const result = await api.post<SimulationResult>(`${path()}/simulate`, body(flags));
       return flags.json ? printJson(result) : printSimulation(result);
-    }
-    case 'runs': {
+    },
+    runs: async ({ api, id, flags }) => {
       const page = await api.get<Page<FlowRun>>('/v1/flow-runs', {
         ...pageQuery(flags, 50),
         flowId: id,
@@ -82,19 +65,17 @@ export const flowsCommand: ApiCommand = async (api, [verb, id], flags) => {
         ['id', 'flowName', 'phone', 'status', 'where', 'sends', 'startedAt', 'endedAt'],
         (r) => ({ ...r, where: where(r) }),
       );
-    }
-    case 'run': {
+    },
+    run: async ({ api, id, flags }) => {
       const run = await api.get<FlowRunDetail>(`/v1/flow-runs/${seg(need(id, 'run'))}`);
       return flags.json ? printJson(run) : printRun(run);
-    }
-    case 'cancel-run': {
+    },
+    'cancel-run': async ({ api, id, flags }) => {
       const run = await api.post<FlowRunDetail>(`/v1/flow-runs/${seg(need(id, 'run'))}/cancel`);
       return flags.json ? printJson(run) : printRun(run);
-    }
-    default:
-      throw new UsageError(`unknown action "${verb ?? ''}": use ${VERBS}`);
-  }
-};
+    },
+  },
+});
 
 function runStatusFlag(flags: ResourceFlags): 'active' | 'ended' | undefined {
   const status = flags.status;

@@ -101,36 +101,84 @@ export function deleted(flags: ResourceFlags, what: string, id: string): void {
   else console.log(`Deleted ${what} ${id}.`);
 }
 
-/** `tern credentials list|show|create|update|delete|verify` */
-export const credentialsCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const path = () => `/v1/credentials/${seg(need(id, 'credential'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
+/** What a verb beyond the five gets: the id typed (if any) and the resource's path built from it. */
+export interface VerbContext {
+  api: ApiClient;
+  id: string | undefined;
+  /** `collection/<id>`; a usage error when no id was given. */
+  path: () => string;
+  flags: ResourceFlags;
+}
+
+export interface ResourceSpec<T> {
+  /** What messages call one: "segment", "channel configuration". */
+  noun: string;
+  /** The collection's path: "/v1/segments". */
+  collection: string;
+  /** The verb that reads one (the older commands say show). */
+  readVerb?: 'get' | 'show';
+  list: {
+    columns: string[];
+    /** The list's filters from the flags; `--name` by default. */
+    query?: (flags: ResourceFlags) => Record<string, unknown>;
+    row?: (item: T) => Record<string, unknown>;
+    limit?: number;
+  };
+  /** How one resource prints; `show` by default. */
+  print?: (flags: ResourceFlags, value: T) => void;
+  /** Further verbs, and replacements of the five, in the order the usage lists them. */
+  verbs?: Record<string, (context: VerbContext) => Promise<number | void>>;
+}
+
+/** One command for a resource: list, get (or show), create, update (--if-match), delete, and `verbs`. */
+export function resourceCommand<T>(spec: ResourceSpec<T>): ApiCommand {
+  const print = spec.print ?? show;
+  const standard: Record<string, (context: VerbContext) => Promise<number | void>> = {
+    list: async ({ api, flags }) =>
+      printPage(
         flags,
-        await api.get<Page<Record<string, unknown>>>('/v1/credentials', {
-          ...pageQuery(flags),
-          name: flags.name,
+        await api.get<Page<T>>(spec.collection, {
+          ...pageQuery(flags, spec.list.limit),
+          ...(spec.list.query ? spec.list.query(flags) : { name: flags.name }),
         }),
-        ['id', 'name', 'inboundNumber', 'validityPeriod', 'apiKeyHint', 'updatedAt'],
-      );
-    case 'show':
-      return show(flags, await api.get(path()));
-    case 'create':
-      return show(flags, await api.post('/v1/credentials', body(flags)));
-    case 'update':
-      return show(flags, await api.patch(path(), body(flags), version(flags)));
-    case 'delete':
+        spec.list.columns,
+        spec.list.row,
+      ),
+    [spec.readVerb ?? 'get']: async ({ api, path, flags }) =>
+      print(flags, await api.get<T>(path())),
+    create: async ({ api, flags }) => print(flags, await api.post<T>(spec.collection, body(flags))),
+    update: async ({ api, path, flags }) =>
+      print(flags, await api.patch<T>(path(), body(flags), version(flags))),
+    delete: async ({ api, id, path, flags }) => {
+      await api.delete(path());
+      deleted(flags, spec.noun, need(id, spec.noun));
+    },
+  };
+  const verbs = { ...standard, ...spec.verbs };
+  const names = Object.keys(verbs);
+  const usage = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  return async (api, [verb, id], flags) => {
+    const run = verb !== undefined && Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+    if (!run) throw new UsageError(`unknown action "${verb ?? ''}": use ${usage}`);
+    const path = () => `${spec.collection}/${seg(need(id, spec.noun))}`;
+    return run({ api, id, path, flags });
+  };
+}
+
+/** `tern credentials list|show|create|update|delete|verify` */
+export const credentialsCommand = resourceCommand({
+  noun: 'API credential',
+  collection: '/v1/credentials',
+  readVerb: 'show',
+  list: { columns: ['id', 'name', 'inboundNumber', 'validityPeriod', 'apiKeyHint', 'updatedAt'] },
+  verbs: {
+    delete: async ({ api, id, path, flags }) => {
       await api.delete(path(), { query: flags.force === true ? { force: 'true' } : {} });
-      return deleted(flags, 'API credential', need(id, 'credential'));
-    case 'verify':
-      return verify(api, path(), flags);
-    default:
-      throw new UsageError(
-        `unknown action "${verb ?? ''}": use list, show, create, update, delete or verify`,
-      );
-  }
-};
+      deleted(flags, 'API credential', need(id, 'API credential'));
+    },
+    verify: ({ api, path, flags }) => verify(api, path(), flags),
+  },
+});
 
 interface VerifyResult {
   status: string;
@@ -166,33 +214,12 @@ async function verify(api: ApiClient, path: string, flags: ResourceFlags): Promi
 }
 
 /** `tern channels list|show|create|update|delete` */
-export const channelsCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const path = () => `/v1/channel-configurations/${seg(need(id, 'channel configuration'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
-        flags,
-        await api.get<Page<Record<string, unknown>>>('/v1/channel-configurations', {
-          ...pageQuery(flags),
-          name: flags.name,
-        }),
-        ['id', 'name', 'channel', 'messageType', 'sender', 'credentialId'],
-      );
-    case 'show':
-      return show(flags, await api.get(path()));
-    case 'create':
-      return show(flags, await api.post('/v1/channel-configurations', body(flags)));
-    case 'update':
-      return show(flags, await api.patch(path(), body(flags), version(flags)));
-    case 'delete':
-      await api.delete(path());
-      return deleted(flags, 'channel configuration', need(id, 'channel configuration'));
-    default:
-      throw new UsageError(
-        `unknown action "${verb ?? ''}": use list, show, create, update or delete`,
-      );
-  }
-};
+export const channelsCommand = resourceCommand({
+  noun: 'channel configuration',
+  collection: '/v1/channel-configurations',
+  readVerb: 'show',
+  list: { columns: ['id', 'name', 'channel', 'messageType', 'sender', 'credentialId'] },
+});
 
 interface CreatedToken {
   id: string;

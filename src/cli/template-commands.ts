@@ -3,45 +3,20 @@ import type { PreviewItem } from '../templates/template.service.js';
 import type { ApiClient } from './api-client.js';
 import { listFlag, templateVersionFlag } from './flag-values.js';
 import { printJson, printTable } from './output.js';
-import {
-  body,
-  deleted,
-  need,
-  pageQuery,
-  printPage,
-  seg,
-  show,
-  version,
-  type ApiCommand,
-  type Page,
-} from './resource-commands.js';
+import { body, resourceCommand, show, type Page } from './resource-commands.js';
 import { UsageError, type ResourceFlags } from './usage.js';
 
 /** `tern templates list|get|create|update|delete|preview` */
-export const templatesCommand: ApiCommand = async (api, [verb, id], flags) => {
-  const path = () => `/v1/templates/${seg(need(id, 'template'))}`;
-  switch (verb) {
-    case 'list':
-      return printPage(
-        flags,
-        await api.get<Page<Record<string, unknown>>>('/v1/templates', {
-          ...pageQuery(flags),
-          name: flags.name,
-        }),
-        ['id', 'name', 'version', 'messageType', 'updatedAt'],
-      );
-    case 'get': {
+export const templatesCommand = resourceCommand({
+  noun: 'template',
+  collection: '/v1/templates',
+  list: { columns: ['id', 'name', 'version', 'messageType', 'updatedAt'] },
+  verbs: {
+    get: async ({ api, path, flags }) => {
       const n = templateVersionFlag(flags);
-      return show(flags, n === undefined ? await api.get(path()) : await versionOf(api, path(), n));
-    }
-    case 'create':
-      return show(flags, await api.post('/v1/templates', body(flags)));
-    case 'update':
-      return show(flags, await api.patch(path(), body(flags), version(flags)));
-    case 'delete':
-      await api.delete(path());
-      return deleted(flags, 'template', need(id, 'template'));
-    case 'preview': {
+      show(flags, n === undefined ? await api.get(path()) : await versionOf(api, path(), n));
+    },
+    preview: async ({ api, path, flags }) => {
       const answer = await api.post<{ items: PreviewItem[] }>(
         `${path()}/preview`,
         previewTarget(flags),
@@ -56,13 +31,9 @@ export const templatesCommand: ApiCommand = async (api, [verb, id], flags) => {
         'text',
         'problems',
       ]);
-    }
-    default:
-      throw new UsageError(
-        `unknown action "${verb ?? ''}": use list, get, create, update, delete or preview`,
-      );
-  }
-};
+    },
+  },
+});
 
 /** Version `n` from the template's versions (newest first), page by page. */
 async function versionOf(api: ApiClient, path: string, n: number): Promise<unknown> {
