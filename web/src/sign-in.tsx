@@ -14,13 +14,45 @@ import {
   type SignInMethods,
   homeSandbox,
 } from './auth';
-import { Field, errorText } from './ui';
+import { Field, describedBy, errorText, useAction } from './ui';
 
 export type SignInMode = 'password' | 'token';
 
 /** A cookie session from a sign-in answer. */
 export function cookieSession(answer: SessionAnswer, sandbox: string): Session {
   return { token: null, sandbox, csrfToken: answer.csrfToken, user: answer.user };
+}
+
+/** A password or token input in its Field, its error read out with it. */
+function SecretField({
+  id,
+  label,
+  error,
+  value,
+  onChange,
+  autoComplete,
+}: {
+  id: string;
+  label: string;
+  error: string | undefined;
+  value: string;
+  onChange: (value: string) => void;
+  autoComplete: 'current-password' | 'new-password';
+}) {
+  return (
+    <Field id={id} label={label} error={error}>
+      <input
+        id={id}
+        type="password"
+        autoComplete={autoComplete}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        required
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error)}
+      />
+    </Field>
+  );
 }
 
 function SignInCard({ title, children }: { title: string; children: ReactNode }) {
@@ -98,22 +130,16 @@ function PasswordForm({
 }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
+  const { busy, error, run } = useAction(async () => {
+    const answer = await signIn(email.trim(), password);
+    onSignIn(cookieSession(answer, await homeSandbox(sandbox)));
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const answer = await signIn(email.trim(), password);
-      onSignIn(cookieSession(answer, await homeSandbox(sandbox)));
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
+    void run();
   };
   return (
-    <form onSubmit={(e) => void submit(e)}>
+    <form onSubmit={submit}>
       <Field id="signin-email" label="Email">
         <input
           id="signin-email"
@@ -124,18 +150,14 @@ function PasswordForm({
           required
         />
       </Field>
-      <Field id="signin-password" label="Password" error={error}>
-        <input
-          id="signin-password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? 'signin-password-error' : undefined}
-        />
-      </Field>
+      <SecretField
+        id="signin-password"
+        label="Password"
+        error={error}
+        value={password}
+        onChange={setPassword}
+        autoComplete="current-password"
+      />
       <button
         type="submit"
         className="btn btn-primary"
@@ -150,40 +172,29 @@ function PasswordForm({
 function TokenForm({ onSignIn }: { onSignIn: (session: Session) => void }) {
   const [token, setToken] = useState('');
   const [sandbox, setSandbox] = useState('prod');
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
+  const { busy, error, run } = useAction(async () => {
+    const session = { token: token.trim(), sandbox: sandbox.trim() || 'prod' };
+    await whoAmI(session);
+    onSignIn(session);
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const session = { token: token.trim(), sandbox: sandbox.trim() || 'prod' };
-      await whoAmI(session);
-      onSignIn(session);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    void run();
   };
   return (
-    <form onSubmit={(e) => void submit(e)}>
+    <form onSubmit={submit}>
       <p className="muted">
         Admin tokens are for machines and first set-up: <code>tern serve</code> prints one on first
         start, and <code>tern tokens create --name me</code> makes another.
       </p>
-      <Field id="signin-token" label="Admin token" error={error}>
-        <input
-          id="signin-token"
-          type="password"
-          autoComplete="current-password"
-          value={token}
-          onChange={(e) => setToken(e.target.value)}
-          required
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? 'signin-token-error' : undefined}
-        />
-      </Field>
+      <SecretField
+        id="signin-token"
+        label="Admin token"
+        error={error}
+        value={token}
+        onChange={setToken}
+        autoComplete="current-password"
+      />
       <Field id="signin-sandbox" label="Sandbox">
         <input
           id="signin-sandbox"
@@ -260,30 +271,22 @@ export function AcceptInvitation({
       <form onSubmit={(e) => void submit(e)}>
         {offer.needsPassword ? (
           <>
-            <Field id="invite-password" label="Choose a password" error={errors.password}>
-              <input
-                id="invite-password"
-                type="password"
-                autoComplete="new-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                required
-                aria-invalid={errors.password ? true : undefined}
-                aria-describedby={errors.password ? 'invite-password-error' : undefined}
-              />
-            </Field>
-            <Field id="invite-repeat" label="Repeat the password" error={errors.repeat}>
-              <input
-                id="invite-repeat"
-                type="password"
-                autoComplete="new-password"
-                value={repeat}
-                onChange={(e) => setRepeat(e.target.value)}
-                required
-                aria-invalid={errors.repeat ? true : undefined}
-                aria-describedby={errors.repeat ? 'invite-repeat-error' : undefined}
-              />
-            </Field>
+            <SecretField
+              id="invite-password"
+              label="Choose a password"
+              error={errors.password}
+              value={password}
+              onChange={setPassword}
+              autoComplete="new-password"
+            />
+            <SecretField
+              id="invite-repeat"
+              label="Repeat the password"
+              error={errors.repeat}
+              value={repeat}
+              onChange={setRepeat}
+              autoComplete="new-password"
+            />
           </>
         ) : null}
         {errors.form ? (
