@@ -11,6 +11,7 @@ import type { RunningDemo } from '../src/demo.js';
 import {
   screenshotOnFailure,
   startConsole,
+  type Caller,
   type ConsoleSession,
 } from './helpers/console-browser.js';
 
@@ -22,31 +23,9 @@ let demo: RunningDemo;
 let page: Page;
 let base: string;
 
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
 /** A request to Tern as the demo's token, or with a person's session cookie and CSRF token. */
-async function call<T>(
-  method: string,
-  path: string,
-  body?: unknown,
-  as?: { cookie: string; csrf: string },
-): Promise<Answer<T>> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(as
-        ? { cookie: as.cookie, 'x-csrf-token': as.csrf }
-        : { authorization: `Bearer ${demo.token}` }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
-}
+const call = <T>(method: string, path: string, body?: unknown, as?: Caller) =>
+  session!.answer<T>(method, path, body, as);
 
 interface Campaign {
   id: string;

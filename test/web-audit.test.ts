@@ -18,18 +18,9 @@ let demo: RunningDemo;
 let page: Page;
 let base: string;
 
-async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${base}/api${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token ?? demo.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+/** The API as the demo's token, or another. */
+const call = <T>(method: string, path: string, body?: unknown, token?: string) =>
+  session!.api<T>(method, `/api${path}`, body, token ? { token } : undefined);
 
 const rows = () => page.locator('table[aria-label="Audit log"] tbody tr');
 const rowTexts = async () => (await rows().allTextContents()).map((t) => t.replace(/\s+/g, ' '));

@@ -17,20 +17,10 @@ import {
 let session: ConsoleSession | undefined;
 let demo: RunningDemo;
 let page: Page;
-let base: string;
 
-async function call<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(auth ? { authorization: `Bearer ${demo.token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+/** The API as the demo's token, or nobody (`auth` false). */
+const call = <T>(method: string, path: string, body?: unknown, auth = true) =>
+  session!.api<T>(method, path, body, auth ? undefined : 'anonymous');
 
 interface Member {
   email: string;
@@ -40,7 +30,7 @@ const members = async () => (await call<{ items: Member[] }>('GET', '/api/v1/mem
 
 beforeAll(async () => {
   session = await startConsole('web-people');
-  ({ demo, page, base } = session);
+  ({ demo, page } = session);
   // A second person, in the real way: invited, then accepting with a password.
   const invited = await call<{ url: string }>('POST', '/api/v1/invitations', {
     email: 'vera@example.test',

@@ -6,7 +6,6 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningDemo } from '../src/demo.js';
 import {
   go,
   screenshotOnFailure,
@@ -15,22 +14,11 @@ import {
 } from './helpers/console-browser.js';
 
 let session: ConsoleSession | undefined;
-let demo: RunningDemo;
 let page: Page;
 let base: string;
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${demo.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+const call = <T>(method: string, path: string, body?: unknown) =>
+  session!.api<T>(method, path, body);
 
 /** An owner's invitation, as the API makes it; the link's path and token. */
 async function invite(email: string, roles: string[]): Promise<string> {
@@ -55,7 +43,7 @@ async function signInWithPassword(email: string): Promise<void> {
 
 beforeAll(async () => {
   session = await startConsole('web-sign-in');
-  ({ demo, page, base } = session);
+  ({ page, base } = session);
 }, 90_000);
 
 afterEach((ctx) => screenshotOnFailure(ctx, page));

@@ -17,13 +17,50 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = process.env.TERN_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : null;
 
+/** Who a test's own request to Tern is: the demo's token (the default), another token, a person's session, or nobody. */
+export type Caller = { token: string } | { cookie: string; csrf: string } | 'anonymous';
+
+export interface Answer<T> {
+  status: number;
+  body: T;
+}
+
 export interface ConsoleSession {
   demo: RunningDemo;
   /** Tern's base URL (API and console). */
   base: string;
   context: BrowserContext;
   page: Page;
+  /** A JSON request to Tern beside the browser (`path` from the root: /api/v1/…); throws on 3xx–5xx. */
+  api<T>(method: string, path: string, body?: unknown, as?: Caller): Promise<T>;
+  /** The same, with the status. */
+  answer<T>(method: string, path: string, body?: unknown, as?: Caller): Promise<Answer<T>>;
   close(): Promise<void>;
+}
+
+function callerHeaders(demo: RunningDemo, as: Caller | undefined): Record<string, string> {
+  if (as === 'anonymous') return {};
+  if (as && 'cookie' in as) return { cookie: as.cookie, 'x-csrf-token': as.csrf };
+  return { authorization: `Bearer ${as?.token ?? demo.token}` };
+}
+
+async function answerOf<T>(
+  demo: RunningDemo,
+  method: string,
+  path: string,
+  body: unknown,
+  as: Caller | undefined,
+): Promise<Answer<T>> {
+  const res = await fetch(`${demo.tern.url}${path}`, {
+    method,
+    headers: {
+      ...callerHeaders(demo, as),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
 }
 
 /** Starts the demo and a headless Chromium on it; `name` names the temp folders. */
@@ -86,7 +123,17 @@ export async function startConsole(
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
-    return { demo, base: demo.tern.url, context, page, close };
+    const running = demo;
+    return {
+      demo,
+      base: demo.tern.url,
+      context,
+      page,
+      api: async (method, path, body, as) =>
+        (await answerOf<never>(running, method, path, body, as)).body,
+      answer: (method, path, body, as) => answerOf(running, method, path, body, as),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
