@@ -121,16 +121,19 @@ export async function decideApproval(
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** The approval list's filters and page. */
+export interface ApprovalQuery {
+  status?: ApprovalStatus;
+  resourceType?: string;
+  resourceId?: string;
+  cursor?: string;
+  limit: number;
+}
+
 export async function listApprovals(
   db: Executor,
   sandbox: string,
-  query: {
-    status?: ApprovalStatus;
-    resourceType?: string;
-    resourceId?: string;
-    cursor?: string;
-    limit: number;
-  },
+  query: ApprovalQuery,
 ): Promise<Page<Approval>> {
   const after = decodeCursor(query.cursor);
   let select = db.selectFrom('approval_requests').selectAll().where('sandbox', '=', sandbox);

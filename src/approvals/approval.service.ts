@@ -26,6 +26,7 @@ import {
   listApprovals,
   readSettings,
   writeSettings,
+  type ApprovalQuery,
 } from './approval.repository.js';
 
 export interface ApprovalServiceDeps {
@@ -170,16 +171,7 @@ export class ApprovalService {
     return approvalFromRow(row);
   }
 
-  list(
-    sandbox: string,
-    query: {
-      status?: ApprovalStatus;
-      resourceType?: string;
-      resourceId?: string;
-      cursor?: string;
-      limit: number;
-    },
-  ): Promise<Page<Approval>> {
+  list(sandbox: string, query: ApprovalQuery): Promise<Page<Approval>> {
     return listApprovals(this.deps.db.kysely, sandbox, query);
   }
 
