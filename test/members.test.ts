@@ -68,6 +68,17 @@ describeEachDialect('members of a sandbox', ({ db }) => {
           ?.allowedRoles,
       ).toEqual(['owner']);
 
+      // Nobody gives themselves a role, an owner included (compliance would then be theirs alone).
+      const selfGrant = await put(owner.userId, { roles: ['owner', 'compliance'] });
+      expect(selfGrant.statusCode, selfGrant.body).toBe(403);
+      expect(selfGrant.body).toContain('you cannot add compliance to your own roles');
+      const unchanged = await t.app.inject({ url: '/api/v1/members', headers: as(owner) });
+      expect(
+        unchanged
+          .json<{ items: { email: string; roles: string[] }[] }>()
+          .items.find((m) => m.email === 'olive@example.test')?.roles,
+      ).toEqual(['owner']);
+
       // The last owner keeps the role, and cannot be removed.
       const demote = await put(owner.userId, { roles: ['viewer'] });
       expect(demote.statusCode, demote.body).toBe(409);

@@ -132,7 +132,11 @@ async function refuseLastOwner(
   }
 }
 
-/** Replaces a member's roles in a sandbox (1 or more); the last owner keeps theirs. */
+/**
+ * Replaces a member's roles in a sandbox (1 or more); the last owner keeps theirs. Nobody gives
+ * themselves a role: an owner taking compliance would edit keywords and consent rules alone,
+ * which compliance exists to prevent; another owner (or an admin token) must grant it.
+ */
 export async function setMemberRoles(
   db: Db,
   clock: Clock,
@@ -154,6 +158,11 @@ export async function setMemberRoles(
     const now = clock.now().toISOString();
     const removed = member.roles.filter((r) => !roles.includes(r));
     const added = roles.filter((r) => !member.roles.includes(r));
+    if (added.length > 0 && input.actor.kind === 'user' && input.actor.id === member.id) {
+      throw new AppError('forbidden', 'Nobody gives themselves a role: ask another owner.', [
+        { path: '/roles', message: `you cannot add ${added.join(', ')} to your own roles` },
+      ]);
+    }
     if (removed.length > 0) {
       await trx
         .deleteFrom('memberships')
