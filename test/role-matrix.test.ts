@@ -202,11 +202,8 @@ async function settled(db: Db): Promise<string> {
  * the rate limit's counters: a refused request changes none of it.
  */
 async function fingerprint(db: Db): Promise<string> {
-  const tables = await db.kysely.introspection.getTables();
   const hash = createHash('sha256');
-  // On PostgreSQL the introspection lists every schema's tables, parallel tests' too: their
-  // names, once each (this test's schema is on the search path).
-  for (const table of [...new Set(tables.map((t) => t.name))].sort()) {
+  for (const table of await ownTables(db)) {
     if (['sessions', 'kysely_migration', 'kysely_migration_lock'].includes(table)) continue;
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
       db.kysely,
@@ -215,6 +212,22 @@ async function fingerprint(db: Db): Promise<string> {
     hash.update(`${table}\n${lines.join('\n')}\n`);
   }
   return hash.digest('hex');
+}
+
+/**
+ * This test's tables. Kysely's introspection lists every schema on PostgreSQL, and failed when
+ * a parallel test dropped its schema mid-query ("schema … does not exist"); this reads only
+ * the test's own schema (first on the search path).
+ */
+async function ownTables(db: Db): Promise<string[]> {
+  if (db.capabilities.name === 'sqlite') {
+    return (await db.kysely.introspection.getTables()).map((t) => t.name).sort();
+  }
+  const rows = await sql<{ name: string }>`
+    select table_name as name from information_schema.tables
+    where table_schema = current_schema() and table_type = 'BASE TABLE'
+    order by table_name`.execute(db.kysely);
+  return rows.rows.map((r) => r.name);
 }
 
 interface ErrorBody {

@@ -4,7 +4,7 @@ import type { Executor } from '../db/executor.js';
 import { recordAudit } from '../audit/audit.js';
 import { AppError } from '../errors.js';
 import type { Actor } from './principal.js';
-import { isRole, ROLES, type Role } from './roles.js';
+import { isRole, permissionsOf, ROLES, type Role } from './roles.js';
 
 /** A person in one sandbox, as the members API shows them: never a password hash. */
 export interface Member {
@@ -134,8 +134,8 @@ async function refuseLastOwner(
 
 /**
  * Replaces a member's roles in a sandbox (1 or more); the last owner keeps theirs. Nobody gives
- * themselves a role: an owner taking compliance would edit keywords and consent rules alone,
- * which compliance exists to prevent; another owner (or an admin token) must grant it.
+ * themselves a permission they lack: an owner taking compliance would edit keywords and consent
+ * rules alone, which the role exists to prevent; another owner (or an admin token) grants it.
  */
 export async function setMemberRoles(
   db: Db,
@@ -158,10 +158,14 @@ export async function setMemberRoles(
     const now = clock.now().toISOString();
     const removed = member.roles.filter((r) => !roles.includes(r));
     const added = roles.filter((r) => !member.roles.includes(r));
-    if (added.length > 0 && input.actor.kind === 'user' && input.actor.id === member.id) {
-      throw new AppError('forbidden', 'Nobody gives themselves a role: ask another owner.', [
-        { path: '/roles', message: `you cannot add ${added.join(', ')} to your own roles` },
-      ]);
+    if (input.actor.kind === 'user' && input.actor.id === member.id) {
+      // Stepping down is one's own to do; gaining a permission is not.
+      const had = permissionsOf(member.roles);
+      const gains = [...permissionsOf(roles)].filter((p) => !had.has(p));
+      if (gains.length > 0)
+        throw new AppError('forbidden', 'Nobody gives themselves a role: ask another owner.', [
+          { path: '/roles', message: `you cannot add ${added.join(', ')} to your own roles` },
+        ]);
     }
     if (removed.length > 0) {
       await trx
