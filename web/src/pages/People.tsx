@@ -82,8 +82,9 @@ function RolesDialog({
   onClose: () => void;
   onSaved: () => void;
 }) {
-  const { api } = useSession();
+  const { api, session } = useSession();
   const [roles, setRoles] = useState<Role[]>(member.roles);
+  const self = session.user?.id === member.id;
   const { busy, error, run } = useAction(async () => {
     await api.put(`/v1/members/${encodeURIComponent(member.id)}`, { roles });
     onSaved();
@@ -109,6 +110,11 @@ function RolesDialog({
         </>
       }
     >
+      {self ? (
+        <p className="muted">
+          These are your own roles: you may step down, but another owner gives you a new one.
+        </p>
+      ) : null}
       <RoleBoxes value={roles} onChange={setRoles} />
       {roles.length === 0 ? <p className="hint">Choose at least one role.</p> : null}
       {error ? (
