@@ -6,14 +6,9 @@
  * message's channel, provider id and seconds; every list page at 390 px without sideways scroll.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_OFFERS_FLOW, DEMO_PHONE, type RunningDemo } from '../src/demo.js';
-import {
-  go as goIn,
-  screenshotOnFailure,
-  startConsole,
-  type ConsoleSession,
-} from './helpers/console-browser.js';
+import { go as goIn, useConsole, type ConsoleSession } from './helpers/console-browser.js';
 
 let session: ConsoleSession | undefined;
 let demo: RunningDemo;
@@ -26,17 +21,11 @@ const go = (label: string) => goIn(page, label);
 const call = <T>(method: string, path: string, body?: unknown, token?: string) =>
   session!.api<T>(method, `/api${path}`, body, token ? { token } : undefined);
 
-beforeAll(async () => {
-  session = await startConsole('web-access');
+useConsole('web-access', {}, async (started) => {
+  session = started;
   ({ demo, page, base } = session);
   await page.goto(demo.consoleUrl);
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 60_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
 });
 
 describe('console polish (issue 18)', { timeout: 30_000 }, () => {

@@ -6,14 +6,9 @@
  * the campaign runs. Settings sets the threshold, and turning compliance approvals off waits too.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningDemo } from '../src/demo.js';
-import {
-  screenshotOnFailure,
-  startConsole,
-  type Caller,
-  type ConsoleSession,
-} from './helpers/console-browser.js';
+import { useConsole, type Caller, type ConsoleSession } from './helpers/console-browser.js';
 
 /** The campaign's audience: three subscribed numbers, above a threshold of 2. */
 const PHONES = ['+447911003001', '+447911003002', '+447911003003'];
@@ -35,33 +30,32 @@ interface Campaign {
 
 let campaignId: string;
 
-beforeAll(async () => {
-  session = await startConsole('web-approvals');
-  ({ demo, page, base } = session);
-  for (const phone of PHONES)
-    await call('PUT', `/api/v1/profiles/${encodeURIComponent(phone)}/consent`, {
-      consent: 'subscribed',
-      note: 'web form',
+useConsole(
+  'web-approvals',
+  {},
+  async (started) => {
+    session = started;
+    ({ demo, page, base } = session);
+    for (const phone of PHONES)
+      await call('PUT', `/api/v1/profiles/${encodeURIComponent(phone)}/consent`, {
+        consent: 'subscribed',
+        note: 'web form',
+      });
+    const list = await call<{ id: string }>('POST', '/api/v1/lists', { name: 'approval-audience' });
+    await call('POST', `/api/v1/lists/${list.body.id}/members`, { phones: PHONES });
+    const draft = await call<Campaign>('POST', '/api/v1/campaigns', {
+      name: 'Big send',
+      audience: { listId: list.body.id },
+      templateId: demo.offers.followUpTemplateId,
+      channelConfigurationId: demo.channelIds.marketing,
+      pacing: { perMinute: 600 },
     });
-  const list = await call<{ id: string }>('POST', '/api/v1/lists', { name: 'approval-audience' });
-  await call('POST', `/api/v1/lists/${list.body.id}/members`, { phones: PHONES });
-  const draft = await call<Campaign>('POST', '/api/v1/campaigns', {
-    name: 'Big send',
-    audience: { listId: list.body.id },
-    templateId: demo.offers.followUpTemplateId,
-    channelConfigurationId: demo.channelIds.marketing,
-    pacing: { perMinute: 600 },
-  });
-  campaignId = draft.body.id;
-  await page.goto(demo.consoleUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+    campaignId = draft.body.id;
+    await page.goto(demo.consoleUrl);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  },
+  90_000,
+);
 
 describe('approvals in Chromium', { timeout: 60_000 }, () => {
   it('sets the campaign threshold on Settings; turning compliance approvals off waits for approval', async () => {

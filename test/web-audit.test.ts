@@ -4,14 +4,9 @@
  * URL) narrow the rows to that person's or that resource's; a credential links to its history.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningDemo } from '../src/demo.js';
-import {
-  go as goIn,
-  screenshotOnFailure,
-  startConsole,
-  type ConsoleSession,
-} from './helpers/console-browser.js';
+import { go as goIn, useConsole, type ConsoleSession } from './helpers/console-browser.js';
 
 let session: ConsoleSession | undefined;
 let demo: RunningDemo;
@@ -25,17 +20,11 @@ const call = <T>(method: string, path: string, body?: unknown, token?: string) =
 const rows = () => page.locator('table[aria-label="Audit log"] tbody tr');
 const rowTexts = async () => (await rows().allTextContents()).map((t) => t.replace(/\s+/g, ' '));
 
-beforeAll(async () => {
-  session = await startConsole('web-audit');
+useConsole('web-audit', {}, async (started) => {
+  session = started;
   ({ demo, page, base } = session);
   await page.goto(demo.consoleUrl);
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 60_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
 });
 
 describe('audit page', { timeout: 30_000 }, () => {

@@ -10,13 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_INBOUND_NUMBER, type RunningDemo } from '../src/demo.js';
 import {
   go as goIn,
-  screenshotOnFailure,
   shot as shotOf,
-  startConsole,
+  useConsole,
   type ConsoleSession,
 } from './helpers/console-browser.js';
 
@@ -66,46 +65,45 @@ const tile = (label: string) =>
 const figure = async (label: string) =>
   Number((await tile(label).textContent())?.replace(/\D/g, '') ?? NaN);
 
-beforeAll(async () => {
-  session = await startConsole('web-campaigns', {
+useConsole(
+  'web-campaigns',
+  {
     viewport: { width: 1366, height: 900 },
     acceptDownloads: true,
-  });
-  ({ demo, page, base } = session);
+  },
+  async (started) => {
+    session = started;
+    ({ demo, page, base } = session);
 
-  // The demo answers OFFERS (a reply, the Offers list, consent, a follow-up flow): off here, so
-  // that OFFERS only lands on the profile and consent comes from the API alone.
-  await api('DELETE', `/credentials/${demo.credentialId}/keyword-responses/OFFERS`);
-  await api('DELETE', `/flows/${demo.offers.flowId}`);
-  // The people: texts through the simulator (keywords land on the profile), consent via the API.
-  for (const phone of [...FANS, NOT_SUBSCRIBED]) await textFrom(phone, 'OFFERS');
-  for (const phone of [...FANS, NO_OFFERS])
-    await api('PUT', `/profiles/${encodeURIComponent(phone)}/consent`, {
-      consent: 'subscribed',
-      note: 'web form',
-    });
-  // Inbound texts settle asynchronously: wait until every keyword has landed.
-  const keyworded = async () => {
-    const found = await api<{ items: { attributes: { keywords?: { OFFERS?: unknown } } }[] }>(
-      'GET',
-      '/profiles?limit=100',
-    );
-    return found.items.filter((p) => p.attributes.keywords?.OFFERS).length;
-  };
-  for (let waited = 0; (await keyworded()) < FANS.length + 1; waited += 200) {
-    if (waited > 20_000) throw new Error('the OFFERS texts did not reach the profiles in 20 s');
-    await new Promise((done) => setTimeout(done, 200));
-  }
+    // The demo answers OFFERS (a reply, the Offers list, consent, a follow-up flow): off here, so
+    // that OFFERS only lands on the profile and consent comes from the API alone.
+    await api('DELETE', `/credentials/${demo.credentialId}/keyword-responses/OFFERS`);
+    await api('DELETE', `/flows/${demo.offers.flowId}`);
+    // The people: texts through the simulator (keywords land on the profile), consent via the API.
+    for (const phone of [...FANS, NOT_SUBSCRIBED]) await textFrom(phone, 'OFFERS');
+    for (const phone of [...FANS, NO_OFFERS])
+      await api('PUT', `/profiles/${encodeURIComponent(phone)}/consent`, {
+        consent: 'subscribed',
+        note: 'web form',
+      });
+    // Inbound texts settle asynchronously: wait until every keyword has landed.
+    const keyworded = async () => {
+      const found = await api<{ items: { attributes: { keywords?: { OFFERS?: unknown } } }[] }>(
+        'GET',
+        '/profiles?limit=100',
+      );
+      return found.items.filter((p) => p.attributes.keywords?.OFFERS).length;
+    };
+    for (let waited = 0; (await keyworded()) < FANS.length + 1; waited += 200) {
+      if (waited > 20_000) throw new Error('the OFFERS texts did not reach the profiles in 20 s');
+      await new Promise((done) => setTimeout(done, 200));
+    }
 
-  await page.goto(demo.consoleUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+    await page.goto(demo.consoleUrl);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  },
+  90_000,
+);
 
 describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, () => {
   it('builds a segment of subscribed people who texted OFFERS, with a live count and members', async () => {

@@ -8,13 +8,12 @@
  * TERN_SCREENSHOTS=1 also writes flow-editor and flow-run-profile into docs/screenshots/.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_INBOUND_NUMBER, type RunningDemo } from '../src/demo.js';
 import {
   go as goIn,
-  screenshotOnFailure,
   shot as shotOf,
-  startConsole,
+  useConsole,
   type ConsoleSession,
 } from './helpers/console-browser.js';
 
@@ -55,26 +54,25 @@ async function textFrom(phone: string, text: string): Promise<void> {
 
 const step = (n: number, type: string) => page.getByRole('group', { name: `Step ${n}: ${type}` });
 
-beforeAll(async () => {
-  session = await startConsole('web-flows', {
+useConsole(
+  'web-flows',
+  {
     viewport: { width: 1366, height: 900 },
     timezoneId: 'Europe/London',
-  });
-  ({ demo, page, base } = session);
-  await api('POST', '/templates', {
-    name: 'flow-follow-up',
-    messageType: 'marketing',
-    body: FOLLOW_UP,
-  });
-  await page.goto(demo.consoleUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+  },
+  async (started) => {
+    session = started;
+    ({ demo, page, base } = session);
+    await api('POST', '/templates', {
+      name: 'flow-follow-up',
+      messageType: 'marketing',
+      body: FOLLOW_UP,
+    });
+    await page.goto(demo.consoleUrl);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  },
+  90_000,
+);
 
 describe('flows in Chromium', { timeout: 60_000 }, () => {
   let flowUrl = '';

@@ -5,14 +5,9 @@
  * demo's number then gets the reply. TERN_SCREENSHOTS=1 writes keyword-responses.png.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_INBOUND_NUMBER, type RunningDemo } from '../src/demo.js';
-import {
-  screenshotOnFailure,
-  shot,
-  startConsole,
-  type ConsoleSession,
-} from './helpers/console-browser.js';
+import { shot, useConsole, type ConsoleSession } from './helpers/console-browser.js';
 
 const PERSON = '+14155550166';
 
@@ -34,24 +29,23 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
-beforeAll(async () => {
-  session = await startConsole('web-keywords', { viewport: { width: 1366, height: 900 } });
-  ({ demo, page, base } = session);
-  await api('POST', '/templates', {
-    name: 'discount-reply',
-    messageType: 'transactional',
-    body: 'Your code: SAVE10, {{ profile.attributes.tier | default: "friend" }}.',
-  });
-  await api('POST', '/lists', { name: 'Discount-seekers' });
-  await page.goto(demo.consoleUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+useConsole(
+  'web-keywords',
+  { viewport: { width: 1366, height: 900 } },
+  async (started) => {
+    session = started;
+    ({ demo, page, base } = session);
+    await api('POST', '/templates', {
+      name: 'discount-reply',
+      messageType: 'transactional',
+      body: 'Your code: SAVE10, {{ profile.attributes.tier | default: "friend" }}.',
+    });
+    await api('POST', '/lists', { name: 'Discount-seekers' });
+    await page.goto(demo.consoleUrl);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  },
+  90_000,
+);
 
 const card = () => page.getByRole('group', { name: /^DISCOUNT\b/ });
 

@@ -5,14 +5,9 @@
  * invitation's link once.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningDemo } from '../src/demo.js';
-import {
-  go,
-  screenshotOnFailure,
-  startConsole,
-  type ConsoleSession,
-} from './helpers/console-browser.js';
+import { go, useConsole, type ConsoleSession } from './helpers/console-browser.js';
 
 let session: ConsoleSession | undefined;
 let demo: RunningDemo;
@@ -28,31 +23,30 @@ interface Member {
 }
 const members = async () => (await call<{ items: Member[] }>('GET', '/api/v1/members')).items;
 
-beforeAll(async () => {
-  session = await startConsole('web-people');
-  ({ demo, page } = session);
-  // A second person, in the real way: invited, then accepting with a password.
-  const invited = await call<{ url: string }>('POST', '/api/v1/invitations', {
-    email: 'vera@example.test',
-    name: 'Vera Viewer',
-    roles: ['viewer'],
-  });
-  const token = new URL(invited.url).searchParams.get('token') ?? '';
-  await call(
-    'POST',
-    `/auth/invitations/${token}/accept`,
-    { password: 'a long enough passphrase 1' },
-    false,
-  );
-  await page.goto(demo.consoleUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+useConsole(
+  'web-people',
+  {},
+  async (started) => {
+    session = started;
+    ({ demo, page } = session);
+    // A second person, in the real way: invited, then accepting with a password.
+    const invited = await call<{ url: string }>('POST', '/api/v1/invitations', {
+      email: 'vera@example.test',
+      name: 'Vera Viewer',
+      roles: ['viewer'],
+    });
+    const token = new URL(invited.url).searchParams.get('token') ?? '';
+    await call(
+      'POST',
+      `/auth/invitations/${token}/accept`,
+      { password: 'a long enough passphrase 1' },
+      false,
+    );
+    await page.goto(demo.consoleUrl);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  },
+  90_000,
+);
 
 const row = (text: string) =>
   page.getByRole('table', { name: 'People' }).getByRole('row').filter({ hasText: text });

@@ -12,13 +12,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningDemo } from '../src/demo.js';
 import {
   go as goIn,
-  screenshotOnFailure,
   shot as shotOf,
-  startConsole,
+  useConsole,
   type ConsoleSession,
 } from './helpers/console-browser.js';
 
@@ -75,25 +74,24 @@ function easternTomorrow(): string {
 
 const hhmm = (h: number) => `${String(h).padStart(2, '0')}:00`;
 
-beforeAll(async () => {
-  session = await startConsole('web-policy', {
+useConsole(
+  'web-policy',
+  {
     viewport: { width: 1366, height: 900 },
     timezoneId: EASTERN,
-  });
-  ({ demo, page, base } = session);
-  await api('PUT', `/profiles/${encodeURIComponent(MIAMI)}/consent`, {
-    consent: 'subscribed',
-    note: 'web form',
-  });
-  await page.goto(demo.consoleUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+  },
+  async (started) => {
+    session = started;
+    ({ demo, page, base } = session);
+    await api('PUT', `/profiles/${encodeURIComponent(MIAMI)}/consent`, {
+      consent: 'subscribed',
+      note: 'web form',
+    });
+    await page.goto(demo.consoleUrl);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  },
+  90_000,
+);
 
 const rulesTable = () => page.getByRole('table', { name: 'Send-time policy' });
 const ruleRow = (name: string) => rulesTable().getByRole('row').filter({ hasText: name });

@@ -5,13 +5,8 @@
  * write through the cookie session passes CSRF; a viewer sees write controls off with the reason.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  go,
-  screenshotOnFailure,
-  startConsole,
-  type ConsoleSession,
-} from './helpers/console-browser.js';
+import { describe, expect, it } from 'vitest';
+import { go, useConsole, type ConsoleSession } from './helpers/console-browser.js';
 
 let session: ConsoleSession | undefined;
 let page: Page;
@@ -41,16 +36,15 @@ async function signInWithPassword(email: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
-beforeAll(async () => {
-  session = await startConsole('web-sign-in');
-  ({ page, base } = session);
-}, 90_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
-});
+useConsole(
+  'web-sign-in',
+  {},
+  (started) => {
+    session = started;
+    ({ page, base } = session);
+  },
+  90_000,
+);
 
 describe('Signing in to the console in Chromium', { timeout: 120_000 }, () => {
   it('accepts an invitation with a new password and lands on the dashboard signed in', async () => {

@@ -9,13 +9,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_INBOUND_NUMBER, type RunningDemo } from '../src/demo.js';
 import {
   go as goIn,
-  screenshotOnFailure,
   shot as shotOf,
-  startConsole,
+  useConsole,
   type ConsoleSession,
 } from './helpers/console-browser.js';
 
@@ -43,15 +42,9 @@ const shot = (name: string) => shotOf(page, name);
 /** The console's own navigation, as a click in the left rail would do it. */
 const go = (label: string) => goIn(page, label);
 
-beforeAll(async () => {
-  session = await startConsole('web');
+useConsole('web', {}, (started) => {
+  session = started;
   ({ demo, context, page, base } = session);
-}, 60_000);
-
-afterEach((ctx) => screenshotOnFailure(ctx, page));
-
-afterAll(async () => {
-  await session?.close();
 });
 
 describe('admin console in Chromium', { timeout: 30_000 }, () => {

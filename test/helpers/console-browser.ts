@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, type TestContext } from 'vitest';
 import { startDemo, type RunningDemo } from '../../src/demo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -63,15 +63,38 @@ async function answerOf<T>(
   return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
 }
 
+export interface ConsoleOptions {
+  viewport?: { width: number; height: number };
+  acceptDownloads?: boolean;
+  /** The browser's zone (an IANA name), so local times on screen do not follow the machine's. */
+  timezoneId?: string;
+}
+
+/**
+ * A browser suite's hooks: the console started before its tests, then `ready` (the suite's own
+ * set-up, within `timeoutMs` in all); a picture of a failing step; everything closed after.
+ */
+export function useConsole(
+  name: string,
+  options: ConsoleOptions,
+  ready: (session: ConsoleSession) => Promise<void> | void,
+  timeoutMs = 60_000,
+): void {
+  let session: ConsoleSession | undefined;
+  beforeAll(async () => {
+    session = await startConsole(name, options);
+    await ready(session);
+  }, timeoutMs);
+  afterEach((ctx) => screenshotOnFailure(ctx, session?.page));
+  afterAll(async () => {
+    await session?.close();
+  });
+}
+
 /** Starts the demo and a headless Chromium on it; `name` names the temp folders. */
 export async function startConsole(
   name: string,
-  options: {
-    viewport?: { width: number; height: number };
-    acceptDownloads?: boolean;
-    /** The browser's zone (an IANA name), so local times on screen do not follow the machine's. */
-    timezoneId?: string;
-  } = {},
+  options: ConsoleOptions = {},
 ): Promise<ConsoleSession> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
