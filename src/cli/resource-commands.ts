@@ -101,7 +101,7 @@ export function deleted(flags: ResourceFlags, what: string, id: string): void {
   else console.log(`Deleted ${what} ${id}.`);
 }
 
-/** What a verb beyond the five gets: the id typed (if any) and the resource's path built from it. */
+/** What a verb gets: the id typed (if any) and the resource's path built from it. */
 export interface VerbContext {
   api: ApiClient;
   id: string | undefined;
