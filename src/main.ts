@@ -30,6 +30,7 @@ const API_HANDLERS = {
   campaigns: async () => (await import('./cli/campaign-commands.js')).campaignsCommand,
   keywordResponses: async () => (await import('./cli/keyword-commands.js')).keywordResponsesCommand,
   flows: async () => (await import('./cli/flow-commands.js')).flowsCommand,
+  approvals: async () => (await import('./cli/approval-commands.js')).approvalsCommand,
 } as const;
 
 /**
@@ -178,6 +179,11 @@ const commands: Record<string, Command> = {
     'Manage flows (keyword automations) and their runs: list, get, create, update, delete, validate, simulate, runs, run, cancel-run',
     'tern flows list [--status S] [--name N]|get ID|create|update ID [--if-match VERSION]|delete ID|validate|simulate ID|runs [FLOW_ID] [--phone P] [--status active|ended]|run RUN_ID|cancel-run RUN_ID [--data JSON | --file F | --file - (stdin)] [--limit N] [--cursor C]',
     'flows',
+  ),
+  approvals: apiCommand(
+    'See changes waiting for a second person, and withdraw your own: list, get, cancel (approving is done signed in, in the console)',
+    'tern approvals list [--status pending|approved|rejected|cancelled|failed] [--limit N] [--cursor C]|get ID|cancel ID',
+    'approvals',
   ),
   prune: {
     summary: 'Run one retention pass now (what TERN_RETENTION_DAYS prunes hourly)',

@@ -110,6 +110,8 @@ export interface VerbContext {
   flags: ResourceFlags;
 }
 
+export type StandardVerb = 'list' | 'get' | 'create' | 'update' | 'delete';
+
 export interface ResourceSpec<T> {
   /** What messages call one: "segment", "channel configuration". */
   noun: string;
@@ -117,6 +119,8 @@ export interface ResourceSpec<T> {
   collection: string;
   /** The verb that reads one (the older commands say show). */
   readVerb?: 'get' | 'show';
+  /** Which of list, get, create, update and delete the resource has (all by default). */
+  standard?: readonly StandardVerb[];
   list: {
     columns: string[];
     /** The list's filters from the flags; `--name` by default. */
@@ -133,7 +137,7 @@ export interface ResourceSpec<T> {
 /** One command for a resource: list, get (or show), create, update (--if-match), delete, and `verbs`. */
 export function resourceCommand<T>(spec: ResourceSpec<T>): ApiCommand {
   const print = spec.print ?? show;
-  const standard: Record<string, (context: VerbContext) => Promise<number | void>> = {
+  const all: Record<StandardVerb, (context: VerbContext) => Promise<number | void>> = {
     list: async ({ api, flags }) =>
       printPage(
         flags,
@@ -144,8 +148,7 @@ export function resourceCommand<T>(spec: ResourceSpec<T>): ApiCommand {
         spec.list.columns,
         spec.list.row,
       ),
-    [spec.readVerb ?? 'get']: async ({ api, path, flags }) =>
-      print(flags, await api.get<T>(path())),
+    get: async ({ api, path, flags }) => print(flags, await api.get<T>(path())),
     create: async ({ api, flags }) => print(flags, await api.post<T>(spec.collection, body(flags))),
     update: async ({ api, path, flags }) =>
       print(flags, await api.patch<T>(path(), body(flags), version(flags))),
@@ -154,6 +157,12 @@ export function resourceCommand<T>(spec: ResourceSpec<T>): ApiCommand {
       deleted(flags, spec.noun, need(id, spec.noun));
     },
   };
+  const standard = Object.fromEntries(
+    (spec.standard ?? (Object.keys(all) as StandardVerb[])).map((verb) => [
+      verb === 'get' ? (spec.readVerb ?? 'get') : verb,
+      all[verb],
+    ]),
+  );
   const verbs = { ...standard, ...spec.verbs };
   const names = Object.keys(verbs);
   const usage = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
