@@ -51,6 +51,11 @@ export function approvalTargets(s: GuardedServices): ApprovalTargets {
         const { credentialId, keyword } = keywordOf(id);
         return versionOrNull(() => s.keywordResponses.get(sandbox, credentialId, keyword));
       },
+      check: async (sandbox, id, change) => {
+        const { credentialId, keyword } = keywordOf(id);
+        const input = change as unknown as KeywordResponseInput;
+        await s.keywordResponses.check(sandbox, credentialId, keyword, input);
+      },
       apply: (sandbox, actor, id, change, version) => {
         const { credentialId, keyword } = keywordOf(id);
         return s.keywordResponses.set(
@@ -76,11 +81,16 @@ export function approvalTargets(s: GuardedServices): ApprovalTargets {
     },
     'policy_rule.create': {
       version: () => Promise.resolve(null),
+      check: (_sandbox, _id, change) => {
+        s.policy.checkCreate(change as unknown as RuleInput);
+        return Promise.resolve();
+      },
       apply: (sandbox, actor, _id, change) =>
         s.policy.create(sandbox, actor, change as unknown as RuleInput),
     },
     'policy_rule.update': {
       version: (sandbox, id) => versionOrNull(() => s.policy.get(sandbox, id)),
+      check: (sandbox, id, change) => s.policy.checkUpdate(sandbox, id, change),
       apply: (sandbox, actor, id, change, version) =>
         s.policy.update(sandbox, actor, id, change, expected(version)),
     },
@@ -100,6 +110,7 @@ export function approvalTargets(s: GuardedServices): ApprovalTargets {
     'credential.keywords': {
       version: (sandbox, id) =>
         versionOrNull(async () => (await s.credentials.get(sandbox, id)).credential),
+      check: (sandbox, id, change) => s.credentials.checkUpdate(sandbox, id, change),
       // Its id and version only: the credential's view carries its webhook secrets.
       apply: async (sandbox, actor, id, change, version) => {
         const stored = await s.credentials.update(sandbox, actor, id, change, expected(version));

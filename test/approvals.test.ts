@@ -318,4 +318,52 @@ describeEachDialect('approvals', ({ db }) => {
       await s.close();
     }
   }, 120_000);
+
+  it('a compliance change its service would refuse is answered 400 at once and waits for no one', async () => {
+    const s = await startSendingStack(db());
+    try {
+      const call = caller(s);
+      const token = s.t.auth;
+      const c1 = await signIn(s.t, { name: 'Cleo', roles: { prod: ['compliance'] } });
+      expect(
+        (await call(person(c1), 'PUT', '/approval-settings', { complianceApprovals: true })).status,
+      ).toBe(200);
+
+      // A response to a keyword the credential does not have (its custom keywords are listed).
+      const notCustom = await call(
+        person(c1),
+        'PUT',
+        `/credentials/${s.credentialId}/keyword-responses/NOPE`,
+        { templateId: null, actions: [{ type: 'set_attribute', name: 'x', value: 'y' }] },
+      );
+      expect(notCustom.status).toBe(400);
+      expect(JSON.stringify(notCustom.body)).toContain('is not a custom inbound keyword');
+      // A keyword in two categories.
+      const twice = await call(person(c1), 'PATCH', `/credentials/${s.credentialId}`, {
+        optInKeywords: ['START', 'STOP'],
+      });
+      expect(twice.status).toBe(400);
+      expect(JSON.stringify(twice.body)).toContain('a keyword may sit in one category only');
+      // A rule for a country that does not exist, new and as a change.
+      const unknownCountry = await call(person(c1), 'PATCH', '/policy/rules/us-tx', {
+        scope: { country: 'ZZ' },
+      });
+      expect(unknownCountry.status).toBe(400);
+      expect(JSON.stringify(unknownCountry.body)).toContain('/scope/country');
+      const missing = await call(person(c1), 'PATCH', '/policy/rules/no-such-rule', {
+        enabled: false,
+      });
+      expect(missing.status).toBe(404);
+
+      // None of them waits for approval, and nothing changed.
+      const pending = await call(token, 'GET', '/approvals?status=pending');
+      expect(pending.body.items).toEqual([]);
+      expect((await call(token, 'GET', '/policy/rules/us-tx')).body.scope).toEqual({
+        country: 'US',
+        region: 'TX',
+      });
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
 });

@@ -139,10 +139,12 @@ export class ApprovalService {
 
   /**
    * Records a change that waits for approval instead of being made. A stale If-Match is still
-   * answered 412 at once; a campaign already waiting gets 409.
+   * answered 412 at once, a campaign already waiting 409, and a change its service would refuse
+   * now 400 (the target's check): only a change that would apply today waits.
    */
   async request(sandbox: string, actor: Actor, input: ApprovalInput): Promise<Approval> {
-    const version = await this.target(input.kind).version(sandbox, input.resourceId);
+    const target = this.target(input.kind);
+    const version = await target.version(sandbox, input.resourceId);
     if (input.expectedVersion !== undefined && String(input.expectedVersion) !== version)
       throw staleVersionError(input.resourceType.replace(/_/g, ' '));
     if (input.kind === 'campaign.confirm') {
@@ -162,6 +164,7 @@ export class ApprovalService {
           },
         ]);
     }
+    await target.check?.(sandbox, input.resourceId, input.change);
     return this.create(sandbox, actor, { ...input, version });
   }
 

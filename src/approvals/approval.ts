@@ -103,6 +103,12 @@ export interface ApprovalTarget {
   /** The resource's version now, as text (null: it does not exist), compared on approval. */
   version(sandbox: string, resourceId: string): Promise<string | null>;
   /**
+   * Throws what applying the change would refuse it for now (a bad rule, a template not in the
+   * sandbox), so the requester hears it at once (400) and nothing waits for a second person.
+   * Changes with nothing to check beyond their schema have none.
+   */
+  check?(sandbox: string, resourceId: string, change: Record<string, unknown>): Promise<void>;
+  /**
    * Applies the change through the same service call as the original request, as `actor` (the
    * requester), conditional on `version` where the service takes one.
    */

@@ -166,6 +166,18 @@ export class CredentialService {
   }
 
   /** Applies a partial update. `expectedVersion` (from If-Match) guards against lost updates. */
+  /** What `update` would refuse the change for now (404, 400), without changing anything. */
+  async checkUpdate(sandbox: string, id: string, input: CredentialInput): Promise<void> {
+    this.validated(input, (await this.get(sandbox, id)).credential);
+  }
+
+  private validated(input: CredentialInput, before: Credential) {
+    const { problems, ...valid } = validateCredential(input, before, this.deps.urlPolicy);
+    if (problems.length > 0)
+      throw new AppError('validation_failed', 'The API credential is not valid.', problems);
+    return valid;
+  }
+
   async update(
     sandbox: string,
     actor: Actor,
@@ -178,9 +190,7 @@ export class CredentialService {
     if (expectedVersion !== undefined && expectedVersion !== before.version) {
       throw staleVersionError('API credential', before.version);
     }
-    const { settings, apiKey, problems } = validateCredential(input, before, this.deps.urlPolicy);
-    if (problems.length > 0)
-      throw new AppError('validation_failed', 'The API credential is not valid.', problems);
+    const { settings, apiKey } = this.validated(input, before);
 
     const fields = changedFields(before, settings);
     if (apiKey !== undefined) fields.push('apiKey');

@@ -67,16 +67,8 @@ export class KeywordResponseService {
     input: KeywordResponseInput,
     expectedVersion: number | undefined,
   ): Promise<KeywordResponse> {
-    const credential = await this.credential(sandbox, credentialId);
+    const { credential, keyword } = await this.check(sandbox, credentialId, rawKeyword, input);
     const db = this.deps.db.kysely;
-    const keyword = normalizeKeyword(rawKeyword);
-    const problems = [
-      ...keywordProblems(credential, keyword, rawKeyword),
-      ...(await this.inputProblems(db, sandbox, input)),
-    ];
-    if (problems.length > 0)
-      throw new AppError('validation_failed', 'The keyword response is not valid.', problems);
-
     const now = this.deps.clock.now().toISOString();
     const before = await findKeywordResponse(db, sandbox, credentialId, keyword);
     if (expectedVersion !== undefined && expectedVersion !== before?.version)
@@ -118,6 +110,27 @@ export class KeywordResponseService {
       throw error;
     }
     return view(response, credential);
+  }
+
+  /**
+   * What `set` refuses, without setting: every problem named at once (400). Approvals call it
+   * when the change is requested, so a response that could never apply does not wait.
+   */
+  async check(
+    sandbox: string,
+    credentialId: string,
+    rawKeyword: string,
+    input: KeywordResponseInput,
+  ): Promise<{ credential: Credential; keyword: string }> {
+    const credential = await this.credential(sandbox, credentialId);
+    const keyword = normalizeKeyword(rawKeyword);
+    const problems = [
+      ...keywordProblems(credential, keyword, rawKeyword),
+      ...(await this.inputProblems(this.deps.db.kysely, sandbox, input)),
+    ];
+    if (problems.length > 0)
+      throw new AppError('validation_failed', 'The keyword response is not valid.', problems);
+    return { credential, keyword };
   }
 
   /** Deletes a keyword's response (at `expectedVersion` when given): the keyword is then recorded only. */

@@ -245,16 +245,7 @@ export class PolicyService {
   }
 
   async create(sandbox: string, actor: Actor, input: RuleInput): Promise<ListedRule> {
-    const rule: PolicyRule = {
-      ...input,
-      id: newId(),
-      origin: 'sandbox',
-      overrides: null,
-      enabled: input.enabled ?? true,
-      version: 1,
-      effectiveUntil: input.effectiveUntil ?? null,
-    };
-    this.validate(rule);
+    const rule = this.checkCreate(input);
     const now = this.deps.clock.now().toISOString();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       if ((await countStoredRules(trx, sandbox)) >= SANDBOX_RULES_MAX)
@@ -289,14 +280,7 @@ export class PolicyService {
       (k) => JSON.stringify(patch[k]) !== JSON.stringify(current[k]),
     );
     if (fields.length === 0) return before;
-    const rule: PolicyRule = {
-      ...current,
-      ...patch,
-      id,
-      origin: 'sandbox',
-      overrides: shipped ? id : null,
-      version: before.version + 1,
-    };
+    const rule = patched(before, patch);
     this.validate(rule);
     const now = this.deps.clock.now().toISOString();
     await this.deps.db.kysely.transaction().execute(async (trx) => {
@@ -350,6 +334,26 @@ export class PolicyService {
     this.cache.delete(sandbox);
   }
 
+  /** The rule `create` would store, or the 400 it would refuse it with. */
+  checkCreate(input: RuleInput): PolicyRule {
+    const rule: PolicyRule = {
+      ...input,
+      id: newId(),
+      origin: 'sandbox',
+      overrides: null,
+      enabled: input.enabled ?? true,
+      version: 1,
+      effectiveUntil: input.effectiveUntil ?? null,
+    };
+    this.validate(rule);
+    return rule;
+  }
+
+  /** What `update` would refuse the patch for now (404, 400), without changing anything. */
+  async checkUpdate(sandbox: string, id: string, patch: RulePatch): Promise<void> {
+    this.validate(patched(await this.get(sandbox, id), patch));
+  }
+
   private validate(rule: PolicyRule): void {
     const problems = ruleProblems(rule);
     if (problems.length > 0) throw validationError('The policy rule is not valid.', problems);
@@ -379,4 +383,17 @@ export class PolicyService {
       details: { version: rule.version, enabled: rule.enabled },
     });
   }
+}
+
+/** A rule with a patch applied: stored in this sandbox (a shipped one's override), one version on. */
+function patched(before: ListedRule, patch: RulePatch): PolicyRule {
+  const { overridden: _o, ...current } = before;
+  return {
+    ...current,
+    ...patch,
+    id: before.id,
+    origin: 'sandbox',
+    overrides: SHIPPED_BY_ID.has(before.id) ? before.id : null,
+    version: before.version + 1,
+  };
 }
