@@ -172,6 +172,30 @@ describeEachDialect('console sign-in', ({ db }) => {
     });
   });
 
+  it("keeps only live sessions: a sign-in clears the user's expired and signed-out ones", async () => {
+    const ada = await signIn(t, { roles: { prod: ['viewer'] } });
+    const sessions = async () =>
+      (
+        await db()
+          .kysely.selectFrom('sessions')
+          .select('id')
+          .where('user_id', '=', ada.userId)
+          .execute()
+      ).length;
+    await logIn(t, ada.email, TEST_PASSWORD); // a second browser: both live
+    expect(await sessions()).toBe(2);
+    const out = await t.app.inject({ method: 'POST', url: '/auth/logout', headers: ada.headers });
+    expect(out.statusCode).toBe(204);
+    t.clock.advance(12 * 60 * 60 * 1000 + 1); // the second has expired too
+    const third = await logIn(t, ada.email, TEST_PASSWORD);
+    expect(await sessions()).toBe(1);
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: third.headers });
+    expect(me.statusCode).toBe(200);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: ada.headers })).statusCode,
+    ).toBe(401);
+  });
+
   it('bounds passwords: 12 to 256 characters when set, over 256 refused before hashing', async () => {
     await expect(hashPassword('short')).rejects.toMatchObject({ code: 'validation_failed' });
     await expect(hashPassword('x'.repeat(257))).rejects.toMatchObject({

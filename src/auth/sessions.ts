@@ -16,7 +16,11 @@ export interface NewSession {
   expiresAt: string;
 }
 
-/** Starts a session for a user who has just proved who they are. */
+/**
+ * Starts a session for a user who has just proved who they are. The user's ended sessions
+ * (expired, signed out, revoked) go at the same time: nothing reads them again, and the table
+ * then holds about the live sessions rather than every sign-in there ever was.
+ */
 export async function createSession(
   db: Db,
   clock: Clock,
@@ -32,6 +36,13 @@ export async function createSession(
   const id = hashToken(token);
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + (input.ttlMs ?? SESSION_TTL_MS)).toISOString();
+  await db.kysely
+    .deleteFrom('sessions')
+    .where('user_id', '=', input.userId)
+    .where((eb) =>
+      eb.or([eb('expires_at', '<=', now.toISOString()), eb('revoked_at', 'is not', null)]),
+    )
+    .execute();
   await db.kysely
     .insertInto('sessions')
     .values({
