@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JSON_MAX_DEPTH, JSON_MAX_ITEMS, jsonShapeProblem } from './json-body.js';
 
@@ -36,4 +37,48 @@ describe('jsonShapeProblem', () => {
       expect(best).toBeLessThan(50);
     }
   });
+
+  it('agrees with a scan of every character on random texts of quotes, escapes and structure', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('"', '\\', '[', ']', '{', '}', ',', 'a', ' ', '1'), {
+          maxLength: 200,
+        }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        (chars, depth, width) => {
+          const text = chars.join('');
+          expect(jsonShapeProblem(text, { depth, items: width })).toBe(
+            everyCharacter(text, depth, width),
+          );
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
 });
+
+/** The shape check as it was first written, one character at a time: the reference. */
+function everyCharacter(text: string, maxDepth: number, maxItems: number): string | undefined {
+  const items: number[] = [];
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (items.length >= maxDepth) return `is nested deeper than ${maxDepth} levels`;
+      items.push(1);
+    } else if (c === ']' || c === '}') items.pop();
+    else if (c === ',' && items.length > 0) {
+      const count = items[items.length - 1]! + 1;
+      if (count > maxItems) return `holds an array or object of more than ${maxItems} items`;
+      items[items.length - 1] = count;
+    }
+  }
+  return undefined;
+}
