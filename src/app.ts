@@ -120,6 +120,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  // Tern's own time for the request, from its headers to the answer (the body read and parsed,
+  // the handler, the serialised reply): devtools show it, and the timed suites budget it instead
+  // of a loopback round trip that the test process's own work (its prober, its GC) stretches.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
+    done(null, payload);
+  });
   app.addHook('preClose', (done) => {
     shuttingDown = true;
     done();

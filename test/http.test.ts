@@ -152,6 +152,8 @@ describeEachDialect('http', ({ db }) => {
     const res = await app.inject({ url: '/boom', headers: { 'x-request-id': 'req-123' } });
     expect(res.statusCode).toBe(500);
     expect(res.headers['x-request-id']).toBe('req-123');
+    // Tern's own time for the request, on every answer (errors too).
+    expect(res.headers['server-timing']).toMatch(/^app;dur=\d+\.\d$/);
     expect(res.json()).toEqual({
       error: {
         code: 'internal_error',

@@ -113,6 +113,15 @@ export interface Answer {
   text: string;
   /** Milliseconds from sending the request to the whole answer read, over loopback. */
   ms: number;
+  /** Tern's own milliseconds for it (its Server-Timing header), when it answered one. */
+  serverMs: number | undefined;
+}
+
+/** `app;dur=12.3` from Tern's Server-Timing header. */
+function serverTiming(headers: Answer['headers']): number | undefined {
+  const value = headers['server-timing'];
+  const match = typeof value === 'string' ? /(?:^|,)\s*app;dur=(\d+(?:\.\d+)?)/.exec(value) : null;
+  return match ? Number(match[1]) : undefined;
 }
 
 export interface Call {
@@ -144,7 +153,14 @@ export async function call(base: string, c: Call, dispatcher: Dispatcher = agent
     bodyTimeout: REQUEST_TIMEOUT_MS,
   });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    ms,
+    serverMs: serverTiming(res.headers),
+  };
 }
 
 /**
@@ -172,7 +188,14 @@ export async function callStream(base: string, c: Call): Promise<Answer> {
     controller.abort();
     res.body.destroy();
   }
-  return { status: res.statusCode, headers: res.headers, text, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    ms,
+    serverMs: serverTiming(res.headers),
+  };
 }
 
 /** The parsed JSON of an answer, or undefined when it is not JSON. */
