@@ -165,7 +165,6 @@ export class CredentialService {
     return stored;
   }
 
-  /** Applies a partial update. `expectedVersion` (from If-Match) guards against lost updates. */
   /** What `update` would refuse the change for now (404, 400), without changing anything. */
   async checkUpdate(sandbox: string, id: string, input: CredentialInput): Promise<void> {
     this.validated(input, (await this.get(sandbox, id)).credential);
@@ -178,6 +177,7 @@ export class CredentialService {
     return valid;
   }
 
+  /** Applies a partial update. `expectedVersion` (from If-Match) guards against lost updates. */
   async update(
     sandbox: string,
     actor: Actor,
