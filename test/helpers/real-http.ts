@@ -117,6 +117,22 @@ export interface Answer {
   serverMs: number | undefined;
 }
 
+/** An answer read whole (or as far as wanted), timed from `started`. */
+function answerOf(
+  res: { statusCode: number; headers: Answer['headers'] },
+  text: string,
+  started: number,
+): Answer {
+  const ms = performance.now() - started;
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    ms,
+    serverMs: serverTiming(res.headers),
+  };
+}
+
 /** `app;dur=12.3` from Tern's Server-Timing header. */
 function serverTiming(headers: Answer['headers']): number | undefined {
   const value = headers['server-timing'];
@@ -153,14 +169,7 @@ export async function call(base: string, c: Call, dispatcher: Dispatcher = agent
     bodyTimeout: REQUEST_TIMEOUT_MS,
   });
   const text = await res.body.text();
-  const ms = performance.now() - started;
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    text,
-    ms,
-    serverMs: serverTiming(res.headers),
-  };
+  return answerOf(res, text, started);
 }
 
 /**
@@ -188,14 +197,7 @@ export async function callStream(base: string, c: Call): Promise<Answer> {
     controller.abort();
     res.body.destroy();
   }
-  const ms = performance.now() - started;
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    text,
-    ms,
-    serverMs: serverTiming(res.headers),
-  };
+  return answerOf(res, text, started);
 }
 
 /** The parsed JSON of an answer, or undefined when it is not JSON. */
