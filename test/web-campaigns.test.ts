@@ -263,7 +263,9 @@ describe('audiences, templates and campaigns in Chromium', { timeout: 60_000 }, 
       .poll(() => page.getByTestId('confirm-recipients').textContent())
       .toBe(String(FANS.length));
     await page.getByRole('button', { name: 'Confirm and send' }).click();
-    await page.getByRole('heading', { name: /Weekly offers/ }).waitFor();
+    // The campaign's own page: its h1 starts with the name (the wizard's says "Draft: …", and
+    // its confirm step "Send Weekly offers?", both still there until it navigates).
+    await page.getByRole('heading', { level: 1, name: /^Weekly offers/ }).waitFor();
     campaignUrl = page.url();
     expect(campaignUrl).toMatch(/\/campaigns\/[^/]+$/);
   });
