@@ -180,7 +180,10 @@ describe('kill -9 in the middle of 10,000 sends', () => {
               .select(db.kysely.fn.countAll<number>().as('n'))
               .executeTakeFirstOrThrow();
             if (accepted) expect(Number(stored.n)).toBe(COUNT);
-            const counts = await waitAllSent(db);
+            // On a timeout, what the restarted Tern logged (warnings and errors) says why.
+            const counts = await waitAllSent(db).catch((error: unknown) => {
+              throw new Error(`${String(error)}; Tern logged:\n${tern.output().slice(-4000)}`);
+            });
             expect(Object.keys(counts)).toEqual(['accepted']);
             const state = await simState(sim);
             expect(state.messages).toBe(Number(stored.n));
